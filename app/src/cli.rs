@@ -1,0 +1,565 @@
+//! The `truce` command line: argument parsing, passphrase input, output formats and exit codes.
+//!
+//! Contract (relied on by scripts and tests): exit 0 ok, 1 operational error, 2 usage error;
+//! errors go to stderr and begin with `error:`; machine output goes to stdout only.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::{json, Map, Value};
+use truce_sync::{ObservationRevision, Role};
+
+use crate::journal::{Journal, JournalError, Profile};
+use crate::keyfile::KdfCost;
+
+/// Largest observation JSON accepted on stdin or from a file.
+const MAX_INPUT_BYTES: u64 = 1024 * 1024;
+
+/// Environment variable with the journal passphrase, for scripts (less safe than the prompt).
+pub const PASSPHRASE_ENV: &str = "TRUCE_PASSPHRASE";
+/// Environment variable with the new passphrase for `truce passwd`, for scripts.
+pub const NEW_PASSPHRASE_ENV: &str = "TRUCE_NEW_PASSPHRASE";
+/// Test-only: scrypt work factor (log2 N) for new key files. Weakens the passphrase; never set
+/// it for a real journal.
+pub const KDF_WORK_FACTOR_ENV: &str = "TRUCE_INSECURE_KDF_WORK_FACTOR";
+
+/// Truce: an offline, encrypted field log for ceasefire monitoring.
+#[derive(Debug, Parser)]
+#[command(name = "truce", version, about, long_about = None)]
+pub struct Cli {
+    /// Folder that holds the journal (default: the platform's data directory).
+    #[arg(long, global = true, env = "TRUCE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new encrypted journal and this device's identity.
+    Init {
+        /// Your name, as it will appear on your records.
+        #[arg(long)]
+        observer: String,
+        /// Your team.
+        #[arg(long)]
+        team: Option<String>,
+        /// What this device is for.
+        #[arg(long, value_enum, default_value_t = RoleArg::Monitor)]
+        role: RoleArg,
+    },
+    /// Save one observation (schema v1 JSON on stdin or --json FILE, or quick-entry flags).
+    /// Prints only the new id.
+    Record(RecordArgs),
+    /// List the observations, newest first (latest revision of each).
+    List {
+        /// Print JSON Lines (schema v1 names plus revision, recorded_at, device_id, observer).
+        #[arg(long)]
+        json: bool,
+        /// Show at most N observations.
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+    },
+    /// Show one observation with its revision history.
+    Show {
+        /// The observation id, or a unique beginning or end of it (as `list` shows).
+        id: String,
+        /// Print JSON: {"current": {...}, "history": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Amend an observation: a partial JSON object (stdin or --json FILE) becomes a new revision.
+    /// Prints only the new revision number.
+    Amend {
+        /// The observation id, or a unique beginning or end of it (as `list` shows).
+        id: String,
+        /// Read the partial JSON object from FILE instead of stdin.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Change the passphrase (rewraps the key; the database is not rewritten).
+    Passwd,
+    /// Emergency wipe: destroy the key, then the database. Irreversible; needs no passphrase.
+    Wipe {
+        /// Confirm that the journal must be destroyed.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show this device's identity and the journal's size.
+    Status,
+    /// Run the full integrity checks on the journal.
+    Check,
+}
+
+/// The role given to `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// A field monitor or observer.
+    Monitor,
+    /// A coordinator who imports and verifies bundles.
+    Coordinator,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Monitor => Role::Monitor,
+            RoleArg::Coordinator => Role::Coordinator,
+        }
+    }
+}
+
+/// Input for `truce record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Read the observation JSON from FILE instead of stdin.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Quick entry: kind (violation, incident, movement_restriction, de_escalation, other).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Quick entry: category code (shelling, small_arms, ...).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Quick entry: method (seen, heard, seen_heard, camera, uav, reported).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Quick entry: when it started, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub observed_at: Option<String>,
+    /// Quick entry: latitude in degrees (WGS84).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: Option<f64>,
+    /// Quick entry: longitude in degrees (WGS84).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: Option<f64>,
+    /// Quick entry: a named or described place.
+    #[arg(long)]
+    pub place: Option<String>,
+    /// Quick entry: how many events (explosions, bursts, shots).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u32>,
+    /// Quick entry: the count is an estimate.
+    #[arg(long)]
+    pub approx: bool,
+    /// Quick entry: severity on the mission's ladder, 1..5.
+    #[arg(long)]
+    pub severity: Option<u8>,
+    /// Quick entry: free description.
+    #[arg(long)]
+    pub narrative: Option<String>,
+}
+
+impl RecordArgs {
+    fn quick_fields(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                map.insert(k.to_owned(), v);
+            }
+        };
+        put("kind", self.kind.clone().map(Value::from));
+        put("category", self.category.clone().map(Value::from));
+        put("method", self.method.clone().map(Value::from));
+        put("observed_at", self.observed_at.clone().map(Value::from));
+        put("lat", self.lat.map(Value::from));
+        put("lon", self.lon.map(Value::from));
+        put("place", self.place.clone().map(Value::from));
+        put("event_count", self.count.map(Value::from));
+        put("count_approx", self.approx.then_some(Value::Bool(true)));
+        put("severity", self.severity.map(Value::from));
+        put("narrative", self.narrative.clone().map(Value::from));
+        map
+    }
+}
+
+/// A usage error: exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    init_logging();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let usage = e.downcast_ref::<UsageError>().is_some();
+            eprintln!("error: {e:#}");
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRUCE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        cmd.print_help()?;
+        println!("\nStart with `truce init --observer NAME`, then `truce record`.");
+        return Ok(());
+    };
+    let dir = data_dir(cli.data_dir)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match command {
+        Command::Init {
+            observer,
+            team,
+            role,
+        } => {
+            let passphrase = new_passphrase(PASSPHRASE_ENV)?;
+            let journal = Journal::init(
+                &dir,
+                &passphrase,
+                Profile {
+                    observer,
+                    team,
+                    role: role.into(),
+                },
+                kdf_cost()?,
+            )?;
+            let device = journal.device();
+            writeln!(out, "{}", device.device_id)?;
+            eprintln!(
+                "Created an encrypted journal in {} for {} ({}). Device fingerprint: {}",
+                dir.display(),
+                device.observer,
+                device.role.code(),
+                device.fingerprint
+            );
+        }
+        Command::Record(args) => {
+            let mut input = if args.json.is_some() || args.quick_fields().is_empty() {
+                read_object(args.json.as_deref(), "observation")?
+            } else {
+                Map::new()
+            };
+            input.extend(args.quick_fields());
+            let mut journal = unlock(&dir)?;
+            let saved = journal.record(input)?;
+            writeln!(out, "{}", saved.observation.id)?;
+        }
+        Command::List { json, limit } => {
+            let journal = unlock(&dir)?;
+            let rows = journal.list(limit)?;
+            if json {
+                for row in &rows {
+                    writeln!(out, "{}", serde_json::to_string(row)?)?;
+                }
+            } else if rows.is_empty() {
+                eprintln!("The journal has no observations yet. Save one with `truce record`.");
+            } else {
+                print_table(&mut out, &rows)?;
+            }
+        }
+        Command::Show { id, json } => {
+            let journal = unlock(&dir)?;
+            let history = journal.show(&id)?;
+            let current = history
+                .last()
+                .ok_or_else(|| JournalError::UnknownObservation(id.clone()))?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"current": current, "history": history}))?
+                )?;
+            } else {
+                print_detail(&mut out, &history)?;
+            }
+        }
+        Command::Amend { id, json } => {
+            let patch = read_object(json.as_deref(), "amendment")?;
+            let mut journal = unlock(&dir)?;
+            let saved = journal.amend(&id, patch)?;
+            writeln!(out, "{}", saved.revision)?;
+            eprintln!(
+                "Saved revision {} of {}.",
+                saved.revision, saved.observation.id
+            );
+        }
+        Command::Passwd => {
+            let journal = unlock(&dir)?;
+            let new = new_passphrase(NEW_PASSPHRASE_ENV)?;
+            journal.change_passphrase(&new, kdf_cost()?)?;
+            eprintln!("Passphrase changed. The old passphrase no longer opens this journal.");
+        }
+        Command::Wipe { yes } => {
+            if !yes {
+                return Err(UsageError(format!(
+                    "wipe destroys the journal in {} for good; run `truce wipe --yes` to confirm",
+                    dir.display()
+                ))
+                .into());
+            }
+            let report = Journal::wipe(&dir)?;
+            if report.key_destroyed || report.files_removed > 0 {
+                eprintln!(
+                    "Wiped the journal in {}: key destroyed, {} database file(s) removed.",
+                    dir.display(),
+                    report.files_removed
+                );
+            } else {
+                eprintln!(
+                    "There was no journal in {}; nothing to wipe.",
+                    dir.display()
+                );
+            }
+        }
+        Command::Status => {
+            let journal = unlock(&dir)?;
+            let device = journal.device();
+            writeln!(out, "journal:     {}", dir.display())?;
+            writeln!(out, "device:      {}", device.device_id)?;
+            writeln!(out, "fingerprint: {}", device.fingerprint)?;
+            writeln!(out, "observer:    {}", device.observer)?;
+            writeln!(
+                out,
+                "team:        {}",
+                device.team.as_deref().unwrap_or("-")
+            )?;
+            writeln!(out, "role:        {}", device.role.code())?;
+            writeln!(out, "created:     {}", device.created_at)?;
+            writeln!(out, "records:     {}", journal.count()?)?;
+        }
+        Command::Check => {
+            let journal = unlock(&dir)?;
+            let problems = journal.check()?;
+            if !problems.is_empty() {
+                bail!(JournalError::Damaged(format!(
+                    "the integrity check found: {}",
+                    problems.join("; ")
+                )));
+            }
+            writeln!(out, "ok")?;
+        }
+    }
+    Ok(())
+}
+
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = given {
+        if dir.as_os_str().is_empty() {
+            return Err(UsageError(
+                "--data-dir (or TRUCE_DATA_DIR) is empty; give a folder".into(),
+            )
+            .into());
+        }
+        return Ok(dir);
+    }
+    directories::ProjectDirs::from("org", "Truce", "truce")
+        .map(|p| p.data_dir().to_path_buf())
+        .ok_or_else(|| {
+            anyhow!("cannot find a home directory for the journal; give one with --data-dir DIR")
+        })
+}
+
+fn kdf_cost() -> Result<KdfCost> {
+    match std::env::var(KDF_WORK_FACTOR_ENV) {
+        Err(_) => Ok(KdfCost::Calibrated),
+        Ok(text) => {
+            let n: u8 = text
+                .parse()
+                .ok()
+                .filter(|n| (1..=30).contains(n))
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "{KDF_WORK_FACTOR_ENV} must be a number from 1 to 30"
+                    ))
+                })?;
+            Ok(KdfCost::WorkFactor(n))
+        }
+    }
+}
+
+fn unlock(dir: &Path) -> Result<Journal> {
+    if !dir.join(crate::journal::KEY_FILE).exists()
+        && !dir.join(crate::journal::DATABASE_FILE).exists()
+    {
+        return Err(JournalError::NotFound(dir.to_path_buf()).into());
+    }
+    let passphrase = passphrase(PASSPHRASE_ENV, "Passphrase: ")?;
+    Ok(Journal::open(dir, &passphrase)?)
+}
+
+fn passphrase(env: &str, prompt: &str) -> Result<SecretString> {
+    if let Ok(value) = std::env::var(env) {
+        return Ok(SecretString::from(value));
+    }
+    rpassword::prompt_password(prompt)
+        .map(SecretString::from)
+        .map_err(|_| {
+            anyhow!("no passphrase: type it at the prompt in a terminal, or set {env} for scripts (less safe: other programs of yours can read it)")
+        })
+}
+
+fn new_passphrase(env: &str) -> Result<SecretString> {
+    if std::env::var(env).is_ok() {
+        return passphrase(env, "");
+    }
+    let first = passphrase(env, "New passphrase (at least 8 characters): ")?;
+    let second = passphrase(env, "Repeat the passphrase: ")?;
+    if first.expose_secret() != second.expose_secret() {
+        bail!("the two passphrases differ; nothing was changed. Try again");
+    }
+    Ok(first)
+}
+
+/// Reads one JSON object from `path`, or from stdin when `path` is None.
+fn read_object(path: Option<&Path>, what: &str) -> Result<Map<String, Value>> {
+    let mut text = String::new();
+    match path {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            file.take(MAX_INPUT_BYTES + 1)
+                .read_to_string(&mut text)
+                .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+        }
+        None => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("Type the {what} as JSON, then press Ctrl-D:");
+            }
+            stdin
+                .lock()
+                .take(MAX_INPUT_BYTES + 1)
+                .read_to_string(&mut text)
+                .context("standard input is not UTF-8 text")?;
+        }
+    }
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        bail!("the {what} is larger than 1 MiB; send one observation at a time");
+    }
+    if text.trim().is_empty() {
+        return Err(UsageError(format!(
+            "no {what} given: send a JSON object on stdin or with --json FILE (see `truce record --help`)"
+        ))
+        .into());
+    }
+    Ok(truce_sync::parse_object(&text).map_err(JournalError::Invalid)?)
+}
+
+/// The last 8 hex digits of the id: the random part of a UUID v7, so it tells records apart
+/// (`show` and `amend` accept it).
+fn short_id(rev: &ObservationRevision) -> String {
+    let id = rev.observation.id.simple().to_string();
+    id[id.len() - 8..].to_owned()
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+fn print_table(out: &mut impl Write, rows: &[ObservationRevision]) -> Result<()> {
+    writeln!(
+        out,
+        "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  NARRATIVE",
+        "ID", "OBSERVED", "KIND/CATEGORY", "METHOD", "SEV", "REV"
+    )?;
+    for rev in rows {
+        let o = &rev.observation;
+        writeln!(
+            out,
+            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {}",
+            short_id(rev),
+            o.observed_at.format("%Y-%m-%d %H:%M %:z"),
+            one_line(&format!("{}/{}", o.kind, o.category), 30),
+            o.method.code(),
+            o.severity.map_or("-".to_owned(), |s| s.to_string()),
+            rev.revision,
+            one_line(&o.narrative, 50)
+        )?;
+    }
+    Ok(())
+}
+
+fn print_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result<()> {
+    let Some(current) = history.last() else {
+        return Ok(());
+    };
+    let fields = match serde_json::to_value(&current.observation)? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for (key, value) in &fields {
+        if value.is_null() || value == &json!([]) || value == &json!("") {
+            continue;
+        }
+        writeln!(out, "{key:<16} {}", display_value(value))?;
+    }
+    writeln!(out, "{:<16} {}", "device_id", current.device_id)?;
+    writeln!(
+        out,
+        "\nHistory ({} revision{}):",
+        history.len(),
+        if history.len() == 1 { "" } else { "s" }
+    )?;
+    let mut previous: Option<Map<String, Value>> = None;
+    for rev in history {
+        let fields = match serde_json::to_value(&rev.observation)? {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let change = match &previous {
+            None => "first saved".to_owned(),
+            Some(prev) => {
+                let changed: Vec<String> = fields
+                    .iter()
+                    .filter(|(k, v)| prev.get(*k) != Some(*v))
+                    .map(|(k, v)| format!("{k} = {}", one_line(&display_value(v), 40)))
+                    .collect();
+                format!("changed {}", changed.join(", "))
+            }
+        };
+        writeln!(
+            out,
+            "  rev {}  {}  {}  {}",
+            rev.revision,
+            rev.recorded_at.format("%Y-%m-%d %H:%M:%S %:z"),
+            rev.observer,
+            change
+        )?;
+        previous = Some(fields);
+    }
+    Ok(())
+}
+
+fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "(cleared)".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,600 @@
+//! Journal use cases: init, unlock, record, amend, list, show, change passphrase, wipe, check.
+//! Plain Rust types in and out, so the CLI, the GUI and tests share them.
+
+use std::path::{Path, PathBuf};
+
+use age::secrecy::SecretString;
+use chrono::{DateTime, FixedOffset, Local, Timelike};
+use serde_json::{Map, Value};
+use truce_sync::{
+    DeviceSigningKey, NewObservationDefaults, Observation, ObservationRevision, Role, SchemaError,
+    Taxonomy,
+};
+use uuid::Uuid;
+
+use crate::fsutil;
+use crate::keyfile::{self, DatabaseKey, KdfCost, KeyFileError};
+use crate::store::{DeviceRecord, Store, StoreError};
+
+/// File name of the encrypted database inside the data directory.
+pub const DATABASE_FILE: &str = "journal.db";
+/// File name of the wrapped database key inside the data directory.
+pub const KEY_FILE: &str = "journal.key";
+/// Longest observer or team name.
+pub const NAME_MAX_CHARS: usize = 100;
+
+/// Where a journal's files are.
+#[derive(Debug, Clone)]
+pub struct JournalPaths {
+    /// The data directory.
+    pub dir: PathBuf,
+    /// The SQLCipher database.
+    pub database: PathBuf,
+    /// The wrapped key.
+    pub key_file: PathBuf,
+}
+
+impl JournalPaths {
+    /// The journal's files inside `dir`.
+    pub fn new(dir: &Path) -> Self {
+        JournalPaths {
+            dir: dir.to_path_buf(),
+            database: dir.join(DATABASE_FILE),
+            key_file: dir.join(KEY_FILE),
+        }
+    }
+
+    /// The database's write-ahead log and shared-memory files.
+    fn sidecars(&self) -> [PathBuf; 2] {
+        let db = self.database.as_os_str().to_owned();
+        let mut wal = db.clone();
+        wal.push("-wal");
+        let mut shm = db;
+        shm.push("-shm");
+        [PathBuf::from(wal), PathBuf::from(shm)]
+    }
+}
+
+/// Who uses this device, as given at `init`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// The observer's name, as it appears on their records.
+    pub observer: String,
+    /// The observer's team.
+    pub team: Option<String>,
+    /// Monitor or coordinator.
+    pub role: Role,
+}
+
+/// What the journal says about this device, without secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSummary {
+    /// The device's UUID.
+    pub device_id: Uuid,
+    /// The observer's name.
+    pub observer: String,
+    /// The observer's team.
+    pub team: Option<String>,
+    /// Monitor or coordinator.
+    pub role: Role,
+    /// Fingerprint of the device's signing key.
+    pub fingerprint: String,
+    /// When the journal was created.
+    pub created_at: String,
+}
+
+/// What `wipe` found and destroyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WipeReport {
+    /// The wrapped key was overwritten and deleted.
+    pub key_destroyed: bool,
+    /// Database files (database, WAL, SHM) removed.
+    pub files_removed: usize,
+}
+
+/// Everything a journal use case can fail with; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// There is no journal in the data directory.
+    #[error("no journal in {0}. Create one with `truce init --observer NAME`, or point --data-dir (or TRUCE_DATA_DIR) at an existing journal")]
+    NotFound(PathBuf),
+    /// `init` found journal files already.
+    #[error("a journal already exists in {0}; Truce will not overwrite it. Use another --data-dir, or destroy the old one first with `truce wipe --yes`")]
+    AlreadyExists(PathBuf),
+    /// The passphrase does not unwrap the key.
+    #[error("wrong passphrase for the journal in {0}. Nothing was changed; try again, checking the keyboard layout and Caps Lock")]
+    WrongPassphrase(PathBuf),
+    /// A file of the journal is damaged or missing.
+    #[error("journal damaged: {0}. Nothing was changed. Keep a copy of the data directory and restore it from a backup or a recent bundle")]
+    Damaged(String),
+    /// The disk is full.
+    #[error("the disk is full, so nothing was saved. Earlier records are intact; free some space and try again")]
+    DiskFull,
+    /// Another process holds the journal.
+    #[error("the journal is in use by another Truce process; close it and try again")]
+    Busy,
+    /// A newer Truce wrote this journal.
+    #[error("this journal was written by a newer Truce (schema {found}; this build knows up to {known}). Install the newer Truce to open it")]
+    TooNew {
+        /// Schema version found.
+        found: u32,
+        /// Newest schema this build knows.
+        known: u32,
+    },
+    /// The observation breaks schema v1.
+    #[error("invalid observation: {0}. Nothing was saved")]
+    Invalid(SchemaError),
+    /// A profile or passphrase given at init or passwd is not acceptable.
+    #[error("{0}")]
+    Refused(String),
+    /// No observation matches the id.
+    #[error("no observation matches `{0}`; run `truce list` to see the ids")]
+    UnknownObservation(String),
+    /// The id prefix matches several observations.
+    #[error("`{0}` matches more than one observation; give more characters of the id")]
+    AmbiguousId(String),
+    /// `record` was given an id that is already used.
+    #[error("observation {0} is already in the journal; to change it, use `truce amend {0}`")]
+    Duplicate(Uuid),
+    /// The observation changed while amending.
+    #[error("observation {0} changed while you were amending it; show it again and retry")]
+    Conflict(Uuid),
+    /// A file operation failed.
+    #[error("cannot {action} {path}: {cause}")]
+    Io {
+        /// What Truce was doing.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+    /// Any other database error.
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+impl From<SchemaError> for JournalError {
+    fn from(e: SchemaError) -> Self {
+        JournalError::Invalid(e)
+    }
+}
+
+impl From<StoreError> for JournalError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Damaged(reason) => JournalError::Damaged(format!("the database {reason}")),
+            StoreError::DiskFull => JournalError::DiskFull,
+            StoreError::Busy => JournalError::Busy,
+            StoreError::TooNew { found, known } => JournalError::TooNew { found, known },
+            StoreError::Duplicate(id) => JournalError::Duplicate(id),
+            StoreError::Conflict(id) => JournalError::Conflict(id),
+            StoreError::NotFound(id) => JournalError::UnknownObservation(id),
+            StoreError::Ambiguous(id) => JournalError::AmbiguousId(id),
+            other => JournalError::Store(other),
+        }
+    }
+}
+
+fn io_error<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> JournalError + 'a {
+    move |cause| {
+        if cause.raw_os_error() == Some(28) {
+            return JournalError::DiskFull;
+        }
+        JournalError::Io {
+            action,
+            path: path.to_path_buf(),
+            cause,
+        }
+    }
+}
+
+fn key_error(paths: &JournalPaths, e: KeyFileError) -> JournalError {
+    match e {
+        KeyFileError::WrongPassphrase => JournalError::WrongPassphrase(paths.dir.clone()),
+        KeyFileError::Damaged { reason, .. } => JournalError::Damaged(format!(
+            "the key file {} is unusable: {reason}",
+            paths.key_file.display()
+        )),
+        KeyFileError::Io { cause, .. } => io_error("use the key file", &paths.key_file)(cause),
+        other => JournalError::Refused(other.to_string()),
+    }
+}
+
+/// An unlocked journal. Holds the database key and the device's signing key in memory until
+/// dropped; both are zeroized then.
+#[derive(Debug)]
+pub struct Journal {
+    paths: JournalPaths,
+    key: DatabaseKey,
+    store: Store,
+    device: DeviceRecord,
+    taxonomy: Taxonomy,
+}
+
+impl Journal {
+    /// Creates a new journal in `dir`: a random database key wrapped by `passphrase`, an
+    /// encrypted database, and a fresh device identity. Refuses to touch an existing journal.
+    pub fn init(
+        dir: &Path,
+        passphrase: &SecretString,
+        profile: Profile,
+        cost: KdfCost,
+    ) -> Result<Journal, JournalError> {
+        let paths = JournalPaths::new(dir);
+        if paths.key_file.exists() || paths.database.exists() {
+            return Err(JournalError::AlreadyExists(paths.dir));
+        }
+        let profile = check_profile(profile)?;
+        keyfile::check_new_passphrase(passphrase).map_err(JournalError::Refused)?;
+        fsutil::create_private_dir(dir).map_err(io_error("create the data directory", dir))?;
+
+        let key = DatabaseKey::generate().map_err(|e| key_error(&paths, e))?;
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(&mut secret[..])
+            .map_err(|e| JournalError::Refused(format!("no randomness available: {e}")))?;
+        let device = DeviceRecord {
+            device_id: Uuid::now_v7(),
+            observer: profile.observer,
+            team: profile.team,
+            role: profile.role,
+            signing_key: DeviceSigningKey::from_bytes(&secret),
+            created_at: now().to_rfc3339(),
+        };
+        // Only the owner may read the database; SQLite gives its WAL the same permissions.
+        fsutil::private_options()
+            .write(true)
+            .create_new(true)
+            .open(&paths.database)
+            .map_err(io_error("create", &paths.database))?;
+        // The database first, the key file last: the key file is what makes a journal whole.
+        let created = Store::create(&paths.database, &key, &device)
+            .map_err(JournalError::from)
+            .and_then(|store| {
+                keyfile::write(&paths.key_file, &key, passphrase, cost)
+                    .map_err(|e| key_error(&paths, e))?;
+                Ok(store)
+            });
+        let store = match created {
+            Ok(store) => store,
+            Err(e) => {
+                remove_database_files(&paths);
+                return Err(e);
+            }
+        };
+        let device = store.device()?;
+        Ok(Journal {
+            paths,
+            key,
+            store,
+            device,
+            taxonomy: Taxonomy::builtin(),
+        })
+    }
+
+    /// Unlocks the journal in `dir`. A wrong passphrase changes nothing on disk.
+    pub fn open(dir: &Path, passphrase: &SecretString) -> Result<Journal, JournalError> {
+        let paths = JournalPaths::new(dir);
+        match (paths.key_file.exists(), paths.database.exists()) {
+            (false, false) => return Err(JournalError::NotFound(paths.dir)),
+            (false, true) => {
+                return Err(JournalError::Damaged(format!(
+                    "the key file {} is missing, so the database cannot be decrypted (was the journal wiped, or init interrupted?)",
+                    paths.key_file.display()
+                )))
+            }
+            (true, false) => {
+                return Err(JournalError::Damaged(format!("the database {} is missing", paths.database.display())))
+            }
+            (true, true) => {}
+        }
+        let key = keyfile::read(&paths.key_file, passphrase).map_err(|e| key_error(&paths, e))?;
+        let store = Store::open(&paths.database, &key)?;
+        let device = store.device()?;
+        Ok(Journal {
+            paths,
+            key,
+            store,
+            device,
+            taxonomy: Taxonomy::builtin(),
+        })
+    }
+
+    /// Where this journal's files are.
+    pub fn paths(&self) -> &JournalPaths {
+        &self.paths
+    }
+
+    /// The device and observer, without secrets.
+    pub fn device(&self) -> DeviceSummary {
+        DeviceSummary {
+            device_id: self.device.device_id,
+            observer: self.device.observer.clone(),
+            team: self.device.team.clone(),
+            role: self.device.role,
+            fingerprint: self.device.signing_key.fingerprint(),
+            created_at: self.device.created_at.clone(),
+        }
+    }
+
+    /// The taxonomy observations are checked against.
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    /// Validates and durably saves a new observation given as a JSON object (schema v1).
+    /// Fills `id` and `observed_at` when absent, and the device metadata.
+    pub fn record(
+        &mut self,
+        input: Map<String, Value>,
+    ) -> Result<ObservationRevision, JournalError> {
+        let now = now();
+        let defaults = NewObservationDefaults {
+            id: Uuid::now_v7(),
+            now,
+        };
+        let observation = Observation::from_new_json(input, defaults, &self.taxonomy)?;
+        let revision = self.revision_of(observation, 1, now);
+        self.store.insert_new(&revision)?;
+        Ok(revision)
+    }
+
+    /// Adds a revision to an observation from a partial JSON object; the history is kept.
+    pub fn amend(
+        &mut self,
+        id_or_prefix: &str,
+        patch: Map<String, Value>,
+    ) -> Result<ObservationRevision, JournalError> {
+        let history = self.show(id_or_prefix)?;
+        let current = history
+            .last()
+            .ok_or_else(|| JournalError::UnknownObservation(id_or_prefix.to_owned()))?;
+        let observation = current.observation.amended(patch, &self.taxonomy)?;
+        let revision = self.revision_of(observation, current.revision + 1, now());
+        self.store.append_revision(&revision)?;
+        Ok(revision)
+    }
+
+    fn revision_of(
+        &self,
+        observation: Observation,
+        revision: u32,
+        now: DateTime<FixedOffset>,
+    ) -> ObservationRevision {
+        ObservationRevision {
+            observation,
+            revision,
+            recorded_at: now,
+            device_id: self.device.device_id,
+            observer: self.device.observer.clone(),
+        }
+    }
+
+    /// The latest revision of every observation, newest first.
+    pub fn list(&self, limit: Option<u32>) -> Result<Vec<ObservationRevision>, JournalError> {
+        Ok(self.store.list_current(limit)?)
+    }
+
+    /// Every revision of one observation (by full id, or a unique beginning or end of it), oldest first.
+    pub fn show(&self, id_or_prefix: &str) -> Result<Vec<ObservationRevision>, JournalError> {
+        let id = self.store.resolve_id(id_or_prefix)?;
+        Ok(self.store.history(id)?)
+    }
+
+    /// How many observations the journal holds.
+    pub fn count(&self) -> Result<u64, JournalError> {
+        Ok(self.store.count_observations()?)
+    }
+
+    /// Rewraps the database key with a new passphrase; the database is not rewritten.
+    pub fn change_passphrase(&self, new: &SecretString, cost: KdfCost) -> Result<(), JournalError> {
+        keyfile::check_new_passphrase(new).map_err(JournalError::Refused)?;
+        keyfile::write(&self.paths.key_file, &self.key, new, cost)
+            .map_err(|e| key_error(&self.paths, e))
+    }
+
+    /// Runs the full integrity checks. Returns the problems found; empty means healthy.
+    pub fn check(&self) -> Result<Vec<String>, JournalError> {
+        Ok(self.store.integrity_problems()?)
+    }
+
+    /// Emergency wipe of the journal in `dir`, without the passphrase: the wrapped key is
+    /// overwritten, flushed and deleted first (after that nothing can decrypt the journal),
+    /// then the database, WAL and SHM files are removed.
+    pub fn wipe(dir: &Path) -> Result<WipeReport, JournalError> {
+        let paths = JournalPaths::new(dir);
+        let mut report = WipeReport::default();
+        // Leftover temp key files from an interrupted passphrase change hold the key too.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let prefix = format!(".{KEY_FILE}.tmp-");
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    fsutil::shred(&entry.path()).map_err(io_error("destroy", &entry.path()))?;
+                }
+            }
+        }
+        report.key_destroyed =
+            fsutil::shred(&paths.key_file).map_err(io_error("destroy", &paths.key_file))?;
+        let _ = fsutil::sync_dir(dir);
+        for path in std::iter::once(paths.database.clone()).chain(paths.sidecars()) {
+            if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
+                report.files_removed += 1;
+            }
+        }
+        let _ = fsutil::sync_dir(dir);
+        Ok(report)
+    }
+}
+
+fn remove_database_files(paths: &JournalPaths) {
+    for path in std::iter::once(paths.database.clone()).chain(paths.sidecars()) {
+        let _ = fsutil::remove_if_exists(&path);
+    }
+}
+
+/// Now, in local time with its offset, to the second (monitors never need finer).
+fn now() -> DateTime<FixedOffset> {
+    let now = Local::now().fixed_offset();
+    now.with_nanosecond(0).unwrap_or(now)
+}
+
+fn check_profile(profile: Profile) -> Result<Profile, JournalError> {
+    let observer = profile.observer.trim().to_owned();
+    if observer.is_empty() {
+        return Err(JournalError::Refused(
+            "the observer name is empty; give the name that should appear on your records".into(),
+        ));
+    }
+    let team = profile
+        .team
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    for (what, text) in [
+        ("observer name", Some(&observer)),
+        ("team name", team.as_ref()),
+    ] {
+        if let Some(text) = text {
+            if text.chars().count() > NAME_MAX_CHARS || text.chars().any(char::is_control) {
+                return Err(JournalError::Refused(format!(
+                    "the {what} must be at most {NAME_MAX_CHARS} characters, without control characters"
+                )));
+            }
+        }
+    }
+    Ok(Profile {
+        observer,
+        team,
+        role: profile.role,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfCost = KdfCost::WorkFactor(10);
+
+    fn pass(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    fn profile() -> Profile {
+        Profile {
+            observer: " Ana ".into(),
+            team: Some("Team 3".into()),
+            role: Role::Monitor,
+        }
+    }
+
+    fn obj(json: &str) -> Map<String, Value> {
+        truce_sync::parse_object(json).expect("object")
+    }
+
+    #[test]
+    fn init_record_reopen_amend() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal =
+            Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
+        assert_eq!(journal.device().observer, "Ana");
+        let saved = journal
+            .record(obj(
+                r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
+            ))
+            .expect("record");
+        drop(journal);
+
+        assert!(matches!(
+            Journal::init(dir.path(), &pass("correct horse"), profile(), FAST),
+            Err(JournalError::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            Journal::open(dir.path(), &pass("wrong horse")),
+            Err(JournalError::WrongPassphrase(_))
+        ));
+
+        let mut journal = Journal::open(dir.path(), &pass("correct horse")).expect("open");
+        let id = saved.observation.id.to_string();
+        let amended = journal
+            .amend(&id[..13], obj(r#"{"severity":3}"#))
+            .expect("amend");
+        assert_eq!(amended.revision, 2);
+        let history = journal.show(&id).expect("show");
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].observation.severity, None);
+        assert_eq!(history[1].observation.severity, Some(3));
+        assert!(journal.check().expect("check").is_empty());
+    }
+
+    #[test]
+    fn passphrase_change_rewraps_without_touching_the_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal =
+            Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
+        let db = journal.paths().database.clone();
+        drop(journal);
+        let before = std::fs::read(&db).expect("read db");
+        let journal = Journal::open(dir.path(), &pass("correct horse")).expect("open");
+        journal
+            .change_passphrase(&pass("battery staple"), FAST)
+            .expect("passwd");
+        assert!(journal.change_passphrase(&pass("short"), FAST).is_err());
+        drop(journal);
+        assert_eq!(
+            std::fs::read(&db).expect("read db"),
+            before,
+            "the database was not rewritten"
+        );
+        assert!(matches!(
+            Journal::open(dir.path(), &pass("correct horse")),
+            Err(JournalError::WrongPassphrase(_))
+        ));
+        Journal::open(dir.path(), &pass("battery staple")).expect("new passphrase opens");
+    }
+
+    #[test]
+    fn wipe_leaves_nothing_that_opens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal =
+            Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
+        journal
+            .record(obj(
+                r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
+            ))
+            .expect("record");
+        drop(journal);
+        let report = Journal::wipe(dir.path()).expect("wipe");
+        assert!(report.key_destroyed);
+        assert!(report.files_removed >= 1);
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
+        assert!(matches!(
+            Journal::open(dir.path(), &pass("correct horse")),
+            Err(JournalError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn bad_profiles_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = Profile {
+            observer: "  ".into(),
+            ..profile()
+        };
+        assert!(matches!(
+            Journal::init(dir.path(), &pass("correct horse"), empty, FAST),
+            Err(JournalError::Refused(_))
+        ));
+        assert!(matches!(
+            Journal::init(dir.path(), &pass("short"), profile(), FAST),
+            Err(JournalError::Refused(_))
+        ));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("ls").count(),
+            0,
+            "nothing written"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Embedded, numbered, append-only schema migrations, applied in order on every open.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// One migration: its number (also the `user_version` it leaves behind), name and SQL.
+pub struct Migration {
+    /// 1, 2, 3, ... with no gaps.
+    pub version: u32,
+    /// The file name under `app/migrations/`, without `.sql`.
+    pub name: &'static str,
+    /// The SQL, run in one transaction.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first. Append only: a shipped migration is never edited.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_journal",
+    sql: include_str!("../../migrations/0001_journal.sql"),
+}];
+
+/// The schema version this build writes.
+pub fn latest() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the database up to [`latest`], one transaction per migration.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > latest() {
+        return Err(StoreError::TooNew {
+            found: current,
+            known: latest(),
+        });
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration.sql)?;
+        tx.pragma_update(None, "user_version", migration.version)?;
+        tx.commit()?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn versions_are_contiguous_and_named_after_their_number() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1);
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{}",
+                m.name
+            );
+        }
+    }
+
+    /// Shipped migrations are frozen: if this fails, you edited one. Revert it and add a new
+    /// migration instead. Append the hash of each new migration when it ships.
+    #[test]
+    fn shipped_migrations_are_unchanged() {
+        let shipped = ["55446015487bfe16c2e860259d358af98c38b754c3746522a9bae5be0f29fa08"];
+        for (m, expected) in MIGRATIONS.iter().zip(shipped) {
+            let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));
+            assert_eq!(
+                actual, expected,
+                "migration {} was edited after it shipped",
+                m.name
+            );
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! The encrypted journal store: the only code in Truce that speaks SQL (SQLCipher through rusqlite).
+
+mod migrations;
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use truce_sync::{DeviceSigningKey, Observation, ObservationRevision, Role};
+use uuid::Uuid;
+
+use crate::keyfile::DatabaseKey;
+
+pub use migrations::latest as latest_schema_version;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database does not decrypt, or its pages fail their checks.
+    #[error("the journal database is damaged ({0})")]
+    Damaged(String),
+    /// SQLite reported that the disk is full. Nothing of the failed write was kept.
+    #[error("the disk is full")]
+    DiskFull,
+    /// Another process holds the journal.
+    #[error("the journal is in use by another Truce process")]
+    Busy,
+    /// A newer Truce wrote this journal.
+    #[error(
+        "the journal was written by a newer Truce (schema {found}; this build knows up to {known})"
+    )]
+    TooNew {
+        /// The schema version found.
+        found: u32,
+        /// The newest version this build knows.
+        known: u32,
+    },
+    /// An observation with this id is already in the journal.
+    #[error("observation {0} is already in the journal")]
+    Duplicate(Uuid),
+    /// The observation changed between reading and amending it.
+    #[error("observation {0} was amended by someone else meanwhile")]
+    Conflict(Uuid),
+    /// No observation matches the id or prefix.
+    #[error("no observation matches `{0}`")]
+    NotFound(String),
+    /// The prefix matches several observations.
+    #[error("`{0}` matches more than one observation")]
+    Ambiguous(String),
+    /// Any other SQLite error.
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                StoreError::Damaged(e.to_string())
+            }
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull,
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+/// The device identity as the journal stores it.
+#[derive(Debug)]
+pub struct DeviceRecord {
+    /// The device's UUID.
+    pub device_id: Uuid,
+    /// The observer's name.
+    pub observer: String,
+    /// The observer's team, if any.
+    pub team: Option<String>,
+    /// Monitor or coordinator.
+    pub role: Role,
+    /// The device's signing key (secret; stays in memory only while the journal is open).
+    pub signing_key: DeviceSigningKey,
+    /// When `init` ran.
+    pub created_at: String,
+}
+
+/// An open, decrypted journal database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store(<open journal>)")
+    }
+}
+
+const REVISION_COLUMNS: &str = "body, revision, recorded_at, device_id, observer";
+
+impl Store {
+    /// Creates a new journal database at `path` with `key` and stores the device identity.
+    pub fn create(
+        path: &Path,
+        key: &DatabaseKey,
+        device: &DeviceRecord,
+    ) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let store = Store::connect(path, key, flags)?;
+        store.conn.execute(
+            "INSERT INTO device (singleton, device_id, observer, team, role, signing_key, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                device.device_id.to_string(),
+                device.observer,
+                device.team,
+                device.role.code(),
+                &device.signing_key.secret_bytes()[..],
+                device.created_at,
+            ],
+        )?;
+        store
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(store)
+    }
+
+    /// Opens an existing journal database with `key`. Never creates a file.
+    pub fn open(path: &Path, key: &DatabaseKey) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Store::connect(path, key, flags)
+    }
+
+    fn connect(path: &Path, key: &DatabaseKey, flags: OpenFlags) -> Result<Store, StoreError> {
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        // SQLCipher logs decryption failures to stderr by default; Truce reports them itself.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        conn.execute_batch(&key.sqlcipher_pragma())?;
+        // The first read proves the key: SQLCipher reports "not a database" otherwise.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Damaged(_) => StoreError::Damaged(
+                    "it does not decrypt with the key from the key file: its bytes were changed, or the key file belongs to another journal".into(),
+                ),
+                other => other,
+            })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Damaged(format!(
+                "the journal cannot use WAL mode (got {mode})"
+            )));
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA secure_delete = ON;
+             PRAGMA foreign_keys = ON;",
+        )?;
+        migrations::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The device identity stored at `init`.
+    pub fn device(&self) -> Result<DeviceRecord, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT device_id, observer, team, role, signing_key, created_at FROM device WHERE singleton = 1",
+                [],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, Option<String>>(2)?,
+                        row.get::<_, String>(3)?,
+                        zeroize::Zeroizing::new(row.get::<_, Vec<u8>>(4)?),
+                        row.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Damaged("the device identity is missing".into()))?;
+        let (device_id, observer, team, role, secret, created_at) = row;
+        Ok(DeviceRecord {
+            device_id: Uuid::parse_str(&device_id)
+                .map_err(|e| StoreError::Damaged(format!("the device id is unreadable: {e}")))?,
+            observer,
+            team,
+            role: Role::from_code(&role)
+                .ok_or_else(|| StoreError::Damaged(format!("unknown device role `{role}`")))?,
+            signing_key: DeviceSigningKey::from_slice(&secret)
+                .map_err(|e| StoreError::Damaged(e.to_string()))?,
+            created_at,
+        })
+    }
+
+    /// Saves the first revision of a new observation, durably (committed with `synchronous=FULL`).
+    pub fn insert_new(&mut self, rev: &ObservationRevision) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM observation_revision WHERE observation_id = ?1)",
+            [rev.observation.id.to_string()],
+            |row| row.get(0),
+        )?;
+        if exists {
+            return Err(StoreError::Duplicate(rev.observation.id));
+        }
+        insert_revision(&tx, rev)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends `rev` as the next revision of its observation. Refused unless `rev.revision` is
+    /// exactly one more than the latest stored revision.
+    pub fn append_revision(&mut self, rev: &ObservationRevision) -> Result<(), StoreError> {
+        let id = rev.observation.id;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let latest: Option<u32> = tx.query_row(
+            "SELECT max(revision) FROM observation_revision WHERE observation_id = ?1",
+            [id.to_string()],
+            |row| row.get(0),
+        )?;
+        match latest {
+            None => return Err(StoreError::NotFound(id.to_string())),
+            Some(n) if n + 1 != rev.revision => return Err(StoreError::Conflict(id)),
+            Some(_) => {}
+        }
+        insert_revision(&tx, rev)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The full id of the one observation whose id starts or ends with `part`
+    /// (case-insensitive). UUID v7 ids made close in time share their beginning, so lists show
+    /// the end.
+    pub fn resolve_id(&self, part: &str) -> Result<Uuid, StoreError> {
+        let prefix = part.trim().to_ascii_lowercase();
+        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(StoreError::NotFound(part.to_owned()));
+        }
+        // `prefix` holds only hex digits and dashes, so it carries no LIKE wildcards.
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT observation_id FROM observation_revision
+             WHERE (observation_id >= ?1 AND observation_id < ?1 || '~')
+                OR observation_id LIKE '%' || ?1
+             LIMIT 2",
+        )?;
+        let ids: Vec<String> = stmt
+            .query_map([&prefix], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [] => Err(StoreError::NotFound(prefix)),
+            [one] => Uuid::parse_str(one)
+                .map_err(|e| StoreError::Damaged(format!("unreadable id {one}: {e}"))),
+            _ => Err(StoreError::Ambiguous(prefix)),
+        }
+    }
+
+    /// Every revision of one observation, oldest first.
+    pub fn history(&self, id: Uuid) -> Result<Vec<ObservationRevision>, StoreError> {
+        let sql = format!(
+            "SELECT {REVISION_COLUMNS} FROM observation_revision WHERE observation_id = ?1 ORDER BY revision"
+        );
+        self.query_revisions(&sql, [id.to_string()])
+    }
+
+    /// The latest revision of every observation, newest observation first.
+    pub fn list_current(&self, limit: Option<u32>) -> Result<Vec<ObservationRevision>, StoreError> {
+        let sql = format!(
+            "SELECT {REVISION_COLUMNS} FROM observation_current
+             ORDER BY observed_at_ms DESC, observation_id DESC LIMIT ?1"
+        );
+        self.query_revisions(&sql, [limit.map_or(-1, i64::from)])
+    }
+
+    /// How many observations (not revisions) the journal holds.
+    pub fn count_observations(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(DISTINCT observation_id) FROM observation_revision",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Runs SQLite's and SQLCipher's integrity checks; returns the problems found (empty if none).
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check"] {
+            let mut stmt = self.conn.prepare(pragma)?;
+            let rows: Vec<String> = stmt
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            problems.extend(rows.into_iter().filter(|r| r != "ok"));
+        }
+        Ok(problems)
+    }
+
+    fn query_revisions<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<ObservationRevision>, StoreError> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params, |row| {
+            Ok(RawRevision {
+                body: row.get(0)?,
+                revision: row.get(1)?,
+                recorded_at: row.get(2)?,
+                device_id: row.get(3)?,
+                observer: row.get(4)?,
+            })
+        })?;
+        rows.map(|raw| raw.map_err(StoreError::from).and_then(RawRevision::decode))
+            .collect()
+    }
+}
+
+struct RawRevision {
+    body: String,
+    revision: u32,
+    recorded_at: String,
+    device_id: String,
+    observer: String,
+}
+
+impl RawRevision {
+    fn decode(self) -> Result<ObservationRevision, StoreError> {
+        let damaged = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Damaged(format!("a stored revision has an unreadable {what}: {e}"))
+        };
+        let observation: Observation =
+            serde_json::from_str(&self.body).map_err(|e| damaged("body", &e))?;
+        Ok(ObservationRevision {
+            observation,
+            revision: self.revision,
+            recorded_at: DateTime::<FixedOffset>::parse_from_rfc3339(&self.recorded_at)
+                .map_err(|e| damaged("recorded_at", &e))?,
+            device_id: Uuid::parse_str(&self.device_id).map_err(|e| damaged("device id", &e))?,
+            observer: self.observer,
+        })
+    }
+}
+
+fn insert_revision(
+    tx: &rusqlite::Transaction<'_>,
+    rev: &ObservationRevision,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_string(&rev.observation)
+        .map_err(|e| StoreError::Damaged(format!("cannot serialize the observation: {e}")))?;
+    tx.execute(
+        "INSERT INTO observation_revision
+           (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            rev.observation.id.to_string(),
+            rev.revision,
+            rev.device_id.to_string(),
+            rev.observer,
+            rev.recorded_at.to_rfc3339(),
+            rev.observation.observed_at.timestamp_millis(),
+            rev.observation.kind,
+            rev.observation.category,
+            body,
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truce_sync::{NewObservationDefaults, Taxonomy};
+
+    fn device() -> DeviceRecord {
+        DeviceRecord {
+            device_id: Uuid::now_v7(),
+            observer: "Ana".into(),
+            team: Some("Team 3".into()),
+            role: Role::Monitor,
+            signing_key: DeviceSigningKey::from_bytes(&[9u8; 32]),
+            created_at: "2026-11-24T21:00:00+00:00".into(),
+        }
+    }
+
+    fn revision(device: &DeviceRecord, json: &str) -> ObservationRevision {
+        let now = DateTime::parse_from_rfc3339("2026-11-24T21:00:00+02:00").expect("time");
+        let map = truce_sync::parse_object(json).expect("object");
+        let observation = Observation::from_new_json(
+            map,
+            NewObservationDefaults {
+                id: Uuid::now_v7(),
+                now,
+            },
+            &Taxonomy::builtin(),
+        )
+        .expect("valid");
+        ObservationRevision {
+            observation,
+            revision: 1,
+            recorded_at: now,
+            device_id: device.device_id,
+            observer: device.observer.clone(),
+        }
+    }
+
+    fn new_store(dir: &Path) -> (Store, DatabaseKey, DeviceRecord) {
+        let key = DatabaseKey::generate().expect("random");
+        let device = device();
+        let store = Store::create(&dir.join("journal.db"), &key, &device).expect("create");
+        (store, key, device)
+    }
+
+    #[test]
+    fn revisions_are_append_only_and_current_is_latest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut store, key, device) = new_store(dir.path());
+        let first = revision(
+            &device,
+            r#"{"kind":"violation","category":"shelling","method":"heard","severity":2}"#,
+        );
+        store.insert_new(&first).expect("insert");
+        assert!(matches!(
+            store.insert_new(&first),
+            Err(StoreError::Duplicate(_))
+        ));
+
+        let mut second = first.clone();
+        second.revision = 2;
+        second.observation.severity = Some(4);
+        store.append_revision(&second).expect("append");
+        assert!(matches!(
+            store.append_revision(&second),
+            Err(StoreError::Conflict(_))
+        ));
+
+        let current = store.list_current(None).expect("list");
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0].revision, 2);
+        assert_eq!(current[0].observation.severity, Some(4));
+        let history = store.history(first.observation.id).expect("history");
+        assert_eq!(
+            history.iter().map(|r| r.revision).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(history[0], first);
+
+        // The database itself refuses to overwrite or delete.
+        assert!(store
+            .conn
+            .execute("UPDATE observation_revision SET body = '{}'", [])
+            .is_err());
+        assert!(store
+            .conn
+            .execute("DELETE FROM observation_revision", [])
+            .is_err());
+        drop(store);
+
+        let reopened = Store::open(&dir.path().join("journal.db"), &key).expect("reopen");
+        assert_eq!(reopened.count_observations().expect("count"), 1);
+        assert_eq!(reopened.device().expect("device").observer, "Ana");
+        assert!(reopened.integrity_problems().expect("check").is_empty());
+    }
+
+    #[test]
+    fn wrong_key_is_reported_as_damage_and_missing_file_is_not_created() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _key, _) = new_store(dir.path());
+        drop(store);
+        let other = DatabaseKey::generate().expect("random");
+        assert!(matches!(
+            Store::open(&dir.path().join("journal.db"), &other),
+            Err(StoreError::Damaged(_))
+        ));
+        let missing = dir.path().join("missing.db");
+        assert!(Store::open(&missing, &other).is_err());
+        assert!(!missing.exists());
+    }
+
+    #[test]
+    fn id_prefixes_resolve() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut store, _key, device) = new_store(dir.path());
+        let rev = revision(
+            &device,
+            r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
+        );
+        store.insert_new(&rev).expect("insert");
+        let full = rev.observation.id.to_string();
+        assert_eq!(
+            store.resolve_id(&full[..8].to_uppercase()).expect("prefix"),
+            rev.observation.id
+        );
+        assert_eq!(
+            store.resolve_id(&full[28..]).expect("suffix"),
+            rev.observation.id
+        );
+        let other = revision(
+            &device,
+            r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
+        );
+        store.insert_new(&other).expect("insert");
+        assert!(matches!(
+            store.resolve_id(&full[..4]),
+            Err(StoreError::Ambiguous(_))
+        ));
+        assert!(matches!(
+            store.resolve_id("%"),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.resolve_id("ffffffff"),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}

@@ -1,0 +1,13 @@
+//! truce-sync: what crosses Truce devices — the observation schema v1, its validation, the
+//! taxonomy and device identity. Pure Rust: no SQLite, no Slint, no clock, no file-system policy.
+
+pub mod device;
+pub mod observation;
+pub mod taxonomy;
+
+pub use device::{fingerprint, DeviceSigningKey, KeyLengthError, Role};
+pub use observation::{
+    parse_object, LocationSource, Method, NewObservationDefaults, Observation, ObservationRevision,
+    SchemaError, TimePrecision,
+};
+pub use taxonomy::Taxonomy;
