@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use truce_sync::{ObservationRevision, Role};
 
+use crate::exchange::{ExportRange, ImportReport};
 use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::KdfCost;
 
@@ -95,6 +96,69 @@ pub enum Command {
     Status,
     /// Run the full integrity checks on the journal.
     Check,
+    /// Mission profiles: create (coordinator), import (device), show.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileCommand,
+    },
+    /// Show the keys to give to others: the coordinator's age recipient, the device fingerprint.
+    Keys {
+        /// Coordinators only: write the age identity to FILE (age's own format), for stock
+        /// `age -d -i FILE`. Anyone with this file can read every bundle.
+        #[arg(long, value_name = "FILE")]
+        export_secret: Option<PathBuf>,
+    },
+    /// Write a signed, encrypted bundle of the entries not yet exported into DIR; prints its path.
+    Export {
+        /// Folder to write the bundle into (a USB stick, a shared folder).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Export the whole device log again, not only what is pending.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        all: bool,
+        /// First sequence number of a chosen range.
+        #[arg(long, requires = "to", value_name = "SEQ")]
+        from: Option<u64>,
+        /// Last sequence number of a chosen range.
+        #[arg(long, requires = "from", value_name = "SEQ")]
+        to: Option<u64>,
+    },
+    /// Coordinators: import bundle files, or folders of them; prints a report per bundle.
+    Import {
+        /// Bundle files or folders holding `*.age` bundles.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Print the report as JSON Lines, one object per bundle.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `truce profile ...`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Coordinators: create and sign a mission profile naming you (and --recipient keys) as recipients.
+    Create {
+        /// The mission's name.
+        #[arg(long)]
+        mission: String,
+        /// Where to write the profile file for the devices.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Another coordinator's age recipient (age1...), e.g. HQ. Repeat for more.
+        #[arg(long = "recipient", value_name = "AGE_RECIPIENT")]
+        recipients: Vec<String>,
+        /// A JSON file with taxonomy, parties, areas, severity_ladder and alert_rules to use.
+        #[arg(long, value_name = "FILE")]
+        template: Option<PathBuf>,
+    },
+    /// Install a mission profile received from the coordinator.
+    Import {
+        /// The profile file.
+        file: PathBuf,
+    },
+    /// Show the installed mission profile.
+    Show,
 }
 
 /// The role given to `init`.
@@ -198,6 +262,12 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // A reader that stopped early (`truce list | head`) is not an error.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
             let usage = e.downcast_ref::<UsageError>().is_some();
             eprintln!("error: {e:#}");
             ExitCode::from(if usage { 2 } else { 1 })
@@ -347,6 +417,75 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "created:     {}", device.created_at)?;
             writeln!(out, "records:     {}", journal.count()?)?;
         }
+        Command::Profile { action } => run_profile(&dir, action, &mut out)?,
+        Command::Keys { export_secret } => {
+            let journal = unlock(&dir)?;
+            let keys = journal.keys()?;
+            if let Some(recipient) = &keys.recipient {
+                writeln!(out, "recipient:   {recipient}")?;
+            }
+            writeln!(out, "fingerprint: {}", keys.fingerprint)?;
+            writeln!(out, "device key:  {}", keys.device_key)?;
+            if let Some(path) = export_secret {
+                journal.export_coordinator_secret(&path)?;
+                eprintln!(
+                    "warning: {} now holds your coordinator secret key. Anyone with it can read every bundle of the mission. Keep it offline and delete it when done.",
+                    path.display()
+                );
+            }
+        }
+        Command::Export {
+            out: out_dir,
+            all,
+            from,
+            to,
+        } => {
+            let journal = unlock(&dir)?;
+            let range = match (all, from, to) {
+                (true, _, _) => ExportRange::All,
+                (false, Some(a), Some(b)) => ExportRange::Seqs(a, b),
+                _ => ExportRange::Pending,
+            };
+            match journal.export(&out_dir, range)? {
+                Some(report) => {
+                    writeln!(out, "{}", report.path.display())?;
+                    eprintln!(
+                        "Exported entries {}-{} to {}.",
+                        report.first_seq,
+                        report.last_seq,
+                        report.path.display()
+                    );
+                }
+                None => eprintln!("Nothing new to export. Use --all to export everything again."),
+            }
+        }
+        Command::Import { paths, json } => {
+            let files = crate::exchange::bundle_files(&paths)?;
+            if files.is_empty() {
+                bail!("no bundle files (*.age) found in the given paths");
+            }
+            let mut journal = unlock(&dir)?;
+            let bar = indicatif::ProgressBar::new(files.len() as u64);
+            let mut refused = 0usize;
+            let (mut new, mut known) = (0u64, 0u64);
+            for file in &files {
+                let report = journal.import_bundle(file)?;
+                bar.inc(1);
+                refused += usize::from(report.refused.is_some());
+                new += report.new_entries;
+                known += report.known_entries;
+                bar.suspend(|| print_import(&mut out, &report, json))?;
+            }
+            bar.finish_and_clear();
+            eprintln!(
+                "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known.",
+                files.len(),
+                files.len() - refused
+            );
+            if refused > 0 {
+                bail!("{refused} bundle(s) were refused and quarantined; see the reasons above");
+            }
+        }
         Command::Check => {
             let journal = unlock(&dir)?;
             let problems = journal.check()?;
@@ -360,6 +499,151 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Result<()> {
+    match action {
+        ProfileCommand::Create {
+            mission,
+            out: path,
+            recipients,
+            template,
+        } => {
+            let template = match template {
+                None => None,
+                Some(t) => {
+                    let text = std::fs::read_to_string(&t)
+                        .with_context(|| format!("cannot read {}", t.display()))?;
+                    Some(template_profile(&text).with_context(|| {
+                        format!("{} is not a usable profile template", t.display())
+                    })?)
+                }
+            };
+            if path.exists() {
+                bail!(
+                    "{} already exists; choose another --out file",
+                    path.display()
+                );
+            }
+            let journal = unlock(dir)?;
+            let text = journal.create_profile(&mission, &recipients, template)?;
+            crate::fsutil::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(out, "{}", path.display())?;
+            eprintln!("Signed mission profile written. Give it to every device: `truce profile import {}`.", path.display());
+        }
+        ProfileCommand::Import { file } => {
+            let text = read_limited(
+                &file,
+                truce_sync::profile::MAX_PROFILE_BYTES as u64,
+                "mission profile",
+            )?;
+            let mut journal = unlock(dir)?;
+            let profile = journal.import_profile(&text)?;
+            eprintln!(
+                "Installed the mission profile for {} ({} coordinator recipient(s)).",
+                profile.mission,
+                profile.recipients.len()
+            );
+        }
+        ProfileCommand::Show => {
+            let journal = unlock(dir)?;
+            match journal.profile()? {
+                None => bail!(
+                    "no mission profile installed; import one with `truce profile import FILE`"
+                ),
+                Some(p) => {
+                    writeln!(out, "mission:    {}", p.profile.mission)?;
+                    writeln!(out, "issued:     {}", p.profile.issued_at.to_rfc3339())?;
+                    writeln!(
+                        out,
+                        "signed by:  {}",
+                        truce_sync::fingerprint(&p.signer_key)
+                    )?;
+                    for r in &p.profile.recipients {
+                        writeln!(out, "recipient:  {r}")?;
+                    }
+                    writeln!(out, "kinds:      {}", p.profile.taxonomy.kind_list())?;
+                    writeln!(out, "categories: {}", p.profile.taxonomy.category_list())?;
+                    writeln!(out, "alert rules: {}", p.profile.alert_rules.len())?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a profile template: any subset of taxonomy, parties, areas, severity_ladder, alert_rules.
+fn template_profile(text: &str) -> Result<truce_sync::profile::MissionProfile> {
+    let mut value: Value = serde_json::from_str(text)?;
+    let base = serde_json::to_value(truce_sync::profile::MissionProfile::new(
+        "template",
+        crate::journal::now(),
+        vec![],
+    ))?;
+    if let (Value::Object(base), Value::Object(given)) = (&base, &mut value) {
+        for (k, v) in base {
+            given.entry(k.clone()).or_insert(v.clone());
+        }
+    }
+    Ok(serde_json::from_value(value)?)
+}
+
+fn read_limited(path: &Path, max: u64, what: &str) -> Result<String> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut text = String::new();
+    file.take(max + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("{} is not a {what}: it is not UTF-8 text", path.display()))?;
+    if text.len() as u64 > max {
+        bail!("{} is too large to be a {what}", path.display());
+    }
+    Ok(text)
+}
+
+fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std::io::Result<()> {
+    let name = report.file.display();
+    let device = report.device_id.map(|d| d.to_string());
+    if json {
+        let gaps: Vec<Value> = report.gaps.iter().map(|(a, b)| json!([a, b])).collect();
+        let line = json!({
+            "file": name.to_string(), "device_id": device, "fingerprint": report.fingerprint,
+            "new_device": report.new_device, "new_entries": report.new_entries,
+            "known_entries": report.known_entries, "gaps": gaps, "refused": report.refused,
+        });
+        return writeln!(out, "{line}");
+    }
+    let short = device
+        .as_deref()
+        .map(|d| d[..8].to_owned())
+        .unwrap_or_else(|| "?".into());
+    match &report.refused {
+        Some(reason) => writeln!(out, "{name}: REFUSED (quarantined): {reason}"),
+        None => {
+            writeln!(
+                out,
+                "{name}: device {short}…: {} new, {} already known",
+                report.new_entries, report.known_entries
+            )?;
+            if report.new_device {
+                writeln!(
+                    out,
+                    "  new device {}, fingerprint {}: check it with the observer",
+                    device.as_deref().unwrap_or("?"),
+                    report.fingerprint.as_deref().unwrap_or("?")
+                )?;
+            }
+            for (a, b) in &report.gaps {
+                if a == b {
+                    writeln!(out, "  gap: device {short}…: entry {a} missing")?;
+                } else {
+                    writeln!(out, "  gap: device {short}…: entries {a}–{b} missing")?;
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {

@@ -7,31 +7,65 @@ use std::path::{Path, PathBuf};
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename over the
 /// target, fsync of the folder. A crash leaves either the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = parent_dir(path);
-    let mut tmp = tempfile_in(&dir, path)?;
-    let result = (|| {
-        tmp.1.write_all(bytes)?;
-        tmp.1.sync_all()?;
-        fs::rename(&tmp.0, path)?;
-        sync_dir(&dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp.0);
-    }
-    result
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit()
 }
 
-/// Creates a new, private file next to `target`, named after it with a random suffix.
-fn tempfile_in(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "truce".into());
-    let mut suffix = [0u8; 6];
-    getrandom::getrandom(&mut suffix).map_err(io::Error::other)?;
-    let tmp = dir.join(format!(".{name}.tmp-{}", hex::encode(suffix)));
-    let file = private_options().write(true).create_new(true).open(&tmp)?;
-    Ok((tmp, file))
+/// A file that appears under its name only when complete: written to a hidden temp file in
+/// the same folder, then fsynced and renamed by [`AtomicFile::commit`]. Dropped uncommitted, the
+/// temp file is removed.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    target: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Starts writing `target`.
+    pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        let dir = parent_dir(target);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "truce".into());
+        let mut suffix = [0u8; 6];
+        getrandom::getrandom(&mut suffix).map_err(io::Error::other)?;
+        let tmp = dir.join(format!(".{name}.tmp-{}", hex::encode(suffix)));
+        let file = private_options().write(true).create_new(true).open(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            target: target.to_path_buf(),
+            file,
+            committed: false,
+        })
+    }
+
+    /// Flushes to disk and gives the file its name.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.file.sync_all()?;
+        fs::rename(&self.tmp, &self.target)?;
+        self.committed = true;
+        sync_dir(&parent_dir(&self.target))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Open options for files only the owner may read (0600 on Unix).

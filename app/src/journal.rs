@@ -164,7 +164,7 @@ impl From<SchemaError> for JournalError {
 impl From<StoreError> for JournalError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Damaged(reason) => JournalError::Damaged(format!("the database {reason}")),
+            StoreError::Damaged(reason) => JournalError::Damaged(format!("the database: {reason}")),
             StoreError::DiskFull => JournalError::DiskFull,
             StoreError::Busy => JournalError::Busy,
             StoreError::TooNew { found, known } => JournalError::TooNew { found, known },
@@ -209,11 +209,11 @@ fn key_error(paths: &JournalPaths, e: KeyFileError) -> JournalError {
 /// dropped; both are zeroized then.
 #[derive(Debug)]
 pub struct Journal {
-    paths: JournalPaths,
-    key: DatabaseKey,
-    store: Store,
-    device: DeviceRecord,
-    taxonomy: Taxonomy,
+    pub(crate) paths: JournalPaths,
+    pub(crate) key: DatabaseKey,
+    pub(crate) store: Store,
+    pub(crate) device: DeviceRecord,
+    pub(crate) taxonomy: Taxonomy,
 }
 
 impl Journal {
@@ -295,13 +295,17 @@ impl Journal {
         let key = keyfile::read(&paths.key_file, passphrase).map_err(|e| key_error(&paths, e))?;
         let store = Store::open(&paths.database, &key)?;
         let device = store.device()?;
-        Ok(Journal {
+        let mut journal = Journal {
             paths,
             key,
             store,
             device,
             taxonomy: Taxonomy::builtin(),
-        })
+        };
+        if let Some(profile) = journal.profile()? {
+            journal.taxonomy = profile.profile.taxonomy;
+        }
+        Ok(journal)
     }
 
     /// Where this journal's files are.
@@ -353,6 +357,12 @@ impl Journal {
         let current = history
             .last()
             .ok_or_else(|| JournalError::UnknownObservation(id_or_prefix.to_owned()))?;
+        if current.device_id != self.device.device_id {
+            return Err(JournalError::Refused(format!(
+                "observation {} was recorded on another device ({}); only its observer can amend it",
+                current.observation.id, current.observer
+            )));
+        }
         let observation = current.observation.amended(patch, &self.taxonomy)?;
         let revision = self.revision_of(observation, current.revision + 1, now());
         self.store.append_revision(&revision)?;
@@ -437,7 +447,7 @@ fn remove_database_files(paths: &JournalPaths) {
 }
 
 /// Now, in local time with its offset, to the second (monitors never need finer).
-fn now() -> DateTime<FixedOffset> {
+pub(crate) fn now() -> DateTime<FixedOffset> {
     let now = Local::now().fixed_offset();
     now.with_nanosecond(0).unwrap_or(now)
 }

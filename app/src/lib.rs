@@ -2,6 +2,7 @@
 //! The GUI joins here in a later step; `sync` holds what crosses devices.
 
 pub mod cli;
+pub mod exchange;
 pub mod fsutil;
 pub mod journal;
 pub mod keyfile;

@@ -64,6 +64,11 @@ impl DeviceSigningKey {
         Zeroizing::new(self.0.to_bytes())
     }
 
+    /// The key itself, for signing inside this crate.
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.0
+    }
+
     /// The public half, which coordinators use to check signatures.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.0.verifying_key()

@@ -1,8 +1,11 @@
 //! truce-sync: what crosses Truce devices — the observation schema v1, its validation, the
 //! taxonomy and device identity. Pure Rust: no SQLite, no Slint, no clock, no file-system policy.
 
+pub mod bundle;
 pub mod device;
+pub mod log;
 pub mod observation;
+pub mod profile;
 pub mod taxonomy;
 
 pub use device::{fingerprint, DeviceSigningKey, KeyLengthError, Role};

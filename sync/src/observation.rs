@@ -201,6 +201,16 @@ pub enum SchemaError {
 }
 
 impl SchemaError {
+    /// A required field is absent.
+    pub(crate) fn missing(field: &str) -> Self {
+        SchemaError::field(field, "is required")
+    }
+
+    /// A field has a value that is not allowed.
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        SchemaError::field(field.trim_start_matches('.'), message)
+    }
+
     fn field(field: &str, message: impl Into<String>) -> Self {
         SchemaError::Field {
             field: field.to_owned(),
@@ -239,7 +249,7 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, SchemaError> {
 
 /// Turns a JSON object into an [`Observation`], naming the field at fault on error.
 /// Does not check ranges or the taxonomy: see [`Observation::validate`].
-fn from_object(map: Map<String, Value>) -> Result<Observation, SchemaError> {
+pub(crate) fn from_object(map: Map<String, Value>) -> Result<Observation, SchemaError> {
     serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -302,6 +312,11 @@ pub struct NewObservationDefaults {
 }
 
 impl Observation {
+    /// Turns a JSON object into an observation without filling defaults or validating.
+    pub(crate) fn from_object(map: Map<String, Value>) -> Result<Observation, SchemaError> {
+        from_object(map)
+    }
+
     /// Builds a new observation from a JSON object, filling `id` and `observed_at` when absent,
     /// then validates it against `taxonomy`.
     pub fn from_new_json(

@@ -15,19 +15,27 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Append only: a shipped migration is never edited.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_journal",
-    sql: include_str!("../../migrations/0001_journal.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_journal",
+        sql: include_str!("../../migrations/0001_journal.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_sync",
+        sql: include_str!("../../migrations/0002_sync.sql"),
+    },
+];
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
-/// Brings the database up to [`latest`], one transaction per migration.
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Brings the database up to [`latest`], one transaction per migration. Returns the versions
+/// it applied.
+pub fn migrate(conn: &mut Connection) -> Result<Vec<u32>, StoreError> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if current > latest() {
         return Err(StoreError::TooNew {
@@ -35,6 +43,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             known: latest(),
         });
     }
+    let mut applied = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
         let tx = conn.transaction()?;
         tx.execute_batch(migration.sql)?;
@@ -45,8 +54,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             name = migration.name,
             "applied migration"
         );
+        applied.push(migration.version);
     }
-    Ok(())
+    Ok(applied)
 }
 
 #[cfg(test)]
@@ -70,7 +80,10 @@ mod tests {
     /// migration instead. Append the hash of each new migration when it ships.
     #[test]
     fn shipped_migrations_are_unchanged() {
-        let shipped = ["55446015487bfe16c2e860259d358af98c38b754c3746522a9bae5be0f29fa08"];
+        let shipped = [
+            "55446015487bfe16c2e860259d358af98c38b754c3746522a9bae5be0f29fa08",
+            "a2949146fabe1e99465c12b91964270ed11d07d1f77588422dbfe90640f6a6a2",
+        ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));
             assert_eq!(

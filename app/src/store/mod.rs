@@ -1,6 +1,9 @@
 //! The encrypted journal store: the only code in Truce that speaks SQL (SQLCipher through rusqlite).
 
+mod exchange;
 mod migrations;
+
+pub use exchange::{Import, KnownDevice};
 
 use std::path::Path;
 
@@ -133,9 +136,10 @@ impl Store {
 
     fn connect(path: &Path, key: &DatabaseKey, flags: OpenFlags) -> Result<Store, StoreError> {
         let mut conn = Connection::open_with_flags(path, flags)?;
-        // SQLCipher logs decryption failures to stderr by default; Truce reports them itself.
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         conn.execute_batch(&key.sqlcipher_pragma())?;
+        // SQLCipher logs decryption failures to stderr by default, and keying switches that on;
+        // Truce reports failures itself, so logging goes off after the key.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         // The first read proves the key: SQLCipher reports "not a database" otherwise.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
             .map_err(|e| match StoreError::from(e) {
@@ -158,8 +162,38 @@ impl Store {
              PRAGMA secure_delete = ON;
              PRAGMA foreign_keys = ON;",
         )?;
-        migrations::migrate(&mut conn)?;
-        Ok(Store { conn })
+        let applied = migrations::migrate(&mut conn)?;
+        let mut store = Store { conn };
+        if applied.contains(&2) {
+            store.backfill_device_log()?;
+        }
+        Ok(store)
+    }
+
+    /// Journals made before the device log existed: give their own revisions log entries, in
+    /// the order they were saved. Runs once, right after migration 2.
+    fn backfill_device_log(&mut self) -> Result<(), StoreError> {
+        let Some(device_id) = self
+            .conn
+            .query_row(
+                "SELECT device_id FROM device WHERE singleton = 1",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .optional()?
+        else {
+            return Ok(());
+        };
+        let sql = format!(
+            "SELECT {REVISION_COLUMNS} FROM observation_revision WHERE device_id = ?1 ORDER BY rowid"
+        );
+        let revisions = self.query_revisions(&sql, [device_id])?;
+        let tx = self.conn.transaction()?;
+        for rev in &revisions {
+            exchange::append_log(&tx, rev)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The device identity stored at `init`.
@@ -210,6 +244,7 @@ impl Store {
             return Err(StoreError::Duplicate(rev.observation.id));
         }
         insert_revision(&tx, rev)?;
+        exchange::append_log(&tx, rev)?;
         tx.commit()?;
         Ok(())
     }
@@ -232,6 +267,7 @@ impl Store {
             Some(_) => {}
         }
         insert_revision(&tx, rev)?;
+        exchange::append_log(&tx, rev)?;
         tx.commit()?;
         Ok(())
     }
@@ -290,15 +326,24 @@ impl Store {
 
     /// Runs SQLite's and SQLCipher's integrity checks; returns the problems found (empty if none).
     pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
-        let mut problems = Vec::new();
-        for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check"] {
-            let mut stmt = self.conn.prepare(pragma)?;
-            let rows: Vec<String> = stmt
-                .query_map([], |row| row.get(0))?
-                .collect::<Result<_, _>>()?;
-            problems.extend(rows.into_iter().filter(|r| r != "ok"));
+        // SQLCipher's page HMACs first: a damaged page makes SQLite's own check fail with a
+        // generic error, while this one names the page.
+        for pragma in ["PRAGMA cipher_integrity_check", "PRAGMA integrity_check"] {
+            let rows = (|| -> rusqlite::Result<Vec<String>> {
+                let mut stmt = self.conn.prepare(pragma)?;
+                let rows = stmt.query_map([], |row| row.get(0))?.collect();
+                rows
+            })()
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Sqlite(e) => StoreError::Damaged(format!("{pragma} failed: {e}")),
+                other => other,
+            })?;
+            let problems: Vec<String> = rows.into_iter().filter(|r| r != "ok").collect();
+            if !problems.is_empty() {
+                return Ok(problems);
+            }
         }
-        Ok(problems)
+        Ok(Vec::new())
     }
 
     fn query_revisions<P: rusqlite::Params>(
@@ -347,12 +392,17 @@ impl RawRevision {
     }
 }
 
+/// The `body` column of a revision: its schema v1 JSON.
+fn body_json(rev: &ObservationRevision) -> Result<String, StoreError> {
+    serde_json::to_string(&rev.observation)
+        .map_err(|e| StoreError::Damaged(format!("cannot serialize the observation: {e}")))
+}
+
 fn insert_revision(
     tx: &rusqlite::Transaction<'_>,
     rev: &ObservationRevision,
 ) -> Result<(), StoreError> {
-    let body = serde_json::to_string(&rev.observation)
-        .map_err(|e| StoreError::Damaged(format!("cannot serialize the observation: {e}")))?;
+    let body = body_json(rev)?;
     tx.execute(
         "INSERT INTO observation_revision
            (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)

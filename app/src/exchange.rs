@@ -1,0 +1,557 @@
+//! Sync use cases: coordinator keys, mission profiles, bundle export on devices, bundle import
+//! and merge on coordinators. Plain Rust types in and out.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use chrono::{DateTime, FixedOffset};
+use truce_sync::bundle::{BundleError, BundleReader, BundleWriter, Limits, Manifest};
+use truce_sync::log::{self, Merge};
+use truce_sync::profile::{MissionProfile, ProfileError, SignedProfile};
+use truce_sync::{fingerprint, Role, Taxonomy};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::fsutil;
+use crate::journal::{now, Journal, JournalError};
+use crate::store::{KnownDevice, StoreError};
+
+/// File extension of bundles.
+pub const BUNDLE_EXTENSION: &str = "age";
+
+/// The coordinator's age identity. Not `Clone`, redacted in `Debug`; the secret text is
+/// zeroized on drop.
+pub struct CoordinatorIdentity {
+    identity: age::x25519::Identity,
+}
+
+impl std::fmt::Debug for CoordinatorIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CoordinatorIdentity(<redacted>, {})",
+            self.identity.to_public()
+        )
+    }
+}
+
+/// What `truce keys` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    /// The coordinator's age recipient (`age1...`), for coordinators.
+    pub recipient: Option<String>,
+    /// Fingerprint of the device's signing key.
+    pub fingerprint: String,
+    /// The device's public signing key, hex.
+    pub device_key: String,
+}
+
+/// Which entries to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportRange {
+    /// Everything not exported yet.
+    Pending,
+    /// The whole log again.
+    All,
+    /// From one sequence number to another, inclusive.
+    Seqs(u64, u64),
+}
+
+/// A written bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Where it is.
+    pub path: PathBuf,
+    /// First and last sequence numbers in it.
+    pub first_seq: u64,
+    /// Last sequence number in it.
+    pub last_seq: u64,
+}
+
+/// The outcome of one bundle's import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// The bundle file.
+    pub file: PathBuf,
+    /// The sending device, when the bundle got that far.
+    pub device_id: Option<Uuid>,
+    /// Its key fingerprint, when known.
+    pub fingerprint: Option<String>,
+    /// This bundle registered a device never seen before (trust on first use).
+    pub new_device: bool,
+    /// Entries added.
+    pub new_entries: u64,
+    /// Entries already held.
+    pub known_entries: u64,
+    /// Missing ranges of the device's log after this import.
+    pub gaps: Vec<(u64, u64)>,
+    /// Why the bundle was refused (quarantined); None when imported.
+    pub refused: Option<String>,
+}
+
+impl ImportReport {
+    fn refused(file: &Path, device_id: Option<Uuid>, reason: String) -> Self {
+        ImportReport {
+            file: file.to_path_buf(),
+            device_id,
+            fingerprint: None,
+            new_device: false,
+            new_entries: 0,
+            known_entries: 0,
+            gaps: Vec::new(),
+            refused: Some(reason),
+        }
+    }
+}
+
+impl From<ProfileError> for JournalError {
+    fn from(e: ProfileError) -> Self {
+        JournalError::Refused(e.to_string())
+    }
+}
+
+impl Journal {
+    fn require_coordinator(&self, what: &str) -> Result<(), JournalError> {
+        if self.device.role != Role::Coordinator {
+            return Err(JournalError::Refused(format!(
+                "{what} is for coordinators; this journal was created with --role monitor"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The coordinator's age identity, created on first use and kept in the encrypted journal.
+    pub fn coordinator_identity(&self) -> Result<CoordinatorIdentity, JournalError> {
+        self.require_coordinator("a coordinator key")?;
+        if let Some(secret) = self.store.coordinator_secret()? {
+            let identity = age::x25519::Identity::from_str(&secret).map_err(|e| {
+                JournalError::Damaged(format!("the coordinator key is unreadable: {e}"))
+            })?;
+            return Ok(CoordinatorIdentity { identity });
+        }
+        let identity = age::x25519::Identity::generate();
+        let secret = Zeroizing::new(identity.to_string().expose_secret().to_owned());
+        self.store
+            .set_coordinator_secret(&secret, &now().to_rfc3339())?;
+        Ok(CoordinatorIdentity { identity })
+    }
+
+    /// The public keys to give to others.
+    pub fn keys(&self) -> Result<Keys, JournalError> {
+        let recipient = match self.device.role {
+            Role::Coordinator => Some(
+                self.coordinator_identity()?
+                    .identity
+                    .to_public()
+                    .to_string(),
+            ),
+            Role::Monitor => None,
+        };
+        let verifying = self.device.signing_key.verifying_key();
+        Ok(Keys {
+            recipient,
+            fingerprint: fingerprint(&verifying),
+            device_key: hex::encode(verifying.as_bytes()),
+        })
+    }
+
+    /// Writes the coordinator's identity in age's own format (for stock `age -d -i FILE`),
+    /// readable by the owner only. Refuses to overwrite a file.
+    pub fn export_coordinator_secret(&self, path: &Path) -> Result<(), JournalError> {
+        let identity = self.coordinator_identity()?;
+        let text = Zeroizing::new(format!(
+            "# Truce coordinator identity for {}\n# public key: {}\n{}\n",
+            self.device.observer,
+            identity.identity.to_public(),
+            identity.identity.to_string().expose_secret()
+        ));
+        let mut file = fsutil::private_options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| io(e, "create", path))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| io(e, "write", path))?;
+        file.sync_all().map_err(|e| io(e, "write", path))?;
+        Ok(())
+    }
+
+    /// Creates and signs a mission profile naming this coordinator (and `extra_recipients`) as
+    /// recipients. `template` may supply taxonomy, parties, areas, ladder and alert rules.
+    pub fn create_profile(
+        &self,
+        mission: &str,
+        extra_recipients: &[String],
+        template: Option<MissionProfile>,
+    ) -> Result<String, JournalError> {
+        let own = self
+            .coordinator_identity()?
+            .identity
+            .to_public()
+            .to_string();
+        let mut recipients = vec![own];
+        for r in extra_recipients {
+            if !recipients.contains(r) {
+                recipients.push(r.clone());
+            }
+        }
+        let mut profile = MissionProfile::new(mission, now(), recipients);
+        if let Some(t) = template {
+            profile.taxonomy = t.taxonomy;
+            profile.parties = t.parties;
+            profile.areas = t.areas;
+            profile.severity_ladder = t.severity_ladder;
+            profile.alert_rules = t.alert_rules;
+        }
+        let text = profile.sign(&self.device.signing_key)?;
+        // The coordinator uses its own profile too (taxonomy, alert rules).
+        self.store.set_profile(&text, &now().to_rfc3339())?;
+        Ok(text)
+    }
+
+    /// The installed mission profile.
+    pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
+        match self.store.profile_text()? {
+            None => Ok(None),
+            Some(text) => SignedProfile::open(&text).map(Some).map_err(|e| {
+                JournalError::Damaged(format!("the installed mission profile is unreadable: {e}"))
+            }),
+        }
+    }
+
+    /// Installs a mission profile from its signed text. An update must be signed by the same
+    /// coordinator and be newer.
+    pub fn import_profile(&mut self, text: &str) -> Result<MissionProfile, JournalError> {
+        let new = SignedProfile::open(text)?;
+        if let Some(current) = self.profile()? {
+            new.may_replace(&current)?;
+        }
+        self.store.set_profile(&new.text, &now().to_rfc3339())?;
+        self.taxonomy = new.profile.taxonomy.clone();
+        Ok(new.profile)
+    }
+
+    /// Entries saved but not yet exported.
+    pub fn pending_export(&self) -> Result<u64, JournalError> {
+        Ok(self
+            .store
+            .log_head()?
+            .saturating_sub(self.store.last_exported_seq()?))
+    }
+
+    /// Writes one bundle into `out_dir` atomically. Returns `None` when there is nothing to export.
+    pub fn export(
+        &self,
+        out_dir: &Path,
+        range: ExportRange,
+    ) -> Result<Option<ExportReport>, JournalError> {
+        let profile = self.profile()?.ok_or_else(|| {
+            JournalError::Refused("no mission profile installed, so there is no coordinator to encrypt to. Import the profile from your coordinator with `truce profile import FILE`".into())
+        })?;
+        let recipients = profile.profile.age_recipients()?;
+        let head = self.store.log_head()?;
+        let (first, last) = match range {
+            ExportRange::Pending => (self.store.last_exported_seq()? + 1, head),
+            ExportRange::All => (1, head),
+            ExportRange::Seqs(a, b) => {
+                if a == 0 || b < a || b > head {
+                    return Err(JournalError::Refused(format!(
+                        "the range {a}-{b} is not in the device log (1-{head})"
+                    )));
+                }
+                (a, b)
+            }
+        };
+        if first > last {
+            return Ok(None);
+        }
+        let mut id = [0u8; 16];
+        getrandom::getrandom(&mut id)
+            .map_err(|e| JournalError::Refused(format!("no randomness available: {e}")))?;
+        let bundle_id = hex::encode(id);
+        let created_at = now();
+        let manifest = Manifest {
+            format: truce_sync::bundle::FORMAT.into(),
+            version: truce_sync::bundle::VERSION,
+            bundle_id: bundle_id.clone(),
+            device_id: self.device.device_id,
+            device_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
+            observer: self.device.observer.clone(),
+            mission: profile.profile.mission.clone(),
+            created_at,
+            first_seq: first,
+            last_seq: last,
+            entry_count: last - first + 1,
+        };
+        let name = bundle_file_name(&created_at, &bundle_id);
+        let path = out_dir.join(&name);
+        let file = fsutil::AtomicFile::create(&path).map_err(|e| io(e, "create", &path))?;
+        let result = (|| -> Result<fsutil::AtomicFile, JournalError> {
+            let mut writer = BundleWriter::new(BufWriter::new(file), &recipients, manifest)
+                .map_err(bundle_write)?;
+            self.store.each_log_entry(first, last, |entry| {
+                writer.entry(&entry).map_err(bundle_write)
+            })?;
+            let buffered = writer
+                .finish(&self.device.signing_key)
+                .map_err(bundle_write)?;
+            buffered
+                .into_inner()
+                .map_err(|e| io(e.into_error(), "write", &path))
+        })();
+        let file = result?;
+        file.commit().map_err(|e| io(e, "write", &path))?;
+        self.store
+            .record_export(&bundle_id, &created_at.to_rfc3339(), first, last, &name)?;
+        Ok(Some(ExportReport {
+            path,
+            first_seq: first,
+            last_seq: last,
+        }))
+    }
+
+    /// Imports one bundle file: decrypt, verify signature and chain, validate every record,
+    /// then write everything in one transaction, or nothing. A refused bundle is recorded as
+    /// quarantined and reported, not returned as an error; errors are for the journal itself.
+    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportReport, JournalError> {
+        let identity = self.coordinator_identity()?;
+        let at = now().to_rfc3339();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let taxonomy = self.taxonomy.clone();
+        match self.try_import(path, &identity, &taxonomy, &file_name, &at) {
+            Ok(report) => Ok(report),
+            Err(Refusal {
+                device_id,
+                bundle_id,
+                reason,
+            }) => {
+                if let Some(fatal) = reason.fatal {
+                    return Err(fatal);
+                }
+                self.store.record_quarantine(
+                    &file_name,
+                    bundle_id.as_deref(),
+                    device_id,
+                    &at,
+                    &reason.text,
+                )?;
+                Ok(ImportReport::refused(path, device_id, reason.text))
+            }
+        }
+    }
+
+    fn try_import(
+        &mut self,
+        path: &Path,
+        identity: &CoordinatorIdentity,
+        taxonomy: &Taxonomy,
+        file_name: &str,
+        at: &str,
+    ) -> Result<ImportReport, Refusal> {
+        let mut refusal = Refusal {
+            device_id: None,
+            bundle_id: None,
+            reason: Reason::text(String::new()),
+        };
+        let file = File::open(path)
+            .map_err(|e| refusal.with(Reason::text(format!("cannot read the file: {e}"))))?;
+        let mut reader = BundleReader::open(
+            std::io::BufReader::new(file),
+            &identity.identity,
+            Limits::default(),
+        )
+        .map_err(|e| refusal.with(Reason::text(e.to_string())))?;
+        let manifest = reader.manifest().clone();
+        refusal.device_id = Some(manifest.device_id);
+        refusal.bundle_id = Some(manifest.bundle_id.clone());
+        let device_fingerprint = fingerprint(reader.device_key());
+        let device_id = manifest.device_id;
+
+        let import = self
+            .store
+            .begin_import()
+            .map_err(|e| refusal.with(Reason::store(e)))?;
+        let known = import
+            .known_device(device_id)
+            .map_err(|e| refusal.with(Reason::store(e)))?;
+        let new_device = match known {
+            Some(known) if known.device_key != manifest.device_key => {
+                return Err(refusal.with(Reason::text(format!(
+                    "device {device_id} is known with another key; this bundle is signed by {device_fingerprint}. Possible impersonation: check with the device's observer"
+                ))));
+            }
+            Some(_) => false,
+            None => {
+                import
+                    .register_device(
+                        &KnownDevice {
+                            device_id,
+                            device_key: manifest.device_key.clone(),
+                            observer: manifest.observer.clone(),
+                        },
+                        at,
+                    )
+                    .map_err(|e| refusal.with(Reason::store(e)))?;
+                true
+            }
+        };
+        let (mut new_entries, mut known_entries) = (0u64, 0u64);
+        loop {
+            let entry = match reader.next_entry() {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(e) => return Err(refusal.with(Reason::text(e.to_string()))),
+            };
+            let rev = log::parse_record(entry.seq, entry.record.get(), taxonomy)
+                .map_err(|e| refusal.with(Reason::text(format!("invalid record: {e}"))))?;
+            if rev.device_id != device_id {
+                return Err(refusal.with(Reason::text(format!(
+                    "entry {} holds a record of device {}, not of the device that signed the bundle",
+                    entry.seq, rev.device_id
+                ))));
+            }
+            let held = import
+                .neighbours(device_id, entry.seq)
+                .map_err(|e| refusal.with(Reason::store(e)))?;
+            match log::merge(entry.prev_hash, entry.hash, entry.seq, held) {
+                Merge::Known => known_entries += 1,
+                Merge::Conflict(why) => {
+                    return Err(refusal.with(Reason::text(format!(
+                        "possible tampering: entry {} of device {device_id} contradicts what is already held ({why})",
+                        entry.seq
+                    ))))
+                }
+                Merge::New => {
+                    import.insert_entry(device_id, &entry, &manifest.bundle_id, &rev).map_err(|e| match e {
+                        StoreError::Conflict(id) => refusal.with(Reason::text(format!(
+                            "possible tampering: revision {} of observation {id} is already held with other content",
+                            rev.revision
+                        ))),
+                        other => refusal.with(Reason::store(other)),
+                    })?;
+                    new_entries += 1;
+                }
+            }
+        }
+        import
+            .finish(
+                device_id,
+                &manifest.bundle_id,
+                file_name,
+                at,
+                new_entries,
+                known_entries,
+            )
+            .map_err(|e| refusal.with(Reason::store(e)))?;
+        let held = self
+            .store
+            .received_seqs(device_id)
+            .map_err(|e| refusal.with(Reason::store(e)))?;
+        Ok(ImportReport {
+            file: path.to_path_buf(),
+            device_id: Some(device_id),
+            fingerprint: Some(device_fingerprint),
+            new_device,
+            new_entries,
+            known_entries,
+            gaps: log::gaps(held),
+            refused: None,
+        })
+    }
+}
+
+/// Why an import stopped: a refusal of the bundle, or a fault of the journal itself.
+struct Refusal {
+    device_id: Option<Uuid>,
+    bundle_id: Option<String>,
+    reason: Reason,
+}
+
+struct Reason {
+    text: String,
+    fatal: Option<JournalError>,
+}
+
+impl Reason {
+    fn text(text: String) -> Reason {
+        Reason { text, fatal: None }
+    }
+
+    /// Store errors are the journal's problem (disk full, damage), not the bundle's.
+    fn store(e: StoreError) -> Reason {
+        Reason {
+            text: e.to_string(),
+            fatal: Some(e.into()),
+        }
+    }
+}
+
+impl Refusal {
+    fn with(&self, reason: Reason) -> Refusal {
+        Refusal {
+            device_id: self.device_id,
+            bundle_id: self.bundle_id.clone(),
+            reason,
+        }
+    }
+}
+
+fn bundle_write(e: BundleError) -> JournalError {
+    match e {
+        BundleError::Io(e) => io(e, "write", Path::new("the bundle")),
+        other => JournalError::Refused(format!("cannot write the bundle: {other}")),
+    }
+}
+
+fn io(e: std::io::Error, action: &'static str, path: &Path) -> JournalError {
+    if e.raw_os_error() == Some(28) {
+        return JournalError::DiskFull;
+    }
+    JournalError::Io {
+        action,
+        path: path.to_path_buf(),
+        cause: e,
+    }
+}
+
+/// A bundle's file name: only the date and the random bundle id.
+fn bundle_file_name(at: &DateTime<FixedOffset>, bundle_id: &str) -> String {
+    format!("{}-{bundle_id}.{BUNDLE_EXTENSION}", at.format("%Y%m%d"))
+}
+
+/// The bundle files named by `paths`: files as given, folders scanned (not recursively) for
+/// `*.age` files, skipping hidden files such as unfinished temp files. Sorted by name.
+pub fn bundle_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, JournalError> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            for entry in std::fs::read_dir(path).map_err(|e| io(e, "read", path))? {
+                let entry = entry.map_err(|e| io(e, "read", path))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.')
+                    && name.ends_with(&format!(".{BUNDLE_EXTENSION}"))
+                    && entry.path().is_file()
+                {
+                    found.push(entry.path());
+                }
+            }
+            found.sort();
+            out.extend(found);
+        } else if path.is_file() {
+            out.push(path.clone());
+        } else {
+            return Err(JournalError::Refused(format!(
+                "{} is neither a bundle file nor a folder",
+                path.display()
+            )));
+        }
+    }
+    Ok(out)
+}

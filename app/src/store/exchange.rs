@@ -1,0 +1,345 @@
+//! The store's side of bundles: the device log, exports, the mission profile, the coordinator
+//! identity, known devices and received entries. All SQL for sync lives here.
+
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use truce_sync::log::{EntryHash, LogEntry, Neighbours};
+use truce_sync::ObservationRevision;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::{insert_revision, Store, StoreError};
+
+fn hash_from(text: String) -> Result<EntryHash, StoreError> {
+    EntryHash::from_hex(&text)
+        .ok_or_else(|| StoreError::Damaged(format!("a stored hash is unreadable: {text}")))
+}
+
+/// Appends `rev` to this device's log inside `tx`.
+pub(super) fn append_log(
+    tx: &Transaction<'_>,
+    rev: &ObservationRevision,
+) -> Result<(), StoreError> {
+    let head: Option<(u64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM device_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let (seq, prev) = match head {
+        Some((seq, hash)) => (seq + 1, hash_from(hash)?),
+        None => (1, EntryHash::GENESIS),
+    };
+    let entry = LogEntry::new(seq, prev, truce_sync::log::record_json(rev))
+        .map_err(|e| StoreError::Damaged(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO device_log (seq, observation_id, revision, prev_hash, hash, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            entry.seq,
+            rev.observation.id.to_string(),
+            rev.revision,
+            entry.prev_hash.to_hex(),
+            entry.hash.to_hex(),
+            entry.record.get()
+        ],
+    )?;
+    Ok(())
+}
+
+/// A bundle import in progress: one transaction, committed only by [`Import::finish`].
+pub struct Import<'a> {
+    tx: Transaction<'a>,
+}
+
+/// The device a coordinator knows, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    /// The device's id.
+    pub device_id: Uuid,
+    /// Its Ed25519 public key, hex.
+    pub device_key: String,
+    /// The observer named in its first bundle.
+    pub observer: String,
+}
+
+impl Store {
+    /// The highest sequence number in this device's log (0 if empty).
+    pub fn log_head(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM device_log", [], |row| {
+                row.get(0)
+            })?)
+    }
+
+    /// The highest sequence number ever exported (0 if none).
+    pub fn last_exported_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(max(last_seq), 0) FROM bundle_export",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Calls `f` for each log entry from `from` to `to`, in order, streaming from the database.
+    pub fn each_log_entry<E: From<StoreError>>(
+        &self,
+        from: u64,
+        to: u64,
+        mut f: impl FnMut(LogEntry) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, prev_hash, hash, record FROM device_log WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query(params![from, to]).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let seq: u64 = row.get(0).map_err(StoreError::from)?;
+            let prev = hash_from(row.get(1).map_err(StoreError::from)?)?;
+            let hash = hash_from(row.get(2).map_err(StoreError::from)?)?;
+            let record: String = row.get(3).map_err(StoreError::from)?;
+            let entry =
+                LogEntry::new(seq, prev, record).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            if entry.hash != hash {
+                return Err(StoreError::Damaged(format!(
+                    "device log entry {seq} does not match its hash"
+                ))
+                .into());
+            }
+            f(entry)?;
+        }
+        Ok(())
+    }
+
+    /// Remembers a bundle this device wrote.
+    pub fn record_export(
+        &self,
+        bundle_id: &str,
+        created_at: &str,
+        first: u64,
+        last: u64,
+        file_name: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO bundle_export (bundle_id, created_at, first_seq, last_seq, file_name) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![bundle_id, created_at, first, last, file_name],
+        )?;
+        Ok(())
+    }
+
+    /// The installed mission profile's signed text.
+    pub fn profile_text(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT text FROM mission_profile WHERE singleton = 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Installs or replaces the mission profile.
+    pub fn set_profile(&self, text: &str, installed_at: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO mission_profile (singleton, text, installed_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (singleton) DO UPDATE SET text = excluded.text, installed_at = excluded.installed_at",
+            params![text, installed_at],
+        )?;
+        Ok(())
+    }
+
+    /// The coordinator's age identity (secret text), if one was created.
+    pub fn coordinator_secret(&self) -> Result<Option<Zeroizing<String>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT secret FROM coordinator_identity WHERE singleton = 1",
+                [],
+                |row| row.get::<_, String>(0),
+            )
+            .optional()?
+            .map(Zeroizing::new))
+    }
+
+    /// Stores the coordinator's age identity; refuses to replace an existing one.
+    pub fn set_coordinator_secret(&self, secret: &str, created_at: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO coordinator_identity (singleton, secret, created_at) VALUES (1, ?1, ?2)",
+            params![secret, created_at],
+        )?;
+        Ok(())
+    }
+
+    /// Records a refused bundle with its reason (outside any import transaction).
+    pub fn record_quarantine(
+        &self,
+        file_name: &str,
+        bundle_id: Option<&str>,
+        device_id: Option<Uuid>,
+        at: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, reason)
+             VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5)",
+            params![bundle_id, file_name, device_id.map(|d| d.to_string()), at, reason],
+        )?;
+        Ok(())
+    }
+
+    /// How many bundles were quarantined so far.
+    pub fn quarantined_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM bundle_import WHERE status = 'quarantined'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// The sequence numbers held for a device, ascending.
+    pub fn received_seqs(&self, device_id: Uuid) -> Result<Vec<u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq FROM received_entry WHERE device_id = ?1 ORDER BY seq")?;
+        let seqs = stmt
+            .query_map([device_id.to_string()], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(seqs)
+    }
+
+    /// Number of entries received from all devices.
+    pub fn received_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM received_entry", [], |row| row.get(0))?)
+    }
+
+    /// Starts a bundle import: one immediate transaction.
+    pub fn begin_import(&mut self) -> Result<Import<'_>, StoreError> {
+        Ok(Import {
+            tx: self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?,
+        })
+    }
+}
+
+impl Import<'_> {
+    /// The device as known (trust on first use), if it is.
+    pub fn known_device(&self, device_id: Uuid) -> Result<Option<KnownDevice>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT device_key, observer FROM known_device WHERE device_id = ?1",
+                [device_id.to_string()],
+                |row| {
+                    Ok(KnownDevice {
+                        device_id,
+                        device_key: row.get(0)?,
+                        observer: row.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Registers a device seen for the first time.
+    pub fn register_device(&self, device: &KnownDevice, at: &str) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO known_device (device_id, device_key, observer, first_seen) VALUES (?1, ?2, ?3, ?4)",
+            params![device.device_id.to_string(), device.device_key, device.observer, at],
+        )?;
+        Ok(())
+    }
+
+    /// What is held around `seq` of a device's log.
+    pub fn neighbours(&self, device_id: Uuid, seq: u64) -> Result<Neighbours, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT seq, prev_hash, hash FROM received_entry WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3")?;
+        let rows = stmt.query_map(
+            params![device_id.to_string(), seq.saturating_sub(1), seq + 1],
+            |row| {
+                Ok((
+                    row.get::<_, u64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            },
+        )?;
+        let mut held = Neighbours::default();
+        for row in rows {
+            let (s, prev, hash) = row?;
+            if s == seq {
+                held.same = Some(hash_from(hash)?);
+            } else if s + 1 == seq {
+                held.before = Some(hash_from(hash)?);
+            } else {
+                held.after_prev = Some(hash_from(prev)?);
+            }
+        }
+        Ok(held)
+    }
+
+    /// Stores a new entry and its revision. A revision already held with other content is a
+    /// conflict.
+    pub fn insert_entry(
+        &self,
+        device_id: Uuid,
+        entry: &LogEntry,
+        bundle_id: &str,
+        rev: &ObservationRevision,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                device_id.to_string(),
+                entry.seq,
+                entry.prev_hash.to_hex(),
+                entry.hash.to_hex(),
+                entry.record.get(),
+                bundle_id
+            ])?;
+        let existing: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
+            )?
+            .query_row(
+                params![rev.observation.id.to_string(), rev.revision],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match existing {
+            None => insert_revision(&self.tx, rev),
+            Some(body) if body == super::body_json(rev)? => Ok(()),
+            Some(_) => Err(StoreError::Conflict(rev.observation.id)),
+        }
+    }
+
+    /// Records the import, updates the device and commits everything at once.
+    pub fn finish(
+        self,
+        device_id: Uuid,
+        bundle_id: &str,
+        file_name: &str,
+        at: &str,
+        new: u64,
+        known: u64,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE known_device SET last_bundle_at = ?2 WHERE device_id = ?1",
+            params![device_id.to_string(), at],
+        )?;
+        self.tx.execute(
+            "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, new_entries, known_entries)
+             VALUES (?1, ?2, ?3, ?4, 'imported', ?5, ?6)",
+            params![bundle_id, file_name, device_id.to_string(), at, new, known],
+        )?;
+        self.tx.commit()?;
+        Ok(())
+    }
+}

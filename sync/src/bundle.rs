@@ -1,0 +1,596 @@
+//! Bundles: a contiguous range of one device's log, signed by the device and encrypted with age
+//! to the mission's coordinators. Written and read as streams, with hard limits.
+//!
+//! Layers, outside in (see docs/bundle-format.md): an age file (X25519 recipients) whose
+//! plaintext is a zstd frame whose content is JSON Lines: one manifest line, one line per
+//! entry, one signature line. Everything, including the device id, is inside the encryption.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+use chrono::{DateTime, FixedOffset};
+use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::device::DeviceSigningKey;
+use crate::log::{EntryHash, LogEntry};
+
+/// The `format` value of a bundle manifest.
+pub const FORMAT: &str = "truce-bundle";
+/// The bundle format version this code writes and reads.
+pub const VERSION: u32 = 1;
+/// Domain separation prefix of the signed message.
+pub const SIGNATURE_CONTEXT: &[u8] = b"truce-bundle-v1\n";
+
+/// Hard limits on what a bundle may contain; anything larger is refused before it costs much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most plaintext bytes after decompression.
+    pub max_plain_bytes: u64,
+    /// Longest line (manifest, entry or signature), in bytes.
+    pub max_line_bytes: usize,
+    /// Most entries in one bundle.
+    pub max_entries: u64,
+    /// log2 of the largest zstd window accepted (bounds decoder memory).
+    pub max_window_log: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_plain_bytes: 2 * 1024 * 1024 * 1024,
+            max_line_bytes: 256 * 1024,
+            max_entries: 5_000_000,
+            max_window_log: 23,
+        }
+    }
+}
+
+/// The first line of a bundle: who sent it and what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always `truce-bundle`.
+    pub format: String,
+    /// Always 1 for now.
+    pub version: u32,
+    /// Random id of this bundle (also in its file name).
+    pub bundle_id: String,
+    /// The device whose log this is.
+    pub device_id: Uuid,
+    /// The device's Ed25519 public key, 64 hex digits.
+    pub device_key: String,
+    /// The observer signed in on the device.
+    pub observer: String,
+    /// The mission, from the profile.
+    pub mission: String,
+    /// When the bundle was written.
+    pub created_at: DateTime<FixedOffset>,
+    /// First sequence number in the bundle.
+    pub first_seq: u64,
+    /// Last sequence number in the bundle.
+    pub last_seq: u64,
+    /// Number of entries (last_seq - first_seq + 1).
+    pub entry_count: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureLine {
+    signature: String,
+}
+
+/// Why a bundle was refused. Each message names the problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// Not an age file at all.
+    #[error("not a Truce bundle: it is not an age-encrypted file ({0})")]
+    NotABundle(String),
+    /// Encrypted, but not to this coordinator.
+    #[error("this bundle is not encrypted to this coordinator's key (wrong recipient)")]
+    WrongRecipient,
+    /// The encrypted stream failed its authentication or ended early.
+    #[error("the bundle is damaged or truncated: {0}")]
+    Damaged(String),
+    /// The compressed content is invalid or needs too much memory.
+    #[error("the bundle's compressed content is invalid: {0}")]
+    Decompress(String),
+    /// Over one of the limits.
+    #[error("the bundle is too large: {0}")]
+    TooLarge(String),
+    /// The manifest line is missing or malformed.
+    #[error("the bundle's manifest is invalid: {0}")]
+    Manifest(String),
+    /// An entry line is malformed, out of order or altered.
+    #[error("the bundle's entry {index} is invalid: {reason}")]
+    Entry {
+        /// Position in the bundle, from 1.
+        index: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The signature line is missing or does not verify.
+    #[error("the bundle's signature is {0}")]
+    Signature(&'static str),
+    /// Writing or reading failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+fn hex_key(key: &VerifyingKey) -> String {
+    hex::encode(key.as_bytes())
+}
+
+/// Parses a device public key from 64 hex digits.
+pub fn parse_device_key(text: &str) -> Option<VerifyingKey> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(text, &mut bytes).ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// A writer that hashes every byte that goes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Streams a bundle out: call [`BundleWriter::entry`] for each entry in order, then
+/// [`BundleWriter::finish`].
+pub struct BundleWriter<W: Write> {
+    out: Hashing<zstd::Encoder<'static, age::stream::StreamWriter<W>>>,
+    manifest: Manifest,
+    next_seq: u64,
+    prev: Option<EntryHash>,
+}
+
+impl<W: Write> BundleWriter<W> {
+    /// Starts a bundle for `manifest`, encrypted to every recipient.
+    pub fn new(
+        output: W,
+        recipients: &[age::x25519::Recipient],
+        manifest: Manifest,
+    ) -> Result<Self, BundleError> {
+        if recipients.is_empty() {
+            return Err(BundleError::Manifest(
+                "the mission profile lists no coordinator recipients".into(),
+            ));
+        }
+        if manifest.entry_count == 0
+            || manifest.last_seq + 1 - manifest.first_seq != manifest.entry_count
+        {
+            return Err(BundleError::Manifest(
+                "the range of entries is empty or inconsistent".into(),
+            ));
+        }
+        let encryptor =
+            age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| BundleError::Manifest(e.to_string()))?;
+        let sealed = encryptor.wrap_output(output)?;
+        let mut encoder = zstd::Encoder::new(sealed, 9)?;
+        encoder.window_log(20)?;
+        let mut out = Hashing {
+            inner: encoder,
+            hasher: Sha256::new(),
+        };
+        serde_json::to_writer(&mut out, &manifest).map_err(io::Error::other)?;
+        out.write_all(b"\n")?;
+        Ok(BundleWriter {
+            out,
+            next_seq: manifest.first_seq,
+            manifest,
+            prev: None,
+        })
+    }
+
+    /// Appends the next entry; entries must be contiguous and chained.
+    pub fn entry(&mut self, entry: &LogEntry) -> Result<(), BundleError> {
+        let index = entry.seq.wrapping_sub(self.manifest.first_seq) + 1;
+        let bad = |reason: &str| BundleError::Entry {
+            index,
+            reason: reason.into(),
+        };
+        if entry.seq != self.next_seq || entry.seq > self.manifest.last_seq {
+            return Err(bad("out of sequence"));
+        }
+        if self.prev.is_some_and(|p| p != entry.prev_hash) || !entry.hash_is_valid() {
+            return Err(bad("the device log's chain is broken"));
+        }
+        serde_json::to_writer(&mut self.out, entry).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")?;
+        self.prev = Some(entry.hash);
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Signs everything written so far with the device key and closes the layers.
+    pub fn finish(mut self, key: &DeviceSigningKey) -> Result<W, BundleError> {
+        if self.next_seq != self.manifest.last_seq + 1 {
+            return Err(BundleError::Manifest(
+                "fewer entries were written than the manifest announces".into(),
+            ));
+        }
+        if hex_key(&key.verifying_key()) != self.manifest.device_key {
+            return Err(BundleError::Manifest(
+                "the signing key is not the manifest's device key".into(),
+            ));
+        }
+        let digest = std::mem::take(&mut self.out.hasher).finalize();
+        let signature = key.sign_raw(&signed_message(&digest));
+        let line = SignatureLine {
+            signature: hex::encode(signature.to_bytes()),
+        };
+        serde_json::to_writer(&mut self.out.inner, &line).map_err(io::Error::other)?;
+        self.out.inner.write_all(b"\n")?;
+        let sealed = self.out.inner.finish()?;
+        Ok(sealed.finish()?)
+    }
+}
+
+fn signed_message(digest: &[u8]) -> Vec<u8> {
+    let mut msg = SIGNATURE_CONTEXT.to_vec();
+    msg.extend_from_slice(digest);
+    msg
+}
+
+/// Reads a bundle as a stream: [`BundleReader::manifest`], then [`BundleReader::next_entry`]
+/// until it returns `None`, which it does only after the signature has been verified. A caller
+/// must treat any entry as provisional until then.
+pub struct BundleReader<R: Read> {
+    lines: BufReader<
+        io::Take<zstd::Decoder<'static, BufReader<age::stream::StreamReader<BufReader<R>>>>>,
+    >,
+    limits: Limits,
+    hasher: Sha256,
+    manifest: Manifest,
+    device_key: VerifyingKey,
+    read: u64,
+    prev: Option<EntryHash>,
+    done: bool,
+    buf: Vec<u8>,
+}
+
+impl<R: Read> BundleReader<R> {
+    /// Decrypts with `identity` and reads the manifest.
+    pub fn open(
+        input: R,
+        identity: &age::x25519::Identity,
+        limits: Limits,
+    ) -> Result<Self, BundleError> {
+        let mut input = BufReader::new(input);
+        let is_age = input
+            .fill_buf()
+            .map_err(read_error)?
+            .starts_with(b"age-encryption.org/");
+        if !is_age {
+            return Err(BundleError::NotABundle(
+                "it does not start with an age header".into(),
+            ));
+        }
+        let decryptor = age::Decryptor::new(input)
+            .map_err(|e| BundleError::Damaged(format!("its age header is unreadable: {e}")))?;
+        let plain = decryptor
+            .decrypt(std::iter::once(identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => BundleError::WrongRecipient,
+                age::DecryptError::Io(io) => BundleError::Damaged(io.to_string()),
+                other => BundleError::Damaged(other.to_string()),
+            })?;
+        let mut decoder =
+            zstd::Decoder::new(plain).map_err(|e| BundleError::Decompress(e.to_string()))?;
+        decoder
+            .window_log_max(limits.max_window_log)
+            .map_err(|e| BundleError::Decompress(e.to_string()))?;
+        let lines = BufReader::new(decoder.take(limits.max_plain_bytes + 1));
+        let mut reader = BundleReader {
+            lines,
+            limits,
+            hasher: Sha256::new(),
+            manifest: Manifest {
+                format: String::new(),
+                version: 0,
+                bundle_id: String::new(),
+                device_id: Uuid::nil(),
+                device_key: String::new(),
+                observer: String::new(),
+                mission: String::new(),
+                created_at: DateTime::UNIX_EPOCH.fixed_offset(),
+                first_seq: 0,
+                last_seq: 0,
+                entry_count: 0,
+            },
+            device_key: VerifyingKey::default(),
+            read: 0,
+            prev: None,
+            done: false,
+            buf: Vec::new(),
+        };
+        let line = reader
+            .line()?
+            .ok_or_else(|| BundleError::Manifest("the bundle is empty".into()))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&line).map_err(|e| BundleError::Manifest(e.to_string()))?;
+        check_manifest(&manifest, &limits)?;
+        reader.device_key = parse_device_key(&manifest.device_key).ok_or_else(|| {
+            BundleError::Manifest("the device key is not a valid Ed25519 public key".into())
+        })?;
+        reader.hasher.update(&line);
+        reader.manifest = manifest;
+        Ok(reader)
+    }
+
+    /// The manifest (not yet authenticated until the signature is verified).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The device's public key from the manifest.
+    pub fn device_key(&self) -> &VerifyingKey {
+        &self.device_key
+    }
+
+    /// The next entry, checked for order, chain and hash; `None` once the signature verified.
+    pub fn next_entry(&mut self) -> Result<Option<LogEntry>, BundleError> {
+        if self.done {
+            return Ok(None);
+        }
+        let index = self.read + 1;
+        let line = self
+            .line()?
+            .ok_or(BundleError::Signature("missing: the bundle ends early"))?;
+        if self.read == self.manifest.entry_count {
+            self.verify_signature(&line)?;
+            self.done = true;
+            return Ok(None);
+        }
+        let bad = |reason: String| BundleError::Entry { index, reason };
+        let text = std::str::from_utf8(&line).map_err(|_| bad("it is not valid UTF-8".into()))?;
+        let entry: LogEntry = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let expected = self.manifest.first_seq + self.read;
+        if entry.seq != expected {
+            return Err(bad(format!(
+                "sequence {} where {expected} was expected (out of order or missing)",
+                entry.seq
+            )));
+        }
+        if let Some(prev) = self.prev {
+            if entry.prev_hash != prev {
+                return Err(bad(
+                    "it does not follow the entry before it (chain broken)".into()
+                ));
+            }
+        }
+        if !entry.hash_is_valid() {
+            return Err(bad("its hash does not match its content (altered)".into()));
+        }
+        self.hasher.update(&line);
+        self.prev = Some(entry.hash);
+        self.read += 1;
+        Ok(Some(entry))
+    }
+
+    fn verify_signature(&mut self, line: &[u8]) -> Result<(), BundleError> {
+        let sig: SignatureLine = serde_json::from_slice(line)
+            .map_err(|_| BundleError::Signature("missing or malformed"))?;
+        let mut bytes = [0u8; 64];
+        hex::decode_to_slice(&sig.signature, &mut bytes)
+            .map_err(|_| BundleError::Signature("malformed"))?;
+        let digest = std::mem::take(&mut self.hasher).finalize();
+        self.device_key
+            .verify(&signed_message(&digest), &Signature::from_bytes(&bytes))
+            .map_err(|_| {
+                BundleError::Signature(
+                    "invalid: the bundle was altered or not signed by the device it names",
+                )
+            })?;
+        // Nothing may follow the signature, and the encrypted stream must end cleanly.
+        let mut rest = [0u8; 1];
+        match self.lines.read(&mut rest) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(BundleError::Manifest(
+                "there is data after the signature".into(),
+            )),
+            Err(e) => Err(read_error(e)),
+        }
+    }
+
+    /// One line without its newline (hashed by the caller with the newline).
+    fn line(&mut self) -> Result<Option<Vec<u8>>, BundleError> {
+        self.buf.clear();
+        let max = self.limits.max_line_bytes;
+        loop {
+            let available = self.lines.fill_buf().map_err(read_error)?;
+            if available.is_empty() {
+                if self.lines.get_ref().limit() == 0 {
+                    return Err(BundleError::TooLarge(format!(
+                        "more than {} bytes once decompressed",
+                        self.limits.max_plain_bytes
+                    )));
+                }
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                return Err(BundleError::Damaged("the last line has no end".into()));
+            }
+            let (chunk, found) = match available.iter().position(|b| *b == b'\n') {
+                Some(i) => (&available[..=i], true),
+                None => (available, false),
+            };
+            if self.buf.len() + chunk.len() > max + 1 {
+                return Err(BundleError::TooLarge(format!(
+                    "a line is longer than {max} bytes"
+                )));
+            }
+            self.buf.extend_from_slice(chunk);
+            let n = chunk.len();
+            self.lines.consume(n);
+            if found {
+                let line = std::mem::take(&mut self.buf);
+                return Ok(Some(line));
+            }
+        }
+    }
+}
+
+fn read_error(e: io::Error) -> BundleError {
+    let text = e.to_string();
+    if text.contains("Frame requires too much memory") || text.contains("window") {
+        BundleError::Decompress(text)
+    } else if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidData {
+        BundleError::Damaged(text)
+    } else {
+        BundleError::Decompress(text)
+    }
+}
+
+fn check_manifest(m: &Manifest, limits: &Limits) -> Result<(), BundleError> {
+    let bad = |s: &str| Err(BundleError::Manifest(s.into()));
+    if m.format != FORMAT {
+        return bad("it is not a truce-bundle");
+    }
+    if m.version != VERSION {
+        return Err(BundleError::Manifest(format!(
+            "format version {} is not supported (this Truce reads version {VERSION}); update Truce",
+            m.version
+        )));
+    }
+    if m.first_seq == 0 || m.last_seq < m.first_seq || m.last_seq - m.first_seq + 1 != m.entry_count
+    {
+        return bad("its range of entries is inconsistent");
+    }
+    if m.entry_count > limits.max_entries {
+        return Err(BundleError::TooLarge(format!(
+            "{} entries; at most {}",
+            m.entry_count, limits.max_entries
+        )));
+    }
+    if m.bundle_id.is_empty()
+        || m.bundle_id.len() > 64
+        || !m.bundle_id.chars().all(|c| c.is_ascii_hexdigit())
+    {
+        return bad("its bundle id is not hex");
+    }
+    if m.observer.chars().count() > 100 || m.mission.chars().count() > 200 {
+        return bad("its observer or mission name is too long");
+    }
+    Ok(())
+}
+
+impl DeviceSigningKey {
+    /// Signs `message` with the device key (Ed25519).
+    pub(crate) fn sign_raw(&self, message: &[u8]) -> Signature {
+        self.signing_key().sign(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::LogEntry;
+
+    fn manifest(key: &DeviceSigningKey, first: u64, last: u64) -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            version: VERSION,
+            bundle_id: "00ff".into(),
+            device_id: Uuid::nil(),
+            device_key: hex_key(&key.verifying_key()),
+            observer: "Ana".into(),
+            mission: "Test".into(),
+            created_at: DateTime::UNIX_EPOCH.fixed_offset(),
+            first_seq: first,
+            last_seq: last,
+            entry_count: last - first + 1,
+        }
+    }
+
+    fn chain(n: u64) -> Vec<LogEntry> {
+        let mut prev = EntryHash::GENESIS;
+        (1..=n)
+            .map(|seq| {
+                let e = LogEntry::new(seq, prev, format!("{{\"n\":{seq}}}")).expect("json");
+                prev = e.hash;
+                e
+            })
+            .collect()
+    }
+
+    fn write(key: &DeviceSigningKey, to: &age::x25519::Recipient, entries: &[LogEntry]) -> Vec<u8> {
+        let m = manifest(key, entries[0].seq, entries[entries.len() - 1].seq);
+        let mut w = BundleWriter::new(Vec::new(), std::slice::from_ref(to), m).expect("writer");
+        for e in entries {
+            w.entry(e).expect("entry");
+        }
+        w.finish(key).expect("finish")
+    }
+
+    fn read_all(bytes: &[u8], id: &age::x25519::Identity) -> Result<Vec<LogEntry>, BundleError> {
+        let mut r = BundleReader::open(bytes, id, Limits::default())?;
+        let mut out = Vec::new();
+        while let Some(e) = r.next_entry()? {
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn round_trip_and_wrong_recipient() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(50);
+        let bytes = write(&key, &id.to_public(), &entries);
+        let back = read_all(&bytes, &id).expect("reads");
+        assert_eq!(back.len(), 50);
+        assert_eq!(back[49].hash, entries[49].hash);
+        let other = age::x25519::Identity::generate();
+        assert!(matches!(
+            read_all(&bytes, &other),
+            Err(BundleError::WrongRecipient)
+        ));
+        assert!(matches!(
+            read_all(b"hello", &id),
+            Err(BundleError::NotABundle(_))
+        ));
+    }
+
+    #[test]
+    fn every_flipped_bit_and_truncation_is_refused() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let bytes = write(&key, &id.to_public(), &chain(20));
+        for at in (0..bytes.len()).step_by(7) {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            assert!(read_all(&bad, &id).is_err(), "flip at {at} accepted");
+        }
+        for len in [0, 10, bytes.len() / 2, bytes.len() - 1] {
+            assert!(
+                read_all(&bytes[..len], &id).is_err(),
+                "truncated to {len} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn writer_refuses_broken_chains() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(3);
+        let mut w =
+            BundleWriter::new(Vec::new(), &[id.to_public()], manifest(&key, 1, 3)).expect("writer");
+        w.entry(&entries[0]).expect("first");
+        assert!(w.entry(&entries[2]).is_err());
+    }
+}

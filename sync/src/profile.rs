@@ -1,0 +1,339 @@
+//! Mission profiles: who the coordinators are (age recipients), the taxonomy, parties, areas,
+//! severity ladder and alert rules; signed by the coordinator so devices can trust updates.
+
+use chrono::{DateTime, FixedOffset};
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::bundle::parse_device_key;
+use crate::device::DeviceSigningKey;
+use crate::taxonomy::{Code, Taxonomy};
+
+/// The `format` of a mission profile.
+pub const FORMAT: &str = "truce-profile";
+/// The `format` of the signed envelope around it.
+pub const SIGNED_FORMAT: &str = "truce-signed-profile";
+/// Domain separation prefix of the signed message.
+pub const SIGNATURE_CONTEXT: &[u8] = b"truce-profile-v1\n";
+/// Largest profile file accepted.
+pub const MAX_PROFILE_BYTES: usize = 1024 * 1024;
+
+/// A named area of operations, optionally with a bounding box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    /// Stable code.
+    pub code: String,
+    /// Name people see.
+    pub label: String,
+    /// `[min_lon, min_lat, max_lon, max_lat]` in WGS84 degrees.
+    #[serde(default)]
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// An escalation rule: at least `threshold` matching observations within `window_hours` raise
+/// an alert of `level`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// Human name of the rule.
+    pub name: String,
+    /// Kinds that count (empty: all).
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Categories that count (empty: all).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Area code the rule applies to per area (None: each area separately).
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Sliding window length.
+    pub window_hours: u32,
+    /// Observations needed to fire.
+    pub threshold: u32,
+    /// Level on the severity ladder.
+    pub level: u8,
+}
+
+/// What a coordinator publishes to the mission's devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissionProfile {
+    /// Always `truce-profile`.
+    pub format: String,
+    /// Always 1 for now.
+    pub version: u32,
+    /// The mission's name.
+    pub mission: String,
+    /// When this profile was issued; an update must be newer.
+    pub issued_at: DateTime<FixedOffset>,
+    /// The coordinators' age recipients (`age1...`); bundles are encrypted to all of them.
+    pub recipients: Vec<String>,
+    /// Kinds and categories.
+    pub taxonomy: Taxonomy,
+    /// Parties to the conflict (codes for `initiator` and `target`).
+    #[serde(default)]
+    pub parties: Vec<Code>,
+    /// Areas of operations.
+    #[serde(default)]
+    pub areas: Vec<Area>,
+    /// The severity ladder, 1 to 5.
+    #[serde(default)]
+    pub severity_ladder: Vec<Code>,
+    /// Escalation alert rules.
+    #[serde(default)]
+    pub alert_rules: Vec<AlertRule>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    format: String,
+    #[serde(borrow)]
+    profile: &'a RawValue,
+    signer_key: String,
+    signature: String,
+}
+
+/// A profile whose signature verified.
+#[derive(Debug, Clone)]
+pub struct SignedProfile {
+    /// The profile.
+    pub profile: MissionProfile,
+    /// The coordinator key that signed it.
+    pub signer_key: VerifyingKey,
+    /// The file's text, to store and pass on as is.
+    pub text: String,
+}
+
+/// Why a profile was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// Not a signed Truce profile.
+    #[error("not a Truce mission profile: {0}")]
+    Format(String),
+    /// The signature does not verify.
+    #[error(
+        "the profile's signature is invalid: it was altered, or not signed by the key it names"
+    )]
+    Signature,
+    /// The content breaks a rule.
+    #[error("the profile is invalid: {0}")]
+    Invalid(String),
+    /// An update signed by another coordinator.
+    #[error("this profile is signed by another coordinator key than the profile already installed; only the original coordinator can update it")]
+    OtherSigner,
+    /// An update older than the installed profile.
+    #[error("this profile (issued {new}) is not newer than the installed one (issued {current}); ask the coordinator for the latest")]
+    Older {
+        /// Issued-at of the installed profile.
+        current: String,
+        /// Issued-at of the refused one.
+        new: String,
+    },
+}
+
+impl MissionProfile {
+    /// A profile with the built-in taxonomy and a five-step severity ladder.
+    pub fn new(mission: &str, issued_at: DateTime<FixedOffset>, recipients: Vec<String>) -> Self {
+        let ladder = ["Minor", "Notable", "Serious", "Grave", "Critical"];
+        MissionProfile {
+            format: FORMAT.into(),
+            version: 1,
+            mission: mission.trim().to_owned(),
+            issued_at,
+            recipients,
+            taxonomy: Taxonomy::builtin(),
+            parties: Vec::new(),
+            areas: Vec::new(),
+            severity_ladder: ladder
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Code {
+                    code: (i + 1).to_string(),
+                    label: (*l).into(),
+                })
+                .collect(),
+            alert_rules: Vec::new(),
+        }
+    }
+
+    /// The coordinators' recipients, parsed.
+    pub fn age_recipients(&self) -> Result<Vec<age::x25519::Recipient>, ProfileError> {
+        self.recipients
+            .iter()
+            .map(|r| {
+                r.parse::<age::x25519::Recipient>().map_err(|e| {
+                    ProfileError::Invalid(format!(
+                        "recipient `{r}` is not an age X25519 recipient: {e}"
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Checks the rules a profile must follow.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        let bad = |s: String| Err(ProfileError::Invalid(s));
+        if self.format != FORMAT || self.version != 1 {
+            return bad(format!(
+                "format `{}` version {} is not supported",
+                self.format, self.version
+            ));
+        }
+        if self.mission.trim().is_empty() || self.mission.chars().count() > 200 {
+            return bad("the mission name must be 1 to 200 characters".into());
+        }
+        if self.recipients.is_empty() {
+            return bad("it lists no coordinator recipients".into());
+        }
+        self.age_recipients()?;
+        if self.taxonomy.kinds.is_empty() || self.taxonomy.categories.is_empty() {
+            return bad("its taxonomy has no kinds or no categories".into());
+        }
+        for rule in &self.alert_rules {
+            if rule.threshold == 0 || rule.window_hours == 0 {
+                return bad(format!(
+                    "alert rule `{}` needs a threshold and a window above 0",
+                    rule.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Signs the profile with the coordinator's key; returns the file's text.
+    pub fn sign(&self, key: &DeviceSigningKey) -> Result<String, ProfileError> {
+        self.validate()?;
+        let body =
+            serde_json::to_string_pretty(self).map_err(|e| ProfileError::Format(e.to_string()))?;
+        let raw = RawValue::from_string(body).map_err(|e| ProfileError::Format(e.to_string()))?;
+        let signature = key.sign_raw(&message(raw.get()));
+        let envelope = Envelope {
+            format: SIGNED_FORMAT.into(),
+            profile: &raw,
+            signer_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        };
+        serde_json::to_string_pretty(&envelope).map_err(|e| ProfileError::Format(e.to_string()))
+    }
+}
+
+fn message(body: &str) -> Vec<u8> {
+    let mut msg = SIGNATURE_CONTEXT.to_vec();
+    msg.extend_from_slice(body.as_bytes());
+    msg
+}
+
+impl SignedProfile {
+    /// Parses a profile file and verifies its signature and content.
+    pub fn open(text: &str) -> Result<SignedProfile, ProfileError> {
+        if text.len() > MAX_PROFILE_BYTES {
+            return Err(ProfileError::Format("larger than 1 MiB".into()));
+        }
+        let envelope: Envelope<'_> =
+            serde_json::from_str(text).map_err(|e| ProfileError::Format(e.to_string()))?;
+        if envelope.format != SIGNED_FORMAT {
+            return Err(ProfileError::Format(format!(
+                "format `{}`",
+                envelope.format
+            )));
+        }
+        let signer_key = parse_device_key(&envelope.signer_key).ok_or(ProfileError::Signature)?;
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(&envelope.signature, &mut sig).map_err(|_| ProfileError::Signature)?;
+        signer_key
+            .verify(
+                &message(envelope.profile.get()),
+                &Signature::from_bytes(&sig),
+            )
+            .map_err(|_| ProfileError::Signature)?;
+        let profile: MissionProfile = serde_json::from_str(envelope.profile.get())
+            .map_err(|e| ProfileError::Invalid(e.to_string()))?;
+        profile.validate()?;
+        Ok(SignedProfile {
+            profile,
+            signer_key,
+            text: text.to_owned(),
+        })
+    }
+
+    /// Whether this profile may replace `current`: same signer, and newer.
+    pub fn may_replace(&self, current: &SignedProfile) -> Result<(), ProfileError> {
+        if self.signer_key != current.signer_key {
+            return Err(ProfileError::OtherSigner);
+        }
+        if self.profile.issued_at <= current.profile.issued_at {
+            return Err(ProfileError::Older {
+                current: current.profile.issued_at.to_rfc3339(),
+                new: self.profile.issued_at.to_rfc3339(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(at: &str) -> MissionProfile {
+        let id = age::x25519::Identity::generate();
+        MissionProfile::new(
+            "Mission East",
+            DateTime::parse_from_rfc3339(at).expect("time"),
+            vec![id.to_public().to_string()],
+        )
+    }
+
+    #[test]
+    fn signed_profile_round_trips_and_detects_tampering() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let text = profile("2026-11-24T10:00:00Z").sign(&key).expect("signs");
+        let opened = SignedProfile::open(&text).expect("opens");
+        assert_eq!(opened.profile.mission, "Mission East");
+        assert_eq!(opened.signer_key, key.verifying_key());
+        let tampered = text.replace("Mission East", "Mission West");
+        assert_eq!(
+            SignedProfile::open(&tampered).err(),
+            Some(ProfileError::Signature)
+        );
+        assert!(matches!(
+            SignedProfile::open("{}"),
+            Err(ProfileError::Format(_))
+        ));
+    }
+
+    #[test]
+    fn updates_need_same_signer_and_newer_date() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let other = DeviceSigningKey::from_bytes(&[6u8; 32]);
+        let v1 = SignedProfile::open(&profile("2026-11-24T10:00:00Z").sign(&key).expect("s"))
+            .expect("o");
+        let v2 = SignedProfile::open(&profile("2026-11-25T10:00:00Z").sign(&key).expect("s"))
+            .expect("o");
+        let forged = SignedProfile::open(&profile("2026-11-26T10:00:00Z").sign(&other).expect("s"))
+            .expect("o");
+        assert!(v2.may_replace(&v1).is_ok());
+        assert!(matches!(
+            v1.may_replace(&v2),
+            Err(ProfileError::Older { .. })
+        ));
+        assert_eq!(
+            forged.may_replace(&v1).err(),
+            Some(ProfileError::OtherSigner)
+        );
+    }
+
+    #[test]
+    fn invalid_recipients_are_refused() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut p = profile("2026-11-24T10:00:00Z");
+        p.recipients = vec!["age1notakey".into()];
+        assert!(matches!(p.sign(&key), Err(ProfileError::Invalid(_))));
+        p.recipients.clear();
+        assert!(matches!(p.sign(&key), Err(ProfileError::Invalid(_))));
+    }
+}

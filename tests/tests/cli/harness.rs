@@ -1,0 +1,259 @@
+//! Running `truce` against a throw-away journal, with a clean environment, and checking its
+//! exit-code and output contract.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use truce_tests::{is_uuid, snapshot, truce_bin};
+
+/// The passphrase of every test journal.
+pub const PASSPHRASE: &str = "correct horse battery staple";
+/// The smallest valid observation.
+pub const MINIMAL: &str = r#"{"kind":"violation","category":"shelling","method":"heard"}"#;
+/// Longest a single `truce` run may take before the test gives up on it (a prompt waiting on a
+/// terminal, a lock never released).
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What one `truce` run did.
+#[derive(Debug)]
+pub struct Run {
+    /// The command line, for failure messages.
+    pub what: String,
+    /// The exit code; None when killed by a signal (or the timeout).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn describe(&self) -> String {
+        format!(
+            "`{}` exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.what, self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Asserts success (exit 0, no error and no panic on stderr); returns self.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, Some(0), "expected success; {}", self.describe());
+        assert!(!self.stderr.contains("error:"), "success, yet an error on stderr; {}", self.describe());
+        self.no_panic()
+    }
+
+    /// Asserts failure with `code`, stderr starting with `error:`, and no panic; returns self.
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Self {
+        assert_eq!(self.code, Some(code), "expected exit code {code}; {}", self.describe());
+        assert!(self.stderr.starts_with("error:"), "stderr must start with `error:`; {}", self.describe());
+        self.no_panic()
+    }
+
+    /// Asserts that stdout is empty (errors print nothing there); returns self.
+    #[track_caller]
+    pub fn no_stdout(self) -> Self {
+        assert!(self.stdout.is_empty(), "expected nothing on stdout; {}", self.describe());
+        self
+    }
+
+    /// Asserts that the process did not panic; returns self.
+    #[track_caller]
+    pub fn no_panic(self) -> Self {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "truce panicked; {}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Asserts that stderr contains `part` (case-insensitively); returns self.
+    #[track_caller]
+    pub fn stderr_has(self, part: &str) -> Self {
+        assert!(
+            self.stderr.to_lowercase().contains(&part.to_lowercase()),
+            "stderr must mention {part:?}; {}",
+            self.describe()
+        );
+        self
+    }
+
+    /// The only line on stdout, which must end with a newline.
+    #[track_caller]
+    pub fn single_line(&self) -> &str {
+        let line = self.stdout.strip_suffix('\n').unwrap_or_else(|| panic!("stdout must end with a newline; {}", self.describe()));
+        assert!(!line.contains('\n'), "expected exactly one line on stdout; {}", self.describe());
+        line
+    }
+}
+
+/// A journal in a fresh temporary folder. The data directory itself does not exist until `init`.
+pub struct Journal {
+    tmp: TempDir,
+    /// The data directory (`<tmp>/journal`).
+    pub dir: PathBuf,
+    /// The passphrase `truce` gets in TRUCE_PASSPHRASE.
+    pub passphrase: String,
+}
+
+impl Journal {
+    /// A journal that does not exist yet.
+    pub fn new() -> Journal {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("journal");
+        std::fs::create_dir(tmp.path().join("home")).expect("fake home");
+        Journal {
+            tmp,
+            dir,
+            passphrase: PASSPHRASE.to_owned(),
+        }
+    }
+
+    /// A new journal created with `truce init --observer NAME`.
+    pub fn created(observer: &str) -> Journal {
+        let journal = Journal::new();
+        journal.init(observer);
+        journal
+    }
+
+    /// A scratch folder next to the data directory (created on first use).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let path = self.tmp.path().join(name);
+        std::fs::create_dir_all(&path).expect("scratch folder");
+        path
+    }
+
+    /// `truce` with a clean environment: no inherited TRUCE_* variables, a fake home (so the
+    /// real data directory is out of reach even if --data-dir were forgotten), fast key
+    /// derivation, this journal's passphrase, and a time limit. No arguments yet, not even
+    /// --data-dir.
+    pub fn bare_command(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(truce_bin());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TRUCE_") {
+                cmd.env_remove(key);
+            }
+        }
+        let home = self.tmp.path().join("home");
+        cmd.env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("APPDATA", &home)
+            .env("LOCALAPPDATA", &home)
+            .env("RUST_BACKTRACE", "1")
+            .env("TRUCE_INSECURE_KDF_WORK_FACTOR", "10")
+            .env("TRUCE_PASSPHRASE", &self.passphrase)
+            .current_dir(self.tmp.path())
+            .timeout(TIMEOUT);
+        cmd
+    }
+
+    /// Runs `truce --data-dir DIR ARGS...` with `stdin` and extra environment variables.
+    pub fn run_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.bare_command();
+        cmd.arg("--data-dir").arg(&self.dir).args(args);
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        run(cmd, &format!("truce {}", args.join(" ")), stdin)
+    }
+
+    /// Runs `truce --data-dir DIR ARGS...` with `stdin`.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_env(args, stdin, &[])
+    }
+
+    /// `truce init --observer NAME`; returns the device id it printed.
+    pub fn init(&self, observer: &str) -> String {
+        let run = self.run(&["init", "--observer", observer], "").ok();
+        let id = run.single_line().to_owned();
+        assert!(is_uuid(&id), "init must print the device id, got {:?}", run.stdout);
+        id
+    }
+
+    /// `truce record` with `json` on stdin; asserts that only the new id is printed, returns it.
+    #[track_caller]
+    pub fn record(&self, json: &str) -> String {
+        let run = self.run(&["record"], json).ok();
+        let id = run.single_line().to_owned();
+        assert!(is_uuid(&id), "record must print only the new id, got {:?}", run.stdout);
+        id
+    }
+
+    /// `truce list --json`, stdout as is.
+    #[track_caller]
+    pub fn list_raw(&self) -> String {
+        self.run(&["list", "--json"], "").ok().stdout
+    }
+
+    /// `truce list --json`, parsed line by line.
+    #[track_caller]
+    pub fn list(&self) -> Vec<Value> {
+        json_lines(&self.list_raw())
+    }
+
+    /// `truce show ID --json`, parsed.
+    #[track_caller]
+    pub fn show(&self, id: &str) -> Value {
+        let run = self.run(&["show", id, "--json"], "").ok();
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("show --json must print JSON ({e}): {}", run.stdout))
+    }
+
+    /// Every file of the data directory, with its bytes.
+    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        snapshot(&self.dir)
+    }
+
+    /// A file of the data directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// Runs a prepared command with `stdin` (always given, so nothing waits for a terminal).
+pub fn run(mut cmd: assert_cmd::Command, what: &str, stdin: &str) -> Run {
+    let out = cmd.write_stdin(stdin.as_bytes().to_vec()).output().expect("run truce");
+    Run {
+        what: what.to_owned(),
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Parses JSON Lines: one JSON object per line.
+#[track_caller]
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| {
+            let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            assert!(value.is_object(), "each line must be a JSON object: {line}");
+            value
+        })
+        .collect()
+}
+
+/// Asserts that two snapshots of a folder are the same, naming the first difference.
+#[track_caller]
+pub fn assert_same_files(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>, context: &str) {
+    let names = |m: &BTreeMap<PathBuf, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(before), names(after), "{context}: the set of files changed");
+    for (name, bytes) in before {
+        assert!(after[name] == *bytes, "{context}: the bytes of {} changed", name.display());
+    }
+}
+
+/// The names of the files in `dir` (not recursive), sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
