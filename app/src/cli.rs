@@ -16,6 +16,9 @@ use truce_sync::{ObservationRevision, Role};
 use crate::exchange::{ExportRange, ImportReport};
 use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::KdfCost;
+use crate::publish::{DataFormat, PublicOptions};
+use crate::store::ObservationFilter;
+use truce_sync::verification::VerificationStatus;
 
 /// Largest observation JSON accepted on stdin or from a file.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
@@ -123,6 +126,42 @@ pub enum Command {
         #[arg(long, requires = "from", value_name = "SEQ")]
         to: Option<u64>,
     },
+    /// Coordinators: give an observation a verification status with a note (kept with who and when).
+    Verify {
+        /// The observation id, or a unique beginning or end of it.
+        id: String,
+        /// unverified, corroborated, verified, disputed or unfounded.
+        #[arg(long)]
+        status: String,
+        /// Why: the evidence or the reason.
+        #[arg(long)]
+        note: String,
+    },
+    /// Coordinators: every device bundles came from, with its fingerprint, entries and gaps.
+    Devices {
+        /// Print JSON Lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Coordinators: export observations to CSV, GeoJSON or HXL; --public redacts for publication.
+    ExportData {
+        /// csv, geojson or hxl.
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        /// The file to write (replaced atomically).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Redact for publication: no observer, device or team; narratives only when tagged
+        /// `public`; coordinates on a grid; times to the hour; only verified and corroborated
+        /// records unless --status is given.
+        #[arg(long)]
+        public: bool,
+        /// Grid size in degrees for --public.
+        #[arg(long, default_value_t = 0.05, value_name = "DEGREES")]
+        grid: f64,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
     /// Coordinators: import bundle files, or folders of them; prints a report per bundle.
     Import {
         /// Bundle files or folders holding `*.age` bundles.
@@ -132,6 +171,43 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Formats of `truce export-data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// CSV with schema v1 column names.
+    Csv,
+    /// A GeoJSON FeatureCollection.
+    Geojson,
+    /// CSV with an HXL hashtag row.
+    Hxl,
+}
+
+/// Filters shared by coordinator commands.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Observed on or after this day (YYYY-MM-DD, UTC) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Observed before this day (YYYY-MM-DD, UTC; the whole day is included) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Only this kind (repeat for more).
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// Only this category (repeat for more).
+    #[arg(long = "category", value_name = "CATEGORY")]
+    pub categories: Vec<String>,
+    /// Only this verification status (repeat for more).
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<String>,
+    /// Only records from this device (its full id).
+    #[arg(long, value_name = "DEVICE_ID")]
+    pub device: Option<String>,
+    /// Only records whose narrative contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
 }
 
 /// `truce profile ...`
@@ -353,14 +429,35 @@ pub fn run(cli: Cli) -> Result<()> {
             let current = history
                 .last()
                 .ok_or_else(|| JournalError::UnknownObservation(id.clone()))?;
+            let trail = journal.verification_trail(&id)?;
+            let status = trail
+                .last()
+                .map_or(VerificationStatus::Unverified, |e| e.status);
             if json {
+                let trail: Vec<Value> = trail
+                    .iter()
+                    .map(|e| json!({"status": e.status.code(), "note": e.note, "by": e.by_observer, "device_id": e.by_device, "at": e.at}))
+                    .collect();
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&json!({"current": current, "history": history}))?
+                    serde_json::to_string_pretty(
+                        &json!({"current": current, "history": history, "status": status.code(), "verification": trail})
+                    )?
                 )?;
             } else {
                 print_detail(&mut out, &history)?;
+                writeln!(out, "\nVerification: {}", status.code())?;
+                for e in &trail {
+                    writeln!(
+                        out,
+                        "  {}  {:<12}  {}  {}",
+                        e.at,
+                        e.status.code(),
+                        e.by_observer,
+                        one_line(&e.note, 60)
+                    )?;
+                }
             }
         }
         Command::Amend { id, json } => {
@@ -485,6 +582,75 @@ pub fn run(cli: Cli) -> Result<()> {
             if refused > 0 {
                 bail!("{refused} bundle(s) were refused and quarantined; see the reasons above");
             }
+        }
+        Command::Verify { id, status, note } => {
+            let status = VerificationStatus::from_code(&status).ok_or_else(|| {
+                UsageError(format!(
+                    "unknown status `{status}`; use one of: unverified, corroborated, verified, disputed, unfounded"
+                ))
+            })?;
+            let journal = unlock(&dir)?;
+            let event = journal.verify(&id, status, &note)?;
+            writeln!(out, "{}", event.status.code())?;
+        }
+        Command::Devices { json } => {
+            let journal = unlock(&dir)?;
+            for d in journal.devices()? {
+                if json {
+                    let gaps: Vec<Value> = d.gaps.iter().map(|(a, b)| json!([a, b])).collect();
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"device_id": d.device_id, "observer": d.observer, "fingerprint": d.fingerprint,
+                               "last_bundle_at": d.last_bundle_at, "entries": d.entries, "gaps": gaps})
+                    )?;
+                } else {
+                    let gaps: Vec<String> = d
+                        .gaps
+                        .iter()
+                        .map(|(a, b)| {
+                            if a == b {
+                                a.to_string()
+                            } else {
+                                format!("{a}–{b}")
+                            }
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "{}  {:<20}  {}  last bundle {}  {} entries  {}",
+                        d.device_id,
+                        d.observer,
+                        d.fingerprint,
+                        d.last_bundle_at.as_deref().unwrap_or("-"),
+                        d.entries,
+                        if gaps.is_empty() {
+                            "no gaps".to_owned()
+                        } else {
+                            format!("missing {}", gaps.join(", "))
+                        }
+                    )?;
+                }
+            }
+        }
+        Command::ExportData {
+            format,
+            out: path,
+            public,
+            grid,
+            filter,
+        } => {
+            let filter = observation_filter(&filter)?;
+            let journal = unlock(&dir)?;
+            let format = match format {
+                FormatArg::Csv => DataFormat::Csv,
+                FormatArg::Geojson => DataFormat::GeoJson,
+                FormatArg::Hxl => DataFormat::Hxl,
+            };
+            let public = public.then_some(PublicOptions { grid_deg: grid });
+            let rows = journal.export_data(format, &filter, public, &path)?;
+            writeln!(out, "{}", path.display())?;
+            eprintln!("Wrote {rows} observation(s) to {}.", path.display());
         }
         Command::Check => {
             let journal = unlock(&dir)?;
@@ -644,6 +810,64 @@ fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std:
             Ok(())
         }
     }
+}
+
+/// Parses `--from`/`--to`: a day (UTC midnight; `--to` includes the whole day) or RFC 3339.
+fn parse_bound(text: &str, end: bool) -> Result<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_millis());
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        UsageError(format!(
+            "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
+        ))
+    })?;
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis()))
+}
+
+fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
+    let statuses = args
+        .statuses
+        .iter()
+        .map(|s| {
+            VerificationStatus::from_code(s).ok_or_else(|| {
+                anyhow::Error::from(UsageError(format!(
+                    "unknown status `{s}`; use one of: unverified, corroborated, verified, disputed, unfounded"
+                )))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let device = match &args.device {
+        None => None,
+        Some(d) => Some(
+            uuid::Uuid::parse_str(d)
+                .map_err(|_| UsageError(format!("`{d}` is not a device id (a UUID)")))?,
+        ),
+    };
+    Ok(ObservationFilter {
+        from_ms: args
+            .from
+            .as_deref()
+            .map(|t| parse_bound(t, false))
+            .transpose()?,
+        to_ms: args
+            .to
+            .as_deref()
+            .map(|t| parse_bound(t, true))
+            .transpose()?,
+        kinds: args.kinds.clone(),
+        categories: args.categories.clone(),
+        statuses,
+        device,
+        text: args.search.clone(),
+    })
 }
 
 fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {

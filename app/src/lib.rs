@@ -2,10 +2,12 @@
 //! The GUI joins here in a later step; `sync` holds what crosses devices.
 
 pub mod cli;
+pub mod coordinator;
 pub mod exchange;
 pub mod fsutil;
 pub mod journal;
 pub mod keyfile;
+pub mod publish;
 pub mod store;
 
 pub use journal::{DeviceSummary, Journal, JournalError, JournalPaths, Profile, WipeReport};

@@ -24,3 +24,6 @@ mod damage;
 
 #[path = "cli/bundles.rs"]
 mod bundles;
+
+#[path = "cli/coordinator.rs"]
+mod coordinator;

@@ -1,8 +1,10 @@
 //! The encrypted journal store: the only code in Truce that speaks SQL (SQLCipher through rusqlite).
 
+mod coordination;
 mod exchange;
 mod migrations;
 
+pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, VerificationEvent};
 pub use exchange::{Import, KnownDevice};
 
 use std::path::Path;

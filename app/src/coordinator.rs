@@ -1,0 +1,155 @@
+//! Coordinator use cases: the verification trail, the devices seen, and data exports (full and
+//! public). Field records are never altered here. Plain Rust types in and out.
+
+use std::io::BufWriter;
+use std::path::Path;
+
+use truce_sync::log;
+use truce_sync::verification::VerificationStatus;
+use truce_sync::{fingerprint, Role};
+use uuid::Uuid;
+
+use crate::fsutil::AtomicFile;
+use crate::journal::{now, Journal, JournalError};
+use crate::publish::{row_values, DataFormat, DataWriter, PublicOptions};
+use crate::store::{ObservationFilter, VerificationEvent};
+
+/// Longest verification note, in characters.
+pub const NOTE_MAX_CHARS: usize = 2_000;
+
+/// A device as the coordinator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceReport {
+    /// The device.
+    pub device_id: Uuid,
+    /// Its observer.
+    pub observer: String,
+    /// Its key fingerprint.
+    pub fingerprint: String,
+    /// When its latest bundle was imported.
+    pub last_bundle_at: Option<String>,
+    /// Entries held.
+    pub entries: u64,
+    /// Missing ranges of its log.
+    pub gaps: Vec<(u64, u64)>,
+}
+
+impl Journal {
+    fn coordinators_only(&self, what: &str) -> Result<(), JournalError> {
+        if self.device.role == Role::Coordinator {
+            Ok(())
+        } else {
+            Err(JournalError::Refused(format!(
+                "{what} is for coordinators; this journal was created with --role monitor"
+            )))
+        }
+    }
+
+    /// Gives an observation a verification status, with a note; kept with who and when. The
+    /// record itself is not touched.
+    pub fn verify(
+        &self,
+        id_part: &str,
+        status: VerificationStatus,
+        note: &str,
+    ) -> Result<VerificationEvent, JournalError> {
+        self.coordinators_only("verification")?;
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(JournalError::Refused(
+                "a verification needs a note saying why (--note TEXT)".into(),
+            ));
+        }
+        if note.chars().count() > NOTE_MAX_CHARS {
+            return Err(JournalError::Refused(format!(
+                "the note is longer than {NOTE_MAX_CHARS} characters"
+            )));
+        }
+        let id = self.store.resolve_id(id_part)?;
+        let event = VerificationEvent {
+            status,
+            note: note.to_owned(),
+            by_observer: self.device.observer.clone(),
+            by_device: self.device.device_id,
+            at: now().to_rfc3339(),
+        };
+        self.store.add_verification(id, &event)?;
+        Ok(event)
+    }
+
+    /// An observation's verification trail, oldest first (empty: unverified).
+    pub fn verification_trail(
+        &self,
+        id_part: &str,
+    ) -> Result<Vec<VerificationEvent>, JournalError> {
+        let id = self.store.resolve_id(id_part)?;
+        Ok(self.store.verification_trail(id)?)
+    }
+
+    /// Every device bundles came from, with its gaps.
+    pub fn devices(&self) -> Result<Vec<DeviceReport>, JournalError> {
+        self.coordinators_only("the device list")?;
+        let mut out = Vec::new();
+        for d in self.store.device_statuses()? {
+            let key = truce_sync::bundle::parse_device_key(&d.device_key).ok_or_else(|| {
+                JournalError::Damaged(format!(
+                    "the stored key of device {} is unreadable",
+                    d.device_id
+                ))
+            })?;
+            out.push(DeviceReport {
+                device_id: d.device_id,
+                observer: d.observer,
+                fingerprint: fingerprint(&key),
+                last_bundle_at: d.last_bundle_at,
+                entries: d.entries,
+                gaps: log::gaps(self.store.received_seqs(d.device_id)?),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes the observations matching `filter` to `out` atomically; returns the row count.
+    /// A public export keeps only verified and corroborated records unless `filter` names
+    /// statuses, and redacts as [`crate::publish::row_values`] describes.
+    pub fn export_data(
+        &self,
+        format: DataFormat,
+        filter: &ObservationFilter,
+        public: Option<PublicOptions>,
+        out: &Path,
+    ) -> Result<u64, JournalError> {
+        let mut filter = filter.clone();
+        if public.is_some() && filter.statuses.is_empty() {
+            filter.statuses = VerificationStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_publishable())
+                .collect();
+        }
+        if let Some(p) = public {
+            if !(p.grid_deg > 0.0 && p.grid_deg <= 10.0) {
+                return Err(JournalError::Refused(
+                    "the grid must be between 0 and 10 degrees".into(),
+                ));
+            }
+        }
+        let areas = self.profile()?.map(|p| p.profile.areas).unwrap_or_default();
+        let io = |e: std::io::Error| JournalError::Io {
+            action: "write",
+            path: out.to_path_buf(),
+            cause: e,
+        };
+        let file = AtomicFile::create(out).map_err(io)?;
+        let mut writer =
+            DataWriter::new(BufWriter::new(file), format, public.is_some()).map_err(io)?;
+        self.store.each_matching(&filter, |row| {
+            writer
+                .row(&row_values(&row, &areas, public.as_ref()))
+                .map_err(io)
+        })?;
+        let (buffered, rows) = writer.finish().map_err(io)?;
+        let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
+        file.commit().map_err(io)?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,355 @@
+//! Data exports for coordinators: CSV, GeoJSON and HXL-tagged CSV, and the public redacted
+//! variant (no identities, coarse places and times, confirmed records only).
+
+use std::io::Write;
+
+use chrono::{DateTime, FixedOffset, Timelike};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use truce_sync::profile::Area;
+
+use crate::store::QueueRow;
+
+/// Output formats of `truce export-data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    /// Comma-separated values, schema v1 column names, UTF-8 with a byte-order mark.
+    Csv,
+    /// A GeoJSON FeatureCollection (RFC 7946).
+    GeoJson,
+    /// CSV with an HXL hashtag row under the header.
+    Hxl,
+}
+
+/// How a public export coarsens what it keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PublicOptions {
+    /// Grid size in degrees coordinates are snapped to (cell centres).
+    pub grid_deg: f64,
+}
+
+impl Default for PublicOptions {
+    fn default() -> Self {
+        PublicOptions { grid_deg: 0.05 }
+    }
+}
+
+/// The tag that marks a narrative as fit for publication.
+pub const PUBLIC_NARRATIVE_TAG: &str = "public";
+
+/// Columns of a full export: schema v1, device metadata, verification and area.
+pub const COLUMNS: [&str; 31] = [
+    "id",
+    "kind",
+    "category",
+    "observed_at",
+    "observed_until",
+    "time_precision",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "location_source",
+    "place",
+    "method",
+    "direction_deg",
+    "distance_min_m",
+    "distance_max_m",
+    "event_count",
+    "count_approx",
+    "weapon",
+    "initiator",
+    "target",
+    "killed",
+    "injured",
+    "severity",
+    "narrative",
+    "tags",
+    "revision",
+    "recorded_at",
+    "device_id",
+    "observer",
+    "status",
+    "area",
+];
+
+/// Columns of a public export: no observer, device or recording metadata, no observer position.
+pub const PUBLIC_COLUMNS: [&str; 21] = [
+    "id",
+    "kind",
+    "category",
+    "observed_at",
+    "observed_until",
+    "time_precision",
+    "lat",
+    "lon",
+    "place",
+    "method",
+    "event_count",
+    "count_approx",
+    "weapon",
+    "initiator",
+    "target",
+    "killed",
+    "injured",
+    "severity",
+    "narrative",
+    "status",
+    "area",
+];
+
+/// The HXL hashtag of a column, following ../shared/DOMAIN.md (empty: no standard tag).
+pub fn hxl_tag(column: &str) -> &'static str {
+    match column {
+        "id" => "#meta+id",
+        "kind" => "#event+type",
+        "category" => "#event+category",
+        "observed_at" => "#date+occurred",
+        "observed_until" => "#date+end",
+        "lat" => "#geo+lat",
+        "lon" => "#geo+lon",
+        "place" => "#loc+name",
+        "area" => "#adm1+name",
+        "method" => "#meta+method",
+        "event_count" => "#indicator+num",
+        "weapon" => "#item+weapon",
+        "initiator" => "#group+initiator",
+        "target" => "#group+target",
+        "killed" => "#affected+killed",
+        "injured" => "#affected+injured",
+        "severity" => "#severity",
+        "narrative" => "#description",
+        "status" => "#status",
+        "observer" => "#contact+name",
+        "device_id" => "#meta+device",
+        _ => "",
+    }
+}
+
+/// The area whose bounding box holds the point, if any.
+pub fn area_of<'a>(areas: &'a [Area], lat: Option<f64>, lon: Option<f64>) -> Option<&'a Area> {
+    let (lat, lon) = (lat?, lon?);
+    areas.iter().find(|a| {
+        a.bbox.is_some_and(|[min_lon, min_lat, max_lon, max_lat]| {
+            (min_lon..=max_lon).contains(&lon) && (min_lat..=max_lat).contains(&lat)
+        })
+    })
+}
+
+/// One row as named values, full or public.
+pub fn row_values(
+    row: &QueueRow,
+    areas: &[Area],
+    public: Option<&PublicOptions>,
+) -> Map<String, Value> {
+    let mut map = match serde_json::to_value(&row.revision) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let o = &row.revision.observation;
+    map.insert("status".into(), json!(row.status.code()));
+    map.insert(
+        "area".into(),
+        json!(area_of(areas, o.lat, o.lon).map(|a| a.label.clone())),
+    );
+    let Some(options) = public else {
+        return map;
+    };
+    map.insert("id".into(), json!(public_id(&o.id.to_string())));
+    map.insert(
+        "observed_at".into(),
+        json!(to_the_hour(o.observed_at).to_rfc3339()),
+    );
+    map.insert(
+        "observed_until".into(),
+        json!(o.observed_until.map(|t| to_the_hour(t).to_rfc3339())),
+    );
+    map.insert(
+        "lat".into(),
+        json!(o.lat.map(|v| snap(v, options.grid_deg))),
+    );
+    map.insert(
+        "lon".into(),
+        json!(o.lon.map(|v| snap(v, options.grid_deg))),
+    );
+    if !o.tags.iter().any(|t| t == PUBLIC_NARRATIVE_TAG) {
+        map.insert("narrative".into(), json!(""));
+    }
+    map.retain(|k, _| PUBLIC_COLUMNS.contains(&k.as_str()));
+    map
+}
+
+/// A stable public id that does not reveal the record id (whose UUID v7 holds the exact time).
+fn public_id(id: &str) -> String {
+    let digest = Sha256::digest(format!("truce-public-id\n{id}").as_bytes());
+    hex::encode(&digest[..8])
+}
+
+fn to_the_hour(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    t.with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(t)
+}
+
+/// The centre of the grid cell holding `v`, rounded to 6 decimals.
+fn snap(v: f64, grid: f64) -> f64 {
+    let centre = ((v / grid).floor() + 0.5) * grid;
+    (centre * 1e6).round() / 1e6
+}
+
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => defuse(s),
+        Value::Array(items) => defuse(
+            &items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Text starting with `=`, `+`, `-` or `@` would run as a formula in a spreadsheet; a leading
+/// apostrophe keeps it text. Numbers are written as numbers and never pass through here.
+fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Streams rows out in one format.
+pub struct DataWriter<W: Write> {
+    format: DataFormat,
+    columns: &'static [&'static str],
+    csv: Option<csv::Writer<W>>,
+    raw: Option<W>,
+    rows: u64,
+}
+
+impl<W: Write> DataWriter<W> {
+    /// Writes the header (and hashtag row, or GeoJSON opening).
+    pub fn new(mut out: W, format: DataFormat, public: bool) -> std::io::Result<Self> {
+        let columns: &'static [&'static str] = if public { &PUBLIC_COLUMNS } else { &COLUMNS };
+        match format {
+            DataFormat::Csv | DataFormat::Hxl => {
+                out.write_all("\u{feff}".as_bytes())?;
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(columns).map_err(csv_io)?;
+                if format == DataFormat::Hxl {
+                    csv.write_record(columns.iter().map(|c| hxl_tag(c)))
+                        .map_err(csv_io)?;
+                }
+                Ok(DataWriter {
+                    format,
+                    columns,
+                    csv: Some(csv),
+                    raw: None,
+                    rows: 0,
+                })
+            }
+            DataFormat::GeoJson => {
+                out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+                Ok(DataWriter {
+                    format,
+                    columns,
+                    csv: None,
+                    raw: Some(out),
+                    rows: 0,
+                })
+            }
+        }
+    }
+
+    /// Writes one row.
+    pub fn row(&mut self, values: &Map<String, Value>) -> std::io::Result<()> {
+        if let Some(csv) = &mut self.csv {
+            csv.write_record(
+                self.columns
+                    .iter()
+                    .map(|c| values.get(*c).map(cell_text).unwrap_or_default()),
+            )
+            .map_err(csv_io)?;
+        } else if let Some(out) = &mut self.raw {
+            let geometry = match (
+                values.get("lon").and_then(Value::as_f64),
+                values.get("lat").and_then(Value::as_f64),
+            ) {
+                (Some(lon), Some(lat)) => json!({"type": "Point", "coordinates": [lon, lat]}),
+                _ => Value::Null,
+            };
+            let properties: Map<String, Value> = self
+                .columns
+                .iter()
+                .filter(|c| !matches!(**c, "lat" | "lon"))
+                .map(|c| {
+                    (
+                        (*c).to_owned(),
+                        values.get(*c).cloned().unwrap_or(Value::Null),
+                    )
+                })
+                .collect();
+            if self.rows > 0 {
+                out.write_all(b",\n")?;
+            }
+            serde_json::to_writer(
+                &mut *out,
+                &json!({"type": "Feature", "geometry": geometry, "properties": properties}),
+            )?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Closes the document; returns the output and the number of rows.
+    pub fn finish(self) -> std::io::Result<(W, u64)> {
+        let rows = self.rows;
+        match (self.format, self.csv, self.raw) {
+            (_, Some(csv), _) => Ok((csv.into_inner().map_err(|e| e.into_error())?, rows)),
+            (_, None, Some(mut out)) => {
+                out.write_all(b"\n]}\n")?;
+                Ok((out, rows))
+            }
+            _ => Err(std::io::Error::other("the writer was already closed")),
+        }
+    }
+}
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    std::io::Error::other(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapping_and_hours() {
+        assert_eq!(snap(48.1234, 0.05), 48.125);
+        assert_eq!(snap(-0.01, 0.05), -0.025);
+        let t = DateTime::parse_from_rfc3339("2026-11-24T05:37:12+03:00").expect("time");
+        assert_eq!(to_the_hour(t).to_rfc3339(), "2026-11-24T05:00:00+03:00");
+    }
+
+    #[test]
+    fn formulas_are_defused_and_ids_hidden() {
+        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(defuse("heavy shelling"), "heavy shelling");
+        let a = public_id("01a20f85-14ac-7654-b291-d23b0e5bbb16");
+        assert_eq!(a.len(), 16);
+        assert!(!a.contains("01a20f85"));
+        assert_eq!(a, public_id("01a20f85-14ac-7654-b291-d23b0e5bbb16"));
+    }
+
+    #[test]
+    fn every_public_column_is_a_full_column() {
+        for c in PUBLIC_COLUMNS {
+            assert!(COLUMNS.contains(&c), "{c}");
+        }
+        assert!(!PUBLIC_COLUMNS.contains(&"observer") && !PUBLIC_COLUMNS.contains(&"device_id"));
+    }
+}

@@ -1,0 +1,316 @@
+//! The coordinator workspace from the command line: verification with its audit trail, the
+//! device list, and data exports (CSV, GeoJSON, HXL, public) parsed back with real parsers.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::harness::{json_lines, Journal};
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+/// A coordinator that imported one device's bundle of six known observations.
+struct Seeded {
+    coordinator: Journal,
+    device_id: String,
+    ids: Vec<String>,
+}
+
+const OBSERVER: &str = "Observer Zofia Marker";
+
+fn seeded() -> Seeded {
+    let coordinator = Journal::new();
+    coordinator
+        .run(
+            &["init", "--observer", "HQ desk", "--role", "coordinator"],
+            "",
+        )
+        .ok();
+    let profile = coordinator.scratch("mission").join("profile.json");
+    coordinator
+        .run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                "East",
+                "--out",
+                path_str(&profile),
+            ],
+            "",
+        )
+        .ok();
+    let device = Journal::new();
+    let device_id = device.init(OBSERVER);
+    device
+        .run(&["profile", "import", path_str(&profile)], "")
+        .ok();
+    let records = [
+        json!({"kind": "violation", "category": "shelling", "method": "heard", "lat": 48.12345, "lon": 37.76543,
+               "observed_at": "2026-11-20T05:37:12+03:00", "event_count": 40, "narrative": "=cmd|' /C calc'!A0 secret narrative"}),
+        json!({"kind": "violation", "category": "shelling", "method": "seen", "lat": 48.2, "lon": 37.8,
+               "observed_at": "2026-11-20T06:10:00+03:00", "narrative": "public account", "tags": ["public"]}),
+        json!({"kind": "violation", "category": "small_arms", "method": "heard",
+               "observed_at": "2026-11-21T22:00:00+03:00", "narrative": "no position"}),
+        json!({"kind": "incident", "category": "mine_uxo", "method": "seen", "lat": -33.5, "lon": -70.6,
+               "observed_at": "2026-11-21T10:00:00+03:00", "narrative": "south west"}),
+        json!({"kind": "movement_restriction", "category": "monitor_obstruction", "method": "seen",
+               "observed_at": "2026-11-22T10:00:00+03:00", "narrative": "checkpoint"}),
+        json!({"kind": "violation", "category": "airstrike_drone", "method": "uav", "lat": 48.0, "lon": 37.0,
+               "observed_at": "2026-11-22T12:00:00+03:00", "narrative": "drone"}),
+    ];
+    let ids: Vec<String> = records
+        .iter()
+        .map(|r| device.record(&r.to_string()))
+        .collect();
+    let usb = device.scratch("usb");
+    let bundle = device
+        .run(&["export", "--out", path_str(&usb)], "")
+        .ok()
+        .stdout;
+    coordinator.run(&["import", bundle.trim()], "").ok();
+    Seeded {
+        coordinator,
+        device_id,
+        ids,
+    }
+}
+
+fn export(c: &Journal, format: &str, extra: &[&str]) -> (PathBuf, String) {
+    let out = c.scratch("exports").join(format!(
+        "out-{format}-{}.txt",
+        extra.join("_").replace(['-', '/'], "")
+    ));
+    let mut args = vec!["export-data", "--format", format, "--out", path_str(&out)];
+    args.extend_from_slice(extra);
+    c.run(&args, "").ok();
+    let text = std::fs::read_to_string(&out).expect("export is UTF-8");
+    (out, text)
+}
+
+fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn verification_keeps_an_audit_trail_and_leaves_the_record_unchanged() {
+    let s = seeded();
+    let c = &s.coordinator;
+    let before = c.list();
+    c.run(
+        &[
+            "verify",
+            &s.ids[0],
+            "--status",
+            "corroborated",
+            "--note",
+            "team 2 heard it too",
+        ],
+        "",
+    )
+    .ok();
+    c.run(
+        &[
+            "verify",
+            &s.ids[0],
+            "--status",
+            "verified",
+            "--note",
+            "crater seen on patrol",
+        ],
+        "",
+    )
+    .ok();
+    assert_eq!(c.list(), before, "the field records are never altered");
+    let shown = c.show(&s.ids[0]);
+    assert_eq!(shown["status"], "verified");
+    let trail = shown["verification"].as_array().expect("trail");
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[0]["status"], "corroborated");
+    assert_eq!(trail[1]["note"], "crater seen on patrol");
+    assert_eq!(trail[1]["by"], "HQ desk");
+    assert!(trail[1]["at"].as_str().is_some_and(|t| !t.is_empty()));
+    c.run(
+        &["verify", &s.ids[0], "--status", "verified", "--note", "  "],
+        "",
+    )
+    .fails(1)
+    .stderr_has("note");
+    c.run(
+        &["verify", &s.ids[0], "--status", "true", "--note", "x"],
+        "",
+    )
+    .fails(2);
+    assert_eq!(
+        c.show(&s.ids[0])["verification"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let monitor = Journal::created("Ana");
+    let id = monitor.record(crate::harness::MINIMAL);
+    monitor
+        .run(&["verify", &id, "--status", "verified", "--note", "x"], "")
+        .fails(1)
+        .stderr_has("coordinators");
+}
+
+#[test]
+fn devices_show_fingerprint_entries_and_gaps() {
+    let s = seeded();
+    let run = s.coordinator.run(&["devices", "--json"], "").ok();
+    let devices = json_lines(&run.stdout);
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["device_id"], s.device_id.as_str());
+    assert_eq!(devices[0]["observer"], OBSERVER);
+    assert_eq!(devices[0]["entries"], 6);
+    assert_eq!(devices[0]["gaps"], json!([]));
+}
+
+#[test]
+fn exports_parse_back_with_exactly_the_expected_rows() {
+    let s = seeded();
+    let c = &s.coordinator;
+
+    let (_, text) = export(c, "csv", &[]);
+    let (header, rows) = csv_rows(&text);
+    assert_eq!(&header[..4], ["id", "kind", "category", "observed_at"]);
+    assert_eq!(rows.len(), 6);
+    let ids: BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, s.ids.iter().map(String::as_str).collect());
+    let narrative = header
+        .iter()
+        .position(|h| h == "narrative")
+        .expect("narrative column");
+    assert!(
+        rows.iter().any(|r| r[narrative].starts_with("'=cmd")),
+        "formulas are defused"
+    );
+
+    let (_, text) = export(
+        c,
+        "csv",
+        &[
+            "--kind",
+            "violation",
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-11-20",
+        ],
+    );
+    assert_eq!(
+        csv_rows(&text).1.len(),
+        2,
+        "violations observed on 20 November (UTC)"
+    );
+    let (_, text) = export(c, "csv", &["--search", "checkpoint"]);
+    assert_eq!(csv_rows(&text).1.len(), 1);
+
+    let (_, text) = export(c, "hxl", &[]);
+    let (header, rows) = csv_rows(&text);
+    assert_eq!(rows.len(), 7, "the hashtag row, then six records");
+    let tags = &rows[0];
+    let tag_of = |col: &str| tags[header.iter().position(|h| h == col).expect("column")].clone();
+    assert_eq!(tag_of("id"), "#meta+id");
+    assert_eq!(tag_of("observed_at"), "#date+occurred");
+    assert_eq!(tag_of("lat"), "#geo+lat");
+    assert_eq!(tag_of("killed"), "#affected+killed");
+
+    let (_, text) = export(c, "geojson", &[]);
+    let doc: Value = serde_json::from_str(&text).expect("GeoJSON is JSON");
+    assert_eq!(doc["type"], "FeatureCollection");
+    let features = doc["features"].as_array().expect("features");
+    assert_eq!(features.len(), 6);
+    let points: Vec<&Value> = features
+        .iter()
+        .filter(|f| f["geometry"]["type"] == "Point")
+        .collect();
+    assert_eq!(
+        points.len(),
+        4,
+        "records without coordinates have a null geometry"
+    );
+    assert!(features
+        .iter()
+        .all(|f| f["type"] == "Feature" && f["properties"]["id"].is_string()));
+    let first = features
+        .iter()
+        .find(|f| f["properties"]["id"] == s.ids[0].as_str())
+        .expect("first record");
+    assert_eq!(
+        first["geometry"]["coordinates"],
+        json!([37.76543, 48.12345])
+    );
+}
+
+#[test]
+fn public_export_reveals_no_identity_or_exact_place() {
+    let s = seeded();
+    let c = &s.coordinator;
+    let (_, text) = export(c, "geojson", &["--public"]);
+    let doc: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        doc["features"].as_array().map(Vec::len),
+        Some(0),
+        "nothing is verified yet"
+    );
+
+    for (i, status) in [(0, "verified"), (1, "corroborated"), (3, "disputed")] {
+        c.run(
+            &["verify", &s.ids[i], "--status", status, "--note", "checked"],
+            "",
+        )
+        .ok();
+    }
+    for format in ["csv", "hxl", "geojson"] {
+        let (_, text) = export(c, format, &["--public"]);
+        for secret in [
+            OBSERVER,
+            s.device_id.as_str(),
+            "48.12345",
+            "37.76543",
+            "secret narrative",
+            "HQ desk",
+            &s.ids[0],
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{format}: the public export reveals {secret:?}"
+            );
+        }
+        assert!(
+            text.contains("public account"),
+            "{format}: a narrative tagged public is kept"
+        );
+        assert!(
+            text.contains("48.125") && text.contains("37.775"),
+            "{format}: coordinates on the 0.05° grid"
+        );
+        assert!(
+            text.contains("2026-11-20T05:00:00+03:00"),
+            "{format}: times to the hour"
+        );
+    }
+    let (_, text) = export(c, "csv", &["--public"]);
+    let (header, rows) = csv_rows(&text);
+    assert_eq!(rows.len(), 2, "only verified and corroborated records");
+    assert!(!header
+        .iter()
+        .any(|h| h == "observer" || h == "device_id" || h == "recorded_at"));
+    let (_, text) = export(c, "csv", &["--public", "--status", "disputed"]);
+    assert_eq!(csv_rows(&text).1.len(), 1);
+}
