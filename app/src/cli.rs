@@ -162,6 +162,32 @@ pub enum Command {
         #[command(flatten)]
         filter: FilterArgs,
     },
+    /// Coordinators: the periodic report, by area, kind, category, party and method, against the
+    /// previous period, with daily counts for the last 30 days.
+    Report {
+        /// Start (YYYY-MM-DD or RFC 3339). Default: 24 hours before --to.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// End, exclusive (RFC 3339, or YYYY-MM-DD for the end of that day). Default: the latest
+        /// daily cut-off.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// The daily cut-off time, HH:MM in UTC.
+        #[arg(long, default_value = "00:00", value_name = "HH:MM")]
+        cutoff: String,
+        /// text, html (self-contained, with the chart) or json.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Coordinators: escalation alerts raised by the mission profile's rules, with their records.
+    Alerts {
+        /// Print JSON Lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Coordinators: import bundle files, or folders of them; prints a report per bundle.
     Import {
         /// Bundle files or folders holding `*.age` bundles.
@@ -182,6 +208,17 @@ pub enum FormatArg {
     Geojson,
     /// CSV with an HXL hashtag row.
     Hxl,
+}
+
+/// Formats of `truce report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Plain text.
+    Text,
+    /// A self-contained HTML page with the chart.
+    Html,
+    /// JSON.
+    Json,
 }
 
 /// Filters shared by coordinator commands.
@@ -363,11 +400,15 @@ fn init_logging() {
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        let mut cmd = Cli::command();
-        cmd.print_help()?;
-        println!("\nStart with `truce init --observer NAME`, then `truce record`.");
-        return Ok(());
+        // No subcommand: the GUI, on the same journal the subcommands use.
+        let dir = data_dir(cli.data_dir)?;
+        return crate::gui::run(&dir, kdf_cost()?).map_err(|e| {
+            let e = e.to_string();
+            anyhow!(
+                "cannot open the window: {}. Without a display, use the subcommands (see `truce --help`)",
+                e.trim_end_matches('.')
+            )
+        });
     };
     let dir = data_dir(cli.data_dir)?;
     let stdout = std::io::stdout();
@@ -574,6 +615,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 bar.suspend(|| print_import(&mut out, &report, json))?;
             }
             bar.finish_and_clear();
+            let alerts = journal.alerts()?;
+            if !alerts.is_empty() {
+                eprintln!(
+                    "{} escalation alert(s) active; see `truce alerts`.",
+                    alerts.len()
+                );
+            }
             eprintln!(
                 "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known.",
                 files.len(),
@@ -651,6 +699,76 @@ pub fn run(cli: Cli) -> Result<()> {
             let rows = journal.export_data(format, &filter, public, &path)?;
             writeln!(out, "{}", path.display())?;
             eprintln!("Wrote {rows} observation(s) to {}.", path.display());
+        }
+        Command::Report {
+            from,
+            to,
+            cutoff,
+            format,
+            out: file,
+        } => {
+            let to = match to {
+                Some(t) => millis_to_utc(parse_bound(&t, true)?),
+                None => latest_cutoff(&cutoff)?,
+            };
+            let from = match from {
+                Some(f) => millis_to_utc(parse_bound(&f, false)?),
+                None => to - chrono::Duration::hours(24),
+            };
+            let journal = unlock(&dir)?;
+            let report = journal.report(from, to)?;
+            let text = match format {
+                ReportFormat::Text => crate::report::to_text(&report),
+                ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+                ReportFormat::Html => {
+                    let mission = journal
+                        .profile()?
+                        .map(|p| p.profile.mission)
+                        .unwrap_or_else(|| "Truce".into());
+                    crate::report::to_html(&report, &mission)
+                }
+            };
+            match file {
+                Some(path) => {
+                    crate::fsutil::write_atomic(&path, text.as_bytes())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    writeln!(out, "{}", path.display())?;
+                }
+                None => out.write_all(text.as_bytes())?,
+            }
+        }
+        Command::Alerts { json } => {
+            let journal = unlock(&dir)?;
+            let alerts = journal.alerts()?;
+            for a in &alerts {
+                let from = millis_to_utc(a.from_ms).to_rfc3339();
+                let to = millis_to_utc(a.to_ms).to_rfc3339();
+                if json {
+                    let records: Vec<String> = a.records.iter().map(ToString::to_string).collect();
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"rule": a.rule, "level": a.level, "area": a.area, "from": from, "to": to, "records": records})
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "level {}  {}  area {}  {} records, {} to {}",
+                        a.level,
+                        a.rule,
+                        if a.area.is_empty() { "(none)" } else { &a.area },
+                        a.records.len(),
+                        from,
+                        to
+                    )?;
+                    for id in &a.records {
+                        writeln!(out, "    {id}")?;
+                    }
+                }
+            }
+            if alerts.is_empty() && !json {
+                eprintln!("No escalation alerts.");
+            }
         }
         Command::Check => {
             let journal = unlock(&dir)?;
@@ -810,6 +928,23 @@ fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std:
             Ok(())
         }
     }
+}
+
+fn millis_to_utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// The latest daily cut-off (HH:MM, UTC) at or before now.
+fn latest_cutoff(cutoff: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    let time = chrono::NaiveTime::parse_from_str(cutoff, "%H:%M")
+        .map_err(|_| UsageError(format!("`{cutoff}` is not a time of day (HH:MM)")))?;
+    let now = chrono::Utc::now();
+    let today = now.date_naive().and_time(time).and_utc();
+    Ok(if today <= now {
+        today
+    } else {
+        today - chrono::Duration::days(1)
+    })
 }
 
 /// Parses `--from`/`--to`: a day (UTC midnight; `--to` includes the whole day) or RFC 3339.

@@ -4,14 +4,17 @@
 use std::io::BufWriter;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use truce_sync::log;
 use truce_sync::verification::VerificationStatus;
 use truce_sync::{fingerprint, Role};
 use uuid::Uuid;
 
+use crate::alerts::{Alert, AlertInput};
 use crate::fsutil::AtomicFile;
 use crate::journal::{now, Journal, JournalError};
 use crate::publish::{row_values, DataFormat, DataWriter, PublicOptions};
+use crate::report::Report;
 use crate::store::{ObservationFilter, VerificationEvent};
 
 /// Longest verification note, in characters.
@@ -151,5 +154,74 @@ impl Journal {
         let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
         file.commit().map_err(io)?;
         Ok(rows)
+    }
+}
+
+impl Journal {
+    fn rows_between(
+        &self,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+    ) -> Result<Vec<crate::store::QueueRow>, JournalError> {
+        let filter = ObservationFilter {
+            from_ms,
+            to_ms,
+            ..ObservationFilter::default()
+        };
+        let mut rows = Vec::new();
+        self.store
+            .each_matching(&filter, |row| -> Result<(), JournalError> {
+                rows.push(row);
+                Ok(())
+            })?;
+        Ok(rows)
+    }
+
+    /// The report for `[from, to)`, compared with the period of the same length before it.
+    pub fn report(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Report, JournalError> {
+        if to <= from {
+            return Err(JournalError::Refused(
+                "the report period ends before it starts".into(),
+            ));
+        }
+        let chart_start =
+            (to - chrono::Duration::days(crate::report::CHART_DAYS)).timestamp_millis();
+        let previous_start = (from - (to - from)).timestamp_millis();
+        let rows = self.rows_between(
+            Some(chart_start.min(previous_start)),
+            Some(to.timestamp_millis()),
+        )?;
+        let areas = self.profile()?.map(|p| p.profile.areas).unwrap_or_default();
+        Ok(crate::report::build(&rows, from, to, &areas))
+    }
+
+    /// The escalation alerts the mission profile's rules raise over every observation held.
+    pub fn alerts(&self) -> Result<Vec<Alert>, JournalError> {
+        let Some(profile) = self.profile()? else {
+            return Ok(Vec::new());
+        };
+        if profile.profile.alert_rules.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<AlertInput> = self
+            .rows_between(None, None)?
+            .into_iter()
+            .map(|row| {
+                let o = row.revision.observation;
+                AlertInput {
+                    id: o.id,
+                    observed_at_ms: o.observed_at.timestamp_millis(),
+                    kind: o.kind,
+                    category: o.category,
+                    lat: o.lat,
+                    lon: o.lon,
+                }
+            })
+            .collect();
+        Ok(crate::alerts::evaluate(
+            &profile.profile.alert_rules,
+            &profile.profile.areas,
+            &inputs,
+        ))
     }
 }

@@ -1,13 +1,16 @@
 //! truce: the encrypted field journal (SQLCipher store), its use cases and the command line.
-//! The GUI joins here in a later step; `sync` holds what crosses devices.
+//! Also the coordinator use cases and the Slint GUI's adapters; `sync` holds what crosses devices.
 
+pub mod alerts;
 pub mod cli;
 pub mod coordinator;
 pub mod exchange;
 pub mod fsutil;
+pub mod gui;
 pub mod journal;
 pub mod keyfile;
 pub mod publish;
+pub mod report;
 pub mod store;
 
 pub use journal::{DeviceSummary, Journal, JournalError, JournalPaths, Profile, WipeReport};

@@ -314,3 +314,158 @@ fn public_export_reveals_no_identity_or_exact_place() {
     let (_, text) = export(c, "csv", &["--public", "--status", "disputed"]);
     assert_eq!(csv_rows(&text).1.len(), 1);
 }
+
+#[test]
+fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold() {
+    let coordinator = Journal::new();
+    coordinator
+        .run(
+            &["init", "--observer", "HQ desk", "--role", "coordinator"],
+            "",
+        )
+        .ok();
+    let dir = coordinator.scratch("mission");
+    let template = dir.join("template.json");
+    std::fs::write(
+        &template,
+        json!({
+            "areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0, 49.0]}],
+            "alert_rules": [
+                {"name": "shelling north", "kinds": ["violation"], "categories": ["shelling"], "area": "north",
+                 "window_hours": 24, "threshold": 3, "level": 3},
+                {"name": "small arms anywhere", "categories": ["small_arms"], "window_hours": 24, "threshold": 3, "level": 2}
+            ]
+        })
+        .to_string(),
+    )
+    .expect("template");
+    let profile = dir.join("profile.json");
+    coordinator
+        .run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                "East",
+                "--out",
+                path_str(&profile),
+                "--template",
+                path_str(&template),
+            ],
+            "",
+        )
+        .ok();
+    let device = Journal::created("Ana");
+    device
+        .run(&["profile", "import", path_str(&profile)], "")
+        .ok();
+    let record = |category: &str, at: &str, lat: f64| {
+        device.record(
+            &json!({"kind": "violation", "category": category, "method": "heard", "observed_at": at, "lat": lat, "lon": 37.5})
+                .to_string(),
+        )
+    };
+    let shelling: Vec<String> = [
+        "2026-11-20T01:00:00Z",
+        "2026-11-20T09:00:00Z",
+        "2026-11-20T20:00:00Z",
+    ]
+    .iter()
+    .map(|t| record("shelling", t, 48.5))
+    .collect();
+    record("small_arms", "2026-11-20T02:00:00Z", 10.0);
+    record("small_arms", "2026-11-20T03:00:00Z", 10.0);
+    record("shelling", "2026-11-19T00:30:00Z", 48.5); // more than 24 h before the next one
+    let bundle = device
+        .run(&["export", "--out", path_str(&device.scratch("usb"))], "")
+        .ok()
+        .stdout;
+    let run = coordinator.run(&["import", bundle.trim()], "").ok();
+    assert!(run.stderr.contains("1 escalation alert"), "{}", run.stderr);
+
+    let report = coordinator
+        .run(
+            &[
+                "report",
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-20",
+                "--format",
+                "json",
+            ],
+            "",
+        )
+        .ok()
+        .stdout;
+    let report: Value = serde_json::from_str(&report).expect("JSON report");
+    assert_eq!(report["total"], 5);
+    assert_eq!(report["previous_total"], 1);
+    let count = |dimension: &str, key: &str| -> (u64, u64) {
+        let b = report["breakdowns"]
+            .as_array()
+            .expect("breakdowns")
+            .iter()
+            .find(|b| b["dimension"] == dimension)
+            .expect("dimension");
+        let c = b["counts"]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .find(|c| c["key"] == key)
+            .expect("key");
+        (
+            c["current"].as_u64().expect("n"),
+            c["previous"].as_u64().expect("n"),
+        )
+    };
+    assert_eq!(count("area", "North"), (3, 1));
+    assert_eq!(count("area", "(no area)"), (2, 0));
+    assert_eq!(count("category", "shelling"), (3, 1));
+    assert_eq!(count("category", "small_arms"), (2, 0));
+    assert_eq!(count("method", "heard"), (5, 1));
+    let daily = report["daily"].as_array().expect("daily");
+    assert_eq!(daily.len(), 30);
+    assert_eq!(daily[29], json!(["2026-11-20", 5]));
+    assert_eq!(daily[28], json!(["2026-11-19", 1]));
+
+    let html = coordinator.scratch("out").join("report.html");
+    coordinator
+        .run(
+            &[
+                "report",
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-20",
+                "--format",
+                "html",
+                "--out",
+                path_str(&html),
+            ],
+            "",
+        )
+        .ok();
+    let html = std::fs::read_to_string(&html).expect("html");
+    assert!(html.contains("<svg") && html.contains("North"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("<script"),
+        "self-contained"
+    );
+
+    let alerts = json_lines(&coordinator.run(&["alerts", "--json"], "").ok().stdout);
+    assert_eq!(
+        alerts.len(),
+        1,
+        "small arms stay just under their threshold: {alerts:?}"
+    );
+    assert_eq!(alerts[0]["rule"], "shelling north");
+    assert_eq!(alerts[0]["level"], 3);
+    let ids: BTreeSet<&str> = alerts[0]["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(ids, shelling.iter().map(String::as_str).collect());
+}

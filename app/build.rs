@@ -1,0 +1,16 @@
+//! Compiles the Slint markup in ../ui into Rust; the generated types are used only by src/gui.
+
+fn main() {
+    // Element debug info lets the UI tests find controls by accessible label
+    // (i-slint-backend-testing's ElementHandle); release builds leave it out.
+    let debug_info = std::env::var("PROFILE").map_or(true, |p| p != "release");
+    let config = slint_build::CompilerConfiguration::new()
+        .with_style("fluent".into())
+        .with_debug_info(debug_info)
+        // Translations are plain gettext catalogues, ui/translations/<lang>/LC_MESSAGES/truce.po,
+        // compiled into the binary; msgids carry no context.
+        .with_bundled_translations("../ui/translations")
+        .with_default_translation_context(slint_build::DefaultTranslationContext::None);
+    slint_build::compile_with_config("../ui/main.slint", config)
+        .expect("the Slint markup in ui/ compiles");
+}

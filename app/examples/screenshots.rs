@@ -1,0 +1,282 @@
+//! Renders every screen of the GUI to PNG, off-screen with Slint's software renderer, at phone
+//! (360×740) and laptop (1280×800) sizes, in the light and the dark theme.
+//!
+//! ```sh
+//! cargo run -p truce --example screenshots -- [OUT_DIR]     # default: target/screenshots
+//! ```
+//!
+//! It drives the real window (`truce::gui::init`) through accessible labels, as the UI tests do,
+//! on a sample journal in a temporary folder. Fonts come from the system (fontconfig).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
+};
+use slint::ComponentHandle;
+use truce::gui::{self, Gui, GuiOptions};
+use truce::{Journal, KdfCost, Profile};
+
+const FAST: KdfCost = KdfCost::WorkFactor(10);
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn main() {
+    let out = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/screenshots"));
+    std::fs::create_dir_all(&out).expect("create the output folder");
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("the software renderer");
+
+    let sample = tempfile::tempdir().expect("tempdir");
+    sample_journal(sample.path());
+    for (size_name, width, height) in [("phone", 360.0, 740.0), ("laptop", 1280.0, 800.0)] {
+        for dark in [false, true] {
+            let theme = if dark { "dark" } else { "light" };
+            let shot = |name: &str, gui: &Gui| {
+                let path = out.join(format!("{name}-{size_name}-{theme}.png"));
+                save_png(gui, &path);
+                println!("{}", path.display());
+            };
+            let size = slint::LogicalSize::new(width, height);
+
+            // First run.
+            let empty = tempfile::tempdir().expect("tempdir");
+            let gui = start(empty.path(), dark, size);
+            fill(&gui, "Your name", "Ana Kovalenko");
+            fill(&gui, "Team (optional)", "Team 3, Sector North");
+            fill(&gui, "Passphrase", "orbit lantern cedar");
+            shot("01-setup", &gui);
+            drop(gui);
+
+            // Locked, wrong passphrase, unlocking.
+            let gui = start(sample.path(), dark, size);
+            shot("02-unlock", &gui);
+            fill(&gui, "Passphrase", "wrong guess");
+            tap(&gui, "Unlock");
+            gui.settle();
+            shot("03-unlock-wrong-passphrase", &gui);
+            fill(&gui, "Passphrase", PASSPHRASE);
+            tap(&gui, "Unlock");
+            shot("04-unlocking", &gui);
+            gui.settle();
+
+            // The journal.
+            shot("05-journal", &gui);
+            tap(&gui, "Violation");
+            shot("06-journal-filtered", &gui);
+            tap(&gui, "All kinds");
+
+            // A new observation, then a validation error.
+            tap(&gui, "New observation");
+            // Long forms go below the fold on a phone: pick and fill in a tall window.
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 2000.0));
+            // On a laptop the list's filter chips are on screen too: the form's come last.
+            tap_last(&gui, "Violation");
+            tap(&gui, "Small arms fire");
+            tap(&gui, "Heard");
+            gui.window().window().set_size(size);
+            shot("07-new-observation", &gui);
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 2000.0));
+            fill(&gui, "Latitude", "95.2");
+            fill(&gui, "Longitude", "37.80");
+            fill(
+                &gui,
+                "Narrative",
+                "Bursts of small arms fire to the north-east.",
+            );
+            gui.window().window().set_size(size);
+            tap(&gui, "Save observation");
+            gui.settle();
+            shot("08-new-observation-error", &gui);
+            tap(&gui, if width < 900.0 { "Back" } else { "Cancel" });
+
+            // Detail and amend.
+            let card = ElementQuery::cards(&gui, "Shelling");
+            card.invoke_accessible_default_action();
+            gui.settle();
+            shot("09-detail", &gui);
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 2000.0));
+            tap(&gui, "Amend this observation");
+            gui.window().window().set_size(size);
+            scroll(&gui, 560.0);
+            shot("10-amend", &gui);
+            scroll(&gui, -2000.0);
+            if width < 900.0 {
+                tap(&gui, "Back");
+            }
+
+            // Settings.
+            tap(&gui, "Settings");
+            shot("11-settings", &gui);
+            scroll(&gui, 3000.0);
+            fill(&gui, "Type WIPE to confirm", "WIPE");
+            shot("12-settings-wipe", &gui);
+            drop(gui);
+        }
+    }
+    french(sample.path(), &out);
+}
+
+struct ElementQuery;
+
+impl ElementQuery {
+    /// The first journal card whose label contains `part`.
+    fn cards(gui: &Gui, part: &str) -> ElementHandle {
+        let part = part.to_owned();
+        i_slint_backend_testing::ElementQuery::from_root(gui.window())
+            .match_descendants()
+            .match_predicate(move |e| {
+                e.accessible_role() == Some(AccessibleRole::Button)
+                    && e.accessible_label().is_some_and(|l| l.contains(&part))
+            })
+            .find_first()
+            .expect("a card")
+    }
+}
+
+fn start(dir: &Path, dark: bool, size: slint::LogicalSize) -> Gui {
+    start_in(dir, dark, size, "en")
+}
+
+fn start_in(dir: &Path, dark: bool, size: slint::LogicalSize, language: &str) -> Gui {
+    let gui = gui::init(GuiOptions {
+        data_dir: dir.to_path_buf(),
+        kdf_cost: FAST,
+        auto_lock: gui::DEFAULT_AUTO_LOCK,
+        dark,
+        language: language.into(),
+    })
+    .expect("the window builds");
+    gui.window().window().set_size(size);
+    gui.window().show().expect("show");
+    gui
+}
+
+/// A few screens in French, phone size, light theme.
+fn french(sample: &Path, out: &Path) {
+    let size = slint::LogicalSize::new(360.0, 740.0);
+    let shot = |name: &str, gui: &Gui| {
+        let path = out.join(format!("fr-{name}-phone-light.png"));
+        save_png(gui, &path);
+        println!("{}", path.display());
+    };
+    let gui = start_in(sample, false, size, "fr");
+    fill(&gui, "Phrase secrète", PASSPHRASE);
+    tap(&gui, "Déverrouiller");
+    gui.settle();
+    shot("05-journal", &gui);
+    tap(&gui, "Nouvelle observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Bombardement");
+    shot("07-new-observation", &gui);
+    tap(&gui, "Retour");
+    tap(&gui, "Réglages");
+    shot("11-settings", &gui);
+    tap(&gui, "English");
+}
+
+fn tap(gui: &Gui, label: &str) {
+    let found = ElementHandle::find_by_accessible_label(gui.window(), label)
+        .find(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox)
+            )
+        })
+        .unwrap_or_else(|| panic!("no control labelled {label:?}"));
+    found.invoke_accessible_default_action();
+}
+
+/// Scrolls the last scroll view on screen (the detail pane) down by `dy` pixels.
+fn scroll(gui: &Gui, dy: f32) {
+    if let Some(view) = ElementHandle::find_by_element_type_name(gui.window(), "ScrollView").last()
+    {
+        view.scroll(0.0, -dy);
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(500));
+    }
+}
+
+fn tap_last(gui: &Gui, label: &str) {
+    let found = ElementHandle::find_by_accessible_label(gui.window(), label)
+        .filter(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox)
+            )
+        })
+        .last()
+        .unwrap_or_else(|| panic!("no control labelled {label:?}"));
+    found.invoke_accessible_default_action();
+}
+
+fn fill(gui: &Gui, label: &str, text: &str) {
+    let found = ElementHandle::find_by_accessible_label(gui.window(), label)
+        .find(|e| e.accessible_role() == Some(AccessibleRole::TextInput))
+        .unwrap_or_else(|| panic!("no text field labelled {label:?}"));
+    found.set_accessible_value(text);
+}
+
+fn save_png(gui: &Gui, path: &Path) {
+    // Let animations and deferred layout settle before drawing.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(400));
+    let shot = gui.window().window().take_snapshot().expect("snapshot");
+    let file = std::fs::File::create(path).expect("create the PNG");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder.write_header().expect("PNG header");
+    writer.write_image_data(shot.as_bytes()).expect("PNG data");
+}
+
+/// A journal with a realistic day of observations, two of them amended.
+fn sample_journal(dir: &Path) {
+    let mut journal = Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Ana Kovalenko".into(),
+            team: Some("Team 3".into()),
+            role: truce_sync::Role::Monitor,
+        },
+        FAST,
+    )
+    .expect("init");
+    let records = [
+        r#"{"kind":"other","category":"other","method":"seen","observed_at":"2026-11-23T07:10:00+02:00","place":"Patrol base","narrative":"Start of patrol. Route via checkpoints 2, 4 and 7; all team members present."}"#,
+        r#"{"kind":"incident","category":"mine_uxo","method":"seen","observed_at":"2026-11-23T09:40:00+02:00","lat":48.0159,"lon":37.8028,"place":"Road to Novoselivka, km 12","severity":2,"narrative":"Unexploded 122mm shell on the road shoulder, marked with tape and reported to the local authorities."}"#,
+        r#"{"kind":"movement_restriction","category":"monitor_obstruction","method":"seen","observed_at":"2026-11-23T11:05:00+02:00","place":"Checkpoint 7","severity":3,"narrative":"Patrol denied passage at checkpoint 7 for 45 minutes; no reason given by the commander."}"#,
+        r#"{"kind":"de_escalation","category":"withdrawal_verified","method":"seen","observed_at":"2026-11-23T13:30:00+02:00","place":"Storage site B","severity":1,"narrative":"Four towed howitzers verified in the designated storage site, serial numbers match the inventory."}"#,
+        r#"{"kind":"violation","category":"small_arms","method":"heard","observed_at":"2026-11-23T19:50:00+02:00","event_count":12,"count_approx":true,"direction_deg":40,"severity":2,"narrative":"Bursts of small arms fire, north-east, 1–2 km."}"#,
+        r#"{"kind":"violation","category":"airstrike_drone","method":"seen_heard","observed_at":"2026-11-24T02:15:00+02:00","place":"East of the river crossing","severity":4,"narrative":"Drone hovering over the crossing for 10 minutes, then an explosion on the east bank."}"#,
+        r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-24T05:30:00+02:00","place":"2 km north of checkpoint 4","event_count":40,"count_approx":true,"weapon":"82mm mortar (assessed)","direction_deg":350,"distance_min_m":1500,"distance_max_m":3000,"severity":3,"narrative":"About 40 explosions heard north of checkpoint 4 between 05:30 and 06:10, assessed 82mm mortar."}"#,
+    ];
+    let mut ids = Vec::new();
+    for json in records {
+        let saved = journal
+            .record(truce_sync::parse_object(json).expect("sample JSON"))
+            .expect("sample record");
+        ids.push(saved.observation.id.to_string());
+    }
+    let shelling = ids.last().expect("ids").clone();
+    journal
+        .amend(
+            &shelling,
+            truce_sync::parse_object(r#"{"severity":4,"killed":0,"injured":1}"#).expect("patch"),
+        )
+        .expect("amend");
+}

@@ -1,0 +1,335 @@
+//! Adapter for `DetailAdapter`: one observation with every field and its revision history, and
+//! Amend, which becomes a partial JSON object for `Journal::amend` (a new revision).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::{Map, Value};
+use slint::{ComponentHandle, ModelRc, VecModel};
+use truce_sync::{ObservationRevision, SchemaError, Taxonomy, TimePrecision};
+
+use crate::journal::JournalError;
+
+use super::journal_view::row;
+use super::ui::{AppWindow, DetailAdapter, FieldRow, JournalAdapter, RevisionRow, Screen};
+use super::{format, App};
+
+/// The observation on screen (decrypted; cleared on lock).
+#[derive(Default)]
+pub(crate) struct DetailState {
+    current: RefCell<Option<ObservationRevision>>,
+}
+
+pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let adapter = window.global::<DetailAdapter>();
+    clear(window, app);
+    let weak = Rc::downgrade(app);
+    adapter.on_close(move || {
+        if let Some(app) = weak.upgrade() {
+            if let Some(w) = app.window() {
+                w.global::<JournalAdapter>().set_selected_id("".into());
+            }
+            app.go(Screen::Journal);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_start_amend(move || {
+        if let Some(app) = weak.upgrade() {
+            start_amend(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_save_amend(move || {
+        if let Some(app) = weak.upgrade() {
+            save_amend(&app);
+        }
+    });
+}
+
+/// Loads an observation's history on the journal thread, then shows it.
+pub(crate) fn open(app: &Rc<App>, id: &str) {
+    let id = id.to_owned();
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().map(|j| j.show(&id));
+        Box::new(move |app: &Rc<App>| match result {
+            Some(Ok(history)) => {
+                show(app, &history);
+                app.go(Screen::Detail);
+            }
+            Some(Err(e)) => tracing::warn!("cannot show an observation: {e}"),
+            None => {}
+        })
+    }));
+}
+
+fn field(label: &str, value: impl Into<String>) -> FieldRow {
+    FieldRow {
+        label: label.into(),
+        value: value.into().into(),
+    }
+}
+
+/// Every field that has a value, labelled by its schema v1 name (the markup translates it).
+pub(crate) fn fields(revision: &ObservationRevision) -> Vec<FieldRow> {
+    let o = &revision.observation;
+    let mut rows = vec![field(
+        "observed_at",
+        format::time_with_offset(&o.observed_at),
+    )];
+    if let Some(until) = &o.observed_until {
+        rows.push(field("observed_until", format::time_with_offset(until)));
+    }
+    if o.time_precision != TimePrecision::Exact {
+        rows.push(field(
+            "time_precision",
+            format::value(&serde_json::to_value(o.time_precision).unwrap_or(Value::Null)),
+        ));
+    }
+    rows.push(field("method", o.method.code()));
+    if let (Some(lat), Some(lon)) = (o.lat, o.lon) {
+        rows.push(field("position", format!("{lat}, {lon}")));
+    }
+    if let Some(a) = o.accuracy_m {
+        rows.push(field("accuracy_m", format!("{a} m")));
+    }
+    if let Some(place) = &o.place {
+        rows.push(field("place", place.clone()));
+    }
+    if let Some(d) = o.direction_deg {
+        rows.push(field("direction_deg", format!("{d}°")));
+    }
+    match (o.distance_min_m, o.distance_max_m) {
+        (Some(a), Some(b)) => rows.push(field("distance", format!("{a}–{b} m"))),
+        (Some(a), None) | (None, Some(a)) => rows.push(field("distance", format!("{a} m"))),
+        (None, None) => {}
+    }
+    if let Some(n) = o.event_count {
+        rows.push(field(
+            "event_count",
+            if o.count_approx {
+                format!("≈ {n}")
+            } else {
+                n.to_string()
+            },
+        ));
+    }
+    for (name, text) in [
+        ("weapon", &o.weapon),
+        ("initiator", &o.initiator),
+        ("target", &o.target),
+    ] {
+        if let Some(text) = text {
+            rows.push(field(name, text.clone()));
+        }
+    }
+    for (name, n) in [("killed", o.killed), ("injured", o.injured)] {
+        if let Some(n) = n {
+            rows.push(field(name, n.to_string()));
+        }
+    }
+    if !o.tags.is_empty() {
+        rows.push(field("tags", o.tags.join(", ")));
+    }
+    rows.push(field("observer", revision.observer.clone()));
+    rows
+}
+
+fn show(app: &Rc<App>, history: &[ObservationRevision]) {
+    let Some(w) = app.window() else { return };
+    let Some(current) = history.last() else {
+        return;
+    };
+    let adapter = w.global::<DetailAdapter>();
+    adapter.set_current(row(current, &Taxonomy::builtin()));
+    adapter.set_fields(ModelRc::new(VecModel::from(fields(current))));
+    adapter.set_narrative(current.observation.narrative.as_str().into());
+    let revisions: Vec<RevisionRow> = history
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, r)| RevisionRow {
+            revision: r.revision as i32,
+            recorded_at: format::time(&r.recorded_at).into(),
+            observer: r.observer.as_str().into(),
+            changes: format::changes(i.checked_sub(1).map(|p| &history[p]), r).into(),
+        })
+        .collect();
+    adapter.set_history(ModelRc::new(VecModel::from(revisions)));
+    adapter.set_amending(false);
+    adapter.set_error_field("".into());
+    adapter.set_error_message("".into());
+    w.global::<JournalAdapter>()
+        .set_selected_id(current.observation.id.to_string().into());
+    *app.detail.current.borrow_mut() = Some(current.clone());
+}
+
+fn start_amend(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let current = app.detail.current.borrow();
+    let Some(current) = current.as_ref() else {
+        return;
+    };
+    let o = &current.observation;
+    let adapter = w.global::<DetailAdapter>();
+    adapter.set_amend_severity(o.severity.map(i32::from).unwrap_or(0));
+    adapter.set_amend_count(
+        o.event_count
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+            .into(),
+    );
+    adapter.set_amend_narrative(o.narrative.as_str().into());
+    adapter.set_error_field("".into());
+    adapter.set_error_message("".into());
+    adapter.set_amending(true);
+}
+
+/// The partial JSON object for `Journal::amend`: only what the form changed; `null` clears.
+pub(crate) fn patch(
+    current: &ObservationRevision,
+    severity: i32,
+    count: &str,
+    narrative: &str,
+) -> Result<Map<String, Value>, (String, String)> {
+    let o = &current.observation;
+    let mut patch = Map::new();
+    let severity = u8::try_from(severity).ok().filter(|s| *s > 0);
+    if severity != o.severity {
+        patch.insert(
+            "severity".into(),
+            severity.map(Value::from).unwrap_or(Value::Null),
+        );
+    }
+    let count = count.trim();
+    let count = if count.is_empty() {
+        None
+    } else {
+        Some(count.parse::<u32>().map_err(|_| {
+            (
+                "event_count".to_owned(),
+                format!("“{count}” is not a whole number, e.g. 40"),
+            )
+        })?)
+    };
+    if count != o.event_count {
+        patch.insert(
+            "event_count".into(),
+            count.map(Value::from).unwrap_or(Value::Null),
+        );
+    }
+    if narrative != o.narrative {
+        patch.insert("narrative".into(), Value::String(narrative.to_owned()));
+    }
+    Ok(patch)
+}
+
+fn show_error(w: &AppWindow, field: &str, message: &str) {
+    let adapter = w.global::<DetailAdapter>();
+    adapter.set_error_field(field.into());
+    adapter.set_error_message(message.into());
+}
+
+fn save_amend(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let Some(current) = app.detail.current.borrow().clone() else {
+        return;
+    };
+    let adapter = w.global::<DetailAdapter>();
+    let patch = match patch(
+        &current,
+        adapter.get_amend_severity(),
+        &adapter.get_amend_count(),
+        &adapter.get_amend_narrative(),
+    ) {
+        Ok(patch) => patch,
+        Err((field, message)) => return show_error(&w, &field, &message),
+    };
+    show_error(&w, "", "");
+    let id = current.observation.id.to_string();
+    app.submit(Box::new(move |journal| {
+        let result = match journal.as_mut() {
+            None => Err(None),
+            Some(j) => j.amend(&id, patch).and_then(|_| j.show(&id)).map_err(Some),
+        };
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok(history) => {
+                    if let Some(latest) = history.last() {
+                        app.upsert_observation(latest.clone());
+                    }
+                    show(app, &history);
+                }
+                Err(None) => {}
+                Err(Some(JournalError::Invalid(e))) => {
+                    let message = match &e {
+                        SchemaError::Field { message, .. } => message.clone(),
+                        other => other.to_string(),
+                    };
+                    show_error(&w, e.field_name().unwrap_or(""), &message);
+                }
+                Err(Some(other)) => show_error(&w, "", &other.to_string()),
+            }
+        })
+    }));
+}
+
+/// Forgets the observation on screen (on lock).
+pub(crate) fn clear(window: &AppWindow, app: &App) {
+    *app.detail.current.borrow_mut() = None;
+    let adapter = window.global::<DetailAdapter>();
+    adapter.set_current(Default::default());
+    adapter.set_fields(ModelRc::default());
+    adapter.set_history(ModelRc::default());
+    adapter.set_narrative("".into());
+    adapter.set_amending(false);
+    adapter.set_amend_count("".into());
+    adapter.set_amend_narrative("".into());
+    adapter.set_amend_severity(0);
+    adapter.set_error_field("".into());
+    adapter.set_error_message("".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revision() -> ObservationRevision {
+        let json = r#"{"id":"0192f0c4-7d2a-7b3c-9d4e-5f6a7b8c9d0e","kind":"violation","category":"shelling",
+            "method":"heard","observed_at":"2026-11-24T05:30:00+03:00","severity":3,"event_count":40,
+            "narrative":"Shelling"}"#;
+        ObservationRevision {
+            observation: serde_json::from_str(json).expect("observation"),
+            revision: 1,
+            recorded_at: chrono::DateTime::parse_from_rfc3339("2026-11-24T05:41:00+03:00")
+                .expect("time"),
+            device_id: uuid::Uuid::nil(),
+            observer: "Ana".into(),
+        }
+    }
+
+    #[test]
+    fn the_patch_holds_only_what_changed() {
+        let current = revision();
+        assert!(patch(&current, 3, "40", "Shelling")
+            .expect("patch")
+            .is_empty());
+        let p = patch(&current, 0, "", "Shelling, 82mm").expect("patch");
+        assert_eq!(p["severity"], Value::Null);
+        assert_eq!(p["event_count"], Value::Null);
+        assert_eq!(p["narrative"], "Shelling, 82mm");
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            patch(&current, 3, "forty", "Shelling").unwrap_err().0,
+            "event_count"
+        );
+    }
+
+    #[test]
+    fn fields_are_labelled_by_schema_name() {
+        let rows = fields(&revision());
+        let names: Vec<String> = rows.iter().map(|r| r.label.to_string()).collect();
+        assert_eq!(names, ["observed_at", "method", "event_count", "observer"]);
+        assert_eq!(rows[0].value.as_str(), "2026-11-24 05:30 +03:00");
+    }
+}

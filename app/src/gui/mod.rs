@@ -1,0 +1,342 @@
+//! The GUI: wires the Slint markup in `ui/` to the journal use cases (todo-mvc pattern).
+//!
+//! The markup exports `XxxAdapter` globals; the adapters in this module are the only Rust code
+//! that touches Slint-generated types. [`init`] builds and wires the window without running it,
+//! so UI tests and the screenshot tool drive the very same window as `truce` does.
+//!
+//! Threads: the unlocked [`Journal`](crate::Journal) lives on one background thread
+//! ([`worker`]); key derivation and every disk access run there, and their results come back
+//! to the UI thread as replies. Locking (by hand or after inactivity) drops the journal there,
+//! which zeroizes its keys, and clears every decrypted text from the window.
+
+mod detail;
+mod entry;
+pub mod format;
+mod journal_view;
+mod session;
+mod settings;
+mod worker;
+
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use slint::ComponentHandle;
+use truce_sync::ObservationRevision;
+
+use crate::journal::JournalPaths;
+use crate::keyfile::KdfCost;
+
+/// The Slint-generated types (`AppWindow`, the adapter globals and their structs).
+pub mod ui {
+    slint::include_modules!();
+}
+
+use ui::{AppAdapter, AppWindow, Screen};
+
+/// Default inactivity before the journal locks itself.
+pub const DEFAULT_AUTO_LOCK: Duration = Duration::from_secs(5 * 60);
+
+/// How the GUI is set up.
+#[derive(Debug, Clone)]
+pub struct GuiOptions {
+    /// The journal folder.
+    pub data_dir: PathBuf,
+    /// Key derivation cost for new key files (tests use a low work factor).
+    pub kdf_cost: KdfCost,
+    /// Inactivity before the journal locks itself.
+    pub auto_lock: Duration,
+    /// Start with the dark theme.
+    pub dark: bool,
+    /// "en" or "fr".
+    pub language: String,
+}
+
+impl GuiOptions {
+    /// The defaults for the journal in `data_dir`.
+    pub fn new(data_dir: &Path) -> Self {
+        GuiOptions {
+            data_dir: data_dir.to_path_buf(),
+            kdf_cost: KdfCost::Calibrated,
+            auto_lock: DEFAULT_AUTO_LOCK,
+            dark: false,
+            language: language_from_env(),
+        }
+    }
+}
+
+/// "fr" when the environment asks for French (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else "en".
+pub fn language_from_env() -> String {
+    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
+        if let Ok(value) = std::env::var(var) {
+            if value.is_empty() {
+                continue;
+            }
+            return if value.starts_with("fr") { "fr" } else { "en" }.to_owned();
+        }
+    }
+    "en".to_owned()
+}
+
+/// The wired window. Dropping it ends the journal thread and zeroizes the keys.
+pub struct Gui {
+    app: Rc<App>,
+    window: AppWindow,
+}
+
+impl Gui {
+    /// The window (for `slint::ComponentHandle` and the testing backend's element queries).
+    pub fn window(&self) -> &AppWindow {
+        &self.window
+    }
+
+    /// Waits until the background work (unlock, save, ...) is done and shown. The event loop
+    /// does this by itself; tests and the screenshot tool, which run no event loop, call it.
+    pub fn settle(&self) {
+        self.app.worker.wait(&self.app);
+    }
+
+    /// Whether the journal is unlocked.
+    pub fn is_unlocked(&self) -> bool {
+        self.app.unlocked.get()
+    }
+
+    /// Locks now, as the auto-lock does.
+    pub fn lock(&self) {
+        self.app.lock();
+    }
+
+    /// Shows the window and runs the event loop until it is closed.
+    pub fn run(self) -> Result<(), slint::PlatformError> {
+        self.window.run()
+    }
+}
+
+/// Opens the GUI on the journal in `data_dir` and runs it until the window closes.
+pub fn run(data_dir: &Path, kdf_cost: KdfCost) -> Result<(), slint::PlatformError> {
+    let mut options = GuiOptions::new(data_dir);
+    options.kdf_cost = kdf_cost;
+    init(options)?.run()
+}
+
+thread_local! {
+    /// The UI-thread state of every live GUI, for the worker's wake-ups.
+    static APPS: RefCell<Vec<Weak<App>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Builds the window and wires every adapter, without running the event loop.
+pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
+    let window = AppWindow::new()?;
+    window.global::<ui::Theme>().set_dark(options.dark);
+    let worker = worker::Worker::start(|| {
+        // Ask the UI thread to run the replies. Without an event loop (tests), `settle` does.
+        let _ = slint::invoke_from_event_loop(|| {
+            APPS.with(|apps| {
+                let live: Vec<Rc<App>> = apps.borrow().iter().filter_map(Weak::upgrade).collect();
+                for app in live {
+                    app.drain();
+                }
+            });
+        });
+    });
+    let app = Rc::new(App {
+        ui: window.as_weak(),
+        paths: JournalPaths::new(&options.data_dir),
+        kdf_cost: options.kdf_cost,
+        auto_lock: Cell::new(options.auto_lock),
+        lock_timer: slint::Timer::default(),
+        unlocked: Cell::new(false),
+        busy_jobs: Cell::new(0),
+        observations: Rc::new(RefCell::new(Vec::new())),
+        worker,
+        journal_view: journal_view::JournalState::default(),
+        detail: detail::DetailState::default(),
+    });
+    APPS.with(|apps| {
+        let mut apps = apps.borrow_mut();
+        apps.retain(|a| a.strong_count() > 0);
+        apps.push(Rc::downgrade(&app));
+    });
+
+    let adapter = window.global::<AppAdapter>();
+    let weak = Rc::downgrade(&app);
+    adapter.on_activity(move || {
+        if let Some(app) = weak.upgrade() {
+            app.activity();
+        }
+    });
+    let weak = Rc::downgrade(&app);
+    adapter.on_lock_now(move || {
+        if let Some(app) = weak.upgrade() {
+            app.lock();
+        }
+    });
+    let weak = Rc::downgrade(&app);
+    adapter.on_go(move |screen| {
+        if let Some(app) = weak.upgrade() {
+            app.go(screen);
+        }
+    });
+
+    settings::set_language(&window, &options.language);
+    session::connect(&window, &app);
+    journal_view::connect(&window, &app);
+    entry::connect(&window, &app);
+    detail::connect(&window, &app);
+    settings::connect(&window, &app, options.auto_lock);
+
+    let first = if app.paths.key_file.exists() || app.paths.database.exists() {
+        Screen::Unlock
+    } else {
+        Screen::Setup
+    };
+    adapter.set_screen(first);
+    Ok(Gui { app, window })
+}
+
+/// The GUI's state on the UI thread.
+pub(crate) struct App {
+    ui: slint::Weak<AppWindow>,
+    paths: JournalPaths,
+    kdf_cost: KdfCost,
+    auto_lock: Cell<Duration>,
+    lock_timer: slint::Timer,
+    unlocked: Cell<bool>,
+    busy_jobs: Cell<usize>,
+    /// The latest revision of every observation, newest first (decrypted; cleared on lock).
+    observations: Rc<RefCell<Vec<ObservationRevision>>>,
+    worker: worker::Worker,
+    journal_view: journal_view::JournalState,
+    detail: detail::DetailState,
+}
+
+impl App {
+    fn window(&self) -> Option<AppWindow> {
+        self.ui.upgrade()
+    }
+
+    fn drain(self: &Rc<Self>) {
+        self.worker.drain(self);
+    }
+
+    /// Queues work for the journal thread and shows the busy state until it replies.
+    pub(crate) fn submit(self: &Rc<Self>, job: worker::Job) {
+        self.busy_jobs.set(self.busy_jobs.get() + 1);
+        self.worker.submit(Box::new(move |journal| {
+            let reply = job(journal);
+            Box::new(move |app: &Rc<App>| {
+                app.busy_jobs.set(app.busy_jobs.get().saturating_sub(1));
+                reply(app);
+                app.update_busy();
+            })
+        }));
+        self.update_busy();
+    }
+
+    /// Queues work for the journal thread without showing it (locking).
+    pub(crate) fn submit_quiet(self: &Rc<Self>, job: worker::Job) {
+        self.worker.submit(job);
+    }
+
+    fn update_busy(&self) {
+        if let Some(w) = self.window() {
+            w.global::<AppAdapter>().set_busy(self.busy_jobs.get() > 0);
+        }
+    }
+
+    pub(crate) fn go(self: &Rc<Self>, screen: Screen) {
+        if !self.unlocked.get() && !matches!(screen, Screen::Setup | Screen::Unlock) {
+            return;
+        }
+        if let Some(w) = self.window() {
+            if screen != Screen::Detail {
+                w.global::<ui::JournalAdapter>().set_selected_id("".into());
+            }
+            w.global::<AppAdapter>().set_screen(screen);
+        }
+        self.activity();
+    }
+
+    /// A touch or a key press: the auto-lock countdown starts again.
+    pub(crate) fn activity(&self) {
+        if self.unlocked.get() {
+            self.lock_timer.restart();
+        }
+    }
+
+    /// Called once the journal thread holds an unlocked journal.
+    pub(crate) fn unlocked(self: &Rc<Self>) {
+        self.unlocked.set(true);
+        self.start_lock_timer();
+    }
+
+    pub(crate) fn start_lock_timer(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        self.lock_timer.start(
+            slint::TimerMode::SingleShot,
+            self.auto_lock.get(),
+            move || {
+                if let Some(app) = weak.upgrade() {
+                    tracing::info!("auto-lock after inactivity");
+                    app.lock();
+                }
+            },
+        );
+    }
+
+    /// Drops the journal (its keys are zeroized) and every decrypted text, and shows Unlock.
+    pub(crate) fn lock(self: &Rc<Self>) {
+        self.lock_timer.stop();
+        let was_unlocked = self.unlocked.replace(false);
+        self.submit_quiet(Box::new(|journal| {
+            *journal = None;
+            Box::new(|_| {})
+        }));
+        self.observations.borrow_mut().clear();
+        if let Some(w) = self.window() {
+            journal_view::clear(&w, self);
+            entry::clear(&w);
+            detail::clear(&w, self);
+            settings::clear(&w);
+            let adapter = w.global::<AppAdapter>();
+            adapter.set_observer("".into());
+            adapter.set_team("".into());
+            if was_unlocked || adapter.get_screen() != Screen::Setup {
+                adapter.set_screen(Screen::Unlock);
+            }
+        }
+    }
+
+    /// Puts a new or amended observation in its place in the in-memory list (the order of
+    /// `Journal::list`: observed_at, then id, newest first), without reloading the journal.
+    pub(crate) fn upsert_observation(self: &Rc<Self>, revision: ObservationRevision) {
+        {
+            let mut list = self.observations.borrow_mut();
+            let id = revision.observation.id;
+            list.retain(|r| r.observation.id != id);
+            let key = |r: &ObservationRevision| {
+                (
+                    r.observation.observed_at.timestamp_millis(),
+                    r.observation.id,
+                )
+            };
+            let new_key = key(&revision);
+            let at = list.partition_point(|r| key(r) > new_key);
+            list.insert(at, revision);
+        }
+        if let Some(w) = self.window() {
+            journal_view::refresh(&w, self);
+            settings::refresh_count(&w, self);
+        }
+    }
+
+    /// Replaces the in-memory list after an unlock, and refreshes the views.
+    pub(crate) fn set_observations(self: &Rc<Self>, list: Vec<ObservationRevision>) {
+        *self.observations.borrow_mut() = list;
+        if let Some(w) = self.window() {
+            journal_view::refresh(&w, self);
+            settings::refresh_count(&w, self);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Adapter for `SessionAdapter`: first-run setup and unlock. Key derivation runs on the journal
+//! thread; the window shows a progress indicator meanwhile.
+
+use std::rc::Rc;
+
+use age::secrecy::SecretString;
+use slint::ComponentHandle;
+use truce_sync::Role;
+
+use crate::journal::{Journal, JournalError, Profile};
+use crate::keyfile::MIN_PASSPHRASE_CHARS;
+
+use super::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
+use super::{format, App};
+
+/// What the journal thread hands back after an unlock or a create.
+struct Opened {
+    observer: String,
+    team: Option<String>,
+    device_id: String,
+    fingerprint: String,
+    observations: Vec<truce_sync::ObservationRevision>,
+}
+
+fn opened(journal: &Journal) -> Result<Opened, JournalError> {
+    let device = journal.device();
+    Ok(Opened {
+        observer: device.observer,
+        team: device.team,
+        device_id: device.device_id.to_string(),
+        fingerprint: device.fingerprint,
+        observations: journal.list(None)?,
+    })
+}
+
+/// The screen-level error for a journal error.
+pub(crate) fn session_error(e: &JournalError) -> (SessionError, String) {
+    match e {
+        JournalError::WrongPassphrase(_) => (SessionError::WrongPassphrase, String::new()),
+        other => (SessionError::Other, other.to_string()),
+    }
+}
+
+pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let session = window.global::<SessionAdapter>();
+    session.set_data_dir(app.paths.dir.display().to_string().into());
+    session.on_strength(|p| format::strength(p.as_str()));
+
+    let weak = Rc::downgrade(app);
+    session.on_unlock(move |passphrase| {
+        let Some(app) = weak.upgrade() else { return };
+        let Some(w) = app.window() else { return };
+        w.global::<SessionAdapter>().set_error(SessionError::None);
+        let passphrase = SecretString::from(passphrase.to_string());
+        let dir = app.paths.dir.clone();
+        app.submit(Box::new(move |journal| {
+            let result = Journal::open(&dir, &passphrase).and_then(|j| {
+                let shown = opened(&j)?;
+                *journal = Some(j);
+                Ok(shown)
+            });
+            Box::new(move |app: &Rc<App>| show_opened(app, result))
+        }));
+    });
+
+    let weak = Rc::downgrade(app);
+    session.on_create(move |observer, team, coordinator, passphrase, confirm| {
+        let Some(app) = weak.upgrade() else { return };
+        let Some(w) = app.window() else { return };
+        let session = w.global::<SessionAdapter>();
+        // The checks a person can fix at once, before the slow key derivation.
+        let refuse = if observer.trim().is_empty() {
+            Some(SessionError::EmptyObserver)
+        } else if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            Some(SessionError::TooShort)
+        } else if passphrase != confirm {
+            Some(SessionError::Mismatch)
+        } else {
+            None
+        };
+        if let Some(error) = refuse {
+            session.set_error(error);
+            return;
+        }
+        session.set_error(SessionError::None);
+        let profile = Profile {
+            observer: observer.to_string(),
+            team: Some(team.to_string()).filter(|t| !t.trim().is_empty()),
+            role: if coordinator {
+                Role::Coordinator
+            } else {
+                Role::Monitor
+            },
+        };
+        let passphrase = SecretString::from(passphrase.to_string());
+        let dir = app.paths.dir.clone();
+        let cost = app.kdf_cost;
+        app.submit(Box::new(move |journal| {
+            let result = Journal::init(&dir, &passphrase, profile, cost).and_then(|j| {
+                let shown = opened(&j)?;
+                *journal = Some(j);
+                Ok(shown)
+            });
+            Box::new(move |app: &Rc<App>| show_opened(app, result))
+        }));
+    });
+}
+
+fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
+    let Some(w) = app.window() else { return };
+    let session = w.global::<SessionAdapter>();
+    match result {
+        Ok(opened) => {
+            session.set_error(SessionError::None);
+            session.set_error_detail("".into());
+            let adapter = w.global::<AppAdapter>();
+            adapter.set_observer(opened.observer.into());
+            adapter.set_team(opened.team.unwrap_or_default().into());
+            super::settings::show_device(&w, &opened.device_id, &opened.fingerprint);
+            app.unlocked();
+            app.set_observations(opened.observations);
+            adapter.set_screen(Screen::Journal);
+        }
+        Err(e) => {
+            tracing::info!("unlock or create failed: {e}");
+            let (error, detail) = session_error(&e);
+            session.set_error(error);
+            session.set_error_detail(detail.into());
+        }
+    }
+}

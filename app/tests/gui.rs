@@ -1,0 +1,387 @@
+//! UI tests: the real window, wired by `truce::gui::init`, driven through accessible labels with
+//! Slint's testing backend (no display needed). Key derivation uses a low work factor.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use slint::ComponentHandle;
+use truce::gui::{self, Gui, GuiOptions};
+use truce::{Journal, KdfCost, Profile};
+
+const FAST: KdfCost = KdfCost::WorkFactor(10);
+const PASSPHRASE: &str = "correct horse battery staple";
+
+thread_local! {
+    static BACKEND: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A phone-wide window, tall enough that long forms need no scrolling (the testing backend
+/// only finds controls that are on screen).
+const TALL: (f32, f32) = (360.0, 1800.0);
+/// The phone size the layout is designed for.
+const PHONE: (f32, f32) = (360.0, 740.0);
+
+/// The GUI on `dir`, on this test thread's testing backend.
+fn start(dir: &std::path::Path, auto_lock: Duration, (width, height): (f32, f32)) -> Gui {
+    if !BACKEND.get() {
+        i_slint_backend_testing::init_no_event_loop();
+        BACKEND.set(true);
+    }
+    let gui = gui::init(GuiOptions {
+        data_dir: dir.to_path_buf(),
+        kdf_cost: FAST,
+        auto_lock,
+        dark: false,
+        language: "en".into(),
+    })
+    .expect("the window builds");
+    gui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(width, height));
+    gui
+}
+
+fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(gui.window(), label)
+        .filter(|e| e.accessible_role() == Some(role))
+        .collect()
+}
+
+fn has(gui: &Gui, label: &str, role: AccessibleRole) -> bool {
+    !labelled(gui, label, role).is_empty()
+}
+
+/// Taps the button or chip labelled `label` (exactly one must be on screen).
+fn tap(gui: &Gui, label: &str) {
+    let mut found = labelled(gui, label, AccessibleRole::Button);
+    found.extend(labelled(gui, label, AccessibleRole::Checkbox));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one control labelled {label:?}, found {}",
+        found.len()
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+/// Types `text` into the field labelled `label`.
+fn fill(gui: &Gui, label: &str, text: &str) {
+    let found = labelled(gui, label, AccessibleRole::TextInput);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one text field labelled {label:?}, found {}",
+        found.len()
+    );
+    found[0].set_accessible_value(text);
+}
+
+/// Every accessible label on screen that contains `part`.
+fn labels_containing(gui: &Gui, part: &str) -> Vec<String> {
+    i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate({
+            let part = part.to_owned();
+            move |e| e.accessible_label().is_some_and(|l| l.contains(&part))
+        })
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn new_journal(dir: &std::path::Path) {
+    Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Ana K.".into(),
+            team: Some("Team 3".into()),
+            role: truce_sync::Role::Monitor,
+        },
+        FAST,
+    )
+    .expect("init");
+}
+
+fn unlock(gui: &Gui, passphrase: &str) {
+    fill(gui, "Passphrase", passphrase);
+    tap(gui, "Unlock");
+    gui.settle();
+}
+
+#[test]
+fn setup_record_list_amend() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+
+    // First run: no journal, so setup.
+    assert!(has(&gui, "Create journal", AccessibleRole::Button));
+    fill(&gui, "Your name", "Ana K.");
+    fill(&gui, "Team (optional)", "Team 3");
+    fill(&gui, "Passphrase", PASSPHRASE);
+    fill(&gui, "Repeat the passphrase", "something else entirely");
+    tap(&gui, "Create journal");
+    gui.settle();
+    assert!(!labels_containing(&gui, "The two passphrases differ").is_empty());
+    assert!(!gui.is_unlocked());
+
+    fill(&gui, "Repeat the passphrase", PASSPHRASE);
+    tap(&gui, "Create journal");
+    gui.settle();
+    assert!(gui.is_unlocked(), "the journal was created and unlocked");
+    assert!(dir.path().join("journal.key").exists());
+    assert!(!labels_containing(&gui, "No observations yet").is_empty());
+
+    // A minimal report in five taps: New, kind, category, method, Save.
+    tap(&gui, "New observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    tap(&gui, "Heard");
+    tap(&gui, "Save observation");
+    gui.settle();
+    let cards = labels_containing(&gui, "Violation, Shelling, ");
+    assert_eq!(cards.len(), 1, "the record is in the list: {cards:?}");
+
+    // A second one with a narrative, and a validation error first: the field is named.
+    tap(&gui, "New observation");
+    tap(&gui, "Incident");
+    tap(&gui, "Mine or UXO");
+    tap(&gui, "Seen");
+    fill(&gui, "Latitude", "95");
+    fill(&gui, "Longitude", "37.8");
+    fill(
+        &gui,
+        "Narrative",
+        "Unexploded shell on the road shoulder near the bridge",
+    );
+    tap(&gui, "Save observation");
+    gui.settle();
+    let errors = labels_containing(&gui, "Latitude: ");
+    assert_eq!(errors.len(), 1, "the error names the field: {errors:?}");
+    assert!(errors[0].contains("-90..90"), "{errors:?}");
+    fill(&gui, "Latitude", "48.0159");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "Unexploded shell on the road").len(),
+        1
+    );
+    assert!(!labels_containing(&gui, "2 observations").is_empty());
+
+    // Search and filter.
+    fill(&gui, "Search narratives", "bridge");
+    assert_eq!(labels_containing(&gui, "Violation, Shelling, ").len(), 0);
+    assert_eq!(labels_containing(&gui, "Unexploded shell").len(), 1);
+    fill(&gui, "Search narratives", "");
+    tap(&gui, "Violation");
+    assert_eq!(labels_containing(&gui, "Violation, Shelling, ").len(), 1);
+    assert_eq!(labels_containing(&gui, "Unexploded shell").len(), 0);
+    tap(&gui, "All kinds");
+
+    // Open the first report, amend it, and see the new revision in the history.
+    let card = labels_containing(&gui, "Violation, Shelling, ").remove(0);
+    let card = ElementHandle::find_by_accessible_label(gui.window(), &card)
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("the card");
+    card.invoke_accessible_default_action();
+    gui.settle();
+    assert!(has(&gui, "Amend this observation", AccessibleRole::Button));
+    assert_eq!(labels_containing(&gui, "Revision 1: ").len(), 1);
+    tap(&gui, "Amend this observation");
+    tap(&gui, "Severity 4");
+    fill(&gui, "Amended count", "40");
+    fill(
+        &gui,
+        "Amended narrative",
+        "About 40 explosions north of checkpoint 4",
+    );
+    tap(&gui, "Save amendment");
+    gui.settle();
+    let history = labels_containing(&gui, "Revision 2: ");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(history[0].contains("severity: — → 4"), "{history:?}");
+    assert!(history[0].contains("event_count: — → 40"), "{history:?}");
+    assert!(!labels_containing(&gui, "Narrative: About 40 explosions").is_empty());
+
+    // The journal on disk has both revisions.
+    drop(gui);
+    let journal =
+        Journal::open(dir.path(), &SecretString::from(PASSPHRASE.to_owned())).expect("open");
+    let list = journal.list(None).expect("list");
+    assert_eq!(list.len(), 2);
+    let amended = list
+        .iter()
+        .find(|r| r.observation.category == "shelling")
+        .expect("shelling");
+    assert_eq!(amended.revision, 2);
+    assert_eq!(amended.observation.severity, Some(4));
+    assert_eq!(amended.observation.event_count, Some(40));
+}
+
+#[test]
+fn wrong_passphrase_says_so_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let key_before = std::fs::read(dir.path().join("journal.key")).expect("key");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, PHONE);
+    assert!(has(&gui, "Unlock", AccessibleRole::Button));
+
+    unlock(&gui, "not the passphrase");
+    assert!(!gui.is_unlocked());
+    let messages = labels_containing(&gui, "Wrong passphrase");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(
+        std::fs::read(dir.path().join("journal.key")).expect("key"),
+        key_before
+    );
+
+    unlock(&gui, PASSPHRASE);
+    assert!(gui.is_unlocked());
+    assert!(labels_containing(&gui, "Wrong passphrase").is_empty());
+    assert!(has(&gui, "New observation", AccessibleRole::Button));
+}
+
+#[test]
+fn auto_lock_after_inactivity_forgets_everything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    {
+        let mut journal =
+            Journal::open(dir.path(), &SecretString::from(PASSPHRASE.to_owned())).expect("open");
+        journal
+            .record(truce_sync::parse_object(r#"{"kind":"violation","category":"small_arms","method":"heard","narrative":"Bursts of small arms fire"}"#).expect("json"))
+            .expect("record");
+    }
+    let gui = start(dir.path(), Duration::from_secs(30), PHONE);
+    unlock(&gui, PASSPHRASE);
+    assert!(gui.is_unlocked());
+    assert_eq!(
+        labels_containing(&gui, "Bursts of small arms fire").len(),
+        1
+    );
+
+    // Activity restarts the countdown.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(20));
+    tap(&gui, "Violation");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(20));
+    assert!(
+        gui.is_unlocked(),
+        "20 s after the last touch, still unlocked"
+    );
+
+    // 30 s without a touch: locked, back to Unlock, nothing decrypted left on screen.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(11));
+    gui.settle();
+    assert!(!gui.is_unlocked());
+    assert!(has(&gui, "Unlock", AccessibleRole::Button));
+    assert!(labels_containing(&gui, "Bursts of small arms fire").is_empty());
+
+    // And it opens again.
+    unlock(&gui, PASSPHRASE);
+    assert_eq!(
+        labels_containing(&gui, "Bursts of small arms fire").len(),
+        1
+    );
+}
+
+#[test]
+fn emergency_wipe_needs_the_word_and_returns_to_setup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    assert!(has(&gui, "Wipe this journal now", AccessibleRole::Button));
+    fill(&gui, "Type WIPE to confirm", "wipe");
+    tap(&gui, "Wipe this journal now");
+    gui.settle();
+    assert!(gui.is_unlocked(), "a lowercase word does not wipe");
+    fill(&gui, "Type WIPE to confirm", "WIPE");
+    tap(&gui, "Wipe this journal now");
+    gui.settle();
+    assert!(!gui.is_unlocked());
+    assert!(!dir.path().join("journal.key").exists());
+    assert!(!dir.path().join("journal.db").exists());
+    assert!(has(&gui, "Create journal", AccessibleRole::Button));
+}
+
+#[test]
+fn french_is_selectable_in_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    tap(&gui, "Français");
+    assert!(!labels_containing(&gui, "Effacement d’urgence").is_empty());
+    assert!(has(&gui, "Retour", AccessibleRole::Button));
+    tap(&gui, "English");
+    assert!(has(&gui, "Back", AccessibleRole::Button));
+}
+
+/// Every labelled button, chip and text field on screen is at least 48×48 px.
+fn assert_touch_targets(gui: &Gui, screen: &str) {
+    let controls = i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
+            ) && e.accessible_label().is_some_and(|l| !l.is_empty())
+        })
+        .find_all();
+    assert!(!controls.is_empty(), "{screen}: no controls found");
+    for control in controls {
+        let size = control.size();
+        assert!(
+            size.width >= 48.0 && size.height >= 48.0,
+            "{screen}: {:?} is {}×{} px, smaller than a 48 px touch target",
+            control.accessible_label(),
+            size.width,
+            size.height
+        );
+    }
+}
+
+#[test]
+fn touch_targets_are_at_least_48px_on_a_phone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, PHONE);
+    assert_touch_targets(&gui, "setup");
+    fill(&gui, "Your name", "Ana K.");
+    fill(&gui, "Passphrase", PASSPHRASE);
+    fill(&gui, "Repeat the passphrase", PASSPHRASE);
+    tap(&gui, "Create journal");
+    gui.settle();
+    assert_touch_targets(&gui, "journal (empty)");
+    tap(&gui, "New observation");
+    assert_touch_targets(&gui, "new observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    gui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(TALL.0, TALL.1));
+    tap(&gui, "Heard");
+    gui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(PHONE.0, PHONE.1));
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert_touch_targets(&gui, "journal");
+    let card = labels_containing(&gui, "Violation, Shelling, ").remove(0);
+    ElementHandle::find_by_accessible_label(gui.window(), &card)
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("the card")
+        .invoke_accessible_default_action();
+    gui.settle();
+    assert_touch_targets(&gui, "detail");
+    tap(&gui, "Back");
+    tap(&gui, "Settings");
+    assert_touch_targets(&gui, "settings");
+    gui.lock();
+    gui.settle();
+    assert_touch_targets(&gui, "unlock");
+}
