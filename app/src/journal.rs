@@ -20,6 +20,8 @@ use crate::store::{DeviceRecord, Store, StoreError};
 pub const DATABASE_FILE: &str = "journal.db";
 /// File name of the wrapped database key inside the data directory.
 pub const KEY_FILE: &str = "journal.key";
+/// Largest draft kept, in bytes of JSON.
+pub const DRAFT_MAX_BYTES: usize = 1024 * 1024;
 /// Longest observer or team name.
 pub const NAME_MAX_CHARS: usize = 100;
 
@@ -384,6 +386,36 @@ impl Journal {
         }
     }
 
+    /// Keeps an unfinished report (any partial JSON object, not validated) inside the encrypted
+    /// journal, replacing the previous draft, so it survives closing the app.
+    pub fn save_draft(&self, draft: &Map<String, Value>) -> Result<(), JournalError> {
+        let body = Value::Object(draft.clone()).to_string();
+        if body.len() > DRAFT_MAX_BYTES {
+            return Err(JournalError::Refused(
+                "the draft is larger than 1 MiB".into(),
+            ));
+        }
+        Ok(self.store.save_draft(&body, &now().to_rfc3339())?)
+    }
+
+    /// The unfinished report and when it was saved, if there is one.
+    pub fn draft(&self) -> Result<Option<(Map<String, Value>, String)>, JournalError> {
+        match self.store.draft()? {
+            None => Ok(None),
+            Some((body, saved_at)) => match serde_json::from_str(&body) {
+                Ok(Value::Object(map)) => Ok(Some((map, saved_at))),
+                _ => Err(JournalError::Damaged(
+                    "the saved draft is unreadable".into(),
+                )),
+            },
+        }
+    }
+
+    /// Discards the unfinished report.
+    pub fn discard_draft(&self) -> Result<(), JournalError> {
+        Ok(self.store.discard_draft()?)
+    }
+
     /// The latest revision of every observation, newest first.
     pub fn list(&self, limit: Option<u32>) -> Result<Vec<ObservationRevision>, JournalError> {
         Ok(self.store.list_current(limit)?)
@@ -584,6 +616,43 @@ mod tests {
             Journal::open(dir.path(), &pass("correct horse")),
             Err(JournalError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn drafts_survive_reopening_and_stay_encrypted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal =
+            Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
+        assert!(journal.draft().expect("draft").is_none());
+        let marker = "draft-marker-7f3a9";
+        journal
+            .save_draft(&obj(&format!(
+                r#"{{"kind":"violation","narrative":"{marker}"}}"#
+            )))
+            .expect("save");
+        journal
+            .save_draft(&obj(&format!(
+                r#"{{"kind":"incident","narrative":"{marker} 2"}}"#
+            )))
+            .expect("replace");
+        drop(journal);
+        for entry in std::fs::read_dir(dir.path()).expect("ls") {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+            assert!(
+                !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+                "draft in plaintext on disk"
+            );
+        }
+        let journal = Journal::open(dir.path(), &pass("correct horse")).expect("open");
+        let (draft, _) = journal.draft().expect("draft").expect("kept");
+        assert_eq!(draft["kind"], "incident");
+        journal.discard_draft().expect("discard");
+        assert!(journal.draft().expect("draft").is_none());
+        assert_eq!(
+            journal.count().expect("count"),
+            0,
+            "a draft is not a record"
+        );
     }
 
     #[test]

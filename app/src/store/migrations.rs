@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_verification",
         sql: include_str!("../../migrations/0003_verification.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_drafts",
+        sql: include_str!("../../migrations/0004_drafts.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -89,6 +94,7 @@ mod tests {
             "55446015487bfe16c2e860259d358af98c38b754c3746522a9bae5be0f29fa08",
             "a2949146fabe1e99465c12b91964270ed11d07d1f77588422dbfe90640f6a6a2",
             "e96ebe4b4dea7d1bfaa9528f3cbf7d52213ee830d9d4f663fa111f94e6f06ec1",
+            "3c211417fa3483b9e0a7f16b16db567ea983ddec14bc2d9028761f67e289a264",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

@@ -317,6 +317,34 @@ impl Store {
         self.query_revisions(&sql, [limit.map_or(-1, i64::from)])
     }
 
+    /// Keeps `body` as the one unfinished report, replacing any earlier draft.
+    pub fn save_draft(&self, body: &str, saved_at: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO draft (singleton, body, saved_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (singleton) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
+            params![body, saved_at],
+        )?;
+        Ok(())
+    }
+
+    /// The unfinished report and when it was saved, if there is one.
+    pub fn draft(&self) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT body, saved_at FROM draft WHERE singleton = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Discards the unfinished report (its pages are zeroed: `secure_delete`).
+    pub fn discard_draft(&self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM draft", [])?;
+        Ok(())
+    }
+
     /// How many observations (not revisions) the journal holds.
     pub fn count_observations(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
