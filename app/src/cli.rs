@@ -17,7 +17,7 @@ use crate::exchange::{ExportRange, ImportReport};
 use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::KdfCost;
 use crate::publish::{DataFormat, PublicOptions};
-use crate::store::ObservationFilter;
+use crate::store::{ObservationFilter, QueueRow};
 use truce_sync::verification::VerificationStatus;
 
 /// Largest observation JSON accepted on stdin or from a file.
@@ -69,6 +69,11 @@ pub enum Command {
         /// Show at most N observations.
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
+        /// Add the verification status to each row (a `status` field with --json).
+        #[arg(long)]
+        with_status: bool,
+        #[command(flatten)]
+        filter: FilterArgs,
     },
     /// Show one observation with its revision history.
     Show {
@@ -136,6 +141,18 @@ pub enum Command {
         /// Why: the evidence or the reason.
         #[arg(long)]
         note: String,
+    },
+    /// Coordinators: link reports of the same event (two teams heard the same shelling).
+    Link {
+        /// Two or more observation ids (or unique beginnings or ends).
+        #[arg(required = true, num_args = 2.., value_name = "ID")]
+        ids: Vec<String>,
+    },
+    /// Coordinators: the events and the reports linked to each.
+    Events {
+        /// Print JSON Lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Coordinators: every device bundles came from, with its fingerprint, entries and gaps.
     Devices {
@@ -451,17 +468,38 @@ pub fn run(cli: Cli) -> Result<()> {
             let saved = journal.record(input)?;
             writeln!(out, "{}", saved.observation.id)?;
         }
-        Command::List { json, limit } => {
+        Command::List {
+            json,
+            limit,
+            with_status,
+            filter,
+        } => {
+            let mut filter = observation_filter(&filter)?;
+            filter.limit = limit;
             let journal = unlock(&dir)?;
-            let rows = journal.list(limit)?;
+            let rows = journal.query(&filter)?;
             if json {
                 for row in &rows {
-                    writeln!(out, "{}", serde_json::to_string(row)?)?;
+                    let mut value = serde_json::to_value(&row.revision)?;
+                    if with_status {
+                        value["status"] = json!(row.status.code());
+                    }
+                    writeln!(out, "{value}")?;
                 }
             } else if rows.is_empty() {
-                eprintln!("The journal has no observations yet. Save one with `truce record`.");
+                if filter == ObservationFilter::default()
+                    || filter
+                        == (ObservationFilter {
+                            limit,
+                            ..Default::default()
+                        })
+                {
+                    eprintln!("The journal has no observations yet. Save one with `truce record`.");
+                } else {
+                    eprintln!("No observation matches these filters.");
+                }
             } else {
-                print_table(&mut out, &rows)?;
+                print_table(&mut out, &rows, with_status)?;
             }
         }
         Command::Show { id, json } => {
@@ -640,6 +678,25 @@ pub fn run(cli: Cli) -> Result<()> {
             let journal = unlock(&dir)?;
             let event = journal.verify(&id, status, &note)?;
             writeln!(out, "{}", event.status.code())?;
+        }
+        Command::Link { ids } => {
+            let mut journal = unlock(&dir)?;
+            let event = journal.link(&ids)?;
+            writeln!(out, "{event}")?;
+        }
+        Command::Events { json } => {
+            let journal = unlock(&dir)?;
+            for (event, ids) in journal.events()? {
+                if json {
+                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                    writeln!(out, "{}", json!({"event_id": event, "observations": ids}))?;
+                } else {
+                    writeln!(out, "event {event}: {} reports", ids.len())?;
+                    for id in ids {
+                        writeln!(out, "    {id}")?;
+                    }
+                }
+            }
         }
         Command::Devices { json } => {
             let journal = unlock(&dir)?;
@@ -1002,6 +1059,7 @@ fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
         statuses,
         device,
         text: args.search.clone(),
+        limit: None,
     })
 }
 
@@ -1125,17 +1183,29 @@ fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-fn print_table(out: &mut impl Write, rows: &[ObservationRevision]) -> Result<()> {
+/// The list as a table; with `with_status`, a STATUS column too.
+fn print_table(out: &mut impl Write, rows: &[QueueRow], with_status: bool) -> Result<()> {
+    let status_header = if with_status {
+        format!("{:<12}  ", "STATUS")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  NARRATIVE",
+        "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status_header}NARRATIVE",
         "ID", "OBSERVED", "KIND/CATEGORY", "METHOD", "SEV", "REV"
     )?;
-    for rev in rows {
+    for row in rows {
+        let rev = &row.revision;
         let o = &rev.observation;
+        let status = if with_status {
+            format!("{:<12}  ", row.status.code())
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {}",
+            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status}{}",
             short_id(rev),
             o.observed_at.format("%Y-%m-%d %H:%M %:z"),
             one_line(&format!("{}/{}", o.kind, o.category), 30),
@@ -1204,5 +1274,28 @@ fn display_value(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Null => "(cleared)".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap checks the definition (unique flag names, valid defaults) only when asked.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn report_bounds_parse_days_and_times() {
+        let day = parse_bound("2026-11-20", false).expect("day");
+        let end = parse_bound("2026-11-20", true).expect("end of day");
+        assert_eq!(end - day, 24 * 3_600_000);
+        assert_eq!(parse_bound("2026-11-20T03:00:00+03:00", false).expect("time"), day);
+        assert!(parse_bound("yesterday", false).is_err());
+        assert!(latest_cutoff("25:00").is_err());
+        assert!(latest_cutoff("19:30").expect("cut-off") <= chrono::Utc::now());
     }
 }

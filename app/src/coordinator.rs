@@ -80,6 +80,45 @@ impl Journal {
         Ok(event)
     }
 
+    /// Links reports of the same event (two teams heard the same shelling). Joins the event one
+    /// of them already belongs to; refuses to merge two different events. Returns the event id.
+    pub fn link(&mut self, id_parts: &[String]) -> Result<String, JournalError> {
+        self.coordinators_only("linking reports")?;
+        if id_parts.len() < 2 {
+            return Err(JournalError::Refused(
+                "give at least two observations to link as one event".into(),
+            ));
+        }
+        let ids = id_parts
+            .iter()
+            .map(|p| self.store.resolve_id(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut events = std::collections::BTreeSet::new();
+        for id in &ids {
+            if let Some(event) = self.store.event_of(*id)? {
+                events.insert(event);
+            }
+        }
+        if events.len() > 1 {
+            return Err(JournalError::Refused(format!(
+                "these observations already belong to different events ({}); link the remaining ones to one of them",
+                events.into_iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let event = events
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        self.store
+            .link_event(&event, &ids, &self.device.observer, &now().to_rfc3339())?;
+        Ok(event)
+    }
+
+    /// Every event and the observations linked to it.
+    pub fn events(&self) -> Result<Vec<(String, Vec<Uuid>)>, JournalError> {
+        Ok(self.store.events()?)
+    }
+
     /// An observation's verification trail, oldest first (empty: unverified).
     pub fn verification_trail(
         &self,
@@ -158,6 +197,21 @@ impl Journal {
 }
 
 impl Journal {
+    /// The latest revision of every observation matching `filter`, newest first, with its
+    /// verification status: the incident queue.
+    pub fn query(
+        &self,
+        filter: &ObservationFilter,
+    ) -> Result<Vec<crate::store::QueueRow>, JournalError> {
+        let mut rows = Vec::new();
+        self.store
+            .each_matching(filter, |row| -> Result<(), JournalError> {
+                rows.push(row);
+                Ok(())
+            })?;
+        Ok(rows)
+    }
+
     fn rows_between(
         &self,
         from_ms: Option<i64>,

@@ -1,8 +1,8 @@
 //! The store's side of the coordinator workspace: the verification trail, filtered queries over
 //! every device's records, and what is known of each device. All SQL for it lives here.
 
-use rusqlite::params;
 use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, OptionalExtension};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::ObservationRevision;
 use uuid::Uuid;
@@ -41,6 +41,8 @@ pub struct ObservationFilter {
     pub device: Option<Uuid>,
     /// Words that must appear in the narrative (case-insensitive).
     pub text: Option<String>,
+    /// At most this many rows.
+    pub limit: Option<u32>,
 }
 
 /// An observation with its current verification status.
@@ -199,6 +201,9 @@ impl Store {
             sql.push(')');
         }
         sql.push_str(" ORDER BY c.observed_at_ms DESC, c.observation_id DESC");
+        if let Some(limit) = filter.limit {
+            push(" LIMIT ?", SqlValue::Integer(i64::from(limit)), &mut sql);
+        }
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let mut rows = stmt
             .query(rusqlite::params_from_iter(args))
@@ -221,6 +226,57 @@ impl Store {
             })?;
         }
         Ok(())
+    }
+
+    /// The event an observation is linked to, if any.
+    pub fn event_of(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT event_id FROM event_link WHERE observation_id = ?1 LIMIT 1",
+                [id.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Links observations as one event, in one transaction (already linked ones are kept).
+    pub fn link_event(
+        &mut self,
+        event_id: &str,
+        ids: &[Uuid],
+        by: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "INSERT OR IGNORE INTO event_link (event_id, observation_id, linked_by, at) VALUES (?1, ?2, ?3, ?4)",
+                params![event_id, id.to_string(), by, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every event with its linked observations, newest link first.
+    pub fn events(&self) -> Result<Vec<(String, Vec<Uuid>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event_id, observation_id FROM event_link ORDER BY event_id DESC, observation_id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut out: Vec<(String, Vec<Uuid>)> = Vec::new();
+        for row in rows {
+            let (event, id) = row?;
+            let id = Uuid::parse_str(&id).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            match out.last_mut() {
+                Some((last, ids)) if *last == event => ids.push(id),
+                _ => out.push((event, vec![id])),
+            }
+        }
+        Ok(out)
     }
 
     /// Every device a coordinator has received bundles from.

@@ -469,3 +469,99 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
         .collect();
     assert_eq!(ids, shelling.iter().map(String::as_str).collect());
 }
+
+#[test]
+fn the_incident_queue_filters_and_links_reports_of_one_event() {
+    let s = seeded();
+    let c = &s.coordinator;
+    let shelling = json_lines(
+        &c.run(&["list", "--json", "--category", "shelling"], "")
+            .ok()
+            .stdout,
+    );
+    assert_eq!(shelling.len(), 2);
+    assert!(shelling.iter().all(|r| r["category"] == "shelling"));
+    let day = json_lines(
+        &c.run(
+            &[
+                "list",
+                "--json",
+                "--from",
+                "2026-11-21",
+                "--to",
+                "2026-11-21",
+            ],
+            "",
+        )
+        .ok()
+        .stdout,
+    );
+    assert_eq!(day.len(), 2, "two records observed on 21 November (UTC)");
+    let limited = json_lines(&c.run(&["list", "--json", "--limit", "3"], "").ok().stdout);
+    assert_eq!(limited.len(), 3);
+    c.run(
+        &[
+            "verify",
+            &s.ids[4],
+            "--status",
+            "disputed",
+            "--note",
+            "no second source",
+        ],
+        "",
+    )
+    .ok();
+    let disputed = json_lines(
+        &c.run(
+            &["list", "--json", "--status", "disputed", "--with-status"],
+            "",
+        )
+        .ok()
+        .stdout,
+    );
+    assert_eq!(disputed.len(), 1);
+    assert_eq!(disputed[0]["id"], s.ids[4].as_str());
+    assert_eq!(disputed[0]["status"], "disputed");
+    let none = c.run(&["list", "--search", "nothing like this"], "").ok();
+    assert!(none.stdout.is_empty() && none.stderr.contains("No observation matches"));
+
+    let event = c
+        .run(&["link", &s.ids[0], &s.ids[1]], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let again = c
+        .run(&["link", &s.ids[1], &s.ids[5]], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    assert_eq!(
+        event, again,
+        "linking to a report of an event joins that event"
+    );
+    c.run(&["link", &s.ids[2], &s.ids[3]], "").ok();
+    c.run(&["link", &s.ids[0], &s.ids[2]], "")
+        .fails(1)
+        .stderr_has("different events");
+    c.run(&["link", &s.ids[0]], "").fails(2);
+    let events = json_lines(&c.run(&["events", "--json"], "").ok().stdout);
+    assert_eq!(events.len(), 2);
+    let first = events
+        .iter()
+        .find(|e| e["event_id"] == event.as_str())
+        .expect("the first event");
+    let members: BTreeSet<&str> = first["observations"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        members,
+        [s.ids[0].as_str(), s.ids[1].as_str(), s.ids[5].as_str()]
+            .into_iter()
+            .collect()
+    );
+}
