@@ -1,0 +1,489 @@
+//! Benchmark program: Truce against its physical limit (bare SQLCipher) and against the plain
+//! pipeline a user would build (sqlite3 | zstd | age, minisign). Prints a table, writes JSON.
+//!
+//! `cargo run --release -p truce-tests --bin bench -- --records 100000 --bundles 100`
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use age::secrecy::SecretString;
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Duration as Days, FixedOffset};
+use serde_json::{json, Map, Value};
+use truce::exchange::ExportRange;
+use truce::{Journal, KdfCost, Profile};
+use truce_sync::Role;
+
+/// A small deterministic generator, so every run uses the same observations.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() % 1_000_000) as f64 / 1_000_000.0
+    }
+}
+
+/// A realistic observation: what a monitor types in the field.
+fn observation(rng: &mut Seeded, start: DateTime<FixedOffset>, i: u64) -> Map<String, Value> {
+    let categories = [
+        "shelling",
+        "small_arms",
+        "airstrike_drone",
+        "armed_presence",
+        "heavy_weapons_movement",
+    ];
+    let methods = ["heard", "seen", "seen_heard", "uav"];
+    let places = [
+        "2 km north of checkpoint 4",
+        "east bank of the river",
+        "outskirts of the village",
+        "road to the bridge",
+    ];
+    let narratives = [
+        "About 40 explosions heard north of the checkpoint, assessed 82mm mortar.",
+        "Bursts of small arms fire to the north-east, 1-2 km.",
+        "Drone hovering over the crossing for ten minutes.",
+        "Two armoured vehicles moving west on the main road.",
+    ];
+    let at = start + Days::minutes((i * 7) as i64);
+    let value = json!({
+        "kind": "violation",
+        "category": rng.pick(&categories),
+        "method": rng.pick(&methods),
+        "observed_at": at.to_rfc3339(),
+        "lat": 48.0 + rng.unit(),
+        "lon": 37.0 + rng.unit(),
+        "accuracy_m": 10 + rng.next() % 50,
+        "location_source": "gps",
+        "place": rng.pick(&places),
+        "event_count": 1 + rng.next() % 60,
+        "count_approx": rng.next() % 2 == 0,
+        "severity": 1 + rng.next() % 5,
+        "narrative": rng.pick(&narratives),
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn pass() -> SecretString {
+    SecretString::from("benchmark passphrase".to_owned())
+}
+
+fn profile(observer: &str, role: Role) -> Profile {
+    Profile {
+        observer: observer.into(),
+        team: None,
+        role,
+    }
+}
+
+/// p50 and p99 of a durable save of `n` records, in ms.
+fn record_latency(dir: &Path, n: u64) -> Result<(f64, f64)> {
+    let mut journal = Journal::init(
+        dir,
+        &pass(),
+        profile("Bench", Role::Monitor),
+        KdfCost::WorkFactor(10),
+    )?;
+    let mut rng = Seeded(42);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    let mut times = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let obs = observation(&mut rng, start, i);
+        let t = Instant::now();
+        journal.record(obs)?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+/// p50 and p99 of a bare SQLCipher insert plus commit of the same row: the limit.
+fn bare_latency(dir: &Path, n: u64) -> Result<(f64, f64)> {
+    let conn = rusqlite::Connection::open(dir.join("bare.db"))?;
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "ab".repeat(32)))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;",
+    )?;
+    conn.execute_batch("CREATE TABLE obs (id TEXT PRIMARY KEY, body TEXT NOT NULL)")?;
+    let mut rng = Seeded(42);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    let mut times = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let body = Value::Object(observation(&mut rng, start, i)).to_string();
+        let t = Instant::now();
+        conn.execute(
+            "INSERT INTO obs (id, body) VALUES (?1, ?2)",
+            (uuid::Uuid::now_v7().to_string(), body),
+        )?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+/// Polls a child's VmHWM (peak resident memory) until it exits; returns (status ok, KiB, time).
+fn run_measured(mut cmd: Command) -> Result<(bool, u64, Duration)> {
+    let start = Instant::now();
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok((status.success(), peak, start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn truce_cmd(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(truce_tests::truce_bin());
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .env("TRUCE_PASSPHRASE", "benchmark passphrase")
+        .env("TRUCE_INSECURE_KDF_WORK_FACTOR", "10");
+    cmd
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+        || Command::new(tool)
+            .arg("-v")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+}
+
+struct Args {
+    records: u64,
+    bundles: u64,
+    latency: u64,
+    json: PathBuf,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        records: 20_000,
+        bundles: 20,
+        latency: 2_000,
+        json: PathBuf::from("target/bench.json"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().context("a value is missing after a flag");
+        match flag.as_str() {
+            "--records" => a.records = value()?.parse()?,
+            "--bundles" => a.bundles = value()?.parse()?,
+            "--latency-records" => a.latency = value()?.parse()?,
+            "--json" => a.json = PathBuf::from(value()?),
+            other => bail!(
+                "unknown flag {other}; use --records N --bundles B --latency-records N --json FILE"
+            ),
+        }
+    }
+    if a.bundles == 0 || a.records < a.bundles {
+        bail!("--records must be at least --bundles, and --bundles at least 1");
+    }
+    Ok(a)
+}
+
+fn main() -> Result<()> {
+    let args = args()?;
+    let work = tempfile::tempdir()?;
+    let mut results = Map::new();
+    let mut table: Vec<(String, String, String)> = Vec::new();
+
+    // 1. Record latency.
+    let (p50, p99) = record_latency(&work.path().join("latency"), args.latency)?;
+    std::fs::create_dir_all(work.path().join("bare"))?;
+    let (b50, b99) = bare_latency(&work.path().join("bare"), args.latency)?;
+    table.push((
+        "record p50 / p99 (ms)".into(),
+        format!("{p50:.2} / {p99:.2}"),
+        format!("{b50:.2} / {b99:.2} (bare SQLCipher)"),
+    ));
+    results.insert(
+        "record_ms".into(),
+        json!({"p50": p50, "p99": p99, "bare_p50": b50, "bare_p99": b99, "records": args.latency}),
+    );
+
+    // 2. A device with `records` observations, exported in `bundles` bundles.
+    let device_dir = work.path().join("device");
+    let coordinator_dir = work.path().join("coordinator");
+    let usb = work.path().join("usb");
+    std::fs::create_dir_all(&usb)?;
+    let coordinator = Journal::init(
+        &coordinator_dir,
+        &pass(),
+        profile("HQ", Role::Coordinator),
+        KdfCost::WorkFactor(10),
+    )?;
+    let profile_text = coordinator.create_profile("Bench", &[], None)?;
+    let recipient = coordinator
+        .keys()?
+        .recipient
+        .context("a coordinator has a recipient")?;
+    drop(coordinator);
+    let mut device = Journal::init(
+        &device_dir,
+        &pass(),
+        profile("Bench", Role::Monitor),
+        KdfCost::WorkFactor(10),
+    )?;
+    device.import_profile(&profile_text)?;
+    let mut rng = Seeded(7);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    let per_bundle = args.records / args.bundles;
+    let mut plain_bytes = 0u64;
+    let mut export_time = Duration::ZERO;
+    for b in 0..args.bundles {
+        let n = if b + 1 == args.bundles {
+            args.records - per_bundle * b
+        } else {
+            per_bundle
+        };
+        for i in 0..n {
+            let obs = observation(&mut rng, start, b * per_bundle + i);
+            plain_bytes += Value::Object(obs.clone()).to_string().len() as u64;
+            device.record(obs)?;
+        }
+        let t = Instant::now();
+        device.export(&usb, ExportRange::Pending)?;
+        export_time += t.elapsed();
+    }
+    let bundle_bytes: u64 = std::fs::read_dir(&usb)?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let per_obs = bundle_bytes as f64 / args.records as f64;
+    let export_rate = args.records as f64 / export_time.as_secs_f64();
+    let export_mb = plain_bytes as f64 / 1e6 / export_time.as_secs_f64();
+    drop(device);
+
+    // Peak memory of one export of everything, in a child process.
+    let all_dir = work.path().join("all");
+    std::fs::create_dir_all(&all_dir)?;
+    let mut cmd = truce_cmd(&device_dir);
+    cmd.args(["export", "--all", "--out"]).arg(&all_dir);
+    let (ok, export_hwm, _) = run_measured(cmd)?;
+    if !ok {
+        bail!("truce export --all failed");
+    }
+
+    // The plain pipeline on an unencrypted copy of the same rows.
+    let plain = plain_pipeline(work.path(), &device_dir, &recipient)?;
+    table.push((
+        "export (obs/s, MB/s)".into(),
+        format!("{export_rate:.0}, {export_mb:.1}"),
+        plain.map_or(
+            "n/a (sqlite3, zstd, age or minisign missing)".into(),
+            |(rate, mb)| format!("{rate:.0}, {mb:.1} (sqlite3|zstd|age + minisign)"),
+        ),
+    ));
+    table.push((
+        "bundle bytes per observation".into(),
+        format!("{per_obs:.0}"),
+        "target ≤ 150".into(),
+    ));
+    table.push((
+        "export peak memory (MiB)".into(),
+        format!("{:.1}", export_hwm as f64 / 1024.0),
+        format!("{} records in one bundle", args.records),
+    ));
+    results.insert(
+        "export".into(),
+        json!({"obs_per_s": export_rate, "mb_per_s": export_mb, "bundle_bytes_per_obs": per_obs, "peak_kib": export_hwm,
+               "plain_obs_per_s": plain.map(|p| p.0), "plain_mb_per_s": plain.map(|p| p.1)}),
+    );
+
+    // 3. Import: the bundles into the coordinator, in a child process (peak memory), then the
+    //    single all-in-one bundle into a fresh coordinator.
+    let mut cmd = truce_cmd(&coordinator_dir);
+    cmd.arg("import").arg(&usb);
+    let (ok, import_hwm, import_time) = run_measured(cmd)?;
+    if !ok {
+        bail!("truce import failed");
+    }
+    let import_rate = args.records as f64 / import_time.as_secs_f64();
+    let bare_rate = bare_bulk(work.path(), args.records)?;
+    table.push((
+        "import (obs/s)".into(),
+        format!("{import_rate:.0}"),
+        format!("{bare_rate:.0} (bare SQLCipher bulk insert)"),
+    ));
+    table.push((
+        "import peak memory (MiB)".into(),
+        format!("{:.1}", import_hwm as f64 / 1024.0),
+        format!("{} bundles", args.bundles),
+    ));
+    results.insert("import".into(), json!({"obs_per_s": import_rate, "peak_kib": import_hwm, "bare_obs_per_s": bare_rate, "bundles": args.bundles}));
+
+    // 5. Coordinator queries.
+    let coordinator = Journal::open(&coordinator_dir, &pass())?;
+    let t = Instant::now();
+    let queue = coordinator.query(&truce::store::ObservationFilter {
+        limit: Some(100),
+        ..Default::default()
+    })?;
+    let queue_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let day_from = start.timestamp_millis();
+    let t = Instant::now();
+    let day = coordinator.query(&truce::store::ObservationFilter {
+        from_ms: Some(day_from),
+        to_ms: Some(day_from + 86_400_000),
+        ..Default::default()
+    })?;
+    let day_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let to = start.with_timezone(&chrono::Utc) + Days::days(2);
+    let t = Instant::now();
+    let report = coordinator.report(to - Days::days(1), to)?;
+    let report_ms = t.elapsed().as_secs_f64() * 1000.0;
+    table.push((
+        "open the queue, first 100 (ms)".into(),
+        format!("{queue_ms:.1}"),
+        format!("{} rows", queue.len()),
+    ));
+    table.push((
+        "filter one day (ms)".into(),
+        format!("{day_ms:.1}"),
+        format!("{} rows", day.len()),
+    ));
+    table.push((
+        "daily report (ms)".into(),
+        format!("{report_ms:.1}"),
+        format!("{} in period", report.total),
+    ));
+    results.insert(
+        "queries_ms".into(),
+        json!({"queue": queue_ms, "day": day_ms, "report": report_ms, "records": args.records}),
+    );
+
+    println!("{:<34} {:>18}   compared with", "measure", "Truce");
+    for (what, truce, other) in &table {
+        println!("{what:<34} {truce:>18}   {other}");
+    }
+    if let Some(parent) = args.json.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(
+        &args.json,
+        serde_json::to_string_pretty(&Value::Object(results))?,
+    )?;
+    println!("\nfigures written to {}", args.json.display());
+    Ok(())
+}
+
+/// sqlite3 -json | zstd | age -r, then minisign -S, on a plain copy of the device's records.
+fn plain_pipeline(work: &Path, device_dir: &Path, recipient: &str) -> Result<Option<(f64, f64)>> {
+    if !["sqlite3", "zstd", "age", "minisign"]
+        .iter()
+        .all(|t| have(t))
+    {
+        return Ok(None);
+    }
+    let journal = Journal::open(device_dir, &pass())?;
+    let rows = journal.list(None)?;
+    let plain_db = work.join("plain.db");
+    let conn = rusqlite::Connection::open(&plain_db)?;
+    conn.execute_batch("CREATE TABLE obs (id TEXT PRIMARY KEY, body TEXT NOT NULL);")?;
+    let tx = conn.unchecked_transaction()?;
+    let mut bytes = 0u64;
+    for row in &rows {
+        let body = serde_json::to_string(row)?;
+        bytes += body.len() as u64;
+        tx.execute(
+            "INSERT INTO obs VALUES (?1, ?2)",
+            (row.observation.id.to_string(), body),
+        )?;
+    }
+    tx.commit()?;
+    drop(conn);
+    let key = work.join("minisign.key");
+    let status = Command::new("minisign")
+        .args(["-G", "-W", "-f", "-p"])
+        .arg(work.join("minisign.pub"))
+        .arg("-s")
+        .arg(&key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if !status.success() {
+        return Ok(None);
+    }
+    let out = work.join("plain.jsonl.zst.age");
+    let t = Instant::now();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "sqlite3 {db} -json 'select body from obs' | zstd -q -c | age -r {recipient} > {out} && minisign -S -s {key} -m {out} >/dev/null",
+            db = plain_db.display(),
+            out = out.display(),
+            key = key.display()
+        ))
+        .status()?;
+    let elapsed = t.elapsed().as_secs_f64();
+    if !status.success() {
+        return Ok(None);
+    }
+    Ok(Some((
+        rows.len() as f64 / elapsed,
+        bytes as f64 / 1e6 / elapsed,
+    )))
+}
+
+/// Bulk insert of `n` rows in one transaction into a bare SQLCipher database, rows per second.
+fn bare_bulk(work: &Path, n: u64) -> Result<f64> {
+    let conn = rusqlite::Connection::open(work.join("bulk.db"))?;
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "cd".repeat(32)))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE obs (id TEXT PRIMARY KEY, body TEXT NOT NULL);")?;
+    let mut rng = Seeded(9);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    let bodies: Vec<String> = (0..n)
+        .map(|i| Value::Object(observation(&mut rng, start, i)).to_string())
+        .collect();
+    let t = Instant::now();
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut stmt = tx.prepare("INSERT INTO obs (id, body) VALUES (?1, ?2)")?;
+        for body in &bodies {
+            stmt.execute((uuid::Uuid::now_v7().to_string(), body))?;
+        }
+    }
+    tx.commit()?;
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
