@@ -113,8 +113,12 @@ pub enum Command {
     Keys {
         /// Coordinators only: write the age identity to FILE (age's own format), for stock
         /// `age -d -i FILE`. Anyone with this file can read every bundle.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "import_secret")]
         export_secret: Option<PathBuf>,
+        /// Coordinators only: restore the age identity from FILE (made by --export-secret),
+        /// into a journal that has none yet.
+        #[arg(long, value_name = "FILE")]
+        import_secret: Option<PathBuf>,
     },
     /// Write a signed, encrypted bundle of the entries not yet exported into DIR; prints its path.
     Export {
@@ -594,8 +598,18 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "records:     {}", journal.count()?)?;
         }
         Command::Profile { action } => run_profile(&dir, action, &mut out)?,
-        Command::Keys { export_secret } => {
+        Command::Keys {
+            export_secret,
+            import_secret,
+        } => {
             let journal = unlock(&dir)?;
+            if let Some(path) = import_secret {
+                let recipient = journal.import_coordinator_secret(&path)?;
+                eprintln!(
+                    "Restored the coordinator key {recipient}. Delete {} now.",
+                    path.display()
+                );
+            }
             let keys = journal.keys()?;
             if let Some(recipient) = &keys.recipient {
                 writeln!(out, "recipient:   {recipient}")?;
@@ -1293,7 +1307,10 @@ mod tests {
         let day = parse_bound("2026-11-20", false).expect("day");
         let end = parse_bound("2026-11-20", true).expect("end of day");
         assert_eq!(end - day, 24 * 3_600_000);
-        assert_eq!(parse_bound("2026-11-20T03:00:00+03:00", false).expect("time"), day);
+        assert_eq!(
+            parse_bound("2026-11-20T03:00:00+03:00", false).expect("time"),
+            day
+        );
         assert!(parse_bound("yesterday", false).is_err());
         assert!(latest_cutoff("25:00").is_err());
         assert!(latest_cutoff("19:30").expect("cut-off") <= chrono::Utc::now());

@@ -158,6 +158,46 @@ impl Journal {
         })
     }
 
+    /// Restores a coordinator identity saved with `keys --export-secret` (a new laptop at the
+    /// same office, a backup). Only into a coordinator journal that has no identity yet.
+    pub fn import_coordinator_secret(&self, path: &Path) -> Result<String, JournalError> {
+        self.require_coordinator("a coordinator key")?;
+        if self.store.coordinator_secret()?.is_some() {
+            return Err(JournalError::Refused(
+                "this journal already has a coordinator key; Truce never replaces one, as bundles sent to it could no longer be read".into(),
+            ));
+        }
+        let mut text = Zeroizing::new(String::new());
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(
+                File::open(path).map_err(|e| io(e, "read", path))?,
+                64 * 1024,
+            ),
+            &mut text,
+        )
+        .map_err(|e| io(e, "read", path))?;
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+            .ok_or_else(|| {
+                JournalError::Refused(format!(
+                    "{} holds no age identity (AGE-SECRET-KEY-1...)",
+                    path.display()
+                ))
+            })?;
+        let identity = age::x25519::Identity::from_str(line).map_err(|e| {
+            JournalError::Refused(format!(
+                "{} holds an unreadable age identity: {e}",
+                path.display()
+            ))
+        })?;
+        let secret = Zeroizing::new(identity.to_string().expose_secret().to_owned());
+        self.store
+            .set_coordinator_secret(&secret, &now().to_rfc3339())?;
+        Ok(identity.to_public().to_string())
+    }
+
     /// Writes the coordinator's identity in age's own format (for stock `age -d -i FILE`),
     /// readable by the owner only. Refuses to overwrite a file.
     pub fn export_coordinator_secret(&self, path: &Path) -> Result<(), JournalError> {

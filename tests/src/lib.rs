@@ -1,5 +1,7 @@
 //! End-to-end test support: finding (and building) the `truce` binary, and looking at the files a journal leaves on disk.
 
+pub mod corpus;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

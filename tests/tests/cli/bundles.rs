@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -15,7 +14,6 @@ use crate::harness::{json_lines, Journal};
 struct Mission {
     coordinator: Journal,
     profile: PathBuf,
-    recipient: String,
 }
 
 impl Mission {
@@ -48,11 +46,7 @@ impl Mission {
             .map(|r| r.trim().to_owned())
             .expect("a coordinator shows its recipient");
         assert!(recipient.starts_with("age1"), "{recipient}");
-        Mission {
-            coordinator,
-            profile,
-            recipient,
-        }
+        Mission { coordinator, profile }
     }
 
     /// A monitor device with the mission profile installed.
@@ -297,309 +291,99 @@ fn stock_age_and_zstd_open_a_bundle() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hostile corpus: bundles built from raw layers (JSON Lines -> zstd -> age), one case each,
-// with the error each must produce. After every case the coordinator's records are unchanged.
+// The hostile-input corpus in tests/testdata/bundles (written by `make-corpus`): each case with
+// the outcome it must have. After every refused case the coordinator's records are unchanged.
 
-struct Forger {
-    key: SigningKey,
-    device_id: String,
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/bundles")
 }
 
-impl Forger {
-    fn new(seed: u8) -> Forger {
-        Forger {
-            key: SigningKey::from_bytes(&[seed; 32]),
-            device_id: uuid::Uuid::now_v7().to_string(),
-        }
+#[test]
+fn the_committed_corpus_has_every_case() {
+    let expected: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(corpus_dir().join("expected.json")).expect("expected.json"),
+    )
+    .expect("JSON");
+    let names: Vec<String> = expected
+        .iter()
+        .map(|c| c["file"].as_str().expect("file").to_owned())
+        .collect();
+    let built: Vec<String> = truce_tests::corpus::cases(
+        "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    )
+    .into_iter()
+    .map(|c| c.name)
+    .collect();
+    assert_eq!(
+        names, built,
+        "the corpus is stale: run `cargo run -p truce-tests --bin make-corpus`"
+    );
+    for name in &names {
+        assert!(corpus_dir().join(name).is_file(), "{name} is missing");
     }
-
-    fn record(&self, n: u64, extra: Value) -> String {
-        let mut record = json!({
-            "id": uuid::Uuid::now_v7().to_string(), "kind": "violation", "category": "shelling",
-            "observed_at": "2026-11-24T05:30:00+03:00", "method": "heard", "event_count": n,
-            "revision": 1, "recorded_at": "2026-11-24T05:31:00+03:00",
-            "device_id": self.device_id, "observer": "Forger",
-        });
-        if let (Value::Object(r), Value::Object(e)) = (&mut record, extra) {
-            r.extend(e);
-        }
-        record.to_string()
-    }
-
-    /// Entry lines for `records`, chained from `first` after `prev`.
-    fn entries(&self, first: u64, prev: [u8; 32], records: &[String]) -> (Vec<String>, [u8; 32]) {
-        let mut prev = prev;
-        let mut lines = Vec::new();
-        for (i, record) in records.iter().enumerate() {
-            let seq = first + i as u64;
-            let mut h = Sha256::new();
-            h.update(format!("truce-entry-v1\n{seq}\n{}\n", hex::encode(prev)));
-            h.update(record.as_bytes());
-            let hash: [u8; 32] = h.finalize().into();
-            lines.push(format!(
-                r#"{{"seq":{seq},"prev_hash":"{}","hash":"{}","record":{record}}}"#,
-                hex::encode(prev),
-                hex::encode(hash)
-            ));
-            prev = hash;
-        }
-        (lines, prev)
-    }
-
-    fn manifest(&self, first: u64, count: u64) -> String {
-        json!({"format": "truce-bundle", "version": 1, "bundle_id": hex::encode(uuid::Uuid::now_v7().as_bytes()),
-               "device_id": self.device_id, "device_key": hex::encode(self.key.verifying_key().as_bytes()),
-               "observer": "Forger", "mission": "Mission East", "created_at": "2026-11-24T06:00:00+03:00",
-               "first_seq": first, "last_seq": first + count - 1, "entry_count": count})
-        .to_string()
-    }
-
-    /// Manifest + entries + a signature by `signer`, as plaintext.
-    fn signed(&self, signer: &SigningKey, body: &[String]) -> Vec<u8> {
-        let mut plain = Vec::new();
-        for line in body {
-            plain.extend_from_slice(line.as_bytes());
-            plain.push(b'\n');
-        }
-        let digest = Sha256::digest(&plain);
-        let mut message = b"truce-bundle-v1\n".to_vec();
-        message.extend_from_slice(&digest);
-        let sig = signer.sign(&message);
-        plain.extend_from_slice(
-            format!(r#"{{"signature":"{}"}}"#, hex::encode(sig.to_bytes())).as_bytes(),
-        );
-        plain.push(b'\n');
-        plain
-    }
-
-    fn bundle(&self, first: u64, prev: [u8; 32], records: &[String]) -> (Vec<u8>, [u8; 32]) {
-        let (entries, last) = self.entries(first, prev, records);
-        let mut body = vec![self.manifest(first, records.len() as u64)];
-        body.extend(entries);
-        (self.signed(&self.key, &body), last)
-    }
-}
-
-fn compress(plain: &[u8]) -> Vec<u8> {
-    zstd::encode_all(plain, 3).expect("zstd")
-}
-
-fn seal(compressed: &[u8], recipient: &str) -> Vec<u8> {
-    let recipient: age::x25519::Recipient = recipient.parse().expect("recipient");
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .expect("encryptor");
-    let mut out = Vec::new();
-    let mut w = encryptor.wrap_output(&mut out).expect("wrap");
-    w.write_all(compressed).expect("write");
-    w.finish().expect("finish");
-    out
 }
 
 #[test]
 fn hostile_bundles_are_refused_with_a_clear_reason_and_change_nothing() {
-    let mission = Mission::new();
-    let to = mission.recipient.clone();
-    let dir = mission.coordinator.scratch("hostile");
-    let good = Forger::new(1);
-    let genesis = [0u8; 32];
-
-    // A legitimate first bundle from `good` (entries 1-2), imported first: trust on first use.
-    let (first_plain, after_two) = good.bundle(
-        1,
-        genesis,
-        &[good.record(1, json!({})), good.record(2, json!({}))],
-    );
-    let first = dir.join("first.age");
-    std::fs::write(&first, seal(&compress(&first_plain), &to)).expect("write");
-    let (run, _) = mission.import(std::slice::from_ref(&first));
-    run.ok();
-    let sealed_first = std::fs::read(&first).expect("read");
-
-    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
-    cases.push((
-        "truncated",
-        sealed_first[..sealed_first.len() / 2].to_vec(),
-        "truncated",
-    ));
-    for (region, at) in [
-        ("header", 30),
-        ("body", sealed_first.len() / 2),
-        ("tail", sealed_first.len() - 3),
-    ] {
-        let mut flipped = sealed_first.clone();
-        flipped[at] ^= 0x01;
-        cases.push((
-            region,
-            flipped,
-            if region == "header" { "" } else { "damaged" },
-        ));
-    }
-    let stranger = age::x25519::Identity::generate().to_public().to_string();
-    cases.push((
-        "wrong recipient",
-        seal(&compress(&first_plain), &stranger),
-        "wrong recipient",
-    ));
-
-    let next = [good.record(3, json!({}))];
-    let (entries, _) = good.entries(3, after_two, &next);
-    let mut body = vec![good.manifest(3, 1)];
-    body.extend(entries.clone());
-    let mut unsigned = Vec::new();
-    for line in &body {
-        unsigned.extend_from_slice(line.as_bytes());
-        unsigned.push(b'\n');
-    }
-    cases.push(("no signature", seal(&compress(&unsigned), &to), "signature"));
-    let other = SigningKey::from_bytes(&[9u8; 32]);
-    cases.push((
-        "wrong signature",
-        seal(&compress(&good.signed(&other, &body)), &to),
-        "signature",
-    ));
-
-    let impostor = Forger {
-        key: other.clone(),
-        device_id: good.device_id.clone(),
-    };
-    let (plain, _) = impostor.bundle(3, after_two, &[impostor.record(3, json!({}))]);
-    cases.push((
-        "another key claims the device",
-        seal(&compress(&plain), &to),
-        "another key",
-    ));
-
-    // Out of order: entries 4 then 3 in one bundle.
-    let (mut ooo, _) = good.entries(
-        3,
-        after_two,
-        &[good.record(3, json!({})), good.record(4, json!({}))],
-    );
-    ooo.swap(0, 1);
-    let mut body = vec![good.manifest(3, 2)];
-    body.extend(ooo);
-    cases.push((
-        "out of order",
-        seal(&compress(&good.signed(&good.key, &body)), &to),
-        "out of order",
-    ));
-
-    // Same seq 2 with other content (a rewritten history): tampering.
-    let (plain, _) = good.bundle(2, hex_prev(&first_plain, 2), &[good.record(99, json!({}))]);
-    cases.push((
-        "conflicting entry",
-        seal(&compress(&plain), &to),
-        "tampering",
-    ));
-
-    let (plain, _) = good.bundle(
-        3,
-        after_two,
-        &[good.record(3, json!({"lat": 95.0, "lon": 10.0}))],
-    );
-    cases.push(("schema violation", seal(&compress(&plain), &to), "`lat`"));
-    let (plain, _) = good.bundle(
-        3,
-        after_two,
-        &[good.record(3, json!({"narrative": "x".repeat(10_001)}))],
-    );
-    cases.push((
-        "oversize field",
-        seal(&compress(&plain), &to),
-        "`narrative`",
-    ));
-    let (plain, _) = good.bundle(
-        3,
-        after_two,
-        &[good.record(3, json!({"narrative": "x".repeat(300_000)}))],
-    );
-    cases.push(("oversize line", seal(&compress(&plain), &to), "too large"));
-
-    let mut bomb = zstd::Encoder::new(Vec::new(), 1).expect("encoder");
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..256 {
-        bomb.write_all(&zeros).expect("compress");
-    }
-    cases.push((
-        "decompression bomb",
-        seal(&bomb.finish().expect("finish"), &to),
-        "too large",
-    ));
-
-    let mut manifest: Value = serde_json::from_str(&good.manifest(3, 1)).expect("json");
-    manifest["attachments"] = json!([{"name": "../../../etc/passwd"}]);
-    let mut body = vec![manifest.to_string()];
-    body.extend(entries.clone());
-    cases.push((
-        "path-traversal attachment",
-        seal(&compress(&good.signed(&good.key, &body)), &to),
-        "unknown field",
-    ));
-
-    let mut bad_utf8 = good.manifest(3, 1).into_bytes();
-    bad_utf8.push(b'\n');
-    let mut entry = entries[0].clone().into_bytes();
-    let at = entry.len() - 10;
-    entry[at] = 0xff;
-    bad_utf8.extend_from_slice(&entry);
-    bad_utf8.push(b'\n');
-    cases.push(("invalid UTF-8", seal(&compress(&bad_utf8), &to), "UTF-8"));
-    cases.push((
-        "not a bundle",
-        b"just some text\n".to_vec(),
-        "not a truce bundle",
-    ));
-
-    let before = mission.state();
-    for (name, bytes, expected) in cases {
-        let path = dir.join(format!("{}.age", name.replace(' ', "-")));
-        std::fs::write(&path, &bytes).expect("write case");
-        let (run, report) = mission.import(std::slice::from_ref(&path));
-        assert_eq!(
-            run.code,
-            Some(1),
-            "{name}: a refused bundle makes import exit 1"
-        );
-        assert!(
-            run.stderr.contains("\nerror: ") || run.stderr.starts_with("error: "),
-            "{name}: {}",
-            run.stderr
-        );
+    let coordinator = Journal::new();
+    coordinator
+        .run(
+            &["init", "--observer", "HQ desk", "--role", "coordinator"],
+            "",
+        )
+        .ok();
+    let key = corpus_dir().join("coordinator.key");
+    coordinator
+        .run(&["keys", "--import-secret", path_str(&key)], "")
+        .ok();
+    coordinator
+        .run(&["keys", "--import-secret", path_str(&key)], "")
+        .fails(1)
+        .stderr_has("already has");
+    let expected: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(corpus_dir().join("expected.json")).expect("expected.json"),
+    )
+    .expect("JSON");
+    assert!(expected.len() >= 20, "the corpus has all its cases");
+    for case in expected {
+        let name = case["file"].as_str().expect("file name");
+        let path = corpus_dir().join(name);
+        let before = by_id(coordinator.list());
+        let run = coordinator
+            .run(&["import", "--json", path_str(&path)], "")
+            .no_panic();
+        let report = json_lines(&run.stdout);
         assert_eq!(report.len(), 1, "{name}: one report line");
-        let reason = report[0]["refused"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name}: must be refused: {}", run.stdout));
-        assert!(
-            reason.to_lowercase().contains(&expected.to_lowercase()),
-            "{name}: the reason must mention {expected:?}, got: {reason}"
-        );
-        assert_eq!(
-            mission.state(),
-            before,
-            "{name}: the coordinator's records changed"
-        );
+        match case["outcome"].as_str() {
+            Some("refused") => {
+                assert_eq!(
+                    run.code,
+                    Some(1),
+                    "{name}: a refused bundle makes import exit 1"
+                );
+                assert!(run.stderr.contains("error: "), "{name}: {}", run.stderr);
+                let reason = report[0]["refused"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: must be refused: {}", run.stdout));
+                let wanted = case["reason"].as_str().expect("reason");
+                assert!(
+                    reason.to_lowercase().contains(&wanted.to_lowercase()),
+                    "{name}: the reason must mention {wanted:?}, got: {reason}"
+                );
+                assert_eq!(
+                    by_id(coordinator.list()),
+                    before,
+                    "{name}: the coordinator's records changed"
+                );
+            }
+            Some("imported") => {
+                assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
+                assert!(report[0]["refused"].is_null(), "{name}: {}", run.stdout);
+                assert_eq!(report[0]["new_entries"], case["new_entries"], "{name}");
+                assert_eq!(report[0]["known_entries"], case["known_entries"], "{name}");
+                assert_eq!(report[0]["gaps"], case["gaps"], "{name}");
+            }
+            other => panic!("{name}: unknown outcome {other:?}"),
+        }
     }
-
-    // Replayed and gapped bundles are not errors: nothing new, or a reported gap.
-    let (run, report) = mission.import(std::slice::from_ref(&first));
-    run.ok();
-    assert_eq!(report[0]["known_entries"], 2);
-    assert_eq!(report[0]["new_entries"], 0);
-    let (plain, _) = good.bundle(5, [7u8; 32], &[good.record(5, json!({}))]);
-    let gap = dir.join("gap.age");
-    std::fs::write(&gap, seal(&compress(&plain), &to)).expect("write");
-    let (run, report) = mission.import(std::slice::from_ref(&gap));
-    run.ok();
-    assert_eq!(report[0]["gaps"], json!([[3, 4]]));
-}
-
-/// The `prev_hash` of the entry on line `line` (0 is the manifest) of a plaintext bundle.
-fn hex_prev(plain: &[u8], line: usize) -> [u8; 32] {
-    let text = std::str::from_utf8(plain).expect("UTF-8");
-    let line: Value =
-        serde_json::from_str(text.lines().nth(line).expect("entry line")).expect("json");
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(line["prev_hash"].as_str().expect("prev"), &mut out).expect("hex");
-    out
 }

@@ -1,0 +1,366 @@
+//! A hostile-input corpus of bundles, built from raw layers (JSON Lines -> zstd -> age) so any
+//! part can be wrong on purpose; each case with the outcome a coordinator must report.
+
+use std::io::Write;
+
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// Builds bundles byte by byte, so any part can be wrong on purpose.
+pub struct Forger {
+    /// The key it signs with.
+    pub key: SigningKey,
+    /// The device id it claims.
+    pub device_id: String,
+    counter: std::cell::Cell<u64>,
+}
+
+impl Forger {
+    /// A device with a fixed key and id made from `seed`.
+    pub fn new(seed: u8) -> Forger {
+        Forger::claiming(seed, &uuid::Uuid::from_bytes([seed; 16]).to_string())
+    }
+
+    /// A device with a fixed key from `seed` that claims `device_id`.
+    pub fn claiming(seed: u8, device_id: &str) -> Forger {
+        Forger {
+            key: SigningKey::from_bytes(&[seed; 32]),
+            device_id: device_id.to_owned(),
+            counter: std::cell::Cell::new(0),
+        }
+    }
+
+    fn next_id(&self) -> uuid::Uuid {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.key.verifying_key().as_bytes()[..8]);
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    }
+
+    /// A valid record of this device, with `extra` fields merged in.
+    pub fn record(&self, n: u64, extra: Value) -> String {
+        let mut record = json!({
+            "id": self.next_id().to_string(), "kind": "violation", "category": "shelling",
+            "observed_at": "2026-11-24T05:30:00+03:00", "method": "heard", "event_count": n,
+            "revision": 1, "recorded_at": "2026-11-24T05:31:00+03:00",
+            "device_id": self.device_id, "observer": "Forger",
+        });
+        if let (Value::Object(r), Value::Object(e)) = (&mut record, extra) {
+            r.extend(e);
+        }
+        record.to_string()
+    }
+
+    /// Entry lines for `records`, chained from `first` after `prev`.
+    pub fn entries(
+        &self,
+        first: u64,
+        prev: [u8; 32],
+        records: &[String],
+    ) -> (Vec<String>, [u8; 32]) {
+        let mut prev = prev;
+        let mut lines = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let seq = first + i as u64;
+            let mut h = Sha256::new();
+            h.update(format!("truce-entry-v1\n{seq}\n{}\n", hex::encode(prev)));
+            h.update(record.as_bytes());
+            let hash: [u8; 32] = h.finalize().into();
+            lines.push(format!(
+                r#"{{"seq":{seq},"prev_hash":"{}","hash":"{}","record":{record}}}"#,
+                hex::encode(prev),
+                hex::encode(hash)
+            ));
+            prev = hash;
+        }
+        (lines, prev)
+    }
+
+    /// A manifest for `count` entries from `first`.
+    pub fn manifest(&self, first: u64, count: u64) -> String {
+        json!({"format": "truce-bundle", "version": 1, "bundle_id": hex::encode(self.next_id().as_bytes()),
+               "device_id": self.device_id, "device_key": hex::encode(self.key.verifying_key().as_bytes()),
+               "observer": "Forger", "mission": "Mission East", "created_at": "2026-11-24T06:00:00+03:00",
+               "first_seq": first, "last_seq": first + count - 1, "entry_count": count})
+        .to_string()
+    }
+
+    /// Manifest + entries + a signature by `signer`, as plaintext.
+    pub fn signed(&self, signer: &SigningKey, body: &[String]) -> Vec<u8> {
+        let mut plain = Vec::new();
+        for line in body {
+            plain.extend_from_slice(line.as_bytes());
+            plain.push(b'\n');
+        }
+        let digest = Sha256::digest(&plain);
+        let mut message = b"truce-bundle-v1\n".to_vec();
+        message.extend_from_slice(&digest);
+        let sig = signer.sign(&message);
+        plain.extend_from_slice(
+            format!(r#"{{"signature":"{}"}}"#, hex::encode(sig.to_bytes())).as_bytes(),
+        );
+        plain.push(b'\n');
+        plain
+    }
+
+    /// A whole, valid bundle in plaintext; returns the last entry's hash too.
+    pub fn bundle(&self, first: u64, prev: [u8; 32], records: &[String]) -> (Vec<u8>, [u8; 32]) {
+        let (entries, last) = self.entries(first, prev, records);
+        let mut body = vec![self.manifest(first, records.len() as u64)];
+        body.extend(entries);
+        (self.signed(&self.key, &body), last)
+    }
+}
+
+/// zstd, as bundles use it.
+pub fn compress(plain: &[u8]) -> Vec<u8> {
+    zstd::encode_all(plain, 3).expect("zstd")
+}
+
+/// age-encrypts to `recipient`.
+pub fn seal(compressed: &[u8], recipient: &str) -> Vec<u8> {
+    let recipient: age::x25519::Recipient = recipient.parse().expect("recipient");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .expect("encryptor");
+    let mut out = Vec::new();
+    let mut w = encryptor.wrap_output(&mut out).expect("wrap");
+    w.write_all(compressed).expect("write");
+    w.finish().expect("finish");
+    out
+}
+
+/// What importing a case must do.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Expect {
+    /// Refused, with a reason that contains `reason` (case-insensitive).
+    Refused {
+        /// Part of the reason.
+        reason: String,
+    },
+    /// Imported, with these counts and gaps afterwards.
+    Imported {
+        /// New entries.
+        new_entries: u64,
+        /// Entries already held.
+        known_entries: u64,
+        /// Missing ranges after the import.
+        gaps: Vec<(u64, u64)>,
+    },
+}
+
+/// One case: a file name, its bytes, and what importing it must do. Cases run in order.
+pub struct Case {
+    /// File name, e.g. `03-truncated.age`.
+    pub name: String,
+    /// The bundle's bytes.
+    pub bytes: Vec<u8>,
+    /// The outcome.
+    pub expect: Expect,
+}
+
+fn refused(reason: &str) -> Expect {
+    Expect::Refused {
+        reason: reason.into(),
+    }
+}
+
+/// The whole corpus, encrypted to `recipient`. The first case is a valid bundle that registers
+/// the device; the last two (a replay and a gap) are accepted.
+pub fn cases(recipient: &str) -> Vec<Case> {
+    let to = recipient;
+    let good = Forger::new(1);
+    let genesis = [0u8; 32];
+    let (first_plain, after_two) = good.bundle(
+        1,
+        genesis,
+        &[good.record(1, json!({})), good.record(2, json!({}))],
+    );
+    let sealed_first = seal(&compress(&first_plain), to);
+    let mut list: Vec<(&str, Vec<u8>, Expect)> = vec![(
+        "first",
+        sealed_first.clone(),
+        Expect::Imported {
+            new_entries: 2,
+            known_entries: 0,
+            gaps: vec![],
+        },
+    )];
+    list.push((
+        "truncated",
+        sealed_first[..sealed_first.len() / 2].to_vec(),
+        refused("truncated"),
+    ));
+    for (region, at, reason) in [
+        ("bit-flip-header", 30, ""),
+        ("bit-flip-body", sealed_first.len() / 2, "damaged"),
+        ("bit-flip-tail", sealed_first.len() - 3, "damaged"),
+    ] {
+        let mut flipped = sealed_first.clone();
+        flipped[at] ^= 0x01;
+        list.push((region, flipped, refused(reason)));
+    }
+    let stranger = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    list.push((
+        "wrong-recipient",
+        seal(&compress(&first_plain), stranger),
+        refused("wrong recipient"),
+    ));
+
+    let (entries, _) = good.entries(3, after_two, &[good.record(3, json!({}))]);
+    let mut body = vec![good.manifest(3, 1)];
+    body.extend(entries.clone());
+    let mut unsigned = Vec::new();
+    for line in &body {
+        unsigned.extend_from_slice(line.as_bytes());
+        unsigned.push(b'\n');
+    }
+    list.push((
+        "no-signature",
+        seal(&compress(&unsigned), to),
+        refused("signature"),
+    ));
+    let other = SigningKey::from_bytes(&[9u8; 32]);
+    list.push((
+        "wrong-signature",
+        seal(&compress(&good.signed(&other, &body)), to),
+        refused("signature"),
+    ));
+
+    let impostor = Forger::claiming(9, &good.device_id);
+    let (plain, _) = impostor.bundle(3, after_two, &[impostor.record(3, json!({}))]);
+    list.push((
+        "another-key-claims-the-device",
+        seal(&compress(&plain), to),
+        refused("another key"),
+    ));
+
+    let (mut swapped, _) = good.entries(
+        3,
+        after_two,
+        &[good.record(3, json!({})), good.record(4, json!({}))],
+    );
+    swapped.swap(0, 1);
+    let mut body = vec![good.manifest(3, 2)];
+    body.extend(swapped);
+    list.push((
+        "out-of-order",
+        seal(&compress(&good.signed(&good.key, &body)), to),
+        refused("out of order"),
+    ));
+
+    let first_text = String::from_utf8_lossy(&first_plain).into_owned();
+    let entry_two: Value =
+        serde_json::from_str(first_text.lines().nth(2).unwrap_or("{}")).unwrap_or(Value::Null);
+    let mut after_one = [0u8; 32];
+    let _ = hex::decode_to_slice(
+        entry_two["prev_hash"].as_str().unwrap_or(""),
+        &mut after_one,
+    );
+    let (plain, _) = good.bundle(2, after_one, &[good.record(99, json!({}))]);
+    list.push((
+        "conflicting-entry",
+        seal(&compress(&plain), to),
+        refused("tampering"),
+    ));
+
+    let (plain, _) = good.bundle(
+        3,
+        after_two,
+        &[good.record(3, json!({"lat": 95.0, "lon": 10.0}))],
+    );
+    list.push((
+        "schema-violation",
+        seal(&compress(&plain), to),
+        refused("`lat`"),
+    ));
+    let (plain, _) = good.bundle(
+        3,
+        after_two,
+        &[good.record(3, json!({"narrative": "x".repeat(10_001)}))],
+    );
+    list.push((
+        "oversize-field",
+        seal(&compress(&plain), to),
+        refused("`narrative`"),
+    ));
+    let (plain, _) = good.bundle(
+        3,
+        after_two,
+        &[good.record(3, json!({"narrative": "x".repeat(300_000)}))],
+    );
+    list.push((
+        "oversize-line",
+        seal(&compress(&plain), to),
+        refused("too large"),
+    ));
+
+    let mut bomb = zstd::Encoder::new(Vec::new(), 3).unwrap_or_else(|e| panic!("zstd: {e}"));
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        let _ = bomb.write_all(&zeros);
+    }
+    let bomb = bomb.finish().unwrap_or_default();
+    list.push(("decompression-bomb", seal(&bomb, to), refused("too large")));
+
+    let mut manifest: Value = serde_json::from_str(&good.manifest(3, 1)).unwrap_or(Value::Null);
+    manifest["attachments"] = json!([{"name": "../../../etc/passwd"}]);
+    let mut body = vec![manifest.to_string()];
+    body.extend(entries.clone());
+    list.push((
+        "path-traversal-attachment",
+        seal(&compress(&good.signed(&good.key, &body)), to),
+        refused("unknown field"),
+    ));
+
+    let mut bad_utf8 = good.manifest(3, 1).into_bytes();
+    bad_utf8.push(b'\n');
+    let mut entry = entries[0].clone().into_bytes();
+    let at = entry.len() - 10;
+    entry[at] = 0xff;
+    bad_utf8.extend_from_slice(&entry);
+    bad_utf8.push(b'\n');
+    list.push((
+        "invalid-utf8",
+        seal(&compress(&bad_utf8), to),
+        refused("UTF-8"),
+    ));
+    list.push((
+        "not-a-bundle",
+        b"just some text\n".to_vec(),
+        refused("not a truce bundle"),
+    ));
+
+    list.push((
+        "replayed",
+        sealed_first,
+        Expect::Imported {
+            new_entries: 0,
+            known_entries: 2,
+            gaps: vec![],
+        },
+    ));
+    let (plain, _) = good.bundle(5, [7u8; 32], &[good.record(5, json!({}))]);
+    list.push((
+        "gap",
+        seal(&compress(&plain), to),
+        Expect::Imported {
+            new_entries: 1,
+            known_entries: 0,
+            gaps: vec![(3, 4)],
+        },
+    ));
+
+    list.into_iter()
+        .enumerate()
+        .map(|(i, (name, bytes, expect))| Case {
+            name: format!("{i:02}-{name}.age"),
+            bytes,
+            expect,
+        })
+        .collect()
+}
