@@ -248,10 +248,8 @@ fn signed_message(digest: &[u8]) -> Vec<u8> {
 /// Reads a bundle as a stream: [`BundleReader::manifest`], then [`BundleReader::next_entry`]
 /// until it returns `None`, which it does only after the signature has been verified. A caller
 /// must treat any entry as provisional until then.
-pub struct BundleReader<R: Read> {
-    lines: BufReader<
-        io::Take<zstd::Decoder<'static, BufReader<age::stream::StreamReader<BufReader<R>>>>>,
-    >,
+pub struct BundleReader<'a> {
+    lines: BufReader<io::Take<Box<dyn Read + 'a>>>,
     limits: Limits,
     hasher: Sha256,
     manifest: Manifest,
@@ -262,9 +260,9 @@ pub struct BundleReader<R: Read> {
     buf: Vec<u8>,
 }
 
-impl<R: Read> BundleReader<R> {
+impl<'a> BundleReader<'a> {
     /// Decrypts with `identity` and reads the manifest.
-    pub fn open(
+    pub fn open<R: Read + 'a>(
         input: R,
         identity: &age::x25519::Identity,
         limits: Limits,
@@ -293,7 +291,15 @@ impl<R: Read> BundleReader<R> {
         decoder
             .window_log_max(limits.max_window_log)
             .map_err(|e| BundleError::Decompress(e.to_string()))?;
-        let lines = BufReader::new(decoder.take(limits.max_plain_bytes + 1));
+        BundleReader::from_plaintext(decoder, limits)
+    }
+
+    /// Reads the inner layer (JSON Lines, already decrypted and decompressed) and its manifest.
+    /// Every check but decryption still applies, the signature included; this is the entry point
+    /// for fuzzing and for tools that decrypted a bundle with stock `age` and `zstd`.
+    pub fn from_plaintext<P: Read + 'a>(plain: P, limits: Limits) -> Result<Self, BundleError> {
+        let boxed: Box<dyn Read + 'a> = Box::new(plain);
+        let lines = BufReader::new(boxed.take(limits.max_plain_bytes + 1));
         let mut reader = BundleReader {
             lines,
             limits,
@@ -592,5 +598,115 @@ mod tests {
             BundleWriter::new(Vec::new(), &[id.to_public()], manifest(&key, 1, 3)).expect("writer");
         w.entry(&entries[0]).expect("first");
         assert!(w.entry(&entries[2]).is_err());
+    }
+
+    fn drain(mut r: BundleReader<'_>) -> Result<u64, BundleError> {
+        let mut n = 0;
+        while r.next_entry()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    #[test]
+    fn the_plaintext_layer_reads_and_still_checks_the_signature() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let bytes = write(&key, &id.to_public(), &chain(5));
+        let decryptor = age::Decryptor::new(&bytes[..]).expect("age");
+        let mut compressed = Vec::new();
+        std::io::copy(
+            &mut decryptor
+                .decrypt(std::iter::once(&id as &dyn age::Identity))
+                .expect("decrypt"),
+            &mut compressed,
+        )
+        .expect("read");
+        let plain = zstd::decode_all(&compressed[..]).expect("zstd");
+        let reader = BundleReader::from_plaintext(&plain[..], Limits::default()).expect("manifest");
+        assert_eq!(drain(reader).expect("verifies"), 5);
+        let text = String::from_utf8(plain).expect("UTF-8");
+        let forged = text.replacen("\"n\":3", "\"n\":4", 1);
+        let reader =
+            BundleReader::from_plaintext(forged.as_bytes(), Limits::default()).expect("manifest");
+        assert!(drain(reader).is_err(), "an altered entry is refused");
+    }
+
+    /// The committed hostile corpus (tests/testdata/bundles) never makes the reader panic, and
+    /// only the cases expected to import read through.
+    #[test]
+    fn the_hostile_corpus_is_handled_without_panic() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/testdata/bundles");
+        let key = std::fs::read_to_string(dir.join("coordinator.key")).expect("test key");
+        let id: age::x25519::Identity = key
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+            .expect("identity line")
+            .parse()
+            .expect("identity");
+        let mut read_through = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("corpus") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "age") {
+                let bytes = std::fs::read(&path).expect("read");
+                if BundleReader::open(&bytes[..], &id, Limits::default())
+                    .and_then(drain)
+                    .is_ok()
+                {
+                    read_through.push(
+                        path.file_name()
+                            .expect("name")
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        read_through.sort();
+        // These are well-formed; the coordinator refuses some of them later (merge, schema, key).
+        for name in read_through.iter() {
+            assert!(
+                [
+                    "first",
+                    "replayed",
+                    "gap",
+                    "another-key",
+                    "conflicting",
+                    "schema",
+                    "oversize-field"
+                ]
+                .iter()
+                .any(|ok| name.contains(ok)),
+                "{name} should have been refused by the reader"
+            );
+        }
+        assert!(read_through.iter().any(|n| n.contains("first")));
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            /// Arbitrary plaintext never panics the reader (fuzzing in miniature; see fuzz/).
+            #[test]
+            fn arbitrary_plaintext_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+                let _ = BundleReader::from_plaintext(&bytes[..], Limits::default()).and_then(drain);
+            }
+
+            #[test]
+            fn arbitrary_lines_after_a_valid_manifest_never_panic(lines in proptest::collection::vec("[ -~]{0,200}", 0..8)) {
+                let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+                let mut text = serde_json::to_string(&manifest(&key, 1, 3)).expect("json");
+                text.push('\n');
+                for line in lines {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                prop_assert!(BundleReader::from_plaintext(text.as_bytes(), Limits::default()).and_then(drain).is_err());
+            }
+        }
     }
 }
