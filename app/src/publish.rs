@@ -37,33 +37,8 @@ impl Default for PublicOptions {
 /// The tag that marks a narrative as fit for publication.
 pub const PUBLIC_NARRATIVE_TAG: &str = "public";
 
-/// Columns of a full export: schema v1, device metadata, verification and area.
-pub const COLUMNS: [&str; 31] = [
-    "id",
-    "kind",
-    "category",
-    "observed_at",
-    "observed_until",
-    "time_precision",
-    "lat",
-    "lon",
-    "accuracy_m",
-    "location_source",
-    "place",
-    "method",
-    "direction_deg",
-    "distance_min_m",
-    "distance_max_m",
-    "event_count",
-    "count_approx",
-    "weapon",
-    "initiator",
-    "target",
-    "killed",
-    "injured",
-    "severity",
-    "narrative",
-    "tags",
+/// Columns a full export adds after the schema v1 fields: device metadata, verification, area.
+pub const EXTRA_COLUMNS: [&str; 6] = [
     "revision",
     "recorded_at",
     "device_id",
@@ -71,6 +46,15 @@ pub const COLUMNS: [&str; 31] = [
     "status",
     "area",
 ];
+
+/// Columns of a full export: schema v1 (in contract order), then [`EXTRA_COLUMNS`].
+pub fn columns() -> Vec<&'static str> {
+    truce_sync::observation::FIELDS
+        .iter()
+        .chain(EXTRA_COLUMNS.iter())
+        .copied()
+        .collect()
+}
 
 /// Columns of a public export: no observer, device or recording metadata, no observer position.
 pub const PUBLIC_COLUMNS: [&str; 21] = [
@@ -225,7 +209,7 @@ fn defuse(text: &str) -> String {
 /// Streams rows out in one format.
 pub struct DataWriter<W: Write> {
     format: DataFormat,
-    columns: &'static [&'static str],
+    columns: Vec<&'static str>,
     csv: Option<csv::Writer<W>>,
     raw: Option<W>,
     rows: u64,
@@ -234,12 +218,16 @@ pub struct DataWriter<W: Write> {
 impl<W: Write> DataWriter<W> {
     /// Writes the header (and hashtag row, or GeoJSON opening).
     pub fn new(mut out: W, format: DataFormat, public: bool) -> std::io::Result<Self> {
-        let columns: &'static [&'static str] = if public { &PUBLIC_COLUMNS } else { &COLUMNS };
+        let columns: Vec<&'static str> = if public {
+            PUBLIC_COLUMNS.to_vec()
+        } else {
+            self::columns()
+        };
         match format {
             DataFormat::Csv | DataFormat::Hxl => {
                 out.write_all("\u{feff}".as_bytes())?;
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(columns).map_err(csv_io)?;
+                csv.write_record(&columns).map_err(csv_io)?;
                 if format == DataFormat::Hxl {
                     csv.write_record(columns.iter().map(|c| hxl_tag(c)))
                         .map_err(csv_io)?;
@@ -347,8 +335,10 @@ mod tests {
 
     #[test]
     fn every_public_column_is_a_full_column() {
+        let all = columns();
+        assert_eq!(all.len(), 31);
         for c in PUBLIC_COLUMNS {
-            assert!(COLUMNS.contains(&c), "{c}");
+            assert!(all.contains(&c), "{c}");
         }
         assert!(!PUBLIC_COLUMNS.contains(&"observer") && !PUBLIC_COLUMNS.contains(&"device_id"));
     }
