@@ -35,10 +35,16 @@ fn main() {
     })))
     .expect("the software renderer");
 
-    let sample = tempfile::tempdir().expect("tempdir");
-    sample_journal(sample.path());
     for (size_name, width, height) in [("phone", 360.0, 740.0), ("laptop", 1280.0, 800.0)] {
         for dark in [false, true] {
+            // A fresh sample each time: drafts and exports change the journal.
+            let folder = tempfile::tempdir().expect("tempdir");
+            let sample = folder.path().join("device");
+            let hq = folder.path().join("hq");
+            let profile = sample_coordinator(&hq);
+            sample_journal(&sample, &profile);
+            let usb = folder.path().join("media").join("TRUCE-USB");
+            std::fs::create_dir_all(&usb).expect("the sample stick");
             let theme = if dark { "dark" } else { "light" };
             let shot = |name: &str, gui: &Gui| {
                 let path = out.join(format!("{name}-{size_name}-{theme}.png"));
@@ -57,7 +63,7 @@ fn main() {
             drop(gui);
 
             // Locked, wrong passphrase, unlocking.
-            let gui = start(sample.path(), dark, size);
+            let gui = start(&sample, dark, size);
             shot("02-unlock", &gui);
             fill(&gui, "Passphrase", "wrong guess");
             tap(&gui, "Unlock");
@@ -125,10 +131,69 @@ fn main() {
             scroll(&gui, 3000.0);
             fill(&gui, "Type WIPE to confirm", "WIPE");
             shot("12-settings-wipe", &gui);
+            fill(&gui, "Type WIPE to confirm", "");
+            scroll(&gui, -3000.0);
+            tap(&gui, "Back");
+
+            // The form left at step 08 is kept as a draft across a lock.
+            gui.lock();
+            gui.settle();
+            fill(&gui, "Passphrase", PASSPHRASE);
+            tap(&gui, "Unlock");
+            gui.settle();
+            tap(&gui, "New observation");
+            shot("13-draft-restored", &gui);
+            tap(&gui, "Discard the draft");
+            gui.settle();
+            tap(&gui, if width < 900.0 { "Back" } else { "Cancel" });
+
+            // Sync, as a monitor: pending entries, export to the stick.
+            tap(&gui, "Sync");
+            gui.settle();
+            fill(&gui, "Export folder", &usb.display().to_string());
+            shot("14-sync-export", &gui);
+            tap(&gui, "Export");
+            gui.settle();
+            shot("15-sync-exported", &gui);
+            drop(gui);
+
+            // Sync, as a coordinator: the stick imported twice.
+            let gui = start(&hq, dark, size);
+            fill(&gui, "Passphrase", PASSPHRASE);
+            tap(&gui, "Unlock");
+            gui.settle();
+            tap(&gui, "Sync");
+            gui.settle();
+            fill(&gui, "Import from", &usb.display().to_string());
+            tap(&gui, "Import bundles");
+            gui.settle();
+            shot("16-sync-import", &gui);
             drop(gui);
         }
     }
-    french(sample.path(), &out);
+    let folder = tempfile::tempdir().expect("tempdir");
+    let profile = sample_coordinator(&folder.path().join("hq"));
+    sample_journal(&folder.path().join("device"), &profile);
+    french(&folder.path().join("device"), &out);
+}
+
+/// A coordinator's journal and the mission profile it signed.
+fn sample_coordinator(dir: &Path) -> String {
+    std::fs::create_dir_all(dir).expect("the coordinator folder");
+    let journal = Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Regional office".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the coordinator");
+    journal
+        .create_profile("Mission East", &[], None)
+        .expect("the mission profile")
 }
 
 struct ElementQuery;
@@ -186,6 +251,12 @@ fn french(sample: &Path, out: &Path) {
     tap(&gui, "Retour");
     tap(&gui, "Réglages");
     shot("11-settings", &gui);
+    tap(&gui, "Retour");
+    tap(&gui, "Synchro");
+    gui.settle();
+    shot("14-sync-export", &gui);
+    tap(&gui, "Retour");
+    tap(&gui, "Réglages");
     tap(&gui, "English");
 }
 
@@ -243,8 +314,10 @@ fn save_png(gui: &Gui, path: &Path) {
     writer.write_image_data(shot.as_bytes()).expect("PNG data");
 }
 
-/// A journal with a realistic day of observations, two of them amended.
-fn sample_journal(dir: &Path) {
+/// A journal with a realistic day of observations, two of them amended, and the mission
+/// profile installed.
+fn sample_journal(dir: &Path, profile: &str) {
+    std::fs::create_dir_all(dir).expect("the sample folder");
     let mut journal = Journal::init(
         dir,
         &SecretString::from(PASSPHRASE.to_owned()),
@@ -279,4 +352,7 @@ fn sample_journal(dir: &Path) {
             truce_sync::parse_object(r#"{"severity":4,"killed":0,"injured":1}"#).expect("patch"),
         )
         .expect("amend");
+    journal
+        .import_profile(profile)
+        .expect("the mission profile");
 }

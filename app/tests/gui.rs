@@ -381,7 +381,304 @@ fn touch_targets_are_at_least_48px_on_a_phone() {
     tap(&gui, "Back");
     tap(&gui, "Settings");
     assert_touch_targets(&gui, "settings");
+    tap(&gui, "Back");
+    tap(&gui, "Sync");
+    gui.settle();
+    assert_touch_targets(&gui, "sync");
     gui.lock();
     gui.settle();
     assert_touch_targets(&gui, "unlock");
+}
+
+/// The accessible value of the text field labelled `label`.
+fn value_of(gui: &Gui, label: &str) -> String {
+    let found = labelled(gui, label, AccessibleRole::TextInput);
+    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
+    found[0]
+        .accessible_value()
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+fn is_checked(gui: &Gui, label: &str) -> bool {
+    labelled(gui, label, AccessibleRole::Checkbox)
+        .iter()
+        .any(|e| e.accessible_checked() == Some(true))
+}
+
+fn open_journal(dir: &std::path::Path) -> Journal {
+    Journal::open(dir, &SecretString::from(PASSPHRASE.to_owned())).expect("open")
+}
+
+#[test]
+fn an_unfinished_report_survives_locking_and_closing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    assert!(labels_containing(&gui, "Draft restored").is_empty());
+    tap(&gui, "Incident");
+    tap(&gui, "Mine or UXO");
+    fill(&gui, "Latitude", "north");
+    fill(&gui, "Narrative", "Half-buried shell near the bridge");
+
+    // Locking saves the draft, encrypted, and clears the window.
+    gui.lock();
+    gui.settle();
+    assert!(!gui.is_unlocked());
+    assert!(labels_containing(&gui, "Half-buried").is_empty());
+    for file in std::fs::read_dir(dir.path()).expect("read dir") {
+        let bytes = std::fs::read(file.expect("entry").path()).expect("read");
+        assert!(
+            !bytes.windows(11).any(|w| w == b"Half-buried"),
+            "the draft is not in plaintext on disk"
+        );
+    }
+
+    // After unlocking, the form comes back with a note.
+    unlock(&gui, PASSPHRASE);
+    assert!(labels_containing(&gui, "Half-buried").is_empty());
+    tap(&gui, "New observation");
+    let note = labels_containing(&gui, "Draft restored from ");
+    assert_eq!(note.len(), 1, "{note:?}");
+    assert!(is_checked(&gui, "Incident"));
+    assert!(is_checked(&gui, "Mine or UXO"));
+    assert_eq!(value_of(&gui, "Latitude"), "north");
+    assert_eq!(
+        value_of(&gui, "Narrative"),
+        "Half-buried shell near the bridge"
+    );
+
+    // A change is saved after a few seconds; closing the window loses nothing.
+    fill(&gui, "Latitude", "");
+    fill(&gui, "Place", "Bridge at km 12");
+    i_slint_backend_testing::mock_elapsed_time(gui::DRAFT_INTERVAL + Duration::from_secs(1));
+    gui.settle();
+    drop(gui);
+    let (draft, _saved_at) = open_journal(dir.path())
+        .draft()
+        .expect("draft")
+        .expect("a draft is kept");
+    assert_eq!(draft["place"], "Bridge at km 12");
+
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    assert_eq!(value_of(&gui, "Place"), "Bridge at km 12");
+    assert_eq!(value_of(&gui, "Latitude"), "");
+    tap(&gui, "Seen");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Half-buried shell").len(), 1);
+
+    // Saved: no draft remains, and the next form is empty.
+    tap(&gui, "New observation");
+    assert!(labels_containing(&gui, "Draft restored").is_empty());
+    assert_eq!(value_of(&gui, "Narrative"), "");
+    tap(&gui, "Back");
+    gui.settle();
+    drop(gui);
+    assert!(open_journal(dir.path()).draft().expect("draft").is_none());
+}
+
+#[test]
+fn a_draft_can_be_discarded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    fill(&gui, "Narrative", "Not worth keeping");
+    tap(&gui, "Back");
+    tap(&gui, "New observation");
+    assert_eq!(value_of(&gui, "Narrative"), "Not worth keeping");
+    tap(&gui, "Discard the draft");
+    assert_eq!(value_of(&gui, "Narrative"), "");
+    assert!(labels_containing(&gui, "Draft restored").is_empty());
+    gui.settle();
+    drop(gui);
+    assert!(open_journal(dir.path()).draft().expect("draft").is_none());
+}
+
+#[test]
+fn a_monitor_exports_and_the_coordinator_imports() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let coordinator = Journal::init(
+        hq.path(),
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "HQ desk".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the coordinator");
+    let profile = coordinator
+        .create_profile("East", &[], None)
+        .expect("profile");
+    drop(coordinator);
+    let profile_file = usb.path().join("profile.json");
+    std::fs::write(&profile_file, profile).expect("write the profile");
+    new_journal(device.path());
+
+    // The monitor installs the profile from the Sync screen.
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    assert!(!labels_containing(&gui, "No mission profile").is_empty());
+    fill(&gui, "Profile file", &profile_file.display().to_string());
+    tap(&gui, "Import profile");
+    gui.settle();
+    let installed = labels_containing(&gui, "Mission profile installed: East");
+    assert_eq!(installed.len(), 1, "{installed:?}");
+    tap(&gui, "Back");
+
+    // One observation, one entry pending; the export writes one bundle.
+    tap(&gui, "New observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    tap(&gui, "Heard");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert!(!labels_containing(&gui, "1 observation  ·  1 to export").is_empty());
+    tap(&gui, "Sync");
+    gui.settle();
+    assert!(!labels_containing(&gui, "Not yet exported: 1").is_empty());
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Export");
+    gui.settle();
+    let bundles = truce::exchange::bundle_files(&[usb.path().to_path_buf()]).expect("bundles");
+    assert_eq!(bundles.len(), 1, "{bundles:?}");
+    let name = bundles[0].file_name().expect("name").to_string_lossy();
+    assert_eq!(
+        labels_containing(&gui, &format!("Bundle written: {name}")).len(),
+        1
+    );
+    assert!(!labels_containing(&gui, "Not yet exported: 0").is_empty());
+    tap(&gui, "Export");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Nothing new to export").len(), 1);
+    tap(&gui, "Back");
+    assert!(labels_containing(&gui, "to export").is_empty());
+    drop(gui);
+
+    // The coordinator imports the stick: one new entry from a new device.
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    assert!(!labels_containing(&gui, "age1").is_empty(), "the recipient");
+    fill(&gui, "Import from", &usb.path().display().to_string());
+    tap(&gui, "Import bundles");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "1 / 1 bundles read").len(), 1);
+    let reports = labels_containing(&gui, "1 new, 0 already known");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    // Again: nothing new, nothing duplicated.
+    tap(&gui, "Import bundles");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "0 new, 1 already known").len(), 1);
+    assert_touch_targets(&gui, "sync (coordinator)");
+    // The journal list now holds the imported record, once.
+    gui.settle();
+    tap(&gui, "Back");
+    gui.settle();
+    let counts = labels_containing(&gui, "1 observation");
+    assert!(!counts.is_empty(), "the journal list shows the imported record: {counts:?}");
+}
+
+#[test]
+fn setup_can_install_the_mission_profile() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let coordinator = Journal::init(
+        hq.path(),
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "HQ desk".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the coordinator");
+    let profile_file = hq.path().join("profile.json");
+    std::fs::write(
+        &profile_file,
+        coordinator
+            .create_profile("East", &[], None)
+            .expect("profile"),
+    )
+    .expect("write the profile");
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    fill(&gui, "Your name", "Ana K.");
+    fill(&gui, "Passphrase", PASSPHRASE);
+    fill(&gui, "Repeat the passphrase", PASSPHRASE);
+
+    // A file that is not there: said so, and nothing is created.
+    fill(
+        &gui,
+        "Mission profile file (optional)",
+        &hq.path().join("nothing.json").display().to_string(),
+    );
+    tap(&gui, "Create journal");
+    gui.settle();
+    assert!(!gui.is_unlocked());
+    assert!(!labels_containing(&gui, "nothing.json").is_empty());
+    assert!(!device.path().join("journal.key").exists());
+
+    fill(
+        &gui,
+        "Mission profile file (optional)",
+        &profile_file.display().to_string(),
+    );
+    tap(&gui, "Create journal");
+    gui.settle();
+    assert!(gui.is_unlocked());
+    tap(&gui, "Sync");
+    gui.settle();
+    assert!(!labels_containing(&gui, "Mission: East").is_empty());
+}
+
+/// Every `@tr` string of `ui/` has an entry in the French catalogue.
+#[test]
+fn every_string_has_a_french_translation() {
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
+    let po = std::fs::read_to_string(ui.join("translations/fr/LC_MESSAGES/truce.po")).expect("po");
+    let ids: std::collections::HashSet<&str> = po
+        .lines()
+        .filter_map(|l| l.strip_prefix("msgid \"")?.strip_suffix('"'))
+        .collect();
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    let mut folders = vec![ui];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read ui/") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "slint") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                for part in text.split("@tr(\"").skip(1) {
+                    let mut end = 0;
+                    let bytes = part.as_bytes();
+                    while end < bytes.len() && bytes[end] != b'"' {
+                        end += if bytes[end] == b'\\' { 2 } else { 1 };
+                    }
+                    let id = &part[..end.min(part.len())];
+                    checked += 1;
+                    if !ids.contains(id) {
+                        missing.push(format!("{}: {id}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} strings found in ui/");
+    assert!(missing.is_empty(), "not in truce.po: {missing:#?}");
 }

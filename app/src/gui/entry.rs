@@ -1,5 +1,11 @@
 //! Adapter for `EntryAdapter`: the new-observation form becomes a schema v1 JSON object for
 //! `Journal::record`; its `SchemaError` comes back next to the form, naming the field.
+//!
+//! Drafts: an unfinished form is kept inside the encrypted journal (`Journal::save_draft`), as
+//! the raw texts typed, so that even an invalid number survives. [`flush_draft`] saves it from
+//! the journal thread when the form changed: every few seconds (a timer), on leaving the form,
+//! before locking and when the window closes. It comes back when the form opens after an
+//! unlock, and is discarded once the observation is saved.
 
 use std::rc::Rc;
 
@@ -8,10 +14,10 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use truce_sync::observation::Method;
 use truce_sync::Taxonomy;
 
-use crate::journal::JournalError;
+use crate::journal::{Journal, JournalError};
 
 use super::journal_view::choices;
-use super::ui::{AppWindow, Choice, EntryAdapter, Screen};
+use super::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, Screen};
 use super::{format, App};
 
 /// A form value that cannot become JSON: the schema v1 field and what to do.
@@ -22,7 +28,7 @@ pub(crate) struct FormError {
 }
 
 /// The form, as plain strings (so it can be tested without a window).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Form {
     pub kind: String,
     pub category: String,
@@ -95,6 +101,82 @@ impl Form {
         Ok(map)
     }
 
+    /// Nothing chosen or typed yet (the prefilled time does not count).
+    pub(crate) fn is_blank(&self) -> bool {
+        Form {
+            observed_at: String::new(),
+            ..self.clone()
+        } == Form::default()
+    }
+
+    /// The draft kept in the journal: schema v1 names, but the raw texts typed (not validated,
+    /// so "north" in `lat` survives until it is corrected).
+    pub(crate) fn to_draft(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        for (key, value) in [
+            ("kind", &self.kind),
+            ("category", &self.category),
+            ("method", &self.method),
+            ("observed_at", &self.observed_at),
+            ("lat", &self.lat),
+            ("lon", &self.lon),
+            ("place", &self.place),
+            ("event_count", &self.count),
+            ("narrative", &self.narrative),
+        ] {
+            if !value.is_empty() {
+                map.insert(key.into(), Value::String(value.clone()));
+            }
+        }
+        if self.count_approx {
+            map.insert("count_approx".into(), true.into());
+        }
+        if self.severity > 0 {
+            map.insert("severity".into(), self.severity.into());
+        }
+        map
+    }
+
+    /// The form back from a draft; unknown or mistyped members are ignored.
+    pub(crate) fn from_draft(map: &Map<String, Value>) -> Form {
+        let text = |key: &str| match map.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        Form {
+            kind: text("kind"),
+            category: text("category"),
+            method: text("method"),
+            observed_at: text("observed_at"),
+            lat: text("lat"),
+            lon: text("lon"),
+            place: text("place"),
+            count: text("event_count"),
+            count_approx: map.get("count_approx").and_then(Value::as_bool) == Some(true),
+            severity: map
+                .get("severity")
+                .and_then(Value::as_i64)
+                .filter(|s| (1..=5).contains(s))
+                .unwrap_or(0) as i32,
+            narrative: text("narrative"),
+        }
+    }
+
+    fn write(&self, adapter: &EntryAdapter) {
+        adapter.set_kind(self.kind.as_str().into());
+        adapter.set_category(self.category.as_str().into());
+        adapter.set_method(self.method.as_str().into());
+        adapter.set_observed_at(self.observed_at.as_str().into());
+        adapter.set_lat(self.lat.as_str().into());
+        adapter.set_lon(self.lon.as_str().into());
+        adapter.set_place(self.place.as_str().into());
+        adapter.set_count(self.count.as_str().into());
+        adapter.set_count_approx(self.count_approx);
+        adapter.set_severity(self.severity);
+        adapter.set_narrative(self.narrative.as_str().into());
+    }
+
     fn read(adapter: &EntryAdapter) -> Form {
         Form {
             kind: adapter.get_kind().into(),
@@ -146,15 +228,101 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
             save(&app);
         }
     });
+    let weak = Rc::downgrade(app);
+    adapter.on_discard_draft(move || {
+        if let Some(app) = weak.upgrade() {
+            discard_draft(&app);
+        }
+    });
 }
 
-/// Opens an empty form, time set to now.
+/// Opens the form: the draft when there is one, else an empty form with the time set to now.
 pub(crate) fn start(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    if w.global::<AppAdapter>().get_screen() == Screen::Entry {
+        // Already open (beside the list): keep what is typed.
+        return;
+    }
+    clear(&w);
+    let adapter = w.global::<EntryAdapter>();
+    match &*app.draft.borrow() {
+        Some(draft) => {
+            draft.form.write(&adapter);
+            adapter.set_draft_restored_at(draft.saved_at.as_str().into());
+        }
+        None => adapter.set_observed_at(format::now_for_form().into()),
+    }
+    app.go(Screen::Entry);
+}
+
+/// The draft as last saved in the journal (decrypted, on the UI thread; forgotten on lock).
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub form: Form,
+    /// When it was saved, `HH:MM` in local time.
+    pub saved_at: String,
+}
+
+impl Draft {
+    /// The draft `Journal::draft` returned: its members and its RFC 3339 saving time.
+    pub(crate) fn from_journal(map: &Map<String, Value>, saved_at: &str) -> Draft {
+        Draft {
+            form: Form::from_draft(map),
+            saved_at: chrono::DateTime::parse_from_rfc3339(saved_at)
+                .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Saves the form as the draft in the journal when it changed since the last save (or discards
+/// the draft when the form was emptied). Only while the form is on screen: elsewhere the form
+/// is not what the person left (it is empty after an unlock). The journal thread writes.
+pub(crate) fn flush_draft(app: &Rc<App>) {
+    if !app.unlocked.get() {
+        return;
+    }
+    let Some(w) = app.window() else { return };
+    if w.global::<AppAdapter>().get_screen() != Screen::Entry {
+        return;
+    }
+    let form = Form::read(&w.global::<EntryAdapter>());
+    let mut draft = app.draft.borrow_mut();
+    if form.is_blank() {
+        if draft.take().is_some() {
+            app.submit_quiet(Box::new(|journal| {
+                if let Some(Err(e)) = journal.as_ref().map(Journal::discard_draft) {
+                    tracing::warn!("cannot discard the draft: {e}");
+                }
+                Box::new(|_| {})
+            }));
+        }
+        return;
+    }
+    if draft.as_ref().is_some_and(|d| d.form == form) {
+        return;
+    }
+    let body = form.to_draft();
+    *draft = Some(Draft {
+        form,
+        saved_at: chrono::Local::now().format("%H:%M").to_string(),
+    });
+    app.submit_quiet(Box::new(move |journal| {
+        if let Some(Err(e)) = journal.as_ref().map(|j| j.save_draft(&body)) {
+            tracing::warn!("cannot save the draft: {e}");
+        }
+        Box::new(|_| {})
+    }));
+}
+
+/// "Discard": empties the form and deletes the draft from the journal.
+fn discard_draft(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
     clear(&w);
     w.global::<EntryAdapter>()
         .set_observed_at(format::now_for_form().into());
-    app.go(Screen::Entry);
+    // The form is blank now, so this discards the saved draft.
+    flush_draft(app);
 }
 
 fn show_error(w: &AppWindow, field: &str, message: &str) {
@@ -171,15 +339,33 @@ fn save(app: &Rc<App>) {
         Err(e) => return show_error(&w, e.field, &e.message),
     };
     show_error(&w, "", "");
+    // The journal thread keeps the form as the draft if the record is refused, and discards the
+    // draft once it is saved; meanwhile the draft timer has nothing to add.
+    let body = form.to_draft();
+    *app.draft.borrow_mut() = Some(Draft {
+        form,
+        saved_at: chrono::Local::now().format("%H:%M").to_string(),
+    });
     app.submit(Box::new(move |journal| {
         let result = match journal.as_mut() {
             None => Err(None),
-            Some(j) => j.record(input).map_err(Some),
+            Some(j) => {
+                let result = j.record(input).map_err(Some);
+                let kept = match result {
+                    Ok(_) => j.discard_draft(),
+                    Err(_) => j.save_draft(&body),
+                };
+                if let Err(e) = kept {
+                    tracing::warn!("cannot update the draft: {e}");
+                }
+                result
+            }
         };
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match result {
                 Ok(saved) => {
+                    *app.draft.borrow_mut() = None;
                     clear(&w);
                     app.upsert_observation(saved);
                     app.go(Screen::Journal);
@@ -213,6 +399,7 @@ pub(crate) fn clear(window: &AppWindow) {
         EntryAdapter::set_narrative,
         EntryAdapter::set_error_field,
         EntryAdapter::set_error_message,
+        EntryAdapter::set_draft_restored_at,
     ] {
         set(&adapter, "".into());
     }
@@ -236,6 +423,27 @@ mod tests {
         let json = form.to_json().expect("valid");
         assert_eq!(json.len(), 4);
         assert_eq!(json["observed_at"], "2026-11-24T05:30:00+03:00");
+    }
+
+    #[test]
+    fn a_draft_keeps_the_raw_texts() {
+        let form = Form {
+            kind: "violation".into(),
+            observed_at: "2026-11-24 05:30".into(),
+            lat: "north".into(),
+            count: "40".into(),
+            count_approx: true,
+            severity: 3,
+            narrative: "Half written".into(),
+            ..Form::default()
+        };
+        assert!(!form.is_blank());
+        assert_eq!(Form::from_draft(&form.to_draft()), form);
+        let only_time = Form {
+            observed_at: "2026-11-24 05:30".into(),
+            ..Form::default()
+        };
+        assert!(only_time.is_blank());
     }
 
     #[test]

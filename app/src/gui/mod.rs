@@ -15,6 +15,7 @@ pub mod format;
 mod journal_view;
 mod session;
 mod settings;
+mod sync;
 mod worker;
 
 use std::cell::{Cell, RefCell};
@@ -37,6 +38,9 @@ use ui::{AppAdapter, AppWindow, Screen};
 
 /// Default inactivity before the journal locks itself.
 pub const DEFAULT_AUTO_LOCK: Duration = Duration::from_secs(5 * 60);
+
+/// How often an unfinished new-observation form is saved as the draft, when it changed.
+pub const DRAFT_INTERVAL: Duration = Duration::from_secs(3);
 
 /// How the GUI is set up.
 #[derive(Debug, Clone)]
@@ -79,7 +83,8 @@ pub fn language_from_env() -> String {
     "en".to_owned()
 }
 
-/// The wired window. Dropping it ends the journal thread and zeroizes the keys.
+/// The wired window. Dropping it saves an unfinished form as the draft, ends the journal
+/// thread and zeroizes the keys.
 pub struct Gui {
     app: Rc<App>,
     window: AppWindow,
@@ -110,6 +115,13 @@ impl Gui {
     /// Shows the window and runs the event loop until it is closed.
     pub fn run(self) -> Result<(), slint::PlatformError> {
         self.window.run()
+    }
+}
+
+impl Drop for Gui {
+    /// An unfinished form is saved as the draft before the journal thread ends.
+    fn drop(&mut self) {
+        entry::flush_draft(&self.app);
     }
 }
 
@@ -146,6 +158,8 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
         kdf_cost: options.kdf_cost,
         auto_lock: Cell::new(options.auto_lock),
         lock_timer: slint::Timer::default(),
+        draft_timer: slint::Timer::default(),
+        draft: RefCell::new(None),
         unlocked: Cell::new(false),
         busy_jobs: Cell::new(0),
         observations: Rc::new(RefCell::new(Vec::new())),
@@ -184,6 +198,7 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
     journal_view::connect(&window, &app);
     entry::connect(&window, &app);
     detail::connect(&window, &app);
+    sync::connect(&window, &app);
     settings::connect(&window, &app, options.auto_lock);
 
     let first = if app.paths.key_file.exists() || app.paths.database.exists() {
@@ -202,6 +217,10 @@ pub(crate) struct App {
     kdf_cost: KdfCost,
     auto_lock: Cell<Duration>,
     lock_timer: slint::Timer,
+    /// Saves the new-observation form as the draft every few seconds when it changed.
+    draft_timer: slint::Timer,
+    /// The draft as last saved in the journal (decrypted; cleared on lock).
+    draft: RefCell<Option<entry::Draft>>,
     unlocked: Cell<bool>,
     busy_jobs: Cell<usize>,
     /// The latest revision of every observation, newest first (decrypted; cleared on lock).
@@ -250,10 +269,17 @@ impl App {
             return;
         }
         if let Some(w) = self.window() {
+            let adapter = w.global::<AppAdapter>();
+            if adapter.get_screen() == Screen::Entry && screen != Screen::Entry {
+                entry::flush_draft(self);
+            }
             if screen != Screen::Detail {
                 w.global::<ui::JournalAdapter>().set_selected_id("".into());
             }
-            w.global::<AppAdapter>().set_screen(screen);
+            adapter.set_screen(screen);
+        }
+        if screen == Screen::Sync {
+            sync::open(self);
         }
         self.activity();
     }
@@ -269,6 +295,13 @@ impl App {
     pub(crate) fn unlocked(self: &Rc<Self>) {
         self.unlocked.set(true);
         self.start_lock_timer();
+        let weak = Rc::downgrade(self);
+        self.draft_timer
+            .start(slint::TimerMode::Repeated, DRAFT_INTERVAL, move || {
+                if let Some(app) = weak.upgrade() {
+                    entry::flush_draft(&app);
+                }
+            });
     }
 
     pub(crate) fn start_lock_timer(self: &Rc<Self>) {
@@ -285,9 +318,18 @@ impl App {
         );
     }
 
-    /// Drops the journal (its keys are zeroized) and every decrypted text, and shows Unlock.
+    /// Saves an unfinished form as the draft, then drops the journal (its keys are zeroized)
+    /// and every decrypted text, and shows Unlock.
     pub(crate) fn lock(self: &Rc<Self>) {
+        entry::flush_draft(self);
+        self.lock_without_draft();
+    }
+
+    /// Locks without saving the form first (the emergency wipe).
+    pub(crate) fn lock_without_draft(self: &Rc<Self>) {
         self.lock_timer.stop();
+        self.draft_timer.stop();
+        *self.draft.borrow_mut() = None;
         let was_unlocked = self.unlocked.replace(false);
         self.submit_quiet(Box::new(|journal| {
             *journal = None;
@@ -299,6 +341,7 @@ impl App {
             entry::clear(&w);
             detail::clear(&w, self);
             settings::clear(&w);
+            sync::clear(&w);
             let adapter = w.global::<AppAdapter>();
             adapter.set_observer("".into());
             adapter.set_team("".into());
@@ -329,6 +372,7 @@ impl App {
             journal_view::refresh(&w, self);
             settings::refresh_count(&w, self);
         }
+        sync::refresh_pending(self);
     }
 
     /// Replaces the in-memory list after an unlock, and refreshes the views.
@@ -338,5 +382,6 @@ impl App {
             journal_view::refresh(&w, self);
             settings::refresh_count(&w, self);
         }
+        sync::refresh_pending(self);
     }
 }

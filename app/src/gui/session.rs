@@ -1,10 +1,12 @@
 //! Adapter for `SessionAdapter`: first-run setup and unlock. Key derivation runs on the journal
 //! thread; the window shows a progress indicator meanwhile.
 
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use age::secrecy::SecretString;
 use slint::ComponentHandle;
+use truce_sync::profile::SignedProfile;
 use truce_sync::Role;
 
 use crate::journal::{Journal, JournalError, Profile};
@@ -19,7 +21,9 @@ struct Opened {
     team: Option<String>,
     device_id: String,
     fingerprint: String,
+    coordinator: bool,
     observations: Vec<truce_sync::ObservationRevision>,
+    draft: Option<super::entry::Draft>,
 }
 
 fn opened(journal: &Journal) -> Result<Opened, JournalError> {
@@ -29,7 +33,16 @@ fn opened(journal: &Journal) -> Result<Opened, JournalError> {
         team: device.team,
         device_id: device.device_id.to_string(),
         fingerprint: device.fingerprint,
+        coordinator: device.role == Role::Coordinator,
         observations: journal.list(None)?,
+        // An unreadable draft must not keep the journal locked: it is left out.
+        draft: match journal.draft() {
+            Ok(draft) => draft.map(|(map, at)| super::entry::Draft::from_journal(&map, &at)),
+            Err(e) => {
+                tracing::warn!("the draft is left out: {e}");
+                None
+            }
+        },
     })
 }
 
@@ -64,46 +77,64 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     });
 
     let weak = Rc::downgrade(app);
-    session.on_create(move |observer, team, coordinator, passphrase, confirm| {
-        let Some(app) = weak.upgrade() else { return };
-        let Some(w) = app.window() else { return };
-        let session = w.global::<SessionAdapter>();
-        // The checks a person can fix at once, before the slow key derivation.
-        let refuse = if observer.trim().is_empty() {
-            Some(SessionError::EmptyObserver)
-        } else if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-            Some(SessionError::TooShort)
-        } else if passphrase != confirm {
-            Some(SessionError::Mismatch)
-        } else {
-            None
-        };
-        if let Some(error) = refuse {
-            session.set_error(error);
-            return;
-        }
-        session.set_error(SessionError::None);
-        let profile = Profile {
-            observer: observer.to_string(),
-            team: Some(team.to_string()).filter(|t| !t.trim().is_empty()),
-            role: if coordinator {
-                Role::Coordinator
+    session.on_create(
+        move |observer, team, coordinator, passphrase, confirm, profile_path| {
+            let Some(app) = weak.upgrade() else { return };
+            let Some(w) = app.window() else { return };
+            let session = w.global::<SessionAdapter>();
+            // The checks a person can fix at once, before the slow key derivation.
+            let refuse = if observer.trim().is_empty() {
+                Some(SessionError::EmptyObserver)
+            } else if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+                Some(SessionError::TooShort)
+            } else if passphrase != confirm {
+                Some(SessionError::Mismatch)
             } else {
-                Role::Monitor
-            },
-        };
-        let passphrase = SecretString::from(passphrase.to_string());
-        let dir = app.paths.dir.clone();
-        let cost = app.kdf_cost;
-        app.submit(Box::new(move |journal| {
-            let result = Journal::init(&dir, &passphrase, profile, cost).and_then(|j| {
-                let shown = opened(&j)?;
-                *journal = Some(j);
-                Ok(shown)
-            });
-            Box::new(move |app: &Rc<App>| show_opened(app, result))
-        }));
-    });
+                None
+            };
+            if let Some(error) = refuse {
+                session.set_error(error);
+                return;
+            }
+            session.set_error(SessionError::None);
+            let profile = Profile {
+                observer: observer.to_string(),
+                team: Some(team.to_string()).filter(|t| !t.trim().is_empty()),
+                role: if coordinator {
+                    Role::Coordinator
+                } else {
+                    Role::Monitor
+                },
+            };
+            let passphrase = SecretString::from(passphrase.to_string());
+            let dir = app.paths.dir.clone();
+            let cost = app.kdf_cost;
+            let profile_path = PathBuf::from(profile_path.trim());
+            app.submit(Box::new(move |journal| {
+                // A mission profile is read and checked before anything is created.
+                let mission_profile = if profile_path.as_os_str().is_empty() {
+                    Ok(None)
+                } else {
+                    super::sync::read_profile(&profile_path).and_then(|text| {
+                        SignedProfile::open(&text).map_err(JournalError::from)?;
+                        Ok(Some(text))
+                    })
+                };
+                let result = mission_profile.and_then(|mission_profile| {
+                    let mut j = Journal::init(&dir, &passphrase, profile, cost)?;
+                    if let Some(text) = mission_profile {
+                        if let Err(e) = j.import_profile(&text) {
+                            tracing::warn!("the mission profile was not installed: {e}");
+                        }
+                    }
+                    let shown = opened(&j)?;
+                    *journal = Some(j);
+                    Ok(shown)
+                });
+                Box::new(move |app: &Rc<App>| show_opened(app, result))
+            }));
+        },
+    );
 }
 
 fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
@@ -117,6 +148,8 @@ fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
             adapter.set_observer(opened.observer.into());
             adapter.set_team(opened.team.unwrap_or_default().into());
             super::settings::show_device(&w, &opened.device_id, &opened.fingerprint);
+            super::sync::set_role(&w, opened.coordinator);
+            *app.draft.borrow_mut() = opened.draft;
             app.unlocked();
             app.set_observations(opened.observations);
             adapter.set_screen(Screen::Journal);

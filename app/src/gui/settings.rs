@@ -107,7 +107,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
 /// Emergency wipe: locks (the journal thread drops the keys), then destroys the key file and
 /// the database there, and shows first-run setup.
 fn wipe(app: &Rc<App>) {
-    app.lock();
+    app.lock_without_draft();
     let dir = app.paths.dir.clone();
     app.submit_quiet(Box::new(move |journal| {
         *journal = None;

@@ -1,0 +1,388 @@
+//! Adapter for `SyncAdapter`: a monitor exports the entries not yet exported to a folder and
+//! installs the mission profile; a coordinator imports bundle files or folders, one bundle per
+//! job so the screen shows "n / total", and reads a report per bundle. Every file is read and
+//! written on the journal thread, through the use cases of `crate::exchange`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+
+use crate::exchange::{bundle_files, ExportRange, ImportReport};
+use crate::journal::{Journal, JournalError};
+
+use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
+use super::{format, App};
+
+/// The largest mission profile file read.
+pub const PROFILE_MAX_BYTES: u64 = 1024 * 1024;
+
+/// What the Sync screen shows about the journal.
+struct Status {
+    pending: u64,
+    mission: Option<String>,
+    recipient: Option<String>,
+}
+
+fn status(journal: &Journal) -> Result<Status, JournalError> {
+    let coordinator = journal.device().role == truce_sync::Role::Coordinator;
+    Ok(Status {
+        pending: journal.pending_export()?,
+        mission: journal.profile()?.map(|p| p.profile.mission),
+        recipient: if coordinator {
+            journal.keys()?.recipient
+        } else {
+            None
+        },
+    })
+}
+
+fn locked() -> JournalError {
+    JournalError::Refused("the journal is locked".into())
+}
+
+pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let adapter = window.global::<SyncAdapter>();
+    clear(window);
+    // The markup's preview values are not paths on this machine.
+    adapter.set_export_dir("".into());
+    adapter.set_import_path("".into());
+    adapter.set_profile_path("".into());
+
+    let weak = Rc::downgrade(app);
+    adapter.on_export(move || {
+        if let Some(app) = weak.upgrade() {
+            export(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_import_profile(move || {
+        if let Some(app) = weak.upgrade() {
+            import_profile(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_import_bundles(move || {
+        if let Some(app) = weak.upgrade() {
+            import_bundles(&app);
+        }
+    });
+}
+
+/// Monitor or coordinator (after an unlock).
+pub(crate) fn set_role(window: &AppWindow, coordinator: bool) {
+    window.global::<SyncAdapter>().set_coordinator(coordinator);
+}
+
+/// The screen opens: forget the last outcome, read the status on the journal thread.
+pub(crate) fn open(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<SyncAdapter>();
+    set_outcome(&w, SyncOutcome::None, "");
+    adapter.set_progress_done(0);
+    adapter.set_progress_total(0);
+    adapter.set_reports(ModelRc::new(VecModel::<BundleRow>::default()));
+    let prefill = adapter.get_export_dir().is_empty();
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(status);
+        let folder = prefill.then(default_export_dir).flatten();
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            if let Some(folder) = folder {
+                w.global::<SyncAdapter>()
+                    .set_export_dir(folder.display().to_string().into());
+            }
+            show_status(app, result);
+        })
+    }));
+}
+
+/// Reads the number of entries not yet exported (the journal list shows it), quietly.
+pub(crate) fn refresh_pending(app: &Rc<App>) {
+    app.submit_quiet(Box::new(|journal| {
+        let pending = journal.as_ref().map(Journal::pending_export);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match pending {
+                Some(Ok(n)) if app.unlocked.get() => w
+                    .global::<SyncAdapter>()
+                    .set_pending(n.min(i32::MAX as u64) as i32),
+                Some(Err(e)) => tracing::warn!("cannot count the entries to export: {e}"),
+                _ => {}
+            }
+        })
+    }));
+}
+
+fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
+    let Some(w) = app.window() else { return };
+    if !app.unlocked.get() {
+        return;
+    }
+    let adapter = w.global::<SyncAdapter>();
+    match result {
+        Ok(status) => {
+            adapter.set_pending(status.pending.min(i32::MAX as u64) as i32);
+            adapter.set_mission(status.mission.unwrap_or_default().into());
+            adapter.set_recipient(status.recipient.unwrap_or_default().into());
+        }
+        Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+    }
+}
+
+fn set_outcome(w: &AppWindow, outcome: SyncOutcome, detail: &str) {
+    let adapter = w.global::<SyncAdapter>();
+    adapter.set_outcome(outcome);
+    adapter.set_outcome_detail(detail.into());
+}
+
+/// The first removable-media folder (USB stick, SD card) under `/media/$USER`,
+/// `/run/media/$USER` or `/media`, else the home folder.
+fn default_export_dir() -> Option<PathBuf> {
+    let user = std::env::var("USER").unwrap_or_default();
+    let mut roots = Vec::new();
+    if !user.is_empty() {
+        roots.push(Path::new("/media").join(&user));
+        roots.push(Path::new("/run/media").join(&user));
+    }
+    roots.push(PathBuf::from("/media"));
+    for root in roots {
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            // /media itself holds the per-user folders searched above.
+            .filter(|p| user.is_empty() || p.file_name() != Some(user.as_ref()))
+            .collect();
+        dirs.sort();
+        if let Some(first) = dirs.into_iter().next() {
+            return Some(first);
+        }
+    }
+    std::env::var_os("HOME").map(PathBuf::from)
+}
+
+fn export(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let dir = PathBuf::from(w.global::<SyncAdapter>().get_export_dir().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            let written = j.export(&dir, ExportRange::Pending)?;
+            Ok((written, status(j)?))
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok((written, status)) => {
+                    match written {
+                        Some(report) => {
+                            let name = report
+                                .path
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default();
+                            set_outcome(&w, SyncOutcome::Exported, &name);
+                        }
+                        None => set_outcome(&w, SyncOutcome::NothingToExport, ""),
+                    }
+                    show_status(app, Ok(status));
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// Reads a mission profile file, refusing anything larger than [`PROFILE_MAX_BYTES`].
+pub(crate) fn read_profile(path: &Path) -> Result<String, JournalError> {
+    let refused =
+        |e: std::io::Error| JournalError::Refused(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(refused)?;
+    let mut text = String::new();
+    file.take(PROFILE_MAX_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(refused)?;
+    if text.len() as u64 > PROFILE_MAX_BYTES {
+        return Err(JournalError::Refused(format!(
+            "{} is larger than 1 MiB: it is not a mission profile",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+fn import_profile(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let path = PathBuf::from(w.global::<SyncAdapter>().get_profile_path().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_mut().ok_or_else(locked).and_then(|j| {
+            let profile = j.import_profile(&read_profile(&path)?)?;
+            Ok((profile.mission, status(j)?))
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok((mission, status)) => {
+                    set_outcome(&w, SyncOutcome::ProfileImported, &mission);
+                    w.global::<SyncAdapter>().set_profile_path("".into());
+                    show_status(app, Ok(status));
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// Finds the bundle files on the journal thread, then imports them one job at a time.
+fn import_bundles(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<SyncAdapter>();
+    let path = PathBuf::from(adapter.get_import_path().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    adapter.set_progress_done(0);
+    adapter.set_progress_total(0);
+    adapter.set_reports(ModelRc::new(VecModel::<BundleRow>::default()));
+    app.submit(Box::new(move |_journal| {
+        let files = bundle_files(&[path]);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match files {
+                Ok(files) if files.is_empty() => set_outcome(&w, SyncOutcome::Imported, ""),
+                Ok(files) => {
+                    let total = files.len();
+                    w.global::<SyncAdapter>()
+                        .set_progress_total(total.min(i32::MAX as usize) as i32);
+                    for file in files {
+                        import_one(app, file, total);
+                    }
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+fn import_one(app: &Rc<App>, file: PathBuf, total: usize) {
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_mut()
+            .ok_or_else(locked)
+            .and_then(|j| j.import_bundle(&file));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            if !app.unlocked.get() {
+                return;
+            }
+            let adapter = w.global::<SyncAdapter>();
+            let done = adapter.get_progress_done() + 1;
+            adapter.set_progress_done(done);
+            match result {
+                Ok(report) => {
+                    let rows = adapter.get_reports();
+                    let mut list: Vec<BundleRow> = rows.iter().collect();
+                    list.push(bundle_row(&report));
+                    adapter.set_reports(ModelRc::new(VecModel::from(list)));
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+            if done as usize >= total {
+                if adapter.get_outcome() != SyncOutcome::Error {
+                    set_outcome(&w, SyncOutcome::Imported, "");
+                }
+                reload_observations(app);
+            }
+        })
+    }));
+}
+
+/// After an import the journal holds other devices' records too: reload the list.
+fn reload_observations(app: &Rc<App>) {
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .ok_or_else(locked)
+            .and_then(|j| j.list(None));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            if !app.unlocked.get() {
+                return;
+            }
+            match result {
+                Ok(list) => {
+                    *app.observations.borrow_mut() = list;
+                    crate::gui::journal_view::refresh(&w, app);
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// One line of the import report.
+pub(crate) fn bundle_row(report: &ImportReport) -> BundleRow {
+    let device = match (&report.device_id, &report.fingerprint) {
+        (Some(id), Some(fp)) => format!("{} · {fp}", format::short_id(&id.to_string())),
+        (Some(id), None) => format::short_id(&id.to_string()),
+        _ => String::new(),
+    };
+    BundleRow {
+        file: report
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .into(),
+        device: device.into(),
+        new_device: report.new_device,
+        new_entries: report.new_entries.min(i32::MAX as u64) as i32,
+        known_entries: report.known_entries.min(i32::MAX as u64) as i32,
+        gaps: gaps(&report.gaps).into(),
+        refused: report.refused.clone().unwrap_or_default().into(),
+    }
+}
+
+/// `41–57, 60` for the missing ranges of a device's log.
+pub(crate) fn gaps(ranges: &[(u64, u64)]) -> String {
+    ranges
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Forgets what the Sync screen showed (on lock). The folder paths stay: they are not secret.
+pub(crate) fn clear(window: &AppWindow) {
+    let adapter = window.global::<SyncAdapter>();
+    adapter.set_coordinator(false);
+    adapter.set_pending(0);
+    adapter.set_mission("".into());
+    adapter.set_recipient("".into());
+    adapter.set_outcome(SyncOutcome::None);
+    adapter.set_outcome_detail("".into());
+    adapter.set_progress_done(0);
+    adapter.set_progress_total(0);
+    adapter.set_reports(ModelRc::new(VecModel::<BundleRow>::default()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_read_as_ranges() {
+        assert_eq!(gaps(&[]), "");
+        assert_eq!(gaps(&[(41, 57), (60, 60)]), "41–57, 60");
+    }
+}
