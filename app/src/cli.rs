@@ -596,6 +596,12 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "role:        {}", device.role.code())?;
             writeln!(out, "created:     {}", device.created_at)?;
             writeln!(out, "records:     {}", journal.count()?)?;
+            writeln!(out, "to export:   {}", journal.pending_export()?)?;
+            if device.role == Role::Coordinator {
+                let (received, quarantined) = journal.received_and_quarantined()?;
+                writeln!(out, "received:    {received} entries")?;
+                writeln!(out, "quarantined: {quarantined} bundles")?;
+            }
         }
         Command::Profile { action } => run_profile(&dir, action, &mut out)?,
         Command::Keys {

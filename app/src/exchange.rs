@@ -274,6 +274,14 @@ impl Journal {
         Ok(new.profile)
     }
 
+    /// Entries received from other devices, and bundles refused (quarantined) so far.
+    pub fn received_and_quarantined(&self) -> Result<(u64, u64), JournalError> {
+        Ok((
+            self.store.received_count()?,
+            self.store.quarantined_count()?,
+        ))
+    }
+
     /// Entries saved but not yet exported.
     pub fn pending_export(&self) -> Result<u64, JournalError> {
         Ok(self

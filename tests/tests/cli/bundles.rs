@@ -8,80 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::harness::{json_lines, Journal};
-
-/// A coordinator journal with a signed profile written next to it.
-struct Mission {
-    coordinator: Journal,
-    profile: PathBuf,
-}
-
-impl Mission {
-    fn new() -> Mission {
-        let coordinator = Journal::new();
-        coordinator
-            .run(
-                &["init", "--observer", "HQ desk", "--role", "coordinator"],
-                "",
-            )
-            .ok();
-        let profile = coordinator.scratch("mission").join("profile.json");
-        coordinator
-            .run(
-                &[
-                    "profile",
-                    "create",
-                    "--mission",
-                    "Mission East",
-                    "--out",
-                    path_str(&profile),
-                ],
-                "",
-            )
-            .ok();
-        let keys = coordinator.run(&["keys"], "").ok().stdout;
-        let recipient = keys
-            .lines()
-            .find_map(|l| l.strip_prefix("recipient:"))
-            .map(|r| r.trim().to_owned())
-            .expect("a coordinator shows its recipient");
-        assert!(recipient.starts_with("age1"), "{recipient}");
-        Mission { coordinator, profile }
-    }
-
-    /// A monitor device with the mission profile installed.
-    fn device(&self, observer: &str) -> Journal {
-        let device = Journal::created(observer);
-        device
-            .run(&["profile", "import", path_str(&self.profile)], "")
-            .ok();
-        device
-    }
-
-    /// Imports `paths`; returns the run (not asserted) and the JSON report lines.
-    fn import(&self, paths: &[PathBuf]) -> (crate::harness::Run, Vec<Value>) {
-        let mut args = vec!["import", "--json"];
-        args.extend(paths.iter().map(|p| path_str(p)));
-        let run = self.coordinator.run(&args, "").no_panic();
-        let report = json_lines(&run.stdout);
-        (run, report)
-    }
-
-    /// The coordinator's current records, by id.
-    fn state(&self) -> BTreeMap<String, Value> {
-        by_id(self.coordinator.list())
-    }
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("test paths are UTF-8")
-}
-
-fn by_id(rows: Vec<Value>) -> BTreeMap<String, Value> {
-    rows.into_iter()
-        .map(|row| (row["id"].as_str().expect("id").to_owned(), row))
-        .collect()
-}
+use crate::harness::{by_id, json_lines, path_str, Journal, Mission};
 
 fn export(device: &Journal, out: &Path) -> PathBuf {
     let run = device.run(&["export", "--out", path_str(out)], "").ok();
@@ -386,4 +313,22 @@ fn hostile_bundles_are_refused_with_a_clear_reason_and_change_nothing() {
             other => panic!("{name}: unknown outcome {other:?}"),
         }
     }
+    let refused = expected_refusals();
+    let status = coordinator.run(&["status"], "").ok().stdout;
+    assert!(
+        status.contains(&format!("quarantined: {refused} bundles")),
+        "{status}"
+    );
+    assert!(status.contains("received:    3 entries"), "{status}");
+}
+
+fn expected_refusals() -> usize {
+    let expected: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(corpus_dir().join("expected.json")).expect("expected.json"),
+    )
+    .expect("JSON");
+    expected
+        .iter()
+        .filter(|c| c["outcome"] == "refused")
+        .count()
 }

@@ -2,15 +2,11 @@
 //! device list, and data exports (CSV, GeoJSON, HXL, public) parsed back with real parsers.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::harness::{json_lines, Journal};
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("test paths are UTF-8")
-}
+use crate::harness::{json_lines, path_str, Journal, Mission};
 
 /// A coordinator that imported one device's bundle of six known observations.
 struct Seeded {
@@ -22,27 +18,8 @@ struct Seeded {
 const OBSERVER: &str = "Observer Zofia Marker";
 
 fn seeded() -> Seeded {
-    let coordinator = Journal::new();
-    coordinator
-        .run(
-            &["init", "--observer", "HQ desk", "--role", "coordinator"],
-            "",
-        )
-        .ok();
-    let profile = coordinator.scratch("mission").join("profile.json");
-    coordinator
-        .run(
-            &[
-                "profile",
-                "create",
-                "--mission",
-                "East",
-                "--out",
-                path_str(&profile),
-            ],
-            "",
-        )
-        .ok();
+    let mission = Mission::new();
+    let (coordinator, profile) = (mission.coordinator, mission.profile);
     let device = Journal::new();
     let device_id = device.init(OBSERVER);
     device

@@ -15,7 +15,11 @@ fn damaged_key_file_is_reported() {
     let key = journal.path("journal.key");
     let good = std::fs::read(&key).expect("read key file");
 
-    for (what, offset) in [("the middle", good.len() / 2), ("the header", 3), ("the last byte", good.len() - 1)] {
+    for (what, offset) in [
+        ("the middle", good.len() / 2),
+        ("the header", 3),
+        ("the last byte", good.len() - 1),
+    ] {
         std::fs::write(&key, &good).expect("restore key file");
         flip_byte(&key, offset);
         let before = journal.files();
@@ -27,13 +31,21 @@ fn damaged_key_file_is_reported() {
                 .stderr_has("journal damaged")
                 .stderr_has("key file");
         }
-        assert_same_files(&before, &journal.files(), &format!("after reading a key file flipped in {what}"));
+        assert_same_files(
+            &before,
+            &journal.files(),
+            &format!("after reading a key file flipped in {what}"),
+        );
     }
 
     // A truncated or empty key file, too.
     for len in [good.len() - 10, 0] {
         std::fs::write(&key, &good[..len]).expect("truncate key file");
-        journal.run(&["list"], "").fails(1).no_stdout().stderr_has("journal damaged");
+        journal
+            .run(&["list"], "")
+            .fails(1)
+            .no_stdout()
+            .stderr_has("journal damaged");
     }
 
     // Restored, the journal opens again: the damage reports changed nothing.
@@ -82,7 +94,10 @@ fn judge(run: &Run, healthy_stdout: Option<&str>) -> Result<Verdict, String> {
 fn damaged_database_is_reported() {
     let journal = Journal::created("Ana Database Damage");
     for i in 0..12 {
-        let narrative = format!("Observation {i}: {}", "impacts heard to the north-east. ".repeat(20));
+        let narrative = format!(
+            "Observation {i}: {}",
+            "impacts heard to the north-east. ".repeat(20)
+        );
         journal.record(
             &json!({
                 "kind": "violation", "category": "shelling", "method": "heard",
@@ -105,9 +120,14 @@ fn damaged_database_is_reported() {
     let pristine = journal.scratch("pristine");
     copy_files(&journal.dir, &pristine);
 
-    let size = std::fs::metadata(journal.path("journal.db")).expect("metadata").len() as usize;
+    let size = std::fs::metadata(journal.path("journal.db"))
+        .expect("metadata")
+        .len() as usize;
     let pages = size / PAGE_SIZE;
-    assert!(pages >= 3 && size % PAGE_SIZE == 0, "unexpected database size {size}");
+    assert!(
+        pages >= 3 && size % PAGE_SIZE == 0,
+        "unexpected database size {size}"
+    );
 
     // Page 2 first, then every other page, each flipped on a fresh copy of the healthy journal.
     // `check` runs the full integrity checks, so it must report damage in any page; `list` must
@@ -118,7 +138,10 @@ fn damaged_database_is_reported() {
             std::fs::remove_file(journal.path(&name)).expect("clear data dir");
         }
         copy_files(&pristine, &journal.dir);
-        flip_byte(&journal.path("journal.db"), (page - 1) * PAGE_SIZE + PAGE_SIZE / 2);
+        flip_byte(
+            &journal.path("journal.db"),
+            (page - 1) * PAGE_SIZE + PAGE_SIZE / 2,
+        );
 
         let check = journal.run(&["check"], "");
         if let Err(e) = judge(&check, None) {
@@ -129,5 +152,10 @@ fn damaged_database_is_reported() {
             problems.push(format!("byte flipped in page {page} of {pages}: {e}"));
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }

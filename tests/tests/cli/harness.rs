@@ -42,22 +42,39 @@ impl Run {
     #[track_caller]
     pub fn ok(self) -> Self {
         assert_eq!(self.code, Some(0), "expected success; {}", self.describe());
-        assert!(!self.stderr.contains("error:"), "success, yet an error on stderr; {}", self.describe());
+        assert!(
+            !self.stderr.contains("error:"),
+            "success, yet an error on stderr; {}",
+            self.describe()
+        );
         self.no_panic()
     }
 
     /// Asserts failure with `code`, stderr starting with `error:`, and no panic; returns self.
     #[track_caller]
     pub fn fails(self, code: i32) -> Self {
-        assert_eq!(self.code, Some(code), "expected exit code {code}; {}", self.describe());
-        assert!(self.stderr.starts_with("error:"), "stderr must start with `error:`; {}", self.describe());
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit code {code}; {}",
+            self.describe()
+        );
+        assert!(
+            self.stderr.starts_with("error:"),
+            "stderr must start with `error:`; {}",
+            self.describe()
+        );
         self.no_panic()
     }
 
     /// Asserts that stdout is empty (errors print nothing there); returns self.
     #[track_caller]
     pub fn no_stdout(self) -> Self {
-        assert!(self.stdout.is_empty(), "expected nothing on stdout; {}", self.describe());
+        assert!(
+            self.stdout.is_empty(),
+            "expected nothing on stdout; {}",
+            self.describe()
+        );
         self
     }
 
@@ -86,8 +103,15 @@ impl Run {
     /// The only line on stdout, which must end with a newline.
     #[track_caller]
     pub fn single_line(&self) -> &str {
-        let line = self.stdout.strip_suffix('\n').unwrap_or_else(|| panic!("stdout must end with a newline; {}", self.describe()));
-        assert!(!line.contains('\n'), "expected exactly one line on stdout; {}", self.describe());
+        let line = self
+            .stdout
+            .strip_suffix('\n')
+            .unwrap_or_else(|| panic!("stdout must end with a newline; {}", self.describe()));
+        assert!(
+            !line.contains('\n'),
+            "expected exactly one line on stdout; {}",
+            self.describe()
+        );
         line
     }
 }
@@ -172,7 +196,11 @@ impl Journal {
     pub fn init(&self, observer: &str) -> String {
         let run = self.run(&["init", "--observer", observer], "").ok();
         let id = run.single_line().to_owned();
-        assert!(is_uuid(&id), "init must print the device id, got {:?}", run.stdout);
+        assert!(
+            is_uuid(&id),
+            "init must print the device id, got {:?}",
+            run.stdout
+        );
         id
     }
 
@@ -181,7 +209,11 @@ impl Journal {
     pub fn record(&self, json: &str) -> String {
         let run = self.run(&["record"], json).ok();
         let id = run.single_line().to_owned();
-        assert!(is_uuid(&id), "record must print only the new id, got {:?}", run.stdout);
+        assert!(
+            is_uuid(&id),
+            "record must print only the new id, got {:?}",
+            run.stdout
+        );
         id
     }
 
@@ -201,7 +233,8 @@ impl Journal {
     #[track_caller]
     pub fn show(&self, id: &str) -> Value {
         let run = self.run(&["show", id, "--json"], "").ok();
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("show --json must print JSON ({e}): {}", run.stdout))
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("show --json must print JSON ({e}): {}", run.stdout))
     }
 
     /// Every file of the data directory, with its bytes.
@@ -217,7 +250,10 @@ impl Journal {
 
 /// Runs a prepared command with `stdin` (always given, so nothing waits for a terminal).
 pub fn run(mut cmd: assert_cmd::Command, what: &str, stdin: &str) -> Run {
-    let out = cmd.write_stdin(stdin.as_bytes().to_vec()).output().expect("run truce");
+    let out = cmd
+        .write_stdin(stdin.as_bytes().to_vec())
+        .output()
+        .expect("run truce");
     Run {
         what: what.to_owned(),
         code: out.status.code(),
@@ -231,7 +267,8 @@ pub fn run(mut cmd: assert_cmd::Command, what: &str, stdin: &str) -> Run {
 pub fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| {
-            let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
             assert!(value.is_object(), "each line must be a JSON object: {line}");
             value
         })
@@ -240,11 +277,23 @@ pub fn json_lines(text: &str) -> Vec<Value> {
 
 /// Asserts that two snapshots of a folder are the same, naming the first difference.
 #[track_caller]
-pub fn assert_same_files(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>, context: &str) {
+pub fn assert_same_files(
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+    context: &str,
+) {
     let names = |m: &BTreeMap<PathBuf, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(before), names(after), "{context}: the set of files changed");
+    assert_eq!(
+        names(before),
+        names(after),
+        "{context}: the set of files changed"
+    );
     for (name, bytes) in before {
-        assert!(after[name] == *bytes, "{context}: the bytes of {} changed", name.display());
+        assert!(
+            after[name] == *bytes,
+            "{context}: the bytes of {} changed",
+            name.display()
+        );
     }
 }
 
@@ -256,4 +305,85 @@ pub fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A coordinator journal with a signed profile written next to it.
+pub struct Mission {
+    /// The coordinator's journal.
+    pub coordinator: Journal,
+    /// The signed mission profile file.
+    pub profile: PathBuf,
+}
+
+impl Mission {
+    /// A coordinator (`init --role coordinator`) and its profile for "Mission East".
+    pub fn new() -> Mission {
+        let coordinator = Journal::new();
+        coordinator
+            .run(
+                &["init", "--observer", "HQ desk", "--role", "coordinator"],
+                "",
+            )
+            .ok();
+        let profile = coordinator.scratch("mission").join("profile.json");
+        coordinator
+            .run(
+                &[
+                    "profile",
+                    "create",
+                    "--mission",
+                    "Mission East",
+                    "--out",
+                    path_str(&profile),
+                ],
+                "",
+            )
+            .ok();
+        let keys = coordinator.run(&["keys"], "").ok().stdout;
+        let recipient = keys
+            .lines()
+            .find_map(|l| l.strip_prefix("recipient:"))
+            .map(|r| r.trim().to_owned())
+            .expect("a coordinator shows its recipient");
+        assert!(recipient.starts_with("age1"), "{recipient}");
+        Mission {
+            coordinator,
+            profile,
+        }
+    }
+
+    /// A monitor device with the mission profile installed.
+    pub fn device(&self, observer: &str) -> Journal {
+        let device = Journal::created(observer);
+        device
+            .run(&["profile", "import", path_str(&self.profile)], "")
+            .ok();
+        device
+    }
+
+    /// Imports `paths`; returns the run (not asserted) and the JSON report lines.
+    pub fn import(&self, paths: &[PathBuf]) -> (Run, Vec<Value>) {
+        let mut args = vec!["import", "--json"];
+        args.extend(paths.iter().map(|p| path_str(p)));
+        let run = self.coordinator.run(&args, "").no_panic();
+        let report = json_lines(&run.stdout);
+        (run, report)
+    }
+
+    /// The coordinator's current records, by id.
+    pub fn state(&self) -> BTreeMap<String, Value> {
+        by_id(self.coordinator.list())
+    }
+}
+
+/// A path as the `&str` command arguments need.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+/// `list --json` rows by id.
+pub fn by_id(rows: Vec<Value>) -> BTreeMap<String, Value> {
+    rows.into_iter()
+        .map(|row| (row["id"].as_str().expect("id").to_owned(), row))
+        .collect()
 }

@@ -47,13 +47,21 @@ fn wipe_leaves_nothing_that_opens() {
             .stderr_has("journal damaged")
             .stderr_has("key file");
     }
-    journal.run(&["record"], MINIMAL).fails(1).no_stdout().stderr_has("journal damaged");
+    journal
+        .run(&["record"], MINIMAL)
+        .fails(1)
+        .no_stdout()
+        .stderr_has("journal damaged");
 
     // Nor with the key file of another journal that has the same passphrase.
     let other = Journal::created("Ana Other");
     std::fs::copy(other.path("journal.key"), journal.path("journal.key")).expect("copy key file");
     for args in [vec!["list", "--json"], vec!["check"]] {
-        journal.run(&args, "").fails(1).no_stdout().stderr_has("journal damaged");
+        journal
+            .run(&args, "")
+            .fails(1)
+            .no_stdout()
+            .stderr_has("journal damaged");
     }
 }
 
@@ -82,7 +90,11 @@ fn init_refuses_to_overwrite() {
             .fails(1)
             .no_stdout()
             .stderr_has("already exists");
-        assert_same_files(&half_before, &half.files(), &format!("after init over a lone {keep}"));
+        assert_same_files(
+            &half_before,
+            &half.files(),
+            &format!("after init over a lone {keep}"),
+        );
     }
 }
 
@@ -107,7 +119,11 @@ fn usage_errors_exit_2() {
     ];
     for (args, stdin) in cases {
         journal.run(args, stdin).fails(2).no_stdout();
-        assert_same_files(&before, &journal.files(), &format!("after `truce {}`", args.join(" ")));
+        assert_same_files(
+            &before,
+            &journal.files(),
+            &format!("after `truce {}`", args.join(" ")),
+        );
     }
     // wipe without --yes explains how to confirm, and the journal still opens.
     journal.run(&["wipe"], "").fails(2).stderr_has("--yes");
@@ -116,10 +132,16 @@ fn usage_errors_exit_2() {
     // An empty --data-dir is a usage error too.
     let mut cmd = journal.bare_command();
     cmd.args(["--data-dir", "", "list"]);
-    crate::harness::run(cmd, "truce --data-dir '' list", "").fails(2).no_stdout();
+    crate::harness::run(cmd, "truce --data-dir '' list", "")
+        .fails(2)
+        .no_stdout();
 
     // --help and --version are not errors.
     let help = journal.run(&["--help"], "").ok();
-    assert!(help.stdout.contains("init") && help.stdout.contains("record"), "{}", help.stdout);
+    assert!(
+        help.stdout.contains("init") && help.stdout.contains("record"),
+        "{}",
+        help.stdout
+    );
     journal.run(&["--version"], "").ok();
 }

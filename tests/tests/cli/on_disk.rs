@@ -41,7 +41,11 @@ fn wrong_passphrase_changes_nothing() {
             .fails(1)
             .no_stdout()
             .stderr_has("wrong passphrase");
-        assert_same_files(&before, &journal.files(), &format!("after `truce {}` with a wrong passphrase", args.join(" ")));
+        assert_same_files(
+            &before,
+            &journal.files(),
+            &format!("after `truce {}` with a wrong passphrase", args.join(" ")),
+        );
     }
     // The right passphrase still opens the same journal.
     assert_eq!(journal.list_raw(), listed);
@@ -50,7 +54,11 @@ fn wrong_passphrase_changes_nothing() {
 /// Panics if `marker` occurs in any file under `dir`, or if a file looks like plain SQLite.
 fn assert_no_plaintext(dir: &Path, markers: &[&str], moment: &str) {
     let files = files_under(dir);
-    assert!(!files.is_empty(), "{moment}: no files to scan in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "{moment}: no files to scan in {}",
+        dir.display()
+    );
     for path in files {
         let bytes = std::fs::read(&path).expect("read a journal file");
         for marker in markers {
@@ -60,7 +68,11 @@ fn assert_no_plaintext(dir: &Path, markers: &[&str], moment: &str) {
                 path.display()
             );
         }
-        assert!(!bytes.starts_with(SQLITE_HEADER), "{moment}: {} is a plain SQLite file", path.display());
+        assert!(
+            !bytes.starts_with(SQLITE_HEADER),
+            "{moment}: {} is a plain SQLite file",
+            path.display()
+        );
     }
 }
 
@@ -72,7 +84,9 @@ fn no_plaintext_on_disk() {
     let place = unique_marker("place");
     let amended = unique_marker("amended");
     let journal = Journal::new();
-    journal.run(&["init", "--observer", &observer, "--team", &team], "").ok();
+    journal
+        .run(&["init", "--observer", &observer, "--team", &team], "")
+        .ok();
     assert_no_plaintext(&journal.dir, &[&observer, &team], "after init");
 
     let id = journal.record(
@@ -82,15 +96,29 @@ fn no_plaintext_on_disk() {
         })
         .to_string(),
     );
-    let markers = [observer.as_str(), team.as_str(), narrative.as_str(), place.as_str(), amended.as_str()];
+    let markers = [
+        observer.as_str(),
+        team.as_str(),
+        narrative.as_str(),
+        place.as_str(),
+        amended.as_str(),
+    ];
     assert_no_plaintext(&journal.dir, &markers, "after record");
 
     // Sanity check of the scan itself: the marker is really in the journal.
     let listed = journal.list_raw();
-    assert!(listed.contains(&narrative) && listed.contains(&observer), "{listed}");
+    assert!(
+        listed.contains(&narrative) && listed.contains(&observer),
+        "{listed}"
+    );
     assert_no_plaintext(&journal.dir, &markers, "after list");
 
-    journal.run(&["amend", &id], &serde_json::json!({ "narrative": amended }).to_string()).ok();
+    journal
+        .run(
+            &["amend", &id],
+            &serde_json::json!({ "narrative": amended }).to_string(),
+        )
+        .ok();
     assert!(journal.list_raw().contains(&amended));
     journal.run(&["check"], "").ok();
     assert_no_plaintext(&journal.dir, &markers, "after amend, list and check");
@@ -119,9 +147,14 @@ fn plain_sqlite_cannot_read_the_database() {
 
     // rusqlite is built with SQLCipher; without `PRAGMA key` it is a plain SQLite client.
     {
-        let conn = rusqlite::Connection::open_with_flags(&database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("opening succeeds; reading must not");
-        let result = conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0));
+        let conn = rusqlite::Connection::open_with_flags(
+            &database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("opening succeeds; reading must not");
+        let result = conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
+            row.get::<_, i64>(0)
+        });
         let err = result.expect_err("the database must not be readable without the key");
         assert_eq!(
             err.sqlite_error_code(),
@@ -144,17 +177,27 @@ fn plain_sqlite_cannot_read_the_database() {
                 String::from_utf8_lossy(&out.stdout)
             );
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(stderr.contains("not a database"), "sqlite3 failed for another reason: {stderr}");
+            assert!(
+                stderr.contains("not a database"),
+                "sqlite3 failed for another reason: {stderr}"
+            );
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(std::env::var_os("CI").is_none(), "sqlite3 is not installed, but CI must install it");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "sqlite3 is not installed, but CI must install it"
+            );
             eprintln!("note: sqlite3 is not on PATH; checked with rusqlite only");
         }
         Err(e) => panic!("cannot run sqlite3: {e}"),
     }
 
     // The failed attempts changed nothing, and the journal still opens with its key.
-    assert_same_files(&before, &journal.files(), "after plain SQLite clients tried to read it");
+    assert_same_files(
+        &before,
+        &journal.files(),
+        "after plain SQLite clients tried to read it",
+    );
     assert_eq!(journal.list_raw(), listed);
 }
 
@@ -182,16 +225,34 @@ fn passwd_rewraps_the_key_only() {
         .ok()
         .no_stdout();
 
-    assert_eq!(std::fs::read(journal.path("journal.db")).expect("read database"), database, "passwd must not rewrite the database");
-    assert_ne!(std::fs::read(journal.path("journal.key")).expect("read key file"), old_key, "passwd rewraps the key");
+    assert_eq!(
+        std::fs::read(journal.path("journal.db")).expect("read database"),
+        database,
+        "passwd must not rewrite the database"
+    );
+    assert_ne!(
+        std::fs::read(journal.path("journal.key")).expect("read key file"),
+        old_key,
+        "passwd rewraps the key"
+    );
     let leftovers: Vec<_> = files_under(&journal.dir)
         .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(".tmp")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(".tmp"))
+        })
         .collect();
-    assert!(leftovers.is_empty(), "temporary key files left behind: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary key files left behind: {leftovers:?}"
+    );
 
     // The old passphrase fails, the new one opens the same journal.
-    journal.run(&["list", "--json"], "").fails(1).no_stdout().stderr_has("wrong passphrase");
+    journal
+        .run(&["list", "--json"], "")
+        .fails(1)
+        .no_stdout()
+        .stderr_has("wrong passphrase");
     journal.passphrase = new_passphrase.to_owned();
     assert_eq!(journal.list_raw(), listed);
     journal.record(MINIMAL);

@@ -41,7 +41,12 @@ const LIST_KEYS: [&str; 29] = [
 ];
 
 fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().expect("an object").keys().cloned().collect()
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
 }
 
 /// The last 8 hex digits of an id, as the table of `truce list` shows it.
@@ -55,16 +60,34 @@ fn init_record_list_round_trip() {
     let journal = Journal::new();
     let observer = "Ana Round-Trip";
     let init = journal
-        .run(&["init", "--observer", observer, "--team", "Team 3", "--role", "coordinator"], "")
+        .run(
+            &[
+                "init",
+                "--observer",
+                observer,
+                "--team",
+                "Team 3",
+                "--role",
+                "coordinator",
+            ],
+            "",
+        )
         .ok();
     let device_id = init.single_line().to_owned();
-    assert!(is_uuid(&device_id), "init prints the device id: {:?}", init.stdout);
+    assert!(
+        is_uuid(&device_id),
+        "init prints the device id: {:?}",
+        init.stdout
+    );
     assert!(journal.path("journal.db").is_file() && journal.path("journal.key").is_file());
 
     // An empty journal lists nothing, in both formats.
     assert_eq!(journal.list_raw(), "");
     let empty_table = journal.run(&["list"], "").ok();
-    assert_eq!(empty_table.stdout, "", "the empty-journal hint goes to stderr");
+    assert_eq!(
+        empty_table.stdout, "",
+        "the empty-journal hint goes to stderr"
+    );
 
     // Observed at instants 02:30Z, 03:00Z, 01:00Z and 02:15Z: newest first is b, a, d, c. The
     // text of observed_at sorts differently (c, a, b, d descending), so sorting by text fails.
@@ -86,23 +109,54 @@ fn init_record_list_round_trip() {
     // From a file instead of stdin.
     let file = journal.scratch("input").join("c.json");
     std::fs::write(&file, c.to_string()).expect("write input file");
-    let from_file = journal.run(&["record", "--json", file.to_str().expect("UTF-8 path")], "").ok();
+    let from_file = journal
+        .run(
+            &["record", "--json", file.to_str().expect("UTF-8 path")],
+            "",
+        )
+        .ok();
     let id_c = from_file.single_line().to_owned();
-    assert!(is_uuid(&id_c), "record --json FILE prints only the id: {:?}", from_file.stdout);
+    assert!(
+        is_uuid(&id_c),
+        "record --json FILE prints only the id: {:?}",
+        from_file.stdout
+    );
     // Quick-entry flags, with negative coordinates.
     let quick = journal
         .run(
             &[
-                "record", "--kind", "violation", "--category", "small_arms", "--method", "seen_heard",
-                "--lat", "-33.5", "--lon", "-70.25", "--place", "checkpoint 7", "--count", "12", "--approx",
-                "--severity", "2", "--narrative", "Bursts of small arms fire.",
-                "--observed-at", "2026-03-01T00:15:00-02:00",
+                "record",
+                "--kind",
+                "violation",
+                "--category",
+                "small_arms",
+                "--method",
+                "seen_heard",
+                "--lat",
+                "-33.5",
+                "--lon",
+                "-70.25",
+                "--place",
+                "checkpoint 7",
+                "--count",
+                "12",
+                "--approx",
+                "--severity",
+                "2",
+                "--narrative",
+                "Bursts of small arms fire.",
+                "--observed-at",
+                "2026-03-01T00:15:00-02:00",
             ],
             "",
         )
         .ok();
     let id_d = quick.single_line().to_owned();
-    assert!(is_uuid(&id_d), "quick record prints only the id: {:?}", quick.stdout);
+    assert!(
+        is_uuid(&id_d),
+        "quick record prints only the id: {:?}",
+        quick.stdout
+    );
 
     let ids = [&id_a, &id_b, &id_c, &id_d];
     let distinct: BTreeSet<&String> = ids.iter().copied().collect();
@@ -112,8 +166,15 @@ fn init_record_list_round_trip() {
     }
 
     let rows = journal.list();
-    let order: Vec<&str> = rows.iter().map(|r| r["id"].as_str().expect("id is a string")).collect();
-    assert_eq!(order, [&id_b, &id_a, &id_d, &id_c], "newest observed_at first");
+    let order: Vec<&str> = rows
+        .iter()
+        .map(|r| r["id"].as_str().expect("id is a string"))
+        .collect();
+    assert_eq!(
+        order,
+        [&id_b, &id_a, &id_d, &id_c],
+        "newest observed_at first"
+    );
 
     let expected_keys: BTreeSet<String> = LIST_KEYS.iter().map(|k| (*k).to_owned()).collect();
     for row in &rows {
@@ -121,7 +182,9 @@ fn init_record_list_round_trip() {
         assert_eq!(row["revision"], json!(1), "{row}");
         assert_eq!(row["device_id"], json!(device_id), "{row}");
         assert_eq!(row["observer"], json!(observer), "{row}");
-        let recorded_at = row["recorded_at"].as_str().expect("recorded_at is a string");
+        let recorded_at = row["recorded_at"]
+            .as_str()
+            .expect("recorded_at is a string");
         assert!(
             recorded_at.len() >= 20 && recorded_at.as_bytes()[10] == b'T',
             "recorded_at is an RFC 3339 time: {recorded_at}"
@@ -157,7 +220,12 @@ fn init_record_list_round_trip() {
     assert_eq!(row_d["narrative"], json!("Bursts of small arms fire."));
 
     // --limit keeps the order and cuts the tail.
-    let limited = json_lines(&journal.run(&["list", "--json", "--limit", "2"], "").ok().stdout);
+    let limited = json_lines(
+        &journal
+            .run(&["list", "--json", "--limit", "2"], "")
+            .ok()
+            .stdout,
+    );
     assert_eq!(limited, rows[..2].to_vec());
 
     // The table shows the short ids, newest first, after one header line.
@@ -165,7 +233,10 @@ fn init_record_list_round_trip() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 5, "a header and four rows:\n{table}");
     for (line, id) in lines[1..].iter().zip([&id_b, &id_a, &id_d, &id_c]) {
-        assert!(line.starts_with(&short(id)), "row for {id} must start with its short id:\n{table}");
+        assert!(
+            line.starts_with(&short(id)),
+            "row for {id} must start with its short id:\n{table}"
+        );
     }
 
     // show accepts the full id, its beginning and its end; current is the listed row.
@@ -179,15 +250,24 @@ fn init_record_list_round_trip() {
 
     // TRUCE_DATA_DIR works like --data-dir.
     let mut cmd = journal.bare_command();
-    cmd.env("TRUCE_DATA_DIR", &journal.dir).args(["list", "--json"]);
+    cmd.env("TRUCE_DATA_DIR", &journal.dir)
+        .args(["list", "--json"]);
     let via_env = run(cmd, "TRUCE_DATA_DIR=... truce list --json", "").ok();
     assert_eq!(json_lines(&via_env.stdout), rows);
 
     // status names the device and counts the observations.
     let status = journal.run(&["status"], "").ok().stdout;
     assert!(status.contains(&device_id), "{status}");
-    assert!(status.contains(observer) && status.contains("Team 3") && status.contains("coordinator"), "{status}");
-    assert!(status.lines().any(|l| l.starts_with("records:") && l.trim_end().ends_with(" 4")), "{status}");
+    assert!(
+        status.contains(observer) && status.contains("Team 3") && status.contains("coordinator"),
+        "{status}"
+    );
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("records:") && l.trim_end().ends_with(" 4")),
+        "{status}"
+    );
     assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
 }
 
@@ -198,16 +278,35 @@ fn amend_keeps_history() {
         r#"{"kind":"violation","category":"shelling","method":"heard","severity":2,"place":"hill 4","observed_at":"2026-03-01T05:30:00+03:00"}"#,
     );
     let other = journal.record(MINIMAL);
-    let before = journal.list().into_iter().find(|r| r["id"] == json!(id)).expect("listed");
+    let before = journal
+        .list()
+        .into_iter()
+        .find(|r| r["id"] == json!(id))
+        .expect("listed");
 
     // Second revision from stdin, by full id.
     let second = journal.run(&["amend", &id], r#"{"severity":4}"#).ok();
-    assert_eq!(second.stdout, "2\n", "amend prints only the new revision number");
+    assert_eq!(
+        second.stdout, "2\n",
+        "amend prints only the new revision number"
+    );
     // Third revision from a file, by the short id, clearing `place`.
     let file = journal.scratch("input").join("patch.json");
-    std::fs::write(&file, r#"{"place":null,"narrative":"Confirmed by the patrol."}"#).expect("write patch");
+    std::fs::write(
+        &file,
+        r#"{"place":null,"narrative":"Confirmed by the patrol."}"#,
+    )
+    .expect("write patch");
     let third = journal
-        .run(&["amend", &short(&id), "--json", file.to_str().expect("UTF-8 path")], "")
+        .run(
+            &[
+                "amend",
+                &short(&id),
+                "--json",
+                file.to_str().expect("UTF-8 path"),
+            ],
+            "",
+        )
         .ok();
     assert_eq!(third.stdout, "3\n");
 
@@ -227,15 +326,25 @@ fn amend_keeps_history() {
     assert_eq!(history[1]["place"], json!("hill 4"));
     assert_eq!(history[1]["narrative"], json!(""));
     assert_eq!(history[2]["severity"], json!(4));
-    assert!(history[2]["place"].is_null(), "null clears a field: {}", history[2]);
+    assert!(
+        history[2]["place"].is_null(),
+        "null clears a field: {}",
+        history[2]
+    );
     assert_eq!(history[2]["narrative"], json!("Confirmed by the patrol."));
 
     let listed = journal.list();
     assert_eq!(listed.len(), 2, "amending adds revisions, not observations");
-    let current = listed.iter().find(|r| r["id"] == json!(id)).expect("listed");
+    let current = listed
+        .iter()
+        .find(|r| r["id"] == json!(id))
+        .expect("listed");
     assert_eq!(current["revision"], json!(3));
     assert_eq!(current, &shown["current"]);
-    let untouched = listed.iter().find(|r| r["id"] == json!(other)).expect("listed");
+    let untouched = listed
+        .iter()
+        .find(|r| r["id"] == json!(other))
+        .expect("listed");
     assert_eq!(untouched["revision"], json!(1));
 
     // An id that matches nothing.
@@ -244,5 +353,9 @@ fn amend_keeps_history() {
         .fails(1)
         .no_stdout()
         .stderr_has("no observation matches");
-    journal.run(&["show", "ffffffff"], "").fails(1).no_stdout().stderr_has("no observation matches");
+    journal
+        .run(&["show", "ffffffff"], "")
+        .fails(1)
+        .no_stdout()
+        .stderr_has("no observation matches");
 }
