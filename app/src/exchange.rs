@@ -380,7 +380,7 @@ impl Journal {
                 reason,
             }) => {
                 if let Some(fatal) = reason.fatal {
-                    return Err(fatal);
+                    return Err(*fatal);
                 }
                 self.store.record_quarantine(
                     &file_name,
@@ -523,7 +523,7 @@ struct Refusal {
 
 struct Reason {
     text: String,
-    fatal: Option<JournalError>,
+    fatal: Option<Box<JournalError>>,
 }
 
 impl Reason {
@@ -535,7 +535,7 @@ impl Reason {
     fn store(e: StoreError) -> Reason {
         Reason {
             text: e.to_string(),
-            fatal: Some(e.into()),
+            fatal: Some(Box::new(e.into())),
         }
     }
 }

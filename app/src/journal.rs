@@ -20,6 +20,9 @@ use crate::store::{DeviceRecord, Store, StoreError};
 pub const DATABASE_FILE: &str = "journal.db";
 /// File name of the wrapped database key inside the data directory.
 pub const KEY_FILE: &str = "journal.key";
+/// An unfinished report (a partial schema v1 object) and when it was saved (RFC 3339).
+pub type Draft = (Map<String, Value>, String);
+
 /// Largest draft kept, in bytes of JSON.
 pub const DRAFT_MAX_BYTES: usize = 1024 * 1024;
 /// Longest observer or team name.
@@ -399,7 +402,7 @@ impl Journal {
     }
 
     /// The unfinished report and when it was saved, if there is one.
-    pub fn draft(&self) -> Result<Option<(Map<String, Value>, String)>, JournalError> {
+    pub fn draft(&self) -> Result<Option<Draft>, JournalError> {
         match self.store.draft()? {
             None => Ok(None),
             Some((body, saved_at)) => match serde_json::from_str(&body) {

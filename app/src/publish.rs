@@ -110,7 +110,7 @@ pub fn hxl_tag(column: &str) -> &'static str {
 }
 
 /// The area whose bounding box holds the point, if any.
-pub fn area_of<'a>(areas: &'a [Area], lat: Option<f64>, lon: Option<f64>) -> Option<&'a Area> {
+pub fn area_of(areas: &[Area], lat: Option<f64>, lon: Option<f64>) -> Option<&Area> {
     let (lat, lon) = (lat?, lon?);
     areas.iter().find(|a| {
         a.bbox.is_some_and(|[min_lon, min_lat, max_lon, max_lat]| {

@@ -67,7 +67,7 @@ fn observation(rng: &mut Seeded, start: DateTime<FixedOffset>, i: u64) -> Map<St
         "location_source": "gps",
         "place": rng.pick(&places),
         "event_count": 1 + rng.next() % 60,
-        "count_approx": rng.next() % 2 == 0,
+        "count_approx": rng.next().is_multiple_of(2),
         "severity": 1 + rng.next() % 5,
         "narrative": rng.pick(&narratives),
     });

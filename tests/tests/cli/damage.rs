@@ -125,7 +125,7 @@ fn damaged_database_is_reported() {
         .len() as usize;
     let pages = size / PAGE_SIZE;
     assert!(
-        pages >= 3 && size % PAGE_SIZE == 0,
+        pages >= 3 && size.is_multiple_of(PAGE_SIZE),
         "unexpected database size {size}"
     );
 
