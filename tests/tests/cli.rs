@@ -27,3 +27,6 @@ mod bundles;
 
 #[path = "cli/coordinator.rs"]
 mod coordinator;
+
+#[path = "cli/durability.rs"]
+mod durability;
