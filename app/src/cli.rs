@@ -17,7 +17,7 @@ use crate::exchange::{ExportRange, ImportReport};
 use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::KdfCost;
 use crate::publish::{DataFormat, PublicOptions};
-use crate::store::{ObservationFilter, QueueRow};
+use crate::store::{ObservationFilter, QueueRow, SortOrder};
 use truce_sync::verification::VerificationStatus;
 
 /// Largest observation JSON accepted on stdin or from a file.
@@ -266,6 +266,25 @@ pub struct FilterArgs {
     /// Only records whose narrative contains this text.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// Order: newest (observed, the default), oldest, recorded (latest saved first), severity
+    /// (highest first) or kind.
+    #[arg(long, value_enum, default_value_t = SortArg::Newest)]
+    pub sort: SortArg,
+}
+
+/// `--sort` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Newest observation first.
+    Newest,
+    /// Oldest observation first.
+    Oldest,
+    /// Most recently saved or amended first.
+    Recorded,
+    /// Highest severity first.
+    Severity,
+    /// By kind, then category.
+    Kind,
 }
 
 /// `truce profile ...`
@@ -491,13 +510,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     writeln!(out, "{value}")?;
                 }
             } else if rows.is_empty() {
-                if filter == ObservationFilter::default()
-                    || filter
-                        == (ObservationFilter {
-                            limit,
-                            ..Default::default()
-                        })
-                {
+                if journal.count()? == 0 {
                     eprintln!("The journal has no observations yet. Save one with `truce record`.");
                 } else {
                     eprintln!("No observation matches these filters.");
@@ -1080,6 +1093,13 @@ fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
         device,
         text: args.search.clone(),
         limit: None,
+        sort: match args.sort {
+            SortArg::Newest => SortOrder::NewestObserved,
+            SortArg::Oldest => SortOrder::OldestObserved,
+            SortArg::Recorded => SortOrder::NewestRecorded,
+            SortArg::Severity => SortOrder::Severity,
+            SortArg::Kind => SortOrder::Kind,
+        },
     })
 }
 

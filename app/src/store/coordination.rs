@@ -43,6 +43,38 @@ pub struct ObservationFilter {
     pub text: Option<String>,
     /// At most this many rows.
     pub limit: Option<u32>,
+    /// The order of the rows (newest observation first by default).
+    pub sort: SortOrder,
+}
+
+/// How the incident queue is sorted. Ties keep the newest observation first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Newest observation first.
+    #[default]
+    NewestObserved,
+    /// Oldest observation first.
+    OldestObserved,
+    /// Most recently saved (or amended) first.
+    NewestRecorded,
+    /// Highest severity first (unassessed last).
+    Severity,
+    /// By kind, then category.
+    Kind,
+}
+
+impl SortOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            SortOrder::NewestObserved => "c.observed_at_ms DESC, c.observation_id DESC",
+            SortOrder::OldestObserved => "c.observed_at_ms ASC, c.observation_id ASC",
+            SortOrder::NewestRecorded => "c.recorded_at DESC, c.observed_at_ms DESC",
+            SortOrder::Severity => {
+                "coalesce(json_extract(c.body, '$.severity'), 0) DESC, c.observed_at_ms DESC"
+            }
+            SortOrder::Kind => "c.kind, c.category, c.observed_at_ms DESC",
+        }
+    }
 }
 
 /// An observation with its current verification status.
@@ -200,7 +232,8 @@ impl Store {
             }
             sql.push(')');
         }
-        sql.push_str(" ORDER BY c.observed_at_ms DESC, c.observation_id DESC");
+        sql.push_str(" ORDER BY ");
+        sql.push_str(filter.sort.sql());
         if let Some(limit) = filter.limit {
             push(" LIMIT ?", SqlValue::Integer(i64::from(limit)), &mut sql);
         }

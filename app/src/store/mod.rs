@@ -4,7 +4,7 @@ mod coordination;
 mod exchange;
 mod migrations;
 
-pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, VerificationEvent};
+pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 pub use exchange::{Import, KnownDevice};
 
 use std::path::Path;

@@ -474,6 +474,35 @@ fn the_incident_queue_filters_and_links_reports_of_one_event() {
         .stdout,
     );
     assert_eq!(day.len(), 2, "two records observed on 21 November (UTC)");
+    let oldest = json_lines(
+        &c.run(&["list", "--json", "--sort", "oldest"], "")
+            .ok()
+            .stdout,
+    );
+    let newest = json_lines(&c.run(&["list", "--json"], "").ok().stdout);
+    assert_eq!(oldest.len(), 6);
+    assert_eq!(
+        oldest[0]["id"],
+        s.ids[0].as_str(),
+        "the earliest observation first"
+    );
+    assert_eq!(oldest.iter().rev().cloned().collect::<Vec<_>>(), newest);
+    let by_kind = json_lines(&c.run(&["list", "--json", "--sort", "kind"], "").ok().stdout);
+    let kinds: Vec<&str> = by_kind
+        .iter()
+        .map(|r| r["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "incident",
+            "movement_restriction",
+            "violation",
+            "violation",
+            "violation",
+            "violation"
+        ]
+    );
     let limited = json_lines(&c.run(&["list", "--json", "--limit", "3"], "").ok().stdout);
     assert_eq!(limited.len(), 3);
     c.run(
