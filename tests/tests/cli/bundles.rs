@@ -252,13 +252,7 @@ fn the_committed_corpus_has_every_case() {
 
 #[test]
 fn hostile_bundles_are_refused_with_a_clear_reason_and_change_nothing() {
-    let coordinator = Journal::new();
-    coordinator
-        .run(
-            &["init", "--observer", "HQ desk", "--role", "coordinator"],
-            "",
-        )
-        .ok();
+    let coordinator = Journal::coordinator();
     let key = corpus_dir().join("coordinator.key");
     coordinator
         .run(&["keys", "--import-secret", path_str(&key)], "")

@@ -294,13 +294,7 @@ fn public_export_reveals_no_identity_or_exact_place() {
 
 #[test]
 fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold() {
-    let coordinator = Journal::new();
-    coordinator
-        .run(
-            &["init", "--observer", "HQ desk", "--role", "coordinator"],
-            "",
-        )
-        .ok();
+    let coordinator = Journal::coordinator();
     let dir = coordinator.scratch("mission");
     let template = dir.join("template.json");
     std::fs::write(

@@ -138,6 +138,18 @@ impl Journal {
         }
     }
 
+    /// A new coordinator journal: `truce init --observer "HQ desk" --role coordinator`.
+    pub fn coordinator() -> Journal {
+        let journal = Journal::new();
+        journal
+            .run(
+                &["init", "--observer", "HQ desk", "--role", "coordinator"],
+                "",
+            )
+            .ok();
+        journal
+    }
+
     /// A new journal created with `truce init --observer NAME`.
     pub fn created(observer: &str) -> Journal {
         let journal = Journal::new();
@@ -318,13 +330,7 @@ pub struct Mission {
 impl Mission {
     /// A coordinator (`init --role coordinator`) and its profile for "Mission East".
     pub fn new() -> Mission {
-        let coordinator = Journal::new();
-        coordinator
-            .run(
-                &["init", "--observer", "HQ desk", "--role", "coordinator"],
-                "",
-            )
-            .ok();
+        let coordinator = Journal::coordinator();
         let profile = coordinator.scratch("mission").join("profile.json");
         coordinator
             .run(
