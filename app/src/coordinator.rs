@@ -5,7 +5,6 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use truce_sync::log;
 use truce_sync::verification::VerificationStatus;
 use truce_sync::{fingerprint, Role};
 use uuid::Uuid;
@@ -145,7 +144,7 @@ impl Journal {
                 fingerprint: fingerprint(&key),
                 last_bundle_at: d.last_bundle_at,
                 entries: d.entries,
-                gaps: log::gaps(self.store.received_seqs(d.device_id)?),
+                gaps: self.store.received_gaps(d.device_id)?,
             });
         }
         Ok(out)

@@ -497,9 +497,9 @@ impl Journal {
                 known_entries,
             )
             .map_err(|e| refusal.with(Reason::store(e)))?;
-        let held = self
+        let gaps = self
             .store
-            .received_seqs(device_id)
+            .received_gaps(device_id)
             .map_err(|e| refusal.with(Reason::store(e)))?;
         Ok(ImportReport {
             file: path.to_path_buf(),
@@ -508,7 +508,7 @@ impl Journal {
             new_device,
             new_entries,
             known_entries,
-            gaps: log::gaps(held),
+            gaps,
             refused: None,
         })
     }

@@ -501,13 +501,10 @@ fn a_draft_can_be_discarded() {
     assert!(open_journal(dir.path()).draft().expect("draft").is_none());
 }
 
-#[test]
-fn a_monitor_exports_and_the_coordinator_imports() {
-    let hq = tempfile::tempdir().expect("tempdir");
-    let device = tempfile::tempdir().expect("tempdir");
-    let usb = tempfile::tempdir().expect("tempdir");
+/// Creates a coordinator journal in `dir` and returns its signed mission profile for "East".
+fn coordinator_profile(dir: &std::path::Path) -> String {
     let coordinator = Journal::init(
-        hq.path(),
+        dir,
         &SecretString::from(PASSPHRASE.to_owned()),
         Profile {
             observer: "HQ desk".into(),
@@ -517,12 +514,18 @@ fn a_monitor_exports_and_the_coordinator_imports() {
         FAST,
     )
     .expect("init the coordinator");
-    let profile = coordinator
+    coordinator
         .create_profile("East", &[], None)
-        .expect("profile");
-    drop(coordinator);
+        .expect("profile")
+}
+
+#[test]
+fn a_monitor_exports_and_the_coordinator_imports() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
     let profile_file = usb.path().join("profile.json");
-    std::fs::write(&profile_file, profile).expect("write the profile");
+    std::fs::write(&profile_file, coordinator_profile(hq.path())).expect("write the profile");
     new_journal(device.path());
 
     // The monitor installs the profile from the Sync screen.
@@ -589,32 +592,18 @@ fn a_monitor_exports_and_the_coordinator_imports() {
     tap(&gui, "Back");
     gui.settle();
     let counts = labels_containing(&gui, "1 observation");
-    assert!(!counts.is_empty(), "the journal list shows the imported record: {counts:?}");
+    assert!(
+        !counts.is_empty(),
+        "the journal list shows the imported record: {counts:?}"
+    );
 }
 
 #[test]
 fn setup_can_install_the_mission_profile() {
     let hq = tempfile::tempdir().expect("tempdir");
     let device = tempfile::tempdir().expect("tempdir");
-    let coordinator = Journal::init(
-        hq.path(),
-        &SecretString::from(PASSPHRASE.to_owned()),
-        Profile {
-            observer: "HQ desk".into(),
-            team: None,
-            role: truce_sync::Role::Coordinator,
-        },
-        FAST,
-    )
-    .expect("init the coordinator");
     let profile_file = hq.path().join("profile.json");
-    std::fs::write(
-        &profile_file,
-        coordinator
-            .create_profile("East", &[], None)
-            .expect("profile"),
-    )
-    .expect("write the profile");
+    std::fs::write(&profile_file, coordinator_profile(hq.path())).expect("write the profile");
     let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
     fill(&gui, "Your name", "Ana K.");
     fill(&gui, "Passphrase", PASSPHRASE);

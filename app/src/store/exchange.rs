@@ -197,15 +197,24 @@ impl Store {
         )?)
     }
 
-    /// The sequence numbers held for a device, ascending.
-    pub fn received_seqs(&self, device_id: Uuid) -> Result<Vec<u64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq FROM received_entry WHERE device_id = ?1 ORDER BY seq")?;
-        let seqs = stmt
-            .query_map([device_id.to_string()], |row| row.get(0))?
+    /// The missing ranges of a device's log, from 1 to the highest sequence number held,
+    /// computed in SQL (the same rule as `truce_sync::log::gaps`, without loading every seq).
+    pub fn received_gaps(&self, device_id: Uuid) -> Result<Vec<(u64, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 1, min(seq) - 1 FROM received_entry WHERE device_id = ?1 HAVING min(seq) > 1
+             UNION ALL
+             SELECT seq + 1, next - 1 FROM (
+                 SELECT seq, lead(seq) OVER (ORDER BY seq) AS next
+                 FROM received_entry WHERE device_id = ?1
+             ) WHERE next > seq + 1
+             ORDER BY 1",
+        )?;
+        let gaps = stmt
+            .query_map([device_id.to_string()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
-        Ok(seqs)
+        Ok(gaps)
     }
 
     /// Number of entries received from all devices.

@@ -598,4 +598,32 @@ mod tests {
             Err(StoreError::NotFound(_))
         ));
     }
+
+    #[test]
+    fn gaps_in_sql_follow_the_sync_rule() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _key, _) = new_store(dir.path());
+        let device = Uuid::now_v7();
+        assert!(store.received_gaps(device).expect("gaps").is_empty());
+        let held = [3u64, 4, 5, 9, 10, 12];
+        for seq in held {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES (?1, ?2, '', '', '{}', 'b')",
+                    params![device.to_string(), seq],
+                )
+                .expect("insert");
+        }
+        let gaps = store.received_gaps(device).expect("gaps");
+        assert_eq!(gaps, truce_sync::log::gaps(held));
+        assert_eq!(gaps, vec![(1, 2), (6, 8), (11, 11)]);
+        assert!(
+            store
+                .received_gaps(Uuid::now_v7())
+                .expect("gaps")
+                .is_empty(),
+            "another device"
+        );
+    }
 }
