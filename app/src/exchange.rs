@@ -9,7 +9,7 @@ use std::str::FromStr;
 use age::secrecy::ExposeSecret;
 use chrono::{DateTime, FixedOffset};
 use truce_sync::bundle::{BundleError, BundleReader, BundleWriter, Limits, Manifest};
-use truce_sync::log::{self, Merge};
+use truce_sync::log::{self, Merge, Neighbours};
 use truce_sync::profile::{MissionProfile, ProfileError, SignedProfile};
 use truce_sync::{fingerprint, Role, Taxonomy};
 use uuid::Uuid;
@@ -450,6 +450,11 @@ impl Journal {
             }
         };
         let (mut new_entries, mut known_entries) = (0u64, 0u64);
+        // Beyond the highest entry held, nothing is held around an entry: no look-up needed. The
+        // entry before it, if any, came in this bundle, whose reader checked the chain link.
+        let held_head = import
+            .held_head(device_id)
+            .map_err(|e| refusal.with(Reason::store(e)))?;
         loop {
             let entry = match reader.next_entry() {
                 Ok(Some(entry)) => entry,
@@ -464,9 +469,13 @@ impl Journal {
                     entry.seq, rev.device_id
                 ))));
             }
-            let held = import
-                .neighbours(device_id, entry.seq)
-                .map_err(|e| refusal.with(Reason::store(e)))?;
+            let held = if entry.seq > held_head + 1 {
+                Neighbours::default()
+            } else {
+                import
+                    .neighbours(device_id, entry.seq)
+                    .map_err(|e| refusal.with(Reason::store(e)))?
+            };
             match log::merge(entry.prev_hash, entry.hash, entry.seq, held) {
                 Merge::Known => known_entries += 1,
                 Merge::Conflict(why) => {

@@ -262,6 +262,15 @@ impl Import<'_> {
         Ok(())
     }
 
+    /// The highest sequence number held of a device's log (0 if none).
+    pub fn held_head(&self, device_id: Uuid) -> Result<u64, StoreError> {
+        Ok(self.tx.query_row(
+            "SELECT coalesce(max(seq), 0) FROM received_entry WHERE device_id = ?1",
+            [device_id.to_string()],
+            |row| row.get(0),
+        )?)
+    }
+
     /// What is held around `seq` of a device's log.
     pub fn neighbours(&self, device_id: Uuid, seq: u64) -> Result<Neighbours, StoreError> {
         let mut stmt = self
@@ -312,7 +321,11 @@ impl Import<'_> {
                 entry.record.get(),
                 bundle_id
             ])?;
-        let existing: Option<String> = self
+        let body = super::body_json(rev)?;
+        if insert_revision(&self.tx, rev, &body)? {
+            return Ok(());
+        }
+        let held: String = self
             .tx
             .prepare_cached(
                 "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
@@ -320,12 +333,11 @@ impl Import<'_> {
             .query_row(
                 params![rev.observation.id.to_string(), rev.revision],
                 |row| row.get(0),
-            )
-            .optional()?;
-        match existing {
-            None => insert_revision(&self.tx, rev),
-            Some(body) if body == super::body_json(rev)? => Ok(()),
-            Some(_) => Err(StoreError::Conflict(rev.observation.id)),
+            )?;
+        if held == body {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(rev.observation.id))
         }
     }
 

@@ -3,6 +3,7 @@
 mod coordination;
 mod exchange;
 mod migrations;
+mod wal;
 
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 pub use exchange::{Import, KnownDevice};
@@ -56,10 +57,24 @@ pub enum StoreError {
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// A journal file could not be read (permissions, a failing disk).
+    #[error("cannot read {what}: {cause}")]
+    Read {
+        /// Which file.
+        what: &'static str,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        // Growing the WAL index (`-shm`) on a full disk fails as an I/O error, not SQLITE_FULL.
+        if let rusqlite::Error::SqliteFailure(failure, _) = &e {
+            if failure.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE {
+                return StoreError::DiskFull;
+            }
+        }
         match e.sqlite_error_code() {
             Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
                 StoreError::Damaged(e.to_string())
@@ -132,6 +147,18 @@ impl Store {
 
     /// Opens an existing journal database with `key`. Never creates a file.
     pub fn open(path: &Path, key: &DatabaseKey) -> Result<Store, StoreError> {
+        // A crash leaves the WAL behind; check it before SQLite replays (and then rewrites) it.
+        let mut wal_path = path.as_os_str().to_owned();
+        wal_path.push("-wal");
+        let wal = wal::scan(Path::new(&wal_path)).map_err(|cause| StoreError::Read {
+            what: "the journal's write-ahead log",
+            cause,
+        })?;
+        if let wal::WalState::Damaged(why) = wal {
+            return Err(StoreError::Damaged(format!(
+                "{why}. Nothing was changed: keep a copy of the data folder as it is and ask your coordinator what to do"
+            )));
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         Store::connect(path, key, flags)
     }
@@ -245,7 +272,9 @@ impl Store {
         if exists {
             return Err(StoreError::Duplicate(rev.observation.id));
         }
-        insert_revision(&tx, rev)?;
+        if !insert_revision(&tx, rev, &body_json(rev)?)? {
+            return Err(StoreError::Duplicate(rev.observation.id));
+        }
         exchange::append_log(&tx, rev)?;
         tx.commit()?;
         Ok(())
@@ -268,7 +297,9 @@ impl Store {
             Some(n) if n + 1 != rev.revision => return Err(StoreError::Conflict(id)),
             Some(_) => {}
         }
-        insert_revision(&tx, rev)?;
+        if !insert_revision(&tx, rev, &body_json(rev)?)? {
+            return Err(StoreError::Conflict(id));
+        }
         exchange::append_log(&tx, rev)?;
         tx.commit()?;
         Ok(())
@@ -343,6 +374,26 @@ impl Store {
     pub fn discard_draft(&self) -> Result<(), StoreError> {
         self.conn.execute("DELETE FROM draft", [])?;
         Ok(())
+    }
+
+    /// Which of `ids` have an entry in this device's log after sequence number `after` (read
+    /// only; one indexed look-up per id).
+    pub fn logged_after(
+        &self,
+        after: u64,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM device_log WHERE observation_id = ?1 AND seq > ?2)",
+        )?;
+        let mut found = std::collections::HashSet::new();
+        for id in ids {
+            let logged: bool = stmt.query_row(params![id.to_string(), after], |row| row.get(0))?;
+            if logged {
+                found.insert(*id);
+            }
+        }
+        Ok(found)
     }
 
     /// How many observations (not revisions) the journal holds.
@@ -428,16 +479,21 @@ fn body_json(rev: &ObservationRevision) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Damaged(format!("cannot serialize the observation: {e}")))
 }
 
+/// Inserts a revision whose body JSON is `body`, unless one with its observation id and
+/// revision number is already stored: then nothing is written and the result is false.
 fn insert_revision(
     tx: &rusqlite::Transaction<'_>,
     rev: &ObservationRevision,
-) -> Result<(), StoreError> {
-    let body = body_json(rev)?;
-    tx.execute(
-        "INSERT INTO observation_revision
-           (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+    body: &str,
+) -> Result<bool, StoreError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO observation_revision
+               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (observation_id, revision) DO NOTHING",
+        )?
+        .execute(params![
             rev.observation.id.to_string(),
             rev.revision,
             rev.device_id.to_string(),
@@ -447,9 +503,8 @@ fn insert_revision(
             rev.observation.kind,
             rev.observation.category,
             body,
-        ],
-    )?;
-    Ok(())
+        ])?;
+    Ok(inserted == 1)
 }
 
 #[cfg(test)]

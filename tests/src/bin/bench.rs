@@ -194,6 +194,8 @@ struct Args {
     bundles: u64,
     latency: u64,
     json: PathBuf,
+    /// Keep the journals and bundles here (for profiling) instead of a deleted temp folder.
+    keep: Option<PathBuf>,
 }
 
 fn args() -> Result<Args> {
@@ -202,6 +204,7 @@ fn args() -> Result<Args> {
         bundles: 20,
         latency: 2_000,
         json: PathBuf::from("target/bench.json"),
+        keep: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -211,8 +214,9 @@ fn args() -> Result<Args> {
             "--bundles" => a.bundles = value()?.parse()?,
             "--latency-records" => a.latency = value()?.parse()?,
             "--json" => a.json = PathBuf::from(value()?),
+            "--keep" => a.keep = Some(PathBuf::from(value()?)),
             other => bail!(
-                "unknown flag {other}; use --records N --bundles B --latency-records N --json FILE"
+                "unknown flag {other}; use --records N --bundles B --latency-records N --json FILE --keep DIR"
             ),
         }
     }
@@ -224,14 +228,25 @@ fn args() -> Result<Args> {
 
 fn main() -> Result<()> {
     let args = args()?;
-    let work = tempfile::tempdir()?;
+    // A temp folder deleted at the end, or the --keep folder, left for profiling.
+    let mut temp = None;
+    let work: PathBuf = match &args.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            if std::fs::read_dir(dir)?.next().is_some() {
+                bail!("--keep {}: the folder must be empty", dir.display());
+            }
+            dir.clone()
+        }
+        None => temp.insert(tempfile::tempdir()?).path().to_path_buf(),
+    };
     let mut results = Map::new();
     let mut table: Vec<(String, String, String)> = Vec::new();
 
     // 1. Record latency.
-    let (p50, p99) = record_latency(&work.path().join("latency"), args.latency)?;
-    std::fs::create_dir_all(work.path().join("bare"))?;
-    let (b50, b99) = bare_latency(&work.path().join("bare"), args.latency)?;
+    let (p50, p99) = record_latency(&work.as_path().join("latency"), args.latency)?;
+    std::fs::create_dir_all(work.as_path().join("bare"))?;
+    let (b50, b99) = bare_latency(&work.as_path().join("bare"), args.latency)?;
     table.push((
         "record p50 / p99 (ms)".into(),
         format!("{p50:.2} / {p99:.2}"),
@@ -243,9 +258,9 @@ fn main() -> Result<()> {
     );
 
     // 2. A device with `records` observations, exported in `bundles` bundles.
-    let device_dir = work.path().join("device");
-    let coordinator_dir = work.path().join("coordinator");
-    let usb = work.path().join("usb");
+    let device_dir = work.as_path().join("device");
+    let coordinator_dir = work.as_path().join("coordinator");
+    let usb = work.as_path().join("usb");
     std::fs::create_dir_all(&usb)?;
     let coordinator = Journal::init(
         &coordinator_dir,
@@ -254,6 +269,8 @@ fn main() -> Result<()> {
         KdfCost::WorkFactor(10),
     )?;
     let profile_text = coordinator.create_profile("Bench", &[], None)?;
+    let coordinator_key = work.join("coordinator-identity.txt");
+    coordinator.export_coordinator_secret(&coordinator_key)?;
     let recipient = coordinator
         .keys()?
         .recipient
@@ -296,24 +313,33 @@ fn main() -> Result<()> {
     drop(device);
 
     // Peak memory of one export of everything, in a child process.
-    let all_dir = work.path().join("all");
+    let all_dir = work.as_path().join("all");
     std::fs::create_dir_all(&all_dir)?;
     let mut cmd = truce_cmd(&device_dir);
     cmd.args(["export", "--all", "--out"]).arg(&all_dir);
-    let (ok, export_hwm, _) = run_measured(cmd)?;
+    let (ok, export_hwm, export_all_time) = run_measured(cmd)?;
     if !ok {
         bail!("truce export --all failed");
     }
+    // Like for like with the plain pipeline: one stream of every record, process start included.
+    let export_all_rate = args.records as f64 / export_all_time.as_secs_f64();
+    let export_all_mb = plain_bytes as f64 / 1e6 / export_all_time.as_secs_f64();
 
     // The plain pipeline on an unencrypted copy of the same rows.
-    let plain = plain_pipeline(work.path(), &device_dir, &recipient)?;
+    let plain = plain_pipeline(work.as_path(), &device_dir, &recipient)?;
+    let plain_import = plain_import(work.as_path(), &coordinator_key, args.records)?;
     table.push((
-        "export (obs/s, MB/s)".into(),
-        format!("{export_rate:.0}, {export_mb:.1}"),
+        "export, one bundle (obs/s, MB/s)".into(),
+        format!("{export_all_rate:.0}, {export_all_mb:.1}"),
         plain.map_or(
             "n/a (sqlite3, zstd, age or minisign missing)".into(),
             |(rate, mb)| format!("{rate:.0}, {mb:.1} (sqlite3|zstd|age + minisign)"),
         ),
+    ));
+    table.push((
+        format!("export, {} bundles (obs/s)", args.bundles),
+        format!("{export_rate:.0}, {export_mb:.1}"),
+        "each bundle written and synced to disk on its own".into(),
     ));
     table.push((
         "bundle bytes per observation".into(),
@@ -327,7 +353,7 @@ fn main() -> Result<()> {
     ));
     results.insert(
         "export".into(),
-        json!({"obs_per_s": export_rate, "mb_per_s": export_mb, "bundle_bytes_per_obs": per_obs, "peak_kib": export_hwm,
+        json!({"obs_per_s": export_all_rate, "mb_per_s": export_all_mb, "bundles_obs_per_s": export_rate, "bundles_mb_per_s": export_mb, "bundle_bytes_per_obs": per_obs, "peak_kib": export_hwm,
                "plain_obs_per_s": plain.map(|p| p.0), "plain_mb_per_s": plain.map(|p| p.1)}),
     );
 
@@ -340,18 +366,25 @@ fn main() -> Result<()> {
         bail!("truce import failed");
     }
     let import_rate = args.records as f64 / import_time.as_secs_f64();
-    let bare_rate = bare_bulk(work.path(), args.records)?;
+    let bare_rate = bare_bulk(work.as_path(), args.records)?;
     table.push((
         "import (obs/s)".into(),
         format!("{import_rate:.0}"),
         format!("{bare_rate:.0} (bare SQLCipher bulk insert)"),
     ));
     table.push((
+        String::new(),
+        String::new(),
+        plain_import.map_or("n/a (plain export missing)".into(), |rate| {
+            format!("{rate:.0} (age -d | zstd -d | sqlite3, plain table)")
+        }),
+    ));
+    table.push((
         "import peak memory (MiB)".into(),
         format!("{:.1}", import_hwm as f64 / 1024.0),
         format!("{} bundles", args.bundles),
     ));
-    results.insert("import".into(), json!({"obs_per_s": import_rate, "peak_kib": import_hwm, "bare_obs_per_s": bare_rate, "bundles": args.bundles}));
+    results.insert("import".into(), json!({"obs_per_s": import_rate, "peak_kib": import_hwm, "bare_obs_per_s": bare_rate, "plain_obs_per_s": plain_import, "bundles": args.bundles}));
 
     // 5. Coordinator queries.
     let coordinator = Journal::open(&coordinator_dir, &pass())?;
@@ -464,6 +497,40 @@ fn plain_pipeline(work: &Path, device_dir: &Path, recipient: &str) -> Result<Opt
         rows.len() as f64 / elapsed,
         bytes as f64 / 1e6 / elapsed,
     )))
+}
+
+/// The plain pipeline's import: the file `plain_pipeline` wrote, decrypted with age, unpacked
+/// with zstd into a file (sqlite3's readfile cannot read a pipe) and loaded by the stock sqlite3
+/// client into an unencrypted table. Rows per second.
+fn plain_import(work: &Path, identity: &Path, n: u64) -> Result<Option<f64>> {
+    let file = work.join("plain.jsonl.zst.age");
+    if !file.exists() {
+        return Ok(None);
+    }
+    let db = work.join("plain-import.db");
+    let t = Instant::now();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "age -d -i {identity} {file} | zstd -d -q -c > {json} && sqlite3 {db} \"PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             CREATE TABLE obs (id TEXT PRIMARY KEY, body TEXT NOT NULL); \
+             INSERT INTO obs SELECT (value->>'body')->>'id', value->>'body' FROM json_each(readfile('{json}'));\"",
+            identity = identity.display(),
+            file = file.display(),
+            json = work.join("plain-import.json").display(),
+            db = db.display()
+        ))
+        .status()?;
+    let elapsed = t.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("the plain import pipeline failed");
+    }
+    let conn = rusqlite::Connection::open(&db)?;
+    let rows: u64 = conn.query_row("SELECT count(*) FROM obs", [], |row| row.get(0))?;
+    if rows != n {
+        bail!("the plain import loaded {rows} rows, not {n}");
+    }
+    Ok(Some(n as f64 / elapsed))
 }
 
 /// Bulk insert of `n` rows in one transaction into a bare SQLCipher database, rows per second.

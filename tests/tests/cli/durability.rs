@@ -100,3 +100,180 @@ fn killed_mid_write_nothing_acknowledged_is_lost() {
         acknowledged.len()
     );
 }
+
+/// A small tmpfs mounted over a folder for one test, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `size` (e.g. "4m") at `dir`. None when this process may not mount
+    /// (not root): outside CI the test is skipped, in CI that is a failure.
+    fn mount(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).expect("mount point");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(dir)
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(SmallDisk(dir.to_path_buf())),
+            other => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI runs as root and must be able to mount a tmpfs for the disk-full test: {other:?}"
+                );
+                eprintln!("skipping the disk-full test: cannot mount a tmpfs here ({other:?})");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system holding `path` with one file of zeros until it is full.
+fn fill(path: &std::path::Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).expect("filler file");
+    let block = vec![0u8; 64 * 1024];
+    loop {
+        match file.write(&block) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(28) => break,
+            Err(e) => panic!("filling the disk failed for another reason: {e}"),
+        }
+    }
+    // The last partial block: byte by byte to the very end.
+    while let Ok(1) = file.write(&[0u8]) {}
+    let _ = file.sync_all();
+}
+
+#[test]
+fn disk_full_save_fails_clearly_and_works_again_once_space_returns() {
+    let journal = Journal::new();
+    let Some(_disk) = SmallDisk::mount(&journal.dir, "6m") else {
+        return;
+    };
+    journal.init("Ana Disk Full");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(journal.record(&format!(
+            r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"before the disk filled, {i}"}}"#
+        )));
+    }
+    let before = journal.list_raw();
+    assert_eq!(before.lines().count(), 5);
+
+    let filler = journal.dir.join("filler");
+    fill(&filler);
+    // Several attempts, each with a long narrative, so the write cannot fit in a page that
+    // happens to be free.
+    let long = "shells landing near the school. ".repeat(400);
+    for attempt in 0..3 {
+        let run = journal.run(
+            &["record"],
+            &format!(r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"{attempt} {long}"}}"#),
+        );
+        let run = run.no_panic();
+        assert_ne!(run.code, Some(0), "saving on a full disk reported success: {run:?}");
+        assert!(
+            run.stderr.contains("disk is full"),
+            "saving on a full disk must say the disk is full; stderr was:\n{}",
+            run.stderr
+        );
+    }
+    std::fs::remove_file(&filler).expect("free the space");
+
+    // Earlier records are intact, the journal is healthy, and saving works again.
+    assert_eq!(journal.list_raw(), before, "records changed after a failed save");
+    assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
+    let after = journal.record(r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#);
+    let listed = journal.list_raw();
+    assert_eq!(listed.lines().count(), 6);
+    for id in ids.iter().chain(std::iter::once(&after)) {
+        assert!(listed.contains(id.as_str()), "record {id} is missing after the disk was full");
+    }
+}
+
+/// The WAL a crash leaves behind: a byte flipped in a transaction that later transactions
+/// follow is reported as damage, by `check` and by any command that opens the journal, and
+/// never replayed into a journal that silently lacks acknowledged records.
+#[test]
+fn tampered_wal_left_by_a_crash_is_reported() {
+    let journal = Journal::created("Ana Tampered WAL");
+    let mut child = Command::new(recorder_bin())
+        .arg(&journal.dir)
+        .env("TRUCE_PASSPHRASE", &journal.passphrase)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the recorder");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut acknowledged = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        acknowledged.push(line.expect("a line"));
+        if acknowledged.len() == 40 {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    assert_eq!(acknowledged.len(), 40, "the recorder stopped early");
+
+    let wal = journal.path("journal.db-wal");
+    let bytes = std::fs::read(&wal).expect("the crash leaves the WAL behind");
+    let page_size = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    let frames = (bytes.len() - 32) / (24 + page_size);
+    assert!(frames >= 40, "one frame per record at least, got {frames}");
+    let pristine = journal.scratch("pristine");
+    for name in crate::harness::names_in(&journal.dir) {
+        std::fs::copy(journal.path(&name), pristine.join(&name)).expect("copy");
+    }
+    let restore = || {
+        for name in crate::harness::names_in(&journal.dir) {
+            std::fs::remove_file(journal.path(&name)).expect("clear");
+        }
+        for name in crate::harness::names_in(&pristine) {
+            std::fs::copy(pristine.join(&name), journal.path(&name)).expect("restore");
+        }
+    };
+
+    // A byte in the page of an early frame, in the middle, and in a frame header.
+    let frame_at = |n: usize| 32 + (n - 1) * (24 + page_size);
+    for (what, offset) in [
+        ("page of frame 3", frame_at(3) + 24 + page_size / 2),
+        ("page of the middle frame", frame_at(frames / 2) + 24 + 7),
+        ("header of frame 5", frame_at(5) + 2),
+    ] {
+        restore();
+        let mut damaged = bytes.clone();
+        damaged[offset] ^= 0x20;
+        std::fs::write(&wal, &damaged).expect("flip");
+        for args in [&["check"][..], &["list", "--json"][..]] {
+            let run = journal.run(args, "").no_panic();
+            assert_eq!(run.code, Some(1), "{what} flipped: `{args:?}` must fail as damage: {run:?}");
+            assert!(
+                run.stderr.contains("journal damaged") && run.stderr.contains("write-ahead log"),
+                "{what} flipped: the error must say the write-ahead log is damaged: {}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty(), "{what}: nothing may be listed: {}", run.stdout);
+        }
+        assert_eq!(
+            std::fs::read(&wal).expect("the WAL is still there"),
+            damaged,
+            "{what}: a refused journal must be left exactly as found"
+        );
+    }
+
+    // The WAL as the crash left it replays in full.
+    restore();
+    let listed = journal.list_raw();
+    for id in &acknowledged {
+        assert!(listed.contains(id.as_str()), "acknowledged record {id} was lost");
+    }
+    assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
+}
