@@ -18,6 +18,7 @@ use i_slint_backend_testing::{
 use slint::ComponentHandle;
 use truce::gui::{self, Gui, GuiOptions};
 use truce::{Journal, KdfCost, Profile};
+use truce_sync::verification::VerificationStatus;
 
 const FAST: KdfCost = KdfCost::WorkFactor(10);
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -79,6 +80,13 @@ fn main() {
             tap(&gui, "Violation");
             shot("06-journal-filtered", &gui);
             tap(&gui, "All kinds");
+            tap(&gui, "Filters");
+            tap(&gui, "Category: Shelling");
+            gui.settle();
+            shot("06b-journal-category-day-filters", &gui);
+            tap(&gui, "All categories");
+            tap(&gui, "Filters");
+            gui.settle();
 
             // A new observation, then a validation error.
             tap(&gui, "New observation");
@@ -92,6 +100,18 @@ fn main() {
             tap(&gui, "Heard");
             gui.window().window().set_size(size);
             shot("07-new-observation", &gui);
+            // The optional details, opened, the form scrolled down to them.
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 3200.0));
+            tap(&gui, "More details");
+            tap(&gui, "Direction NE");
+            gui.window().window().set_size(size);
+            scroll(&gui, 1250.0);
+            shot("07b-new-observation-details", &gui);
+            scroll(&gui, 600.0);
+            shot("07c-new-observation-details-end", &gui);
+            scroll(&gui, -5000.0);
             gui.window()
                 .window()
                 .set_size(slint::LogicalSize::new(width, 2000.0));
@@ -169,12 +189,215 @@ fn main() {
             gui.settle();
             shot("16-sync-import", &gui);
             drop(gui);
+
+            // The coordinator workspace, on the imported records and a second device's month.
+            coordinator_screens(&hq, &folder.path().join("team5"), &usb, dark, size, &shot);
         }
     }
     let folder = tempfile::tempdir().expect("tempdir");
     let profile = sample_coordinator(&folder.path().join("hq"));
     sample_journal(&folder.path().join("device"), &profile);
     french(&folder.path().join("device"), &out);
+}
+
+/// The incident queue, verification, report, alerts, exports and devices of a coordinator.
+fn coordinator_screens(
+    hq: &Path,
+    team5: &Path,
+    usb: &Path,
+    dark: bool,
+    size: slint::LogicalSize,
+    shot: &dyn Fn(&str, &Gui),
+) {
+    let profile = open_journal(hq)
+        .profile()
+        .expect("profile")
+        .expect("a profile")
+        .text;
+    second_device(team5, &profile, usb);
+    {
+        let mut journal = open_journal(hq);
+        for file in truce::exchange::bundle_files(&[usb.to_path_buf()]).expect("bundles") {
+            journal.import_bundle(&file).expect("import");
+        }
+        let list = journal
+            .query(&truce::store::ObservationFilter::default())
+            .expect("query");
+        for (i, row) in list.iter().enumerate().take(12) {
+            let id = row.revision.observation.id.to_string();
+            let (status, note) = match i % 4 {
+                0 => (
+                    VerificationStatus::Verified,
+                    "Confirmed by Team 5 and crater analysis.",
+                ),
+                1 => (
+                    VerificationStatus::Corroborated,
+                    "Second team heard the same impacts.",
+                ),
+                2 => (
+                    VerificationStatus::Disputed,
+                    "No trace found on the next patrol.",
+                ),
+                _ => continue,
+            };
+            journal.verify(&id, status, note).expect("verify");
+        }
+    }
+    let gui = start(hq, dark, size);
+    fill(&gui, "Passphrase", PASSPHRASE);
+    tap(&gui, "Unlock");
+    gui.settle();
+    shot("20-queue", &gui);
+    tap(&gui, "Filters");
+    shot("21-queue-filters", &gui);
+    tap(&gui, "Status: Verified");
+    tap(&gui, "Show results");
+    gui.settle();
+    tap(&gui, "Filters");
+    tap(&gui, "Clear filters");
+    tap(&gui, "Show results");
+    gui.settle();
+    let card = ElementQuery::cards(&gui, "Shelling");
+    card.invoke_accessible_default_action();
+    gui.settle();
+    gui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(size.width, 2400.0));
+    tap(&gui, "New status: Corroborated");
+    fill(
+        &gui,
+        "Verification note",
+        "Team 5 heard the same impacts from checkpoint 7.",
+    );
+    tap(&gui, "Save status");
+    gui.settle();
+    tap(&gui, "New status: Verified");
+    fill(
+        &gui,
+        "Verification note",
+        "Crater analysis by the technical team.",
+    );
+    tap(&gui, "Save status");
+    gui.settle();
+    gui.window().window().set_size(size);
+    scroll(&gui, 440.0);
+    shot("22-verification", &gui);
+    scroll(&gui, -3000.0);
+    if size.width < 900.0 {
+        tap(&gui, "Back");
+    }
+    tap(&gui, "Report");
+    gui.settle();
+    fill(&gui, "Report from", "2026-11-23 00:00");
+    fill(&gui, "Report to", "2026-11-24 00:00");
+    tap(&gui, "Show report");
+    gui.settle();
+    shot("23-report", &gui);
+    scroll(&gui, 520.0);
+    shot("24-report-counts", &gui);
+    scroll(&gui, -3000.0);
+    if size.width < 900.0 {
+        tap(&gui, "Back");
+    }
+    tap(&gui, "Alerts");
+    gui.settle();
+    shot("25-alerts", &gui);
+    if size.width < 900.0 {
+        tap(&gui, "Back");
+    }
+    tap(&gui, "Export data");
+    gui.settle();
+    gui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(size.width, 2000.0));
+    fill(&gui, "Data export folder", &usb.display().to_string());
+    tap(&gui, "Public, redacted");
+    tap(&gui, "Write the export");
+    gui.settle();
+    gui.window().window().set_size(size);
+    shot("26-exports", &gui);
+    scroll(&gui, 3000.0);
+    shot("26-exports-written", &gui);
+    scroll(&gui, -3000.0);
+    if size.width < 900.0 {
+        tap(&gui, "Back");
+    }
+    tap(&gui, "Devices");
+    gui.settle();
+    shot("27-devices", &gui);
+}
+
+/// A second monitor's month: a few reports a day over 30 days, as one bundle on the stick.
+fn second_device(dir: &Path, profile: &str, usb: &Path) {
+    std::fs::create_dir_all(dir).expect("the second device");
+    let mut journal = Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Jonas Berg".into(),
+            team: Some("Team 5".into()),
+            role: truce_sync::Role::Monitor,
+        },
+        FAST,
+    )
+    .expect("init");
+    journal
+        .import_profile(profile)
+        .expect("the mission profile");
+    let kinds = [
+        (
+            "violation",
+            "shelling",
+            "heard",
+            "Explosions to the east, assessed 120mm mortar.",
+        ),
+        (
+            "violation",
+            "small_arms",
+            "heard",
+            "Small arms fire near the river crossing.",
+        ),
+        (
+            "movement_restriction",
+            "monitor_obstruction",
+            "seen",
+            "Patrol stopped at checkpoint 7 for 30 minutes.",
+        ),
+        (
+            "violation",
+            "heavy_weapons_movement",
+            "seen",
+            "Two tanks moving south on the main road.",
+        ),
+        (
+            "incident",
+            "civilian_harm",
+            "reported",
+            "One civilian injured by shrapnel, reported by the clinic.",
+        ),
+    ];
+    for day in 0..30u32 {
+        for n in 0..(1 + (day * 7 + 3) % 5) {
+            let (kind, category, method, narrative) = kinds[((day + n) % 5) as usize];
+            let date = chrono::NaiveDate::from_ymd_opt(2026, 10, 26).expect("date")
+                + chrono::Duration::days(i64::from(day));
+            let json = format!(
+                r#"{{"kind":"{kind}","category":"{category}","method":"{method}","observed_at":"{date}T{:02}:15:00+02:00","severity":{},"narrative":"{narrative}"}}"#,
+                6 + n * 3,
+                1 + (day + n) % 5
+            );
+            journal
+                .record(truce_sync::parse_object(&json).expect("sample JSON"))
+                .expect("sample record");
+        }
+    }
+    journal
+        .export(usb, truce::exchange::ExportRange::Pending)
+        .expect("export");
+}
+
+fn open_journal(dir: &Path) -> Journal {
+    Journal::open(dir, &SecretString::from(PASSPHRASE.to_owned())).expect("open")
 }
 
 /// A coordinator's journal and the mission profile it signed.
@@ -191,8 +414,22 @@ fn sample_coordinator(dir: &Path) -> String {
         FAST,
     )
     .expect("init the coordinator");
+    let mut template = truce_sync::profile::MissionProfile::new(
+        "Mission East",
+        chrono::Utc::now().fixed_offset(),
+        Vec::new(),
+    );
+    template.alert_rules = vec![truce_sync::profile::AlertRule {
+        name: "Violations in one day".into(),
+        kinds: vec!["violation".into()],
+        categories: Vec::new(),
+        area: None,
+        window_hours: 24,
+        threshold: 3,
+        level: 3,
+    }];
     journal
-        .create_profile("Mission East", &[], None)
+        .create_profile("Mission East", &[], Some(template))
         .expect("the mission profile")
 }
 

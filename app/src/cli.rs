@@ -218,6 +218,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Packaging: print the truce(1) man page (roff), or write every page into --out-dir.
+    #[command(hide = true)]
+    Man {
+        /// Write truce.1 and one page per subcommand into DIR (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// The date in the pages' footer (default: today, UTC); packages pass their own.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+    },
 }
 
 /// Formats of `truce export-data`.
@@ -450,6 +460,10 @@ pub fn run(cli: Cli) -> Result<()> {
             )
         });
     };
+    if let Command::Man { out_dir, date } = &command {
+        // Needs no journal, so no data directory either.
+        return crate::manpage::run(out_dir.as_deref(), date.as_deref());
+    }
     let dir = data_dir(cli.data_dir)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -860,6 +874,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 eprintln!("No escalation alerts.");
             }
         }
+        Command::Man { .. } => {} // handled above, before the data directory
         Command::Check => {
             let journal = unlock(&dir)?;
             let problems = journal.check()?;

@@ -278,3 +278,108 @@ impl Journal {
         ))
     }
 }
+
+/// Filters the store cannot apply, checked on each row as it streams by: the area (from the
+/// mission profile's bounding boxes) and the party (the initiator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueExtra {
+    /// An area code of the mission profile; "" for observations outside every area.
+    pub area: Option<String>,
+    /// A party code (the initiator); "unknown" also matches observations without one.
+    pub party: Option<String>,
+}
+
+/// One page of the incident queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuePage {
+    /// The rows, in the filter's order.
+    pub rows: Vec<crate::store::QueueRow>,
+    /// Whether more rows match after this page.
+    pub more: bool,
+}
+
+/// Stops a streaming query early (the page is full) or carries a store error.
+enum Scan {
+    Full,
+    Failed(crate::store::StoreError),
+}
+
+impl From<crate::store::StoreError> for Scan {
+    fn from(e: crate::store::StoreError) -> Self {
+        Scan::Failed(e)
+    }
+}
+
+impl Journal {
+    /// One page of the incident queue: at most `limit` rows after the first `offset` matching
+    /// ones, streamed from the store and stopped as soon as the page is full, so a queue of a
+    /// million records never sits in memory.
+    pub fn queue_page(
+        &self,
+        filter: &ObservationFilter,
+        extra: &QueueExtra,
+        offset: usize,
+        limit: usize,
+    ) -> Result<QueuePage, JournalError> {
+        self.coordinators_only("the incident queue")?;
+        let areas = if extra.area.is_some() {
+            self.profile()?.map(|p| p.profile.areas).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut filter = filter.clone();
+        if extra.area.is_none() && extra.party.is_none() {
+            // One more than the page tells whether there is a next one.
+            filter.limit = u32::try_from(offset + limit + 1).ok();
+        }
+        let mut skipped = 0;
+        let mut rows = Vec::new();
+        let mut more = false;
+        let scan = self
+            .store
+            .each_matching(&filter, |row| -> Result<(), Scan> {
+                let o = &row.revision.observation;
+                if let Some(area) = &extra.area {
+                    let code = crate::publish::area_of(&areas, o.lat, o.lon)
+                        .map(|a| a.code.as_str())
+                        .unwrap_or("");
+                    if code != area {
+                        return Ok(());
+                    }
+                }
+                if let Some(party) = &extra.party {
+                    let initiator = o.initiator.as_deref().unwrap_or("unknown");
+                    if initiator != party {
+                        return Ok(());
+                    }
+                }
+                if skipped < offset {
+                    skipped += 1;
+                    return Ok(());
+                }
+                if rows.len() == limit {
+                    more = true;
+                    return Err(Scan::Full);
+                }
+                rows.push(row);
+                Ok(())
+            });
+        match scan {
+            Ok(()) | Err(Scan::Full) => Ok(QueuePage { rows, more }),
+            Err(Scan::Failed(e)) => Err(e.into()),
+        }
+    }
+
+    /// The event an observation is linked to and every observation in it (itself included),
+    /// or `None` when it stands alone.
+    pub fn event_cluster(
+        &self,
+        id_part: &str,
+    ) -> Result<Option<(String, Vec<Uuid>)>, JournalError> {
+        let id = self.store.resolve_id(id_part)?;
+        let Some(event) = self.store.event_of(id)? else {
+            return Ok(None);
+        };
+        Ok(self.store.events()?.into_iter().find(|(e, _)| *e == event))
+    }
+}

@@ -20,6 +20,10 @@ use crate::store::{DeviceRecord, Store, StoreError};
 pub const DATABASE_FILE: &str = "journal.db";
 /// File name of the wrapped database key inside the data directory.
 pub const KEY_FILE: &str = "journal.key";
+/// The GUI's settings (theme, language, auto-lock, wipe-after), not secret, in the data directory.
+pub const SETTINGS_FILE: &str = "settings.json";
+/// Wrong passphrases in a row, for the optional wipe after failed unlocks; not secret.
+pub const UNLOCK_FAILURES_FILE: &str = "unlock-failures";
 /// An unfinished report (a partial schema v1 object) and when it was saved (RFC 3339).
 pub type Draft = (Map<String, Value>, String);
 
@@ -430,6 +434,16 @@ impl Journal {
         Ok(self.store.history(id)?)
     }
 
+    /// Which of `ids` were saved on this device (a new observation or an amendment) after the
+    /// last export, so are in no bundle yet. Imported records never are.
+    pub fn unexported_among(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashSet<Uuid>, JournalError> {
+        let after = self.store.last_exported_seq()?;
+        Ok(self.store.logged_after(after, ids)?)
+    }
+
     /// How many observations the journal holds.
     pub fn count(&self) -> Result<u64, JournalError> {
         Ok(self.store.count_observations()?)
@@ -466,6 +480,13 @@ impl Journal {
             fsutil::shred(&paths.key_file).map_err(io_error("destroy", &paths.key_file))?;
         let _ = fsutil::sync_dir(dir);
         for path in std::iter::once(paths.database.clone()).chain(paths.sidecars()) {
+            if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
+                report.files_removed += 1;
+            }
+        }
+        // The GUI's settings and failed-unlock count: not secret, but they say Truce was here.
+        for name in [SETTINGS_FILE, UNLOCK_FAILURES_FILE] {
+            let path = dir.join(name);
             if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
                 report.files_removed += 1;
             }
@@ -611,6 +632,8 @@ mod tests {
             ))
             .expect("record");
         drop(journal);
+        std::fs::write(dir.path().join(SETTINGS_FILE), "{}").expect("settings");
+        std::fs::write(dir.path().join(UNLOCK_FAILURES_FILE), "2").expect("failures");
         let report = Journal::wipe(dir.path()).expect("wipe");
         assert!(report.key_destroyed);
         assert!(report.files_removed >= 1);
@@ -656,6 +679,36 @@ mod tests {
             0,
             "a draft is not a record"
         );
+    }
+
+    #[test]
+    fn unexported_observations_are_those_logged_after_the_last_export() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal =
+            Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
+        let a = journal
+            .record(obj(r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#))
+            .expect("record")
+            .observation
+            .id;
+        let b = journal
+            .record(obj(r#"{"kind":"violation","category":"shelling","method":"heard"}"#))
+            .expect("record")
+            .observation
+            .id;
+        let other = Uuid::now_v7();
+        let pending = journal.unexported_among(&[a, b, other]).expect("query");
+        assert_eq!(pending.len(), 2);
+        assert!(pending.contains(&a) && pending.contains(&b));
+        // As if a bundle carried entries 1..=2 (the store records what `export` wrote).
+        journal
+            .store
+            .record_export("bundle", &now().to_rfc3339(), 1, 2, "bundle.age")
+            .expect("record the export");
+        assert!(journal.unexported_among(&[a, b]).expect("query").is_empty());
+        journal.amend(&a.to_string(), obj(r#"{"severity":2}"#)).expect("amend");
+        let pending = journal.unexported_among(&[a, b]).expect("query");
+        assert_eq!(pending.into_iter().collect::<Vec<_>>(), vec![a], "the amendment is new");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! Also the coordinator use cases and the Slint GUI's adapters; `sync` holds what crosses devices.
 
 pub mod alerts;
+#[cfg(target_os = "android")]
+pub mod android;
 pub mod cli;
 pub mod coordinator;
 pub mod exchange;
@@ -9,6 +11,8 @@ pub mod fsutil;
 pub mod gui;
 pub mod journal;
 pub mod keyfile;
+pub mod location;
+pub mod manpage;
 pub mod publish;
 pub mod report;
 pub mod store;

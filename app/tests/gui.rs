@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 use truce::gui::{self, Gui, GuiOptions};
 use truce::{Journal, KdfCost, Profile};
 
@@ -20,6 +20,8 @@ thread_local! {
 /// A phone-wide window, tall enough that long forms need no scrolling (the testing backend
 /// only finds controls that are on screen).
 const TALL: (f32, f32) = (360.0, 1800.0);
+/// Taller still: the new-observation form with "More details" open.
+const VERY_TALL: (f32, f32) = (360.0, 3200.0);
 /// The phone size the layout is designed for.
 const PHONE: (f32, f32) = (360.0, 740.0);
 
@@ -172,15 +174,18 @@ fn setup_record_list_amend() {
     );
     assert!(!labels_containing(&gui, "2 observations").is_empty());
 
-    // Search and filter.
+    // Search and filter (the journal thread runs the query).
     fill(&gui, "Search narratives", "bridge");
+    gui.settle();
     assert_eq!(labels_containing(&gui, "Violation, Shelling, ").len(), 0);
     assert_eq!(labels_containing(&gui, "Unexploded shell").len(), 1);
     fill(&gui, "Search narratives", "");
     tap(&gui, "Violation");
+    gui.settle();
     assert_eq!(labels_containing(&gui, "Violation, Shelling, ").len(), 1);
     assert_eq!(labels_containing(&gui, "Unexploded shell").len(), 0);
     tap(&gui, "All kinds");
+    gui.settle();
 
     // Open the first report, amend it, and see the new revision in the history.
     let card = labels_containing(&gui, "Violation, Shelling, ").remove(0);
@@ -670,4 +675,358 @@ fn every_string_has_a_french_translation() {
     }
     assert!(checked > 100, "only {checked} strings found in ui/");
     assert!(missing.is_empty(), "not in truce.po: {missing:#?}");
+}
+
+fn record(journal: &mut Journal, json: &str) {
+    journal
+        .record(truce_sync::parse_object(json).expect("json"))
+        .expect("record");
+}
+
+/// Opens the journal card whose accessible label contains `part`.
+fn open_card(gui: &Gui, part: &str) {
+    let card = labels_containing(gui, part).remove(0);
+    ElementHandle::find_by_accessible_label(gui.window(), &card)
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .expect("the card")
+        .invoke_accessible_default_action();
+    gui.settle();
+}
+
+#[test]
+fn a_report_with_compass_direction_and_casualties_shows_in_detail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    tap(&gui, "Heard");
+    // The details are folded away until asked for.
+    assert!(!has(&gui, "Direction NE", AccessibleRole::Checkbox));
+    assert!(!has(&gui, "Killed", AccessibleRole::TextInput));
+    tap(&gui, "More details");
+    tap(&gui, "Direction NE");
+    assert!(is_checked(&gui, "Direction NE"));
+    tap(&gui, "Direction ENE");
+    assert!(!is_checked(&gui, "Direction NE"), "one point at a time");
+    fill(&gui, "Nearest (m)", "3000");
+    fill(&gui, "Farthest (m)", "1500");
+    fill(&gui, "Weapon", "82mm mortar (assessed)");
+    fill(&gui, "Initiator", "unknown");
+    fill(&gui, "Killed", "1");
+    fill(&gui, "Injured", "two");
+    tap(&gui, "Save observation");
+    gui.settle();
+    // The form names the field at fault, in its own words.
+    let errors = labels_containing(&gui, "Injured: ");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    fill(&gui, "Injured", "2");
+    tap(&gui, "Save observation");
+    gui.settle();
+    // Schema v1 refuses a nearest distance beyond the farthest, and names the field.
+    let errors = labels_containing(&gui, "Nearest (m): ");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    fill(&gui, "Nearest (m)", "1000");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Violation, Shelling, ").len(), 1);
+
+    open_card(&gui, "Violation, Shelling, ");
+    assert!(!labels_containing(&gui, "Direction: 68°").is_empty(), "ENE is 67.5°, rounded");
+    assert!(!labels_containing(&gui, "Distance: 1000–1500 m").is_empty());
+    assert!(!labels_containing(&gui, "Weapon: 82mm mortar (assessed)").is_empty());
+    assert!(!labels_containing(&gui, "Killed: 1").is_empty());
+    assert!(!labels_containing(&gui, "Injured: 2").is_empty());
+    drop(gui);
+
+    let saved = open_journal(dir.path()).list(None).expect("list");
+    assert_eq!(saved.len(), 1);
+    let o = &saved[0].observation;
+    assert_eq!(o.direction_deg, Some(68));
+    assert_eq!((o.distance_min_m, o.distance_max_m), (Some(1000), Some(1500)));
+    assert_eq!((o.killed, o.injured), (Some(1), Some(2)));
+    assert_eq!(o.initiator.as_deref(), Some("unknown"));
+}
+
+#[test]
+fn details_are_kept_in_the_draft() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "More details");
+    tap(&gui, "Direction SW");
+    fill(&gui, "Killed", "3");
+    fill(&gui, "Accuracy (m)", "25");
+    gui.lock();
+    gui.settle();
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    // The details open by themselves when the draft holds some.
+    assert!(is_checked(&gui, "Direction SW"));
+    assert_eq!(value_of(&gui, "Killed"), "3");
+    assert_eq!(value_of(&gui, "Accuracy (m)"), "25");
+    drop(gui);
+    let (draft, _) = open_journal(dir.path())
+        .draft()
+        .expect("draft")
+        .expect("kept");
+    assert_eq!(draft["direction_deg"], 225);
+    assert_eq!(draft["killed"], "3");
+}
+
+#[test]
+fn use_gps_without_a_location_service_says_so_and_manual_entry_works() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Use GPS");
+    gui.settle();
+    if truce::location::GeoClue::detect().is_none() {
+        let said = labels_containing(&gui, "No location service is available");
+        assert_eq!(said.len(), 1, "{said:?}");
+    }
+    tap(&gui, "Incident");
+    tap(&gui, "Mine or UXO");
+    tap(&gui, "Seen");
+    fill(&gui, "Latitude", "48.0159");
+    fill(&gui, "Longitude", "37.8028");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Incident, Mine or UXO, ").len(), 1);
+}
+
+#[test]
+fn category_and_day_filters_narrow_the_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    {
+        let mut journal = open_journal(dir.path());
+        record(&mut journal, r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-23T05:30:00+02:00","narrative":"Shelling on the 23rd"}"#);
+        record(&mut journal, r#"{"kind":"violation","category":"small_arms","method":"heard","observed_at":"2026-11-23T20:00:00+02:00","narrative":"Small arms on the 23rd"}"#);
+        record(&mut journal, r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-24T06:00:00+02:00","narrative":"Shelling on the 24th"}"#);
+    }
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    assert_eq!(labels_containing(&gui, "Violation, ").len(), 3);
+    tap(&gui, "Filters");
+    tap(&gui, "Category: Shelling");
+    gui.settle();
+    let shown = labels_containing(&gui, "Violation, ");
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown.iter().all(|l| l.contains("Shelling")), "{shown:?}");
+    assert!(!labels_containing(&gui, "2 of 3").is_empty());
+
+    // A day in the observer's time (the records carry +02:00; the filter is local).
+    let day = chrono::DateTime::parse_from_rfc3339("2026-11-24T06:00:00+02:00")
+        .expect("time")
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d")
+        .to_string();
+    fill(&gui, "Day", &day);
+    gui.settle();
+    let shown = labels_containing(&gui, "Violation, ");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0].contains("Shelling on the 24th"), "{shown:?}");
+
+    tap(&gui, "All categories");
+    tap(&gui, "Any day");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Violation, ").len(), 3);
+    fill(&gui, "Day", "24/11");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "Violation, ").len(),
+        3,
+        "a day that is not a date changes nothing"
+    );
+}
+
+#[test]
+fn a_large_journal_loads_a_page_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    {
+        let mut journal = open_journal(dir.path());
+        for i in 0..205 {
+            record(
+                &mut journal,
+                &format!(r#"{{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"Marker {i}"}}"#),
+            );
+        }
+    }
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, PHONE);
+    unlock(&gui, PASSPHRASE);
+    assert!(!labels_containing(&gui, "200 of 205").is_empty());
+    assert_eq!(
+        gui.window()
+            .global::<gui::ui::JournalAdapter>()
+            .get_rows()
+            .row_count(),
+        200
+    );
+    tap(&gui, "Show more");
+    gui.settle();
+    assert!(!labels_containing(&gui, "205 observations").is_empty());
+    assert!(!has(&gui, "Show more", AccessibleRole::Button));
+}
+
+#[test]
+fn the_not_exported_badge_goes_after_an_export() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    new_journal(device.path());
+    {
+        let mut journal = open_journal(device.path());
+        journal.import_profile(&profile).expect("profile");
+        record(&mut journal, r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"Before the export"}"#);
+    }
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    let cards = labels_containing(&gui, "Before the export");
+    assert_eq!(cards.len(), 1);
+    assert!(cards[0].ends_with("(not yet exported)"), "{cards:?}");
+
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Export");
+    gui.settle();
+    tap(&gui, "Back");
+    gui.settle();
+    let cards = labels_containing(&gui, "Before the export");
+    assert_eq!(cards.len(), 1);
+    assert!(!cards[0].contains("not yet exported"), "{cards:?}");
+
+    // A new record after the export has the badge; the exported one still has none.
+    tap(&gui, "New observation");
+    tap(&gui, "Incident");
+    tap(&gui, "Mine or UXO");
+    tap(&gui, "Seen");
+    fill(&gui, "Narrative", "After the export");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "not yet exported").len(), 1);
+    assert!(labels_containing(&gui, "After the export")[0].contains("not yet exported"));
+}
+
+fn settings_file(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join(truce::journal::SETTINGS_FILE)
+}
+
+#[test]
+fn wipe_after_failed_unlocks_wipes_at_the_limit_and_returns_to_setup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    assert!(is_checked(&gui, "Never wipe after failed unlocks"), "off by default");
+    tap(&gui, "Wipe after 5 failed unlocks");
+    assert!(is_checked(&gui, "Wipe after 5 failed unlocks"));
+    gui.settle();
+    drop(gui);
+
+    // The count survives restarts; a success starts it again.
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    for _ in 0..3 {
+        unlock(&gui, "not the passphrase");
+    }
+    drop(gui);
+    let failures = dir.path().join(truce::journal::UNLOCK_FAILURES_FILE);
+    assert_eq!(std::fs::read_to_string(&failures).expect("count").trim(), "3");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, "not the passphrase");
+    assert!(!labels_containing(&gui, "1 more wrong passphrase wipes this journal").is_empty());
+    unlock(&gui, PASSPHRASE);
+    assert!(gui.is_unlocked());
+    assert!(!failures.exists(), "a success resets the count");
+    gui.lock();
+    gui.settle();
+
+    for n in 1..=4 {
+        unlock(&gui, "still not it");
+        assert!(dir.path().join("journal.key").exists(), "not wiped after {n}");
+    }
+    unlock(&gui, "still not it");
+    assert!(!gui.is_unlocked());
+    assert!(!dir.path().join("journal.key").exists());
+    assert!(!dir.path().join("journal.db").exists());
+    assert!(!failures.exists());
+    assert!(!settings_file(dir.path()).exists(), "the wipe deletes the settings too");
+    assert!(has(&gui, "Create journal", AccessibleRole::Button));
+    assert_eq!(labels_containing(&gui, "Too many wrong passphrases").len(), 1);
+}
+
+#[test]
+fn with_wipe_after_off_failed_unlocks_wipe_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let key = std::fs::read(dir.path().join("journal.key")).expect("key");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, PHONE);
+    for _ in 0..21 {
+        unlock(&gui, "not the passphrase");
+    }
+    assert!(!gui.is_unlocked());
+    assert_eq!(std::fs::read(dir.path().join("journal.key")).expect("key"), key);
+    assert!(dir.path().join("journal.db").exists());
+    assert!(!dir.path().join(truce::journal::UNLOCK_FAILURES_FILE).exists());
+    assert!(labels_containing(&gui, "more wrong passphrase").is_empty());
+    unlock(&gui, PASSPHRASE);
+    assert!(gui.is_unlocked());
+}
+
+#[test]
+fn settings_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    tap(&gui, "Dark theme");
+    tap(&gui, "Auto-lock after 10 minutes");
+    tap(&gui, "Wipe after 20 failed unlocks");
+    tap(&gui, "Français");
+    gui.settle();
+    drop(gui);
+    let text = std::fs::read_to_string(settings_file(dir.path())).expect("settings file");
+    assert!(!text.contains(PASSPHRASE) && !text.contains("Ana"), "nothing personal: {text}");
+
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    assert!(gui.window().global::<gui::ui::Theme>().get_dark());
+    assert!(has(&gui, "Déverrouiller", AccessibleRole::Button), "French");
+    let settings = gui.window().global::<gui::ui::SettingsAdapter>();
+    assert_eq!(settings.get_auto_lock_minutes(), 10);
+    assert_eq!(settings.get_wipe_after(), 20);
+    // The auto-lock really is 10 minutes now.
+    fill(&gui, "Phrase secrète", PASSPHRASE);
+    tap(&gui, "Déverrouiller");
+    gui.settle();
+    assert!(gui.is_unlocked());
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(6 * 60));
+    gui.settle();
+    assert!(gui.is_unlocked(), "not locked after 6 minutes");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(5 * 60));
+    gui.settle();
+    assert!(!gui.is_unlocked(), "locked after 10");
+
+    // Back to the defaults for the next test on this thread.
+    fill(&gui, "Phrase secrète", PASSPHRASE);
+    tap(&gui, "Déverrouiller");
+    gui.settle();
+    tap(&gui, "Réglages");
+    tap(&gui, "English");
+    tap(&gui, "Light theme");
+    gui.settle();
+    drop(gui);
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    assert!(!gui.window().global::<gui::ui::Theme>().get_dark());
+    assert!(has(&gui, "Unlock", AccessibleRole::Button));
 }

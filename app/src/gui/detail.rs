@@ -1,5 +1,7 @@
-//! Adapter for `DetailAdapter`: one observation with every field and its revision history, and
-//! Amend, which becomes a partial JSON object for `Journal::amend` (a new revision).
+//! Adapters for `DetailAdapter` and `VerifyAdapter`: one observation with every field and its
+//! revision history, and Amend, which becomes a partial JSON object for `Journal::amend` (a new
+//! revision). For a coordinator, the verification status with its audit trail (`Journal::verify`,
+//! `Journal::verification_trail`) and the reports linked as the same event (`Journal::link`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,11 +10,17 @@ use serde_json::{Map, Value};
 use slint::{ComponentHandle, ModelRc, VecModel};
 use truce_sync::{ObservationRevision, SchemaError, Taxonomy, TimePrecision};
 
-use crate::journal::JournalError;
+use crate::journal::{Journal, JournalError};
+use crate::store::VerificationEvent;
+use truce_sync::verification::VerificationStatus;
+use truce_sync::Role;
 
 use super::journal_view::row;
-use super::ui::{AppWindow, DetailAdapter, FieldRow, JournalAdapter, RevisionRow, Screen};
-use super::{format, App};
+use super::ui::{
+    AppWindow, DetailAdapter, FieldRow, JournalAdapter, QueueItem, RevisionRow, Screen, TrailRow,
+    VerifyAdapter,
+};
+use super::{format, queue, App};
 
 /// The observation on screen (decrypted; cleared on lock).
 #[derive(Default)]
@@ -44,16 +52,130 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
             save_amend(&app);
         }
     });
+    let verify = window.global::<VerifyAdapter>();
+    let weak = Rc::downgrade(app);
+    verify.on_save(move || {
+        if let Some(app) = weak.upgrade() {
+            save_status(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    verify.on_link(move || {
+        if let Some(app) = weak.upgrade() {
+            link(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    verify.on_open(move |id| {
+        if let Some(app) = weak.upgrade() {
+            open(&app, id.as_str());
+        }
+    });
+}
+
+/// What a coordinator sees of an observation besides its fields.
+pub(crate) struct Verification {
+    trail: Vec<VerificationEvent>,
+    /// The other observations of its event, with their status.
+    cluster: Vec<(ObservationRevision, VerificationStatus)>,
+}
+
+fn status_of(trail: &[VerificationEvent]) -> VerificationStatus {
+    trail.last().map(|e| e.status).unwrap_or_default()
+}
+
+/// The trail and the event cluster of `id`, or `None` for a monitor's journal.
+fn verification(journal: &Journal, id: &str) -> Result<Option<Verification>, JournalError> {
+    if journal.device().role != Role::Coordinator {
+        return Ok(None);
+    }
+    let trail = journal.verification_trail(id)?;
+    let mut cluster = Vec::new();
+    if let Some((_, ids)) = journal.event_cluster(id)? {
+        for other in ids.iter().map(ToString::to_string).filter(|o| o != id) {
+            let history = journal.show(&other)?;
+            if let Some(latest) = history.into_iter().last() {
+                cluster.push((latest, status_of(&journal.verification_trail(&other)?)));
+            }
+        }
+    }
+    Ok(Some(Verification { trail, cluster }))
+}
+
+/// The trail as the screen lists it, newest first, each step with the status it replaced.
+pub(crate) fn trail_rows(trail: &[VerificationEvent]) -> Vec<TrailRow> {
+    let mut previous = VerificationStatus::default();
+    let mut rows: Vec<TrailRow> = trail
+        .iter()
+        .map(|e| {
+            let row = TrailRow {
+                from: previous.code().into(),
+                to: e.status.code().into(),
+                note: e.note.as_str().into(),
+                by: e.by_observer.as_str().into(),
+                at: chrono::DateTime::parse_from_rfc3339(&e.at)
+                    .map(|t| format::time(&t))
+                    .unwrap_or_else(|_| e.at.clone())
+                    .into(),
+            };
+            previous = e.status;
+            row
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
+fn show_verification(app: &App, w: &AppWindow, info: Option<Verification>) {
+    let verify = w.global::<VerifyAdapter>();
+    let Some(info) = info else {
+        verify.set_enabled(false);
+        return;
+    };
+    let taxonomy = truce_sync::Taxonomy::builtin();
+    verify.set_enabled(true);
+    verify.set_status(status_of(&info.trail).code().into());
+    verify.set_trail(ModelRc::new(VecModel::from(trail_rows(&info.trail))));
+    let cluster: Vec<QueueItem> = info
+        .cluster
+        .iter()
+        .map(|(r, s)| queue::item(r, *s, &taxonomy))
+        .collect();
+    verify.set_cluster(ModelRc::new(VecModel::from(cluster)));
+    if let Some(current) = app.detail.current.borrow().as_ref() {
+        queue::set_status(
+            app,
+            &current.observation.id.to_string(),
+            status_of(&info.trail),
+        );
+    }
+}
+
+fn reset_verification_form(w: &AppWindow) {
+    let verify = w.global::<VerifyAdapter>();
+    verify.set_new_status("".into());
+    verify.set_note("".into());
+    verify.set_error("".into());
+    verify.set_saved("".into());
+    verify.set_link_id("".into());
+    verify.set_link_error("".into());
+    verify.set_linked(false);
 }
 
 /// Loads an observation's history on the journal thread, then shows it.
 pub(crate) fn open(app: &Rc<App>, id: &str) {
     let id = id.to_owned();
     app.submit(Box::new(move |journal| {
-        let result = journal.as_ref().map(|j| j.show(&id));
+        let result = journal
+            .as_ref()
+            .map(|j| Ok::<_, JournalError>((j.show(&id)?, verification(j, &id)?)));
         Box::new(move |app: &Rc<App>| match result {
-            Some(Ok(history)) => {
+            Some(Ok((history, info))) => {
                 show(app, &history);
+                if let Some(w) = app.window() {
+                    reset_verification_form(&w);
+                    show_verification(app, &w, info);
+                }
                 app.go(Screen::Detail);
             }
             Some(Err(e)) => tracing::warn!("cannot show an observation: {e}"),
@@ -160,7 +282,84 @@ fn show(app: &Rc<App>, history: &[ObservationRevision]) {
     adapter.set_error_message("".into());
     w.global::<JournalAdapter>()
         .set_selected_id(current.observation.id.to_string().into());
+    queue::select(&w, &current.observation.id.to_string());
     *app.detail.current.borrow_mut() = Some(current.clone());
+}
+
+/// Checks the form, then gives the observation on screen its new status on the journal thread.
+fn save_status(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let Some(current) = app.detail.current.borrow().clone() else {
+        return;
+    };
+    let verify = w.global::<VerifyAdapter>();
+    verify.set_saved("".into());
+    let Some(status) = VerificationStatus::from_code(&verify.get_new_status()) else {
+        verify.set_error("status-required".into());
+        return;
+    };
+    let note = verify.get_note().trim().to_owned();
+    if note.is_empty() {
+        verify.set_error("note-required".into());
+        return;
+    }
+    verify.set_error("".into());
+    let id = current.observation.id.to_string();
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().map(|j| {
+            j.verify(&id, status, &note)?;
+            verification(j, &id)
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let verify = w.global::<VerifyAdapter>();
+            match result {
+                Some(Ok(info)) => {
+                    show_verification(app, &w, info);
+                    verify.set_saved(status.code().into());
+                    verify.set_note("".into());
+                    verify.set_new_status("".into());
+                }
+                Some(Err(e)) => verify.set_error(e.to_string().into()),
+                None => {}
+            }
+        })
+    }));
+}
+
+/// Links the observation on screen with the one whose id (or unique part) was typed.
+fn link(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let Some(current) = app.detail.current.borrow().clone() else {
+        return;
+    };
+    let verify = w.global::<VerifyAdapter>();
+    verify.set_linked(false);
+    let other = verify.get_link_id().trim().to_owned();
+    if other.is_empty() {
+        return;
+    }
+    verify.set_link_error("".into());
+    let id = current.observation.id.to_string();
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_mut().map(|j| {
+            j.link(&[id.clone(), other])?;
+            verification(j, &id)
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let verify = w.global::<VerifyAdapter>();
+            match result {
+                Some(Ok(info)) => {
+                    show_verification(app, &w, info);
+                    verify.set_linked(true);
+                    verify.set_link_id("".into());
+                }
+                Some(Err(e)) => verify.set_link_error(e.to_string().into()),
+                None => {}
+            }
+        })
+    }));
 }
 
 fn start_amend(app: &Rc<App>) {
@@ -288,6 +487,12 @@ pub(crate) fn clear(window: &AppWindow, app: &App) {
     adapter.set_amend_severity(0);
     adapter.set_error_field("".into());
     adapter.set_error_message("".into());
+    reset_verification_form(window);
+    let verify = window.global::<VerifyAdapter>();
+    verify.set_enabled(false);
+    verify.set_status("unverified".into());
+    verify.set_trail(ModelRc::default());
+    verify.set_cluster(ModelRc::default());
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! the journal thread when the form changed: every few seconds (a timer), on leaving the form,
 //! before locking and when the window closes. It comes back when the form opens after an
 //! unlock, and is discarded once the observation is saved.
+//!
+//! "Use GPS" asks [`crate::location`] for a fix off the UI thread (on the journal thread, which
+//! holds no lock on the form) and fills latitude, longitude, accuracy and `location_source`.
 
 use std::rc::Rc;
 
@@ -28,7 +31,7 @@ pub(crate) struct FormError {
 }
 
 /// The form, as plain strings (so it can be tested without a window).
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Form {
     pub kind: String,
     pub category: String,
@@ -41,6 +44,70 @@ pub(crate) struct Form {
     pub count_approx: bool,
     pub severity: i32,
     pub narrative: String,
+    /// 16-point compass index (0 = N, 4 = E ...), -1 when not given.
+    pub direction: i32,
+    pub distance_min: String,
+    pub distance_max: String,
+    pub weapon: String,
+    pub initiator: String,
+    pub target: String,
+    pub killed: String,
+    pub injured: String,
+    pub accuracy: String,
+    /// `gps`, `map`, `described` or "".
+    pub location_source: String,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Form {
+            kind: String::new(),
+            category: String::new(),
+            method: String::new(),
+            observed_at: String::new(),
+            lat: String::new(),
+            lon: String::new(),
+            place: String::new(),
+            count: String::new(),
+            count_approx: false,
+            severity: 0,
+            narrative: String::new(),
+            direction: -1,
+            distance_min: String::new(),
+            distance_max: String::new(),
+            weapon: String::new(),
+            initiator: String::new(),
+            target: String::new(),
+            killed: String::new(),
+            injured: String::new(),
+            accuracy: String::new(),
+            location_source: String::new(),
+        }
+    }
+}
+
+/// The bearing in whole degrees of a 16-point compass index (0 = N, 1 = NNE ... 15 = NNW).
+pub(crate) fn compass_degrees(point: i32) -> Option<u16> {
+    (0..16)
+        .contains(&point)
+        .then(|| ((f64::from(point) * 22.5).round() as u16) % 360)
+}
+
+/// The nearest 16-point compass index of a bearing in degrees.
+pub(crate) fn compass_point(degrees: f64) -> i32 {
+    ((degrees.rem_euclid(360.0) / 22.5).round() as i32) % 16
+}
+
+/// A whole number of metres or people, or nothing when empty.
+fn whole(field: &'static str, text: &str, example: &str) -> Result<Option<u32>, FormError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<u32>().map(Some).map_err(|_| FormError {
+        field,
+        message: format!("“{text}” is not a whole number; write e.g. {example}"),
+    })
 }
 
 fn number(field: &'static str, text: &str) -> Result<Option<f64>, FormError> {
@@ -98,7 +165,57 @@ impl Form {
         if !self.narrative.trim().is_empty() {
             map.insert("narrative".into(), Value::String(self.narrative.clone()));
         }
+        if let Some(deg) = compass_degrees(self.direction) {
+            map.insert("direction_deg".into(), deg.into());
+        }
+        for (key, text, example) in [
+            ("distance_min_m", &self.distance_min, "1500"),
+            ("distance_max_m", &self.distance_max, "3000"),
+            ("killed", &self.killed, "0 or 2"),
+            ("injured", &self.injured, "0 or 3"),
+        ] {
+            if let Some(n) = whole(key, text, example)? {
+                map.insert(key.into(), n.into());
+            }
+        }
+        for (key, text) in [
+            ("weapon", &self.weapon),
+            ("initiator", &self.initiator),
+            ("target", &self.target),
+            ("location_source", &self.location_source),
+        ] {
+            if !text.trim().is_empty() {
+                map.insert(key.into(), Value::String(text.trim().to_owned()));
+            }
+        }
+        let accuracy = self.accuracy.trim().replace(',', ".");
+        if !accuracy.is_empty() {
+            let m: f64 = accuracy.parse().map_err(|_| FormError {
+                field: "accuracy_m",
+                message: format!("“{accuracy}” is not a number of metres, e.g. 25"),
+            })?;
+            map.insert("accuracy_m".into(), m.into());
+        }
         Ok(map)
+    }
+
+    /// Whether any field under "More details" holds something.
+    pub(crate) fn has_details(&self) -> bool {
+        let blank = Form::default();
+        self.direction != blank.direction
+            || [
+                &self.distance_min,
+                &self.distance_max,
+                &self.weapon,
+                &self.initiator,
+                &self.target,
+                &self.killed,
+                &self.injured,
+                &self.accuracy,
+                &self.location_source,
+            ]
+            .iter()
+            .any(|t| !t.is_empty())
     }
 
     /// Nothing chosen or typed yet (the prefilled time does not count).
@@ -123,10 +240,22 @@ impl Form {
             ("place", &self.place),
             ("event_count", &self.count),
             ("narrative", &self.narrative),
+            ("distance_min_m", &self.distance_min),
+            ("distance_max_m", &self.distance_max),
+            ("weapon", &self.weapon),
+            ("initiator", &self.initiator),
+            ("target", &self.target),
+            ("killed", &self.killed),
+            ("injured", &self.injured),
+            ("accuracy_m", &self.accuracy),
+            ("location_source", &self.location_source),
         ] {
             if !value.is_empty() {
                 map.insert(key.into(), Value::String(value.clone()));
             }
+        }
+        if let Some(deg) = compass_degrees(self.direction) {
+            map.insert("direction_deg".into(), deg.into());
         }
         if self.count_approx {
             map.insert("count_approx".into(), true.into());
@@ -160,6 +289,19 @@ impl Form {
                 .filter(|s| (1..=5).contains(s))
                 .unwrap_or(0) as i32,
             narrative: text("narrative"),
+            direction: map
+                .get("direction_deg")
+                .and_then(Value::as_f64)
+                .map_or(-1, compass_point),
+            distance_min: text("distance_min_m"),
+            distance_max: text("distance_max_m"),
+            weapon: text("weapon"),
+            initiator: text("initiator"),
+            target: text("target"),
+            killed: text("killed"),
+            injured: text("injured"),
+            accuracy: text("accuracy_m"),
+            location_source: text("location_source"),
         }
     }
 
@@ -175,6 +317,19 @@ impl Form {
         adapter.set_count_approx(self.count_approx);
         adapter.set_severity(self.severity);
         adapter.set_narrative(self.narrative.as_str().into());
+        adapter.set_direction(self.direction);
+        adapter.set_distance_min(self.distance_min.as_str().into());
+        adapter.set_distance_max(self.distance_max.as_str().into());
+        adapter.set_weapon(self.weapon.as_str().into());
+        adapter.set_initiator(self.initiator.as_str().into());
+        adapter.set_target(self.target.as_str().into());
+        adapter.set_killed(self.killed.as_str().into());
+        adapter.set_injured(self.injured.as_str().into());
+        adapter.set_accuracy(self.accuracy.as_str().into());
+        adapter.set_location_source(self.location_source.as_str().into());
+        if self.has_details() {
+            adapter.set_more_details(true);
+        }
     }
 
     fn read(adapter: &EntryAdapter) -> Form {
@@ -190,6 +345,16 @@ impl Form {
             count_approx: adapter.get_count_approx(),
             severity: adapter.get_severity(),
             narrative: adapter.get_narrative().into(),
+            direction: adapter.get_direction(),
+            distance_min: adapter.get_distance_min().into(),
+            distance_max: adapter.get_distance_max().into(),
+            weapon: adapter.get_weapon().into(),
+            initiator: adapter.get_initiator().into(),
+            target: adapter.get_target().into(),
+            killed: adapter.get_killed().into(),
+            injured: adapter.get_injured().into(),
+            accuracy: adapter.get_accuracy().into(),
+            location_source: adapter.get_location_source().into(),
         }
     }
 }
@@ -207,6 +372,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         })
         .collect();
     adapter.set_methods(ModelRc::new(VecModel::from(methods)));
+    set_parties(window, &[]);
     clear(window);
 
     let weak = Rc::downgrade(app);
@@ -214,6 +380,12 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         if let Some(w) = weak.upgrade().and_then(|a| a.window()) {
             w.global::<EntryAdapter>()
                 .set_observed_at(format::now_for_form().into());
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_use_gps(move || {
+        if let Some(app) = weak.upgrade() {
+            use_gps(&app);
         }
     });
     let weak = Rc::downgrade(app);
@@ -234,6 +406,21 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
             discard_draft(&app);
         }
     });
+}
+
+/// The mission profile's parties (code, label), offered as chips for initiator and target;
+/// none: both are typed as free text.
+pub(crate) fn set_parties(window: &AppWindow, parties: &[(String, String)]) {
+    let items: Vec<Choice> = parties
+        .iter()
+        .map(|(code, label)| Choice {
+            code: code.as_str().into(),
+            label: label.as_str().into(),
+        })
+        .collect();
+    window
+        .global::<EntryAdapter>()
+        .set_parties(ModelRc::new(VecModel::from(items)));
 }
 
 /// Opens the form: the draft when there is one, else an empty form with the time set to now.
@@ -325,10 +512,71 @@ fn discard_draft(app: &Rc<App>) {
     flush_draft(app);
 }
 
+/// Fields folded under "More details": an error there opens it.
+const DETAIL_FIELDS: [&str; 10] = [
+    "direction_deg",
+    "distance_min_m",
+    "distance_max_m",
+    "weapon",
+    "initiator",
+    "target",
+    "killed",
+    "injured",
+    "accuracy_m",
+    "location_source",
+];
+
 fn show_error(w: &AppWindow, field: &str, message: &str) {
     let adapter = w.global::<EntryAdapter>();
     adapter.set_error_field(field.into());
     adapter.set_error_message(message.into());
+    if DETAIL_FIELDS.contains(&field) {
+        adapter.set_more_details(true);
+    }
+}
+
+/// "Use GPS": asks the location service for a fix on the journal thread (it may take seconds),
+/// then fills the position, its accuracy and `location_source`. Manual entry keeps working.
+fn use_gps(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<EntryAdapter>();
+    if adapter.get_locating() {
+        return;
+    }
+    adapter.set_locating(true);
+    adapter.set_location_message("".into());
+    app.submit_quiet(Box::new(|_journal| {
+        let result = crate::location::system().current();
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<EntryAdapter>();
+            adapter.set_locating(false);
+            if !app.unlocked.get() {
+                return;
+            }
+            match result {
+                Ok(fix) => {
+                    adapter.set_lat(format!("{:.6}", fix.lat).into());
+                    adapter.set_lon(format!("{:.6}", fix.lon).into());
+                    adapter.set_accuracy(
+                        fix.accuracy_m
+                            .map(|a| format!("{}", a.round() as i64))
+                            .unwrap_or_default()
+                            .into(),
+                    );
+                    adapter.set_location_source("gps".into());
+                }
+                // The markup translates the codes; a failure carries the tool's own words.
+                Err(crate::location::LocationError::NotAvailable) => {
+                    adapter.set_location_message("unavailable".into())
+                }
+                Err(crate::location::LocationError::NoFix(_)) => {
+                    adapter.set_location_message("no-fix".into())
+                }
+                Err(e) => adapter.set_location_message(e.to_string().into()),
+            }
+        })
+    }));
 }
 
 fn save(app: &Rc<App>) {
@@ -400,11 +648,24 @@ pub(crate) fn clear(window: &AppWindow) {
         EntryAdapter::set_error_field,
         EntryAdapter::set_error_message,
         EntryAdapter::set_draft_restored_at,
+        EntryAdapter::set_distance_min,
+        EntryAdapter::set_distance_max,
+        EntryAdapter::set_weapon,
+        EntryAdapter::set_initiator,
+        EntryAdapter::set_target,
+        EntryAdapter::set_killed,
+        EntryAdapter::set_injured,
+        EntryAdapter::set_accuracy,
+        EntryAdapter::set_location_source,
+        EntryAdapter::set_location_message,
     ] {
         set(&adapter, "".into());
     }
     adapter.set_count_approx(false);
     adapter.set_severity(0);
+    adapter.set_direction(-1);
+    adapter.set_more_details(false);
+    adapter.set_locating(false);
 }
 
 #[cfg(test)]
@@ -444,6 +705,85 @@ mod tests {
             ..Form::default()
         };
         assert!(only_time.is_blank());
+    }
+
+    #[test]
+    fn the_compass_has_sixteen_points() {
+        assert_eq!(compass_degrees(0), Some(0));
+        assert_eq!(compass_degrees(1), Some(23));
+        assert_eq!(compass_degrees(4), Some(90));
+        assert_eq!(compass_degrees(15), Some(338));
+        assert_eq!(compass_degrees(-1), None);
+        assert_eq!(compass_degrees(16), None);
+        for point in 0..16 {
+            let deg = compass_degrees(point).expect("a point");
+            assert_eq!(compass_point(f64::from(deg)), point);
+        }
+        assert_eq!(compass_point(350.0), 0);
+        assert_eq!(compass_point(40.0), 2);
+    }
+
+    #[test]
+    fn details_become_schema_fields_and_survive_the_draft() {
+        let form = Form {
+            kind: "violation".into(),
+            category: "shelling".into(),
+            method: "heard".into(),
+            direction: 2,
+            distance_min: "1500".into(),
+            distance_max: "3000".into(),
+            weapon: " 82mm mortar (assessed) ".into(),
+            initiator: "unknown".into(),
+            target: "party_b".into(),
+            killed: "0".into(),
+            injured: "2".into(),
+            lat: "48.0159".into(),
+            lon: "37.8028".into(),
+            accuracy: "12,5".into(),
+            location_source: "gps".into(),
+            ..Form::default()
+        };
+        let json = form.to_json().expect("valid");
+        assert_eq!(json["direction_deg"], 45);
+        assert_eq!(json["distance_min_m"], 1500);
+        assert_eq!(json["distance_max_m"], 3000);
+        assert_eq!(json["weapon"], "82mm mortar (assessed)");
+        assert_eq!(json["initiator"], "unknown");
+        assert_eq!(json["target"], "party_b");
+        assert_eq!(json["killed"], 0);
+        assert_eq!(json["injured"], 2);
+        assert_eq!(json["accuracy_m"], 12.5);
+        assert_eq!(json["location_source"], "gps");
+        let observation = truce_sync::Observation::from_new_json(
+            json,
+            truce_sync::NewObservationDefaults {
+                id: uuid::Uuid::now_v7(),
+                now: chrono::Local::now().fixed_offset(),
+            },
+            &Taxonomy::builtin(),
+        )
+        .expect("a valid schema v1 observation");
+        assert_eq!(observation.direction_deg, Some(45));
+        assert_eq!(observation.injured, Some(2));
+        assert!(form.has_details());
+        assert_eq!(Form::from_draft(&form.to_draft()), form);
+
+        let bad = Form {
+            killed: "two".into(),
+            ..Form::default()
+        };
+        assert_eq!(bad.to_json().unwrap_err().field, "killed");
+        let bad = Form {
+            distance_max: "-5".into(),
+            ..Form::default()
+        };
+        assert_eq!(bad.to_json().unwrap_err().field, "distance_max_m");
+        let bad = Form {
+            accuracy: "good".into(),
+            ..Form::default()
+        };
+        assert_eq!(bad.to_json().unwrap_err().field, "accuracy_m");
+        assert!(!Form::default().has_details());
     }
 
     #[test]

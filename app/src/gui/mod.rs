@@ -9,10 +9,12 @@
 //! to the UI thread as replies. Locking (by hand or after inactivity) drops the journal there,
 //! which zeroizes its keys, and clears every decrypted text from the window.
 
+mod coordinator;
 mod detail;
 mod entry;
 pub mod format;
 mod journal_view;
+mod queue;
 mod session;
 mod settings;
 mod sync;
@@ -166,6 +168,8 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
         worker,
         journal_view: journal_view::JournalState::default(),
         detail: detail::DetailState::default(),
+        queue: queue::QueueState::default(),
+        coordinator: coordinator::CoordinatorState::default(),
     });
     APPS.with(|apps| {
         let mut apps = apps.borrow_mut();
@@ -199,6 +203,8 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
     entry::connect(&window, &app);
     detail::connect(&window, &app);
     sync::connect(&window, &app);
+    queue::connect(&window, &app);
+    coordinator::connect(&window, &app);
     settings::connect(&window, &app, options.auto_lock);
 
     let first = if app.paths.key_file.exists() || app.paths.database.exists() {
@@ -228,6 +234,8 @@ pub(crate) struct App {
     worker: worker::Worker,
     journal_view: journal_view::JournalState,
     detail: detail::DetailState,
+    queue: queue::QueueState,
+    coordinator: coordinator::CoordinatorState,
 }
 
 impl App {
@@ -281,6 +289,14 @@ impl App {
         if screen == Screen::Sync {
             sync::open(self);
         }
+        if screen == Screen::Journal {
+            // Back to the list: badges and counts may have changed (an export, an amendment).
+            if let Some(w) = self.window() {
+                journal_view::refresh(&w, self);
+            }
+            queue::home(self);
+        }
+        coordinator::open(self, screen);
         self.activity();
     }
 
@@ -342,6 +358,8 @@ impl App {
             detail::clear(&w, self);
             settings::clear(&w);
             sync::clear(&w);
+            queue::clear(&w, self);
+            coordinator::clear(&w, self);
             let adapter = w.global::<AppAdapter>();
             adapter.set_observer("".into());
             adapter.set_team("".into());
@@ -383,5 +401,6 @@ impl App {
             settings::refresh_count(&w, self);
         }
         sync::refresh_pending(self);
+        queue::refresh(self);
     }
 }

@@ -1,7 +1,12 @@
 //! Adapter for `SessionAdapter`: first-run setup and unlock. Key derivation runs on the journal
 //! thread; the window shows a progress indicator meanwhile.
+//!
+//! Wipe after failed unlocks (off by default, set in Settings): wrong passphrases in a row are
+//! counted in a small non-secret file in the data folder ([`UNLOCK_FAILURES_FILE`], replaced
+//! atomically), reset by a successful unlock; at the limit the journal is wiped with
+//! `Journal::wipe` and the window says so on first-run setup.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use age::secrecy::SecretString;
@@ -9,7 +14,8 @@ use slint::ComponentHandle;
 use truce_sync::profile::SignedProfile;
 use truce_sync::Role;
 
-use crate::journal::{Journal, JournalError, Profile};
+use crate::fsutil;
+use crate::journal::{Journal, JournalError, Profile, UNLOCK_FAILURES_FILE};
 use crate::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
@@ -24,6 +30,72 @@ struct Opened {
     coordinator: bool,
     observations: Vec<truce_sync::ObservationRevision>,
     draft: Option<super::entry::Draft>,
+    /// The mission profile's parties (code, label).
+    parties: Vec<(String, String)>,
+}
+
+/// Wrong passphrases in a row so far (0 when the file is absent or unreadable).
+pub(crate) fn failures(dir: &Path) -> u32 {
+    std::fs::read_to_string(dir.join(UNLOCK_FAILURES_FILE))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Counts one more wrong passphrase, durably; returns the new count.
+pub(crate) fn record_failure(dir: &Path) -> std::io::Result<u32> {
+    let n = failures(dir).saturating_add(1);
+    fsutil::write_atomic(&dir.join(UNLOCK_FAILURES_FILE), format!("{n}\n").as_bytes())?;
+    Ok(n)
+}
+
+/// A successful unlock: the count starts again.
+pub(crate) fn reset_failures(dir: &Path) {
+    if let Err(e) = fsutil::remove_if_exists(&dir.join(UNLOCK_FAILURES_FILE)) {
+        tracing::warn!("cannot reset the count of failed unlocks: {e}");
+    }
+}
+
+/// Wrong passphrases left before the wipe (0: the setting is off).
+pub(crate) fn attempts_left(dir: &Path) -> i32 {
+    let limit = super::settings::Saved::load(dir).wipe_after;
+    if limit == 0 {
+        return 0;
+    }
+    limit.saturating_sub(failures(dir)).max(1) as i32
+}
+
+/// What an unlock attempt led to.
+enum Unlock {
+    Opened(Result<Opened, JournalError>),
+    /// Too many wrong passphrases: the journal was wiped (or the wipe failed: the error).
+    Wiped(Result<(), JournalError>),
+}
+
+/// After a wrong passphrase: counts it when the setting is on, and wipes at the limit.
+fn after_wrong_passphrase(dir: &Path) -> Option<Result<(), JournalError>> {
+    let limit = super::settings::Saved::load(dir).wipe_after;
+    if limit == 0 {
+        return None;
+    }
+    let n = match record_failure(dir) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!("cannot count the failed unlock: {e}");
+            failures(dir).saturating_add(1)
+        }
+    };
+    if n < limit {
+        return None;
+    }
+    tracing::warn!("wiping the journal after {n} failed unlocks, as set in Settings");
+    Some(Journal::wipe(dir).map(|report| {
+        tracing::info!(
+            "wiped: key destroyed {}, {} files removed",
+            report.key_destroyed,
+            report.files_removed
+        );
+    }))
 }
 
 fn opened(journal: &Journal) -> Result<Opened, JournalError> {
@@ -34,7 +106,18 @@ fn opened(journal: &Journal) -> Result<Opened, JournalError> {
         device_id: device.device_id.to_string(),
         fingerprint: device.fingerprint,
         coordinator: device.role == Role::Coordinator,
-        observations: journal.list(None)?,
+        // The journal list loads its first page itself (see `journal_view::refresh`).
+        observations: Vec::new(),
+        parties: journal
+            .profile()?
+            .map(|p| {
+                p.profile
+                    .parties
+                    .into_iter()
+                    .map(|c| (c.code, c.label))
+                    .collect()
+            })
+            .unwrap_or_default(),
         // An unreadable draft must not keep the journal locked: it is left out.
         draft: match journal.draft() {
             Ok(draft) => draft.map(|(map, at)| super::entry::Draft::from_journal(&map, &at)),
@@ -57,6 +140,7 @@ pub(crate) fn session_error(e: &JournalError) -> (SessionError, String) {
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let session = window.global::<SessionAdapter>();
     session.set_data_dir(app.paths.dir.display().to_string().into());
+    session.set_attempts_left(attempts_left(&app.paths.dir));
     session.on_strength(|p| format::strength(p.as_str()));
 
     let weak = Rc::downgrade(app);
@@ -72,7 +156,27 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                 *journal = Some(j);
                 Ok(shown)
             });
-            Box::new(move |app: &Rc<App>| show_opened(app, result))
+            let outcome = match &result {
+                Ok(_) => {
+                    reset_failures(&dir);
+                    Unlock::Opened(result)
+                }
+                Err(JournalError::WrongPassphrase(_)) => match after_wrong_passphrase(&dir) {
+                    Some(wiped) => Unlock::Wiped(wiped),
+                    None => Unlock::Opened(result),
+                },
+                Err(_) => Unlock::Opened(result),
+            };
+            let left = attempts_left(&dir);
+            Box::new(move |app: &Rc<App>| {
+                if let Some(w) = app.window() {
+                    w.global::<SessionAdapter>().set_attempts_left(left);
+                }
+                match outcome {
+                    Unlock::Opened(result) => show_opened(app, result),
+                    Unlock::Wiped(result) => show_wiped(app, result),
+                }
+            })
         }));
     });
 
@@ -97,6 +201,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                 return;
             }
             session.set_error(SessionError::None);
+            session.set_wiped_after_failures(false);
             let profile = Profile {
                 observer: observer.to_string(),
                 team: Some(team.to_string()).filter(|t| !t.trim().is_empty()),
@@ -137,6 +242,25 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     );
 }
 
+/// The journal was wiped after too many wrong passphrases: say so, on first-run setup.
+fn show_wiped(app: &Rc<App>, result: Result<(), JournalError>) {
+    let Some(w) = app.window() else { return };
+    let session = w.global::<SessionAdapter>();
+    match result {
+        Ok(()) => {
+            session.set_error(SessionError::None);
+            session.set_error_detail("".into());
+            session.set_attempts_left(0);
+            session.set_wiped_after_failures(true);
+            w.global::<AppAdapter>().set_screen(Screen::Setup);
+        }
+        Err(e) => {
+            session.set_error(SessionError::Other);
+            session.set_error_detail(e.to_string().into());
+        }
+    }
+}
+
 fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
     let Some(w) = app.window() else { return };
     let session = w.global::<SessionAdapter>();
@@ -149,6 +273,7 @@ fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
             adapter.set_team(opened.team.unwrap_or_default().into());
             super::settings::show_device(&w, &opened.device_id, &opened.fingerprint);
             super::sync::set_role(&w, opened.coordinator);
+            super::entry::set_parties(&w, &opened.parties);
             *app.draft.borrow_mut() = opened.draft;
             app.unlocked();
             app.set_observations(opened.observations);

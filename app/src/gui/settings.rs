@@ -1,13 +1,19 @@
-//! Adapter for `SettingsAdapter`: theme, auto-lock timeout, passphrase change, device facts and
-//! the emergency wipe.
+//! Adapter for `SettingsAdapter`: theme, language, auto-lock timeout, wipe after failed unlocks,
+//! passphrase change, device facts and the emergency wipe.
+//!
+//! Theme, language, auto-lock and wipe-after survive restarts in [`SETTINGS_FILE`], a small
+//! JSON file in the data folder (nothing secret, no record data), replaced atomically on the
+//! journal thread; the emergency wipe deletes it with the journal.
 
+use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
 use age::secrecy::SecretString;
 use slint::ComponentHandle;
 
-use crate::journal::{Journal, JournalError};
+use crate::fsutil;
+use crate::journal::{Journal, JournalError, SETTINGS_FILE};
 use crate::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::session::session_error;
@@ -17,10 +23,142 @@ use super::App;
 /// What the wipe confirmation field must hold.
 pub const WIPE_WORD: &str = "WIPE";
 
+/// The wipe-after choices offered (0: off).
+pub const WIPE_AFTER_CHOICES: [u32; 4] = [0, 5, 10, 20];
+
+/// The settings kept between runs. Unknown or missing members keep their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct Saved {
+    /// The dark theme.
+    pub dark: bool,
+    /// "en" or "fr".
+    pub language: String,
+    /// Minutes without a touch before the journal locks.
+    pub auto_lock_minutes: u32,
+    /// Wrong passphrases in a row before the journal is wiped (0: never).
+    pub wipe_after: u32,
+}
+
+impl Default for Saved {
+    fn default() -> Self {
+        Saved {
+            dark: false,
+            language: String::new(),
+            auto_lock_minutes: (super::DEFAULT_AUTO_LOCK.as_secs() / 60) as u32,
+            wipe_after: 0,
+        }
+    }
+}
+
+impl Saved {
+    /// The settings file in `dir`, if there is a readable one.
+    pub(crate) fn read(dir: &Path) -> Option<Saved> {
+        let text = std::fs::read_to_string(dir.join(SETTINGS_FILE)).ok()?;
+        match serde_json::from_str::<Saved>(&text) {
+            Ok(saved) => Some(saved.checked()),
+            Err(e) => {
+                tracing::warn!("the settings file is unreadable, defaults apply: {e}");
+                None
+            }
+        }
+    }
+
+    /// The settings file in `dir`, or the defaults.
+    pub(crate) fn load(dir: &Path) -> Saved {
+        Saved::read(dir).unwrap_or_default()
+    }
+
+    /// Values outside what the screen offers fall back to safe ones.
+    fn checked(mut self) -> Saved {
+        self.auto_lock_minutes = self.auto_lock_minutes.clamp(1, 24 * 60);
+        if !WIPE_AFTER_CHOICES.contains(&self.wipe_after) {
+            // Never weaker than asked: the nearest offered limit at or below, never "off".
+            self.wipe_after = WIPE_AFTER_CHOICES
+                .iter()
+                .rev()
+                .copied()
+                .find(|c| *c != 0 && *c <= self.wipe_after)
+                .unwrap_or(5);
+        }
+        if !LANGUAGES.contains(&self.language.as_str()) {
+            self.language = String::new();
+        }
+        self
+    }
+
+    /// Writes the settings file atomically (temp file, fsync, rename).
+    pub(crate) fn write(&self, dir: &Path) -> Result<(), JournalError> {
+        let path = dir.join(SETTINGS_FILE);
+        let body = serde_json::to_vec_pretty(self)
+            .map_err(|e| JournalError::Refused(format!("cannot encode the settings: {e}")))?;
+        fsutil::write_atomic(&path, &body).map_err(|cause| JournalError::Io {
+            action: "save the settings to",
+            path,
+            cause,
+        })
+    }
+
+    /// The settings the window shows now.
+    fn of(window: &AppWindow) -> Saved {
+        let adapter = window.global::<SettingsAdapter>();
+        Saved {
+            dark: window.global::<Theme>().get_dark(),
+            language: adapter.get_language().into(),
+            auto_lock_minutes: adapter.get_auto_lock_minutes().max(1) as u32,
+            wipe_after: adapter.get_wipe_after().max(0) as u32,
+        }
+    }
+}
+
+/// Saves what the settings screen shows, on the journal thread (the folder exists once a
+/// journal does; before that there is nothing to keep).
+fn persist(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let saved = Saved::of(&w);
+    let dir = app.paths.dir.clone();
+    app.submit_quiet(Box::new(move |_| {
+        if dir.is_dir() {
+            if let Err(e) = saved.write(&dir) {
+                tracing::warn!("{e}");
+            }
+        }
+        Box::new(|_| {})
+    }));
+}
+
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
     let adapter = window.global::<SettingsAdapter>();
     adapter.set_auto_lock_minutes(auto_lock.as_secs().div_ceil(60) as i32);
+    let choices: Vec<i32> = WIPE_AFTER_CHOICES.iter().map(|c| *c as i32).collect();
+    adapter.set_wipe_after_choices(slint::ModelRc::new(slint::VecModel::from(choices)));
+    adapter.set_wipe_after(0);
+    // Settings kept from an earlier run win over the defaults given to `init`.
+    if let Some(saved) = Saved::read(&app.paths.dir) {
+        window.global::<Theme>().set_dark(saved.dark);
+        if !saved.language.is_empty() {
+            set_language(window, &saved.language);
+        }
+        adapter.set_auto_lock_minutes(saved.auto_lock_minutes as i32);
+        app.auto_lock
+            .set(Duration::from_secs(u64::from(saved.auto_lock_minutes) * 60));
+        adapter.set_wipe_after(saved.wipe_after as i32);
+    }
     clear(window);
+
+    let weak = Rc::downgrade(app);
+    adapter.on_set_wipe_after(move |attempts| {
+        let Some(app) = weak.upgrade() else { return };
+        let attempts = if WIPE_AFTER_CHOICES.contains(&(attempts.max(0) as u32)) {
+            attempts.max(0)
+        } else {
+            0
+        };
+        if let Some(w) = app.window() {
+            w.global::<SettingsAdapter>().set_wipe_after(attempts);
+        }
+        persist(&app);
+    });
 
     let weak = Rc::downgrade(app);
     adapter.on_set_auto_lock(move |minutes| {
@@ -33,20 +171,25 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         if app.unlocked.get() {
             app.start_lock_timer();
         }
+        persist(&app);
     });
 
     let weak = Rc::downgrade(app);
     adapter.on_set_dark(move |dark| {
-        if let Some(w) = weak.upgrade().and_then(|a| a.window()) {
+        let Some(app) = weak.upgrade() else { return };
+        if let Some(w) = app.window() {
             w.global::<Theme>().set_dark(dark);
         }
+        persist(&app);
     });
 
     let weak = Rc::downgrade(app);
     adapter.on_set_language(move |language| {
-        if let Some(w) = weak.upgrade().and_then(|a| a.window()) {
+        let Some(app) = weak.upgrade() else { return };
+        if let Some(w) = app.window() {
             set_language(&w, language.as_str());
         }
+        persist(&app);
     });
 
     let weak = Rc::downgrade(app);
@@ -162,10 +305,10 @@ pub(crate) fn show_device(window: &AppWindow, device_id: &str, fingerprint: &str
     adapter.set_fingerprint(fingerprint.into());
 }
 
-pub(crate) fn refresh_count(window: &AppWindow, app: &App) {
-    window
-        .global::<SettingsAdapter>()
-        .set_record_count(app.observations.borrow().len() as i32);
+pub(crate) fn refresh_count(window: &AppWindow, _app: &App) {
+    // The journal list knows the total (it loads a page at a time).
+    let total = window.global::<super::ui::JournalAdapter>().get_total();
+    window.global::<SettingsAdapter>().set_record_count(total);
 }
 
 /// Forgets what the settings screen showed about the journal (on lock).
@@ -178,4 +321,39 @@ pub(crate) fn clear(window: &AppWindow) {
     adapter.set_passphrase_error_detail("".into());
     adapter.set_passphrase_changed(false);
     adapter.set_wipe_error("".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_bad_values_fall_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(Saved::read(dir.path()), None);
+        assert_eq!(Saved::load(dir.path()), Saved::default());
+        let saved = Saved {
+            dark: true,
+            language: "fr".into(),
+            auto_lock_minutes: 10,
+            wipe_after: 5,
+        };
+        saved.write(dir.path()).expect("write");
+        assert_eq!(Saved::read(dir.path()), Some(saved));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(names.len(), 1, "no temp file left");
+
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            r#"{"dark":true,"language":"xx","auto_lock_minutes":0,"wipe_after":7,"later":1}"#,
+        )
+        .expect("write");
+        let odd = Saved::load(dir.path());
+        assert!(odd.dark);
+        assert_eq!(odd.language, "");
+        assert_eq!(odd.auto_lock_minutes, 1);
+        assert_eq!(odd.wipe_after, 5, "an odd limit is never read as off");
+        std::fs::write(dir.path().join(SETTINGS_FILE), "not json").expect("write");
+        assert_eq!(Saved::load(dir.path()), Saved::default());
+    }
 }

@@ -139,7 +139,7 @@ fn set_outcome(w: &AppWindow, outcome: SyncOutcome, detail: &str) {
 
 /// The first removable-media folder (USB stick, SD card) under `/media/$USER`,
 /// `/run/media/$USER` or `/media`, else the home folder.
-fn default_export_dir() -> Option<PathBuf> {
+pub(crate) fn default_export_dir() -> Option<PathBuf> {
     let user = std::env::var("USER").unwrap_or_default();
     let mut roots = Vec::new();
     if !user.is_empty() {
@@ -317,6 +317,7 @@ fn reload_observations(app: &Rc<App>) {
                 Ok(list) => {
                     *app.observations.borrow_mut() = list;
                     crate::gui::journal_view::refresh(&w, app);
+                    crate::gui::queue::refresh(app);
                 }
                 Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
             }

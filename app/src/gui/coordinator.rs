@@ -1,0 +1,684 @@
+//! Adapters for the coordinator workspace's screens besides the queue: `ReportAdapter` (the
+//! daily report and its HTML file), `AlertsAdapter` (escalation alerts with their records),
+//! `ExportsAdapter` (CSV, GeoJSON, HXL, full or public) and `DevicesAdapter`. Each calls the
+//! use cases of `crate::coordinator` on the journal thread.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Utc};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use truce_sync::verification::VerificationStatus;
+use truce_sync::Taxonomy;
+
+use crate::journal::{Journal, JournalError};
+use crate::publish::{DataFormat, PublicOptions};
+use crate::report::Report;
+use crate::store::ObservationFilter;
+
+use super::ui::{
+    AlertItem, AlertsAdapter, AppWindow, Breakdown, CountRow, DayBar, DeviceItem, DevicesAdapter,
+    ExportsAdapter, QueueItem, ReportAdapter, Screen, Toggle,
+};
+use super::{detail, format, queue, sync, App};
+
+/// The report on screen, kept for "Save HTML report" (cleared on lock).
+#[derive(Default)]
+pub(crate) struct CoordinatorState {
+    report: RefCell<Option<(Report, String)>>,
+}
+
+fn locked() -> JournalError {
+    JournalError::Refused("the journal is locked".into())
+}
+
+fn count(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    clear(window, app);
+    let report = window.global::<ReportAdapter>();
+    report.set_cutoff("00:00".into());
+    let weak = Rc::downgrade(app);
+    report.on_last_day(move || {
+        if let Some(app) = weak.upgrade() {
+            last_day(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    report.on_show(move || {
+        if let Some(app) = weak.upgrade() {
+            show_report(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    report.on_save_html(move || {
+        if let Some(app) = weak.upgrade() {
+            save_html(&app);
+        }
+    });
+
+    let alerts = window.global::<AlertsAdapter>();
+    let weak = Rc::downgrade(app);
+    alerts.on_refresh(move || {
+        if let Some(app) = weak.upgrade() {
+            open_alerts(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    alerts.on_open(move |id| {
+        if let Some(app) = weak.upgrade() {
+            detail::open(&app, id.as_str());
+        }
+    });
+
+    let exports = window.global::<ExportsAdapter>();
+    exports.set_out_dir("".into());
+    let weak = Rc::downgrade(app);
+    exports.on_toggle_status(move |code| {
+        if let Some(app) = weak.upgrade() {
+            if let Some(w) = app.window() {
+                toggle_status(&w, code.as_str());
+            }
+        }
+    });
+    let weak = Rc::downgrade(app);
+    exports.on_public_changed(move || {
+        if let Some(app) = weak.upgrade() {
+            if let Some(w) = app.window() {
+                let public = w.global::<ExportsAdapter>().get_public();
+                set_statuses(&w, |s| public && s.is_publishable());
+            }
+        }
+    });
+    let weak = Rc::downgrade(app);
+    exports.on_export(move || {
+        if let Some(app) = weak.upgrade() {
+            export(&app);
+        }
+    });
+}
+
+/// A coordinator screen opens: read what it shows.
+pub(crate) fn open(app: &Rc<App>, screen: Screen) {
+    match screen {
+        Screen::Report => open_report(app),
+        Screen::Alerts => open_alerts(app),
+        Screen::Exports => open_exports(app),
+        Screen::Devices => open_devices(app),
+        _ => {}
+    }
+}
+
+/// Prefills an empty folder field like the Sync screen's export folder (on the journal thread:
+/// it lists folders).
+fn prefill_folder(app: &Rc<App>, set: fn(&AppWindow, &str)) {
+    app.submit(Box::new(move |_| {
+        let folder = sync::default_export_dir();
+        Box::new(move |app: &Rc<App>| {
+            if let (Some(w), Some(folder)) = (app.window(), folder) {
+                set(&w, &folder.display().to_string());
+            }
+        })
+    }));
+}
+
+// ---- Report ----
+
+/// `2026-11-24 00:00`, UTC.
+fn utc_text(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Reads `YYYY-MM-DD HH:MM` or `YYYY-MM-DD` (midnight) as UTC.
+pub(crate) fn parse_utc(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M") {
+        return Ok(t.and_utc());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("“{text}” is not a time: write it as YYYY-MM-DD HH:MM (UTC)"))
+}
+
+/// The latest daily cut-off (HH:MM, UTC) at or before `now`.
+pub(crate) fn latest_cutoff(cutoff: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let time = NaiveTime::parse_from_str(cutoff.trim(), "%H:%M").map_err(|_| {
+        format!(
+            "“{}” is not a time of day: write it as HH:MM, e.g. 19:30",
+            cutoff.trim()
+        )
+    })?;
+    let today = now.date_naive().and_time(time).and_utc();
+    Ok(if today <= now {
+        today
+    } else {
+        today - Duration::days(1)
+    })
+}
+
+fn open_report(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<ReportAdapter>();
+    adapter.set_saved("".into());
+    if adapter.get_out_dir().is_empty() {
+        prefill_folder(app, |w, f| {
+            w.global::<ReportAdapter>().set_out_dir(f.into())
+        });
+    }
+    if adapter.get_from().is_empty() || adapter.get_to().is_empty() {
+        last_day(app);
+    } else {
+        show_report(app);
+    }
+}
+
+/// The 24 hours up to the latest cut-off.
+fn last_day(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<ReportAdapter>();
+    match latest_cutoff(&adapter.get_cutoff(), Utc::now()) {
+        Ok(to) => {
+            adapter.set_to(utc_text(&to).into());
+            adapter.set_from(utc_text(&(to - Duration::hours(24))).into());
+            show_report(app);
+        }
+        Err(e) => adapter.set_error(e.into()),
+    }
+}
+
+fn show_report(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<ReportAdapter>();
+    adapter.set_saved("".into());
+    let bounds =
+        parse_utc(&adapter.get_from()).and_then(|f| Ok((f, parse_utc(&adapter.get_to())?)));
+    let (from, to) = match bounds {
+        Ok(b) => b,
+        Err(e) => {
+            adapter.set_error(e.into());
+            return;
+        }
+    };
+    adapter.set_error("".into());
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            let report = j.report(from, to)?;
+            let profile = j.profile()?.map(|p| p.profile);
+            let mission = profile
+                .as_ref()
+                .map(|p| p.mission.clone())
+                .unwrap_or_else(|| "Truce".into());
+            let parties = profile.map(|p| p.parties).unwrap_or_default();
+            Ok((report, mission, parties))
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<ReportAdapter>();
+            match result {
+                Ok((report, mission, parties)) => {
+                    present_report(&w, &report, &parties);
+                    *app.coordinator.report.borrow_mut() = Some((report, mission));
+                }
+                Err(e) => {
+                    adapter.set_ready(false);
+                    adapter.set_error(e.to_string().into());
+                }
+            }
+        })
+    }));
+}
+
+fn present_report(w: &AppWindow, report: &Report, parties: &[truce_sync::taxonomy::Code]) {
+    let adapter = w.global::<ReportAdapter>();
+    let taxonomy = Taxonomy::builtin();
+    let label = |dimension: &str, key: &str| -> String {
+        let codes = match dimension {
+            "kind" => &taxonomy.kinds,
+            "category" => &taxonomy.categories,
+            "party" => parties,
+            _ => return key.to_owned(),
+        };
+        codes
+            .iter()
+            .find(|c| c.code == key)
+            .map(|c| c.label.clone())
+            .unwrap_or_else(|| key.to_owned())
+    };
+    let breakdowns: Vec<Breakdown> = report
+        .breakdowns
+        .iter()
+        .map(|b| {
+            let rows: Vec<CountRow> = b
+                .counts
+                .iter()
+                .map(|c| CountRow {
+                    key: c.key.as_str().into(),
+                    label: label(&b.dimension, &c.key).into(),
+                    current: count(c.current),
+                    previous: count(c.previous),
+                })
+                .collect();
+            Breakdown {
+                dimension: b.dimension.as_str().into(),
+                rows: ModelRc::new(VecModel::from(rows)),
+            }
+        })
+        .collect();
+    let daily: Vec<DayBar> = report
+        .daily
+        .iter()
+        .map(|(day, n)| DayBar {
+            day: day.format("%m-%d").to_string().into(),
+            count: count(*n),
+        })
+        .collect();
+    let max = report
+        .daily
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    adapter.set_period(
+        format!(
+            "{} → {}",
+            utc_text(&report.from),
+            report.to.format("%m-%d %H:%M")
+        )
+        .into(),
+    );
+    adapter.set_total(count(report.total));
+    adapter.set_previous_total(count(report.previous_total));
+    adapter.set_breakdowns(ModelRc::new(VecModel::from(breakdowns)));
+    adapter.set_daily(ModelRc::new(VecModel::from(daily)));
+    adapter.set_daily_max(count(max));
+    adapter.set_ready(true);
+}
+
+/// The HTML report's file name: the end of its period.
+pub(crate) fn report_file_name(report: &Report) -> String {
+    format!("truce-report-{}.html", report.to.format("%Y%m%d-%H%M"))
+}
+
+fn save_html(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<ReportAdapter>();
+    adapter.set_saved("".into());
+    adapter.set_error("".into());
+    let Some((report, mission)) = app.coordinator.report.borrow().clone() else {
+        return;
+    };
+    let dir = PathBuf::from(adapter.get_out_dir().trim());
+    app.submit(Box::new(move |_| {
+        let path = dir.join(report_file_name(&report));
+        let result = if dir.is_dir() {
+            let html = crate::report::to_html(&report, &mission);
+            crate::fsutil::write_atomic(&path, html.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        } else {
+            Err(format!("{} is not a folder", dir.display()))
+        };
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<ReportAdapter>();
+            match result {
+                Ok(()) => adapter.set_saved(path.display().to_string().into()),
+                Err(e) => adapter.set_error(e.into()),
+            }
+        })
+    }));
+}
+
+// ---- Alerts ----
+
+/// An alert with its records as the screen shows them.
+struct ShownAlert {
+    level: u8,
+    rule: String,
+    area: String,
+    from_ms: i64,
+    to_ms: i64,
+    records: Vec<(truce_sync::ObservationRevision, VerificationStatus)>,
+}
+
+/// The most records listed under one alert.
+const ALERT_RECORDS_SHOWN: usize = 100;
+
+fn alerts(journal: &Journal) -> Result<(bool, Vec<ShownAlert>), JournalError> {
+    let profile = journal.profile()?.map(|p| p.profile);
+    let has_rules = profile.as_ref().is_some_and(|p| !p.alert_rules.is_empty());
+    let areas = profile.map(|p| p.areas).unwrap_or_default();
+    let mut out = Vec::new();
+    for alert in journal.alerts()? {
+        let mut records = Vec::new();
+        for id in alert.records.iter().take(ALERT_RECORDS_SHOWN) {
+            let id = id.to_string();
+            if let Some(latest) = journal.show(&id)?.into_iter().last() {
+                let status = journal
+                    .verification_trail(&id)?
+                    .last()
+                    .map(|e| e.status)
+                    .unwrap_or_default();
+                records.push((latest, status));
+            }
+        }
+        let area = areas
+            .iter()
+            .find(|a| a.code == alert.area)
+            .map(|a| a.label.clone())
+            .unwrap_or(alert.area);
+        out.push(ShownAlert {
+            level: alert.level,
+            rule: alert.rule,
+            area,
+            from_ms: alert.from_ms,
+            to_ms: alert.to_ms,
+            records,
+        });
+    }
+    Ok((has_rules, out))
+}
+
+fn open_alerts(app: &Rc<App>) {
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(alerts);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<AlertsAdapter>();
+            match result {
+                Ok((has_rules, list)) => {
+                    let taxonomy = Taxonomy::builtin();
+                    let when = |ms: i64| {
+                        DateTime::from_timestamp_millis(ms)
+                            .map(|t| utc_text(&t))
+                            .unwrap_or_default()
+                    };
+                    let items: Vec<AlertItem> = list
+                        .iter()
+                        .map(|a| {
+                            let records: Vec<QueueItem> = a
+                                .records
+                                .iter()
+                                .map(|(r, s)| queue::item(r, *s, &taxonomy))
+                                .collect();
+                            AlertItem {
+                                level: i32::from(a.level),
+                                rule: a.rule.as_str().into(),
+                                area: a.area.as_str().into(),
+                                window: format!("{} → {} UTC", when(a.from_ms), when(a.to_ms))
+                                    .into(),
+                                records: ModelRc::new(VecModel::from(records)),
+                            }
+                        })
+                        .collect();
+                    w.global::<super::ui::QueueAdapter>()
+                        .set_alert_count(count(items.len()));
+                    adapter.set_alerts(ModelRc::new(VecModel::from(items)));
+                    adapter.set_has_rules(has_rules);
+                    adapter.set_error("".into());
+                    adapter.set_ready(true);
+                }
+                Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
+}
+
+// ---- Exports ----
+
+fn set_statuses(w: &AppWindow, selected: impl Fn(VerificationStatus) -> bool) {
+    let items: Vec<Toggle> = VerificationStatus::ALL
+        .into_iter()
+        .map(|s| Toggle {
+            code: s.code().into(),
+            label: s.code().into(),
+            selected: selected(s),
+        })
+        .collect();
+    w.global::<ExportsAdapter>()
+        .set_statuses(ModelRc::new(VecModel::from(items)));
+}
+
+fn toggle_status(w: &AppWindow, code: &str) {
+    let model = w.global::<ExportsAdapter>().get_statuses();
+    for i in 0..model.row_count() {
+        if let Some(mut t) = model.row_data(i) {
+            if t.code == code {
+                t.selected = !t.selected;
+                model.set_row_data(i, t);
+            }
+        }
+    }
+}
+
+fn open_exports(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<ExportsAdapter>();
+    adapter.set_written("".into());
+    adapter.set_error("".into());
+    if adapter.get_statuses().row_count() == 0 {
+        let public = adapter.get_public();
+        set_statuses(&w, |s| public && s.is_publishable());
+    }
+    if adapter.get_out_dir().is_empty() {
+        prefill_folder(app, |w, f| {
+            w.global::<ExportsAdapter>().set_out_dir(f.into())
+        });
+    }
+}
+
+/// The export's file name: the format, public or not, and when.
+pub(crate) fn export_file_name(format: DataFormat, public: bool, at: DateTime<Utc>) -> String {
+    let extension = match format {
+        DataFormat::Csv => "csv",
+        DataFormat::GeoJson => "geojson",
+        DataFormat::Hxl => "hxl.csv",
+    };
+    format!(
+        "truce-{}{}.{extension}",
+        if public { "public-" } else { "" },
+        at.format("%Y%m%d-%H%M%S")
+    )
+}
+
+/// What the export form asks for, or what is wrong with it.
+fn export_request(
+    w: &AppWindow,
+) -> Result<
+    (
+        DataFormat,
+        ObservationFilter,
+        Option<PublicOptions>,
+        PathBuf,
+    ),
+    String,
+> {
+    let a = w.global::<ExportsAdapter>();
+    let format = match a.get_format().as_str() {
+        "geojson" => DataFormat::GeoJson,
+        "hxl" => DataFormat::Hxl,
+        _ => DataFormat::Csv,
+    };
+    let public = if a.get_public() {
+        let text = a.get_grid();
+        let grid: f64 = text.trim().parse().map_err(|_| {
+            format!(
+                "“{}” is not a grid size: write degrees, e.g. 0.05",
+                text.trim()
+            )
+        })?;
+        Some(PublicOptions { grid_deg: grid })
+    } else {
+        None
+    };
+    let statuses = a
+        .get_statuses()
+        .iter()
+        .filter(|t| t.selected)
+        .filter_map(|t| VerificationStatus::from_code(&t.code))
+        .collect();
+    let filter = ObservationFilter {
+        from_ms: queue::day_ms(&a.get_from_date(), false)?,
+        to_ms: queue::day_ms(&a.get_to_date(), true)?,
+        statuses,
+        ..ObservationFilter::default()
+    };
+    let dir = a.get_out_dir().trim().to_owned();
+    if dir.is_empty() {
+        return Err("choose the folder to write to".into());
+    }
+    Ok((format, filter, public, PathBuf::from(dir)))
+}
+
+fn export(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<ExportsAdapter>();
+    adapter.set_written("".into());
+    adapter.set_error("".into());
+    let (format, filter, public, dir) = match export_request(&w) {
+        Ok(r) => r,
+        Err(e) => {
+            adapter.set_error(e.into());
+            return;
+        }
+    };
+    app.submit(Box::new(move |journal| {
+        let path = dir.join(export_file_name(format, public.is_some(), Utc::now()));
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            if !dir.is_dir() {
+                return Err(JournalError::Refused(format!(
+                    "{} is not a folder",
+                    dir.display()
+                )));
+            }
+            j.export_data(format, &filter, public, &path)
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<ExportsAdapter>();
+            match result {
+                Ok(rows) => {
+                    adapter.set_written_rows(count(rows));
+                    adapter.set_written(path.display().to_string().into());
+                }
+                Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
+}
+
+// ---- Devices ----
+
+fn open_devices(app: &Rc<App>) {
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .ok_or_else(locked)
+            .and_then(Journal::devices);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<DevicesAdapter>();
+            match result {
+                Ok(devices) => {
+                    let items: Vec<DeviceItem> = devices
+                        .iter()
+                        .map(|d| {
+                            let id = d.device_id.to_string();
+                            DeviceItem {
+                                short_id: format::short_id(&id).into(),
+                                id: id.into(),
+                                observer: d.observer.as_str().into(),
+                                fingerprint: d.fingerprint.as_str().into(),
+                                last_bundle: d
+                                    .last_bundle_at
+                                    .as_deref()
+                                    .map(|t| {
+                                        DateTime::parse_from_rfc3339(t)
+                                            .map(|t| format::time(&t))
+                                            .unwrap_or_else(|_| t.to_owned())
+                                    })
+                                    .unwrap_or_default()
+                                    .into(),
+                                entries: count(d.entries),
+                                gaps: sync::gaps(&d.gaps).into(),
+                            }
+                        })
+                        .collect();
+                    adapter.set_devices(ModelRc::new(VecModel::from(items)));
+                    adapter.set_error("".into());
+                }
+                Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
+}
+
+/// Forgets everything the coordinator screens showed (on lock). Folders and the cut-off stay:
+/// they are not secret.
+pub(crate) fn clear(window: &AppWindow, app: &App) {
+    *app.coordinator.report.borrow_mut() = None;
+    let report = window.global::<ReportAdapter>();
+    report.set_ready(false);
+    report.set_total(0);
+    report.set_previous_total(0);
+    report.set_breakdowns(ModelRc::default());
+    report.set_daily(ModelRc::default());
+    report.set_period("".into());
+    report.set_saved("".into());
+    report.set_error("".into());
+    let alerts = window.global::<AlertsAdapter>();
+    alerts.set_alerts(ModelRc::default());
+    alerts.set_ready(false);
+    alerts.set_error("".into());
+    let exports = window.global::<ExportsAdapter>();
+    exports.set_written("".into());
+    exports.set_error("".into());
+    let devices = window.global::<DevicesAdapter>();
+    devices.set_devices(ModelRc::default());
+    devices.set_error("".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_is_the_latest_one_before_now() {
+        let now = parse_utc("2026-11-24 10:00").expect("time");
+        assert_eq!(
+            utc_text(&latest_cutoff("19:30", now).expect("cut-off")),
+            "2026-11-23 19:30"
+        );
+        assert_eq!(
+            utc_text(&latest_cutoff("06:00", now).expect("cut-off")),
+            "2026-11-24 06:00"
+        );
+        assert!(latest_cutoff("25:00", now).is_err());
+        assert!(parse_utc("yesterday").is_err());
+        assert_eq!(
+            utc_text(&parse_utc("2026-11-24").expect("day")),
+            "2026-11-24 00:00"
+        );
+    }
+
+    #[test]
+    fn export_files_are_named_by_format_and_time() {
+        let at = parse_utc("2026-11-24 10:00").expect("time");
+        assert_eq!(
+            export_file_name(DataFormat::Hxl, true, at),
+            "truce-public-20261124-100000.hxl.csv"
+        );
+        assert_eq!(
+            export_file_name(DataFormat::Csv, false, at),
+            "truce-20261124-100000.csv"
+        );
+    }
+}

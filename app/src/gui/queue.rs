@@ -1,0 +1,404 @@
+//! Adapter for `QueueAdapter`: the coordinator's incident queue. Every device's observations
+//! with their verification status, filtered and sorted in the store through
+//! `Journal::queue_page`, 200 at a time ("Load more" appends the next page). Only the pages
+//! asked for are ever read; a reply for filters that changed since is dropped.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use chrono::NaiveDate;
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use truce_sync::verification::VerificationStatus;
+use truce_sync::{ObservationRevision, Taxonomy};
+use uuid::Uuid;
+
+use crate::coordinator::{QueueExtra, QueuePage};
+use crate::journal::{Journal, JournalError};
+use crate::store::{ObservationFilter, SortOrder};
+
+use super::journal_view::{choices, row};
+use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
+use super::{detail, format, App};
+
+/// Rows per page.
+pub const PAGE: usize = 200;
+
+/// The queue's rows and the query they answer (decrypted; cleared on lock).
+pub(crate) struct QueueState {
+    rows: Rc<VecModel<QueueItem>>,
+    /// Bumped by every new query: replies to an older one are dropped.
+    generation: Cell<u64>,
+    query: RefCell<Option<(ObservationFilter, QueueExtra)>>,
+    taxonomy: Taxonomy,
+}
+
+impl Default for QueueState {
+    fn default() -> Self {
+        QueueState {
+            rows: Rc::new(VecModel::default()),
+            generation: Cell::new(0),
+            query: RefCell::new(None),
+            taxonomy: Taxonomy::builtin(),
+        }
+    }
+}
+
+/// Whether the unlocked journal is a coordinator's (the queue replaces the journal list).
+pub(crate) fn is_coordinator(window: &AppWindow) -> bool {
+    window.global::<SyncAdapter>().get_coordinator()
+}
+
+/// A queue row as the cards show it.
+pub(crate) fn item(
+    revision: &ObservationRevision,
+    status: VerificationStatus,
+    taxonomy: &Taxonomy,
+) -> QueueItem {
+    let r = row(revision, taxonomy);
+    QueueItem {
+        id: r.id,
+        short_id: r.short_id,
+        kind: r.kind,
+        kind_label: r.kind_label,
+        category: r.category,
+        category_label: r.category_label,
+        time: r.time,
+        severity: r.severity,
+        excerpt: r.excerpt,
+        place: r.place,
+        observer: revision.observer.as_str().into(),
+        status: status.code().into(),
+    }
+}
+
+pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let adapter = window.global::<QueueAdapter>();
+    adapter.set_rows(ModelRc::from(app.queue.rows.clone()));
+    let taxonomy = Taxonomy::builtin();
+    adapter.set_kinds(choices(&taxonomy.kinds));
+    adapter.set_categories(choices(&taxonomy.categories));
+    clear(window, app);
+
+    let weak = Rc::downgrade(app);
+    adapter.on_filter_changed(move || {
+        if let Some(app) = weak.upgrade() {
+            reload(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_clear_filters(move || {
+        if let Some(app) = weak.upgrade() {
+            if let Some(w) = app.window() {
+                reset_filters(&w);
+            }
+            reload(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_load_more(move || {
+        if let Some(app) = weak.upgrade() {
+            load_more(&app);
+        }
+    });
+    let weak = Rc::downgrade(app);
+    adapter.on_open(move |id| {
+        if let Some(app) = weak.upgrade() {
+            detail::open(&app, id.as_str());
+        }
+    });
+}
+
+fn reset_filters(w: &AppWindow) {
+    let adapter = w.global::<QueueAdapter>();
+    for set in [
+        QueueAdapter::set_from_date,
+        QueueAdapter::set_to_date,
+        QueueAdapter::set_status,
+        QueueAdapter::set_kind,
+        QueueAdapter::set_category,
+        QueueAdapter::set_area,
+        QueueAdapter::set_party,
+        QueueAdapter::set_device,
+    ] {
+        set(&adapter, "".into());
+    }
+    adapter.set_error("".into());
+}
+
+/// The first millisecond of a `YYYY-MM-DD` day (UTC), or of the day after it (`end`).
+pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("“{text}” is not a day: write it as YYYY-MM-DD, e.g. 2026-11-24"))?;
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis()))
+}
+
+/// The query the filters on screen describe, or what is wrong with them.
+fn query(w: &AppWindow) -> Result<(ObservationFilter, QueueExtra), String> {
+    let a = w.global::<QueueAdapter>();
+    let from_ms = day_ms(&a.get_from_date(), false)?;
+    let to_ms = day_ms(&a.get_to_date(), true)?;
+    if let (Some(from), Some(to)) = (from_ms, to_ms) {
+        if to <= from {
+            return Err("the last day is before the first".into());
+        }
+    }
+    let one = |s: slint::SharedString| -> Vec<String> {
+        if s.is_empty() {
+            Vec::new()
+        } else {
+            vec![s.to_string()]
+        }
+    };
+    let device = a.get_device();
+    let filter = ObservationFilter {
+        from_ms,
+        to_ms,
+        kinds: one(a.get_kind()),
+        categories: one(a.get_category()),
+        statuses: VerificationStatus::from_code(&a.get_status())
+            .into_iter()
+            .collect(),
+        device: if device.is_empty() {
+            None
+        } else {
+            Some(Uuid::parse_str(&device).map_err(|e| e.to_string())?)
+        },
+        text: Some(a.get_search().trim().to_owned()).filter(|t| !t.is_empty()),
+        limit: None,
+        sort: match a.get_sort().as_str() {
+            "oldest" => SortOrder::OldestObserved,
+            "recorded" => SortOrder::NewestRecorded,
+            "severity" => SortOrder::Severity,
+            "kind" => SortOrder::Kind,
+            _ => SortOrder::NewestObserved,
+        },
+    };
+    let extra = QueueExtra {
+        area: Some(a.get_area().to_string()).filter(|s| !s.is_empty()),
+        party: Some(a.get_party().to_string()).filter(|s| !s.is_empty()),
+    };
+    Ok((filter, extra))
+}
+
+fn locked() -> JournalError {
+    JournalError::Refused("the journal is locked".into())
+}
+
+/// Reads the first page again for the filters on screen.
+pub(crate) fn reload(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    if !app.unlocked.get() || !is_coordinator(&w) {
+        return;
+    }
+    let adapter = w.global::<QueueAdapter>();
+    let (filter, extra) = match query(&w) {
+        Ok(q) => q,
+        Err(e) => {
+            adapter.set_error(e.into());
+            return;
+        }
+    };
+    adapter.set_error("".into());
+    *app.queue.query.borrow_mut() = Some((filter.clone(), extra.clone()));
+    fetch(app, filter, extra, 0);
+}
+
+fn load_more(app: &Rc<App>) {
+    let Some(query) = app.queue.query.borrow().clone() else {
+        return;
+    };
+    fetch(app, query.0, query.1, app.queue.rows.row_count());
+}
+
+fn fetch(app: &Rc<App>, filter: ObservationFilter, extra: QueueExtra, offset: usize) {
+    let Some(w) = app.window() else { return };
+    let generation = app.queue.generation.get() + 1;
+    app.queue.generation.set(generation);
+    w.global::<QueueAdapter>().set_loading(true);
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .ok_or_else(locked)
+            .and_then(|j| j.queue_page(&filter, &extra, offset, PAGE));
+        Box::new(move |app: &Rc<App>| show_page(app, generation, offset, result))
+    }));
+}
+
+fn show_page(
+    app: &Rc<App>,
+    generation: u64,
+    offset: usize,
+    result: Result<QueuePage, JournalError>,
+) {
+    let Some(w) = app.window() else { return };
+    if generation != app.queue.generation.get() || !app.unlocked.get() {
+        return;
+    }
+    let adapter = w.global::<QueueAdapter>();
+    adapter.set_loading(false);
+    match result {
+        Ok(page) => {
+            let items: Vec<QueueItem> = page
+                .rows
+                .iter()
+                .map(|r| item(&r.revision, r.status, &app.queue.taxonomy))
+                .collect();
+            if offset == 0 {
+                app.queue.rows.set_vec(items);
+            } else {
+                app.queue.rows.extend(items);
+            }
+            adapter.set_more(page.more);
+        }
+        Err(e) => adapter.set_error(e.to_string().into()),
+    }
+}
+
+/// What the filters offer besides the taxonomy: the profile's areas and parties, the devices.
+struct Options {
+    areas: Vec<(String, String)>,
+    parties: Vec<(String, String)>,
+    devices: Vec<(String, String)>,
+    alerts: usize,
+}
+
+fn options(journal: &Journal) -> Result<Options, JournalError> {
+    let profile = journal.profile()?.map(|p| p.profile);
+    let (areas, parties) = profile
+        .map(|p| {
+            (
+                p.areas
+                    .into_iter()
+                    .map(|a| (a.code, a.label))
+                    .collect::<Vec<_>>(),
+                p.parties
+                    .into_iter()
+                    .map(|c| (c.code, c.label))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap_or_default();
+    let devices = journal
+        .devices()?
+        .into_iter()
+        .map(|d| {
+            let id = d.device_id.to_string();
+            let label = format!("{} · {}", d.observer, format::short_id(&id));
+            (id, label)
+        })
+        .collect();
+    Ok(Options {
+        areas,
+        parties,
+        devices,
+        alerts: journal.alerts()?.len(),
+    })
+}
+
+fn choice_model(list: Vec<(String, String)>) -> ModelRc<Choice> {
+    let items: Vec<Choice> = list
+        .into_iter()
+        .map(|(code, label)| Choice {
+            code: code.into(),
+            label: label.into(),
+        })
+        .collect();
+    ModelRc::new(VecModel::from(items))
+}
+
+/// After an unlock or an import: the filter choices, the alert count, and the first page.
+pub(crate) fn refresh(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    if !app.unlocked.get() || !is_coordinator(&w) {
+        return;
+    }
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(options);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            if !app.unlocked.get() {
+                return;
+            }
+            let adapter = w.global::<QueueAdapter>();
+            match result {
+                Ok(o) => {
+                    adapter.set_areas(choice_model(o.areas));
+                    adapter.set_parties(choice_model(o.parties));
+                    adapter.set_devices(choice_model(o.devices));
+                    adapter.set_alert_count(o.alerts.min(i32::MAX as usize) as i32);
+                }
+                Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
+    reload(app);
+}
+
+/// The home screen shows again: nothing is open beside the list. (An import refreshes the
+/// queue itself; a status saved in the detail is already on its card.)
+pub(crate) fn home(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    w.global::<QueueAdapter>().set_selected_id("".into());
+}
+
+/// Marks the open observation in the list (wide layout).
+pub(crate) fn select(window: &AppWindow, id: &str) {
+    window.global::<QueueAdapter>().set_selected_id(id.into());
+}
+
+/// Shows a new status on the observation's card without reading the page again.
+pub(crate) fn set_status(app: &App, id: &str, status: VerificationStatus) {
+    let rows = &app.queue.rows;
+    for i in 0..rows.row_count() {
+        if let Some(mut row) = rows.row_data(i) {
+            if row.id == id {
+                row.status = status.code().into();
+                rows.set_row_data(i, row);
+            }
+        }
+    }
+}
+
+/// Forgets every row and filter (on lock).
+pub(crate) fn clear(window: &AppWindow, app: &App) {
+    app.queue.generation.set(app.queue.generation.get() + 1);
+    app.queue.rows.set_vec(Vec::new());
+    *app.queue.query.borrow_mut() = None;
+    reset_filters(window);
+    let adapter = window.global::<QueueAdapter>();
+    adapter.set_search("".into());
+    adapter.set_sort("newest".into());
+    adapter.set_more(false);
+    adapter.set_loading(false);
+    adapter.set_filters_open(false);
+    adapter.set_selected_id("".into());
+    adapter.set_alert_count(0);
+    adapter.set_areas(ModelRc::default());
+    adapter.set_parties(ModelRc::default());
+    adapter.set_devices(ModelRc::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_and_the_last_one_is_included() {
+        assert_eq!(day_ms("", false), Ok(None));
+        let from = day_ms("2026-11-24", false).expect("day").expect("ms");
+        let to = day_ms("2026-11-24", true).expect("day").expect("ms");
+        assert_eq!(to - from, 86_400_000);
+        assert!(day_ms("24/11/2026", false).is_err());
+    }
+}

@@ -1,0 +1,529 @@
+//! UI tests of the coordinator workspace: the incident queue, verification in the detail, the
+//! devices, the report, the alerts and data exports, on a coordinator journal seeded with a
+//! monitor's bundle. Driven through accessible labels with Slint's testing backend.
+
+use std::cell::Cell;
+use std::path::Path;
+use std::time::Duration;
+
+use age::secrecy::SecretString;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use slint::ComponentHandle;
+use truce::exchange::ExportRange;
+use truce::gui::{self, Gui, GuiOptions};
+use truce::{Journal, KdfCost, Profile};
+use truce_sync::profile::{AlertRule, Area, MissionProfile};
+use truce_sync::taxonomy::Code;
+use truce_sync::verification::VerificationStatus;
+
+const FAST: KdfCost = KdfCost::WorkFactor(10);
+const PASSPHRASE: &str = "correct horse battery staple";
+/// Phone-wide and tall enough that long screens need no scrolling (the testing backend only
+/// finds what is on screen).
+const TALL: (f32, f32) = (360.0, 2400.0);
+const PHONE: (f32, f32) = (360.0, 740.0);
+const LAPTOP: (f32, f32) = (1280.0, 2400.0);
+
+thread_local! {
+    static BACKEND: Cell<bool> = const { Cell::new(false) };
+}
+
+fn start(dir: &Path, (width, height): (f32, f32)) -> Gui {
+    if !BACKEND.get() {
+        i_slint_backend_testing::init_no_event_loop();
+        BACKEND.set(true);
+    }
+    let gui = gui::init(GuiOptions {
+        data_dir: dir.to_path_buf(),
+        kdf_cost: FAST,
+        auto_lock: gui::DEFAULT_AUTO_LOCK,
+        dark: false,
+        language: "en".into(),
+    })
+    .expect("the window builds");
+    resize(&gui, (width, height));
+    gui
+}
+
+fn resize(gui: &Gui, (width, height): (f32, f32)) {
+    gui.window()
+        .window()
+        .set_size(slint::LogicalSize::new(width, height));
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(50));
+}
+
+fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(gui.window(), label)
+        .filter(|e| e.accessible_role() == Some(role))
+        .collect()
+}
+
+/// Taps the button or chip labelled `label` (exactly one must be on screen).
+fn tap(gui: &Gui, label: &str) {
+    let mut found = labelled(gui, label, AccessibleRole::Button);
+    found.extend(labelled(gui, label, AccessibleRole::Checkbox));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one control labelled {label:?}, found {}",
+        found.len()
+    );
+    found[0].invoke_accessible_default_action();
+    gui.settle();
+}
+
+fn fill(gui: &Gui, label: &str, text: &str) {
+    let found = labelled(gui, label, AccessibleRole::TextInput);
+    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
+    found[0].set_accessible_value(text);
+}
+
+fn value_of(gui: &Gui, label: &str) -> String {
+    let found = labelled(gui, label, AccessibleRole::TextInput);
+    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
+    found[0]
+        .accessible_value()
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+/// Every distinct accessible label on screen that contains `part`.
+fn labels_containing(gui: &Gui, part: &str) -> Vec<String> {
+    i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate({
+            let part = part.to_owned();
+            move |e| e.accessible_label().is_some_and(|l| l.contains(&part))
+        })
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The queue's cards on screen (their labels end with the time and the narrative).
+fn cards(gui: &Gui) -> Vec<String> {
+    i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate(|e| {
+            e.accessible_role() == Some(AccessibleRole::Button)
+                && e.accessible_label()
+                    .is_some_and(|l| l.contains(", 2026-11-"))
+        })
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect()
+}
+
+fn open_card(gui: &Gui, part: &str) {
+    let card = i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate({
+            let part = part.to_owned();
+            move |e| {
+                e.accessible_role() == Some(AccessibleRole::Button)
+                    && e.accessible_label().is_some_and(|l| l.contains(&part))
+            }
+        })
+        .find_first()
+        .unwrap_or_else(|| panic!("no card with {part:?}"));
+    card.invoke_accessible_default_action();
+    gui.settle();
+}
+
+fn open(dir: &Path) -> Journal {
+    Journal::open(dir, &SecretString::from(PASSPHRASE.to_owned())).expect("open")
+}
+
+/// A mission with one area, one party and one alert rule (3 shelling reports in North in 24 h).
+fn template() -> MissionProfile {
+    let mut t = MissionProfile::new("East", chrono::Utc::now().fixed_offset(), Vec::new());
+    t.areas = vec![Area {
+        code: "north".into(),
+        label: "North".into(),
+        bbox: Some([37.0, 48.0, 38.0, 49.0]),
+    }];
+    t.parties = vec![Code {
+        code: "party_a".into(),
+        label: "Party A".into(),
+    }];
+    t.alert_rules = vec![AlertRule {
+        name: "shelling north".into(),
+        kinds: vec!["violation".into()],
+        categories: vec!["shelling".into()],
+        area: Some("north".into()),
+        window_hours: 24,
+        threshold: 3,
+        level: 3,
+    }];
+    t
+}
+
+/// The records of the seed: four on 2026-11-23 (three shelling in North), one the day before.
+const RECORDS: [&str; 5] = [
+    r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-23T05:00:00+00:00","lat":48.5,"lon":37.5,"initiator":"party_a","narrative":"Shelling north of checkpoint 4"}"#,
+    r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-23T06:00:00+00:00","lat":48.6,"lon":37.4,"narrative":"More shelling, heavier"}"#,
+    r#"{"kind":"violation","category":"shelling","method":"seen_heard","observed_at":"2026-11-23T07:00:00+00:00","lat":48.4,"lon":37.6,"narrative":"Impacts near the school"}"#,
+    r#"{"kind":"violation","category":"small_arms","method":"heard","observed_at":"2026-11-23T10:00:00+00:00","narrative":"Bursts of small arms fire"}"#,
+    r#"{"kind":"incident","category":"mine_uxo","method":"seen","observed_at":"2026-11-22T09:00:00+00:00","place":"Bridge","narrative":"Unexploded shell near the bridge"}"#,
+];
+
+/// A coordinator journal in `hq` holding a monitor's five records from one bundle; the first
+/// shelling report is already verified. Returns the ids, in the order of `RECORDS`.
+fn seed(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
+    let coordinator = Journal::init(
+        hq,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "HQ desk".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the coordinator");
+    let profile = coordinator
+        .create_profile("East", &[], Some(template()))
+        .expect("profile");
+    drop(coordinator);
+
+    let mut monitor = Journal::init(
+        device,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Ana K.".into(),
+            team: Some("Team 3".into()),
+            role: truce_sync::Role::Monitor,
+        },
+        FAST,
+    )
+    .expect("init the monitor");
+    monitor
+        .import_profile(&profile)
+        .expect("install the profile");
+    let ids: Vec<String> = RECORDS
+        .iter()
+        .map(|json| {
+            monitor
+                .record(truce_sync::parse_object(json).expect("json"))
+                .expect("record")
+                .observation
+                .id
+                .to_string()
+        })
+        .collect();
+    let bundle = monitor
+        .export(usb, ExportRange::Pending)
+        .expect("export")
+        .expect("a bundle");
+    drop(monitor);
+
+    let mut coordinator = open(hq);
+    let report = coordinator.import_bundle(&bundle.path).expect("import");
+    assert_eq!(report.new_entries, 5, "{report:?}");
+    coordinator
+        .verify(&ids[0], VerificationStatus::Verified, "Seen by two teams")
+        .expect("verify");
+    ids
+}
+
+fn unlock(gui: &Gui) {
+    fill(gui, "Passphrase", PASSPHRASE);
+    tap(gui, "Unlock");
+    assert!(gui.is_unlocked());
+}
+
+#[test]
+fn the_queue_filters_by_status_and_search_and_verification_keeps_a_trail() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    let ids = seed(hq.path(), device.path(), usb.path());
+    let gui = start(hq.path(), TALL);
+    unlock(&gui);
+
+    // The coordinator's home is the queue: every device's records with their status.
+    assert!(!labels_containing(&gui, "Incidents").is_empty());
+    assert_eq!(cards(&gui).len(), 5, "{:?}", cards(&gui));
+    assert_eq!(labels_containing(&gui, ", Verified, ").len(), 1);
+
+    // Filter by status.
+    tap(&gui, "Filters");
+    tap(&gui, "Status: Verified");
+    tap(&gui, "Show results");
+    let shown = cards(&gui);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0].contains("Shelling, Verified"), "{shown:?}");
+    tap(&gui, "Filters");
+    tap(&gui, "Status: Unverified");
+    tap(&gui, "Show results");
+    assert_eq!(cards(&gui).len(), 4);
+    // A day range, then clear.
+    tap(&gui, "Filters");
+    tap(&gui, "Status: All");
+    fill(&gui, "From day", "2026-11-22");
+    fill(&gui, "To day", "2026-11-22");
+    tap(&gui, "Show results");
+    assert_eq!(cards(&gui).len(), 1);
+    tap(&gui, "Filters");
+    fill(&gui, "To day", "22/11");
+    tap(&gui, "Show results");
+    assert!(!labels_containing(&gui, "is not a day").is_empty());
+    tap(&gui, "Clear filters");
+    tap(&gui, "Show results");
+    assert_eq!(cards(&gui).len(), 5);
+    // Area and party come from the mission profile.
+    tap(&gui, "Filters");
+    tap(&gui, "Area: North");
+    tap(&gui, "Show results");
+    assert_eq!(cards(&gui).len(), 3);
+    tap(&gui, "Filters");
+    tap(&gui, "Party: Party A");
+    tap(&gui, "Show results");
+    assert_eq!(cards(&gui).len(), 1);
+    tap(&gui, "Filters");
+    tap(&gui, "Clear filters");
+    tap(&gui, "Show results");
+
+    // Search in narratives.
+    fill(&gui, "Search narratives", "bridge");
+    gui.settle();
+    let shown = cards(&gui);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0].contains("Unexploded shell"));
+    fill(&gui, "Search narratives", "");
+    gui.settle();
+    assert_eq!(cards(&gui).len(), 5);
+
+    // Verification: a status needs a note.
+    open_card(&gui, "Bursts of small arms fire");
+    assert!(!labels_containing(&gui, "Current status: Unverified").is_empty());
+    assert!(
+        labelled(&gui, "Amend this observation", AccessibleRole::Button).is_empty(),
+        "a coordinator does not amend field records"
+    );
+    tap(&gui, "New status: Disputed");
+    tap(&gui, "Save status");
+    assert_eq!(labels_containing(&gui, "Write a note saying why").len(), 1);
+    assert!(open(hq.path())
+        .verification_trail(&ids[3])
+        .expect("trail")
+        .is_empty());
+    fill(
+        &gui,
+        "Verification note",
+        "Team 5 heard nothing at that hour",
+    );
+    tap(&gui, "Save status");
+    assert!(labels_containing(&gui, "Write a note saying why").is_empty());
+    let trail = labels_containing(&gui, "Unverified → Disputed");
+    assert_eq!(trail.len(), 1, "{trail:?}");
+    assert!(
+        trail[0].contains("HQ desk: Team 5 heard nothing at that hour"),
+        "{trail:?}"
+    );
+    assert!(!labels_containing(&gui, "Current status: Disputed").is_empty());
+    assert_eq!(value_of(&gui, "Verification note"), "");
+    // A second step shows where it came from.
+    tap(&gui, "New status: Unfounded");
+    fill(
+        &gui,
+        "Verification note",
+        "Confirmed as a training exercise",
+    );
+    tap(&gui, "Save status");
+    assert_eq!(labels_containing(&gui, "Disputed → Unfounded").len(), 1);
+
+    // Linked as the same event as the first shelling report.
+    let short: String = ids[0].chars().skip(ids[0].len() - 8).collect();
+    fill(&gui, "Report to link", &short);
+    tap(&gui, "Link as same event");
+    assert_eq!(labels_containing(&gui, "Linked as the same event").len(), 1);
+    assert_eq!(
+        labels_containing(&gui, "Open Shelling, 2026-11-23 05:00").len(),
+        1
+    );
+
+    // The field record is untouched; the trail is in the journal.
+    tap(&gui, "Back");
+    assert!(!labels_containing(&gui, "Small arms fire, Unfounded").is_empty());
+    drop(gui);
+    let journal = open(hq.path());
+    let history = journal.show(&ids[3]).expect("show");
+    assert_eq!(history.len(), 1, "no new revision");
+    assert_eq!(
+        history[0].observation.narrative,
+        "Bursts of small arms fire"
+    );
+    let trail = journal.verification_trail(&ids[3]).expect("trail");
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[1].status, VerificationStatus::Unfounded);
+    assert_eq!(trail[0].by_observer, "HQ desk");
+}
+
+#[test]
+fn devices_report_alerts_and_exports() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    let out = tempdir();
+    seed(hq.path(), device.path(), usb.path());
+    let gui = start(hq.path(), LAPTOP);
+    unlock(&gui);
+
+    // Devices.
+    tap(&gui, "Devices");
+    let devices = labels_containing(&gui, "Device of ");
+    assert_eq!(devices, ["Device of Ana K.: 5 entries"]);
+    assert!(!labels_containing(&gui, "No gaps").is_empty());
+    assert!(!labels_containing(&gui, "Fingerprint: ").is_empty());
+
+    // The report for 2026-11-23: four records, one the day before.
+    tap(&gui, "Report");
+    fill(&gui, "Report from", "2026-11-23 00:00");
+    fill(&gui, "Report to", "2026-11-24 00:00");
+    tap(&gui, "Show report");
+    assert_eq!(
+        labels_containing(&gui, "Observations in the period: "),
+        ["Observations in the period: 4"]
+    );
+    assert_eq!(labels_containing(&gui, "North: 3 (previous 0)").len(), 1);
+    assert_eq!(labels_containing(&gui, "Shelling: 3 (previous 0)").len(), 1);
+    assert_eq!(
+        labels_containing(&gui, "Mine or UXO: 0 (previous 1)").len(),
+        1
+    );
+    assert_eq!(labels_containing(&gui, "Party A: 1 (previous 0)").len(), 1);
+    assert!(!labels_containing(&gui, "Daily observations, last 30 days; highest 4").is_empty());
+    fill(&gui, "Report from", "yesterday");
+    tap(&gui, "Show report");
+    assert!(!labels_containing(&gui, "is not a time").is_empty());
+    fill(&gui, "Report from", "2026-11-23");
+    tap(&gui, "Show report");
+    fill(&gui, "Report folder", &out.path().display().to_string());
+    tap(&gui, "Save HTML report");
+    let html = out.path().join("truce-report-20261124-0000.html");
+    let text = std::fs::read_to_string(&html).expect("the HTML report");
+    assert!(text.contains("<svg") && text.contains("East: daily report"));
+    assert_eq!(
+        labels_containing(&gui, &format!("Report saved: {}", html.display())).len(),
+        1
+    );
+    // The default period is the 24 hours up to the cut-off.
+    fill(&gui, "Daily cut-off", "25:00");
+    tap(&gui, "Last 24 hours up to the cut-off");
+    assert!(!labels_containing(&gui, "is not a time of day").is_empty());
+
+    // Alerts: the rule fired on the three shelling reports; a record opens its detail.
+    tap(&gui, "Alerts");
+    let alerts = labels_containing(&gui, "Level 3: ");
+    assert_eq!(alerts, ["Level 3: shelling north, area North, 3 records"]);
+    let records = labels_containing(&gui, "Open Shelling, 2026-11-23");
+    assert_eq!(records.len(), 3, "{records:?}");
+    tap(&gui, "Open Shelling, 2026-11-23 06:00");
+    assert!(!labels_containing(&gui, "Narrative: More shelling, heavier").is_empty());
+
+    // Exports: a full CSV, then the public one (verified and corroborated only).
+    tap(&gui, "Export data");
+    fill(
+        &gui,
+        "Data export folder",
+        &out.path().display().to_string(),
+    );
+    tap(&gui, "Write the export");
+    let written = labels_containing(&gui, "5 observations written to: ");
+    assert_eq!(written.len(), 1, "{written:?}");
+    let path = written[0]
+        .strip_prefix("5 observations written to: ")
+        .expect("path");
+    let rows = csv_rows(Path::new(path));
+    assert_eq!(rows.len(), 5);
+    tap(&gui, "Public, redacted");
+    tap(&gui, "Write the export");
+    let written = labels_containing(&gui, "1 observation written to: ");
+    assert_eq!(written.len(), 1, "{written:?}");
+    let path = written[0]
+        .strip_prefix("1 observation written to: ")
+        .expect("path");
+    assert!(path.contains("truce-public-"));
+    let rows = csv_rows(Path::new(path));
+    assert_eq!(rows.len(), 1);
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(!text.contains("Ana K."), "no observer in a public export");
+    // GeoJSON, every status chosen by hand.
+    tap(&gui, "GeoJSON");
+    for status in ["Unverified", "Disputed", "Unfounded"] {
+        tap(&gui, &format!("Export status: {status}"));
+    }
+    tap(&gui, "Write the export");
+    let written = labels_containing(&gui, "5 observations written to: ");
+    assert_eq!(written.len(), 1, "{written:?}");
+    let path = written[0]
+        .strip_prefix("5 observations written to: ")
+        .expect("path");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("GeoJSON");
+    assert_eq!(json["features"].as_array().map(Vec::len), Some(5));
+    // A folder that is not there: said so.
+    fill(
+        &gui,
+        "Data export folder",
+        &out.path().join("missing").display().to_string(),
+    );
+    tap(&gui, "Write the export");
+    assert!(!labels_containing(&gui, "is not a folder").is_empty());
+}
+
+#[test]
+fn coordinator_screens_have_48px_touch_targets_on_a_phone() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    seed(hq.path(), device.path(), usb.path());
+    let gui = start(hq.path(), PHONE);
+    unlock(&gui);
+    assert_touch_targets(&gui, "queue");
+    tap(&gui, "Filters");
+    assert_touch_targets(&gui, "queue filters");
+    tap(&gui, "Filters");
+    for (screen, label) in [
+        ("report", "Report"),
+        ("alerts", "Alerts"),
+        ("exports", "Export data"),
+        ("devices", "Devices"),
+    ] {
+        tap(&gui, label);
+        assert_touch_targets(&gui, screen);
+        tap(&gui, "Back");
+    }
+    open_card(&gui, "Bursts of small arms fire");
+    assert_touch_targets(&gui, "detail (coordinator)");
+}
+
+fn assert_touch_targets(gui: &Gui, screen: &str) {
+    let controls = i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
+            ) && e.accessible_label().is_some_and(|l| !l.is_empty())
+        })
+        .find_all();
+    assert!(!controls.is_empty(), "{screen}: no controls found");
+    for control in controls {
+        let size = control.size();
+        assert!(
+            size.width >= 48.0 && size.height >= 48.0,
+            "{screen}: {:?} is {}×{} px, smaller than a 48 px touch target",
+            control.accessible_label(),
+            size.width,
+            size.height
+        );
+    }
+}
+
+fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
+    let mut reader = csv::Reader::from_path(path).expect("open the CSV");
+    reader
+        .records()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("parse the CSV")
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
