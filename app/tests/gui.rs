@@ -1,6 +1,9 @@
 //! UI tests: the real window, wired by `truce::gui::init`, driven through accessible labels with
 //! Slint's testing backend (no display needed). Key derivation uses a low work factor.
 
+mod common;
+use common::*;
+
 use std::cell::Cell;
 use std::time::Duration;
 
@@ -43,56 +46,6 @@ fn start(dir: &std::path::Path, auto_lock: Duration, (width, height): (f32, f32)
         .window()
         .set_size(slint::LogicalSize::new(width, height));
     gui
-}
-
-fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
-    ElementHandle::find_by_accessible_label(gui.window(), label)
-        .filter(|e| e.accessible_role() == Some(role))
-        .collect()
-}
-
-fn has(gui: &Gui, label: &str, role: AccessibleRole) -> bool {
-    !labelled(gui, label, role).is_empty()
-}
-
-/// Taps the button or chip labelled `label` (exactly one must be on screen).
-fn tap(gui: &Gui, label: &str) {
-    let mut found = labelled(gui, label, AccessibleRole::Button);
-    found.extend(labelled(gui, label, AccessibleRole::Checkbox));
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one control labelled {label:?}, found {}",
-        found.len()
-    );
-    found[0].invoke_accessible_default_action();
-}
-
-/// Types `text` into the field labelled `label`.
-fn fill(gui: &Gui, label: &str, text: &str) {
-    let found = labelled(gui, label, AccessibleRole::TextInput);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one text field labelled {label:?}, found {}",
-        found.len()
-    );
-    found[0].set_accessible_value(text);
-}
-
-/// Every accessible label on screen that contains `part`.
-fn labels_containing(gui: &Gui, part: &str) -> Vec<String> {
-    i_slint_backend_testing::ElementQuery::from_root(gui.window())
-        .match_predicate({
-            let part = part.to_owned();
-            move |e| e.accessible_label().is_some_and(|l| l.contains(&part))
-        })
-        .find_all()
-        .into_iter()
-        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 fn new_journal(dir: &std::path::Path) {
@@ -328,29 +281,6 @@ fn french_is_selectable_in_settings() {
     assert!(has(&gui, "Back", AccessibleRole::Button));
 }
 
-/// Every labelled button, chip and text field on screen is at least 48×48 px.
-fn assert_touch_targets(gui: &Gui, screen: &str) {
-    let controls = i_slint_backend_testing::ElementQuery::from_root(gui.window())
-        .match_predicate(|e| {
-            matches!(
-                e.accessible_role(),
-                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
-            ) && e.accessible_label().is_some_and(|l| !l.is_empty())
-        })
-        .find_all();
-    assert!(!controls.is_empty(), "{screen}: no controls found");
-    for control in controls {
-        let size = control.size();
-        assert!(
-            size.width >= 48.0 && size.height >= 48.0,
-            "{screen}: {:?} is {}×{} px, smaller than a 48 px touch target",
-            control.accessible_label(),
-            size.width,
-            size.height
-        );
-    }
-}
-
 #[test]
 fn touch_targets_are_at_least_48px_on_a_phone() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -393,16 +323,6 @@ fn touch_targets_are_at_least_48px_on_a_phone() {
     gui.lock();
     gui.settle();
     assert_touch_targets(&gui, "unlock");
-}
-
-/// The accessible value of the text field labelled `label`.
-fn value_of(gui: &Gui, label: &str) -> String {
-    let found = labelled(gui, label, AccessibleRole::TextInput);
-    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
-    found[0]
-        .accessible_value()
-        .map(|v| v.to_string())
-        .unwrap_or_default()
 }
 
 fn is_checked(gui: &Gui, label: &str) -> bool {

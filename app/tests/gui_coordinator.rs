@@ -2,12 +2,15 @@
 //! devices, the report, the alerts and data exports, on a coordinator journal seeded with a
 //! monitor's bundle. Driven through accessible labels with Slint's testing backend.
 
+mod common;
+use common::*;
+
 use std::cell::Cell;
 use std::path::Path;
 use std::time::Duration;
 
 use age::secrecy::SecretString;
-use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use i_slint_backend_testing::AccessibleRole;
 use slint::ComponentHandle;
 use truce::exchange::ExportRange;
 use truce::gui::{self, Gui, GuiOptions};
@@ -52,54 +55,10 @@ fn resize(gui: &Gui, (width, height): (f32, f32)) {
     i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(50));
 }
 
-fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
-    ElementHandle::find_by_accessible_label(gui.window(), label)
-        .filter(|e| e.accessible_role() == Some(role))
-        .collect()
-}
-
-/// Taps the button or chip labelled `label` (exactly one must be on screen).
+/// Taps the button or chip labelled `label`, then lets the journal thread answer.
 fn tap(gui: &Gui, label: &str) {
-    let mut found = labelled(gui, label, AccessibleRole::Button);
-    found.extend(labelled(gui, label, AccessibleRole::Checkbox));
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one control labelled {label:?}, found {}",
-        found.len()
-    );
-    found[0].invoke_accessible_default_action();
+    common::tap(gui, label);
     gui.settle();
-}
-
-fn fill(gui: &Gui, label: &str, text: &str) {
-    let found = labelled(gui, label, AccessibleRole::TextInput);
-    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
-    found[0].set_accessible_value(text);
-}
-
-fn value_of(gui: &Gui, label: &str) -> String {
-    let found = labelled(gui, label, AccessibleRole::TextInput);
-    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
-    found[0]
-        .accessible_value()
-        .map(|v| v.to_string())
-        .unwrap_or_default()
-}
-
-/// Every distinct accessible label on screen that contains `part`.
-fn labels_containing(gui: &Gui, part: &str) -> Vec<String> {
-    i_slint_backend_testing::ElementQuery::from_root(gui.window())
-        .match_predicate({
-            let part = part.to_owned();
-            move |e| e.accessible_label().is_some_and(|l| l.contains(&part))
-        })
-        .find_all()
-        .into_iter()
-        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 /// The queue's cards on screen (their labels end with the time and the narrative).
@@ -492,28 +451,6 @@ fn coordinator_screens_have_48px_touch_targets_on_a_phone() {
     }
     open_card(&gui, "Bursts of small arms fire");
     assert_touch_targets(&gui, "detail (coordinator)");
-}
-
-fn assert_touch_targets(gui: &Gui, screen: &str) {
-    let controls = i_slint_backend_testing::ElementQuery::from_root(gui.window())
-        .match_predicate(|e| {
-            matches!(
-                e.accessible_role(),
-                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
-            ) && e.accessible_label().is_some_and(|l| !l.is_empty())
-        })
-        .find_all();
-    assert!(!controls.is_empty(), "{screen}: no controls found");
-    for control in controls {
-        let size = control.size();
-        assert!(
-            size.width >= 48.0 && size.height >= 48.0,
-            "{screen}: {:?} is {}×{} px, smaller than a 48 px touch target",
-            control.accessible_label(),
-            size.width,
-            size.height
-        );
-    }
 }
 
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {

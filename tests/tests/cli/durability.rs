@@ -28,6 +28,17 @@ fn recorder_bin() -> std::path::PathBuf {
     dir.join("recorder")
 }
 
+/// Starts the recorder on `journal`; it prints each acknowledged id on its stdout.
+fn start_recorder(recorder: &std::path::Path, journal: &Journal) -> std::process::Child {
+    Command::new(recorder)
+        .arg(&journal.dir)
+        .env("TRUCE_PASSPHRASE", &journal.passphrase)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the recorder")
+}
+
 #[test]
 fn killed_mid_write_nothing_acknowledged_is_lost() {
     let kills: u32 = std::env::var("TRUCE_CRASH_KILLS")
@@ -47,13 +58,7 @@ fn killed_mid_write_nothing_acknowledged_is_lost() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let after = Duration::from_millis(20 + seed % 300);
-        let mut child = Command::new(&recorder)
-            .arg(&journal.dir)
-            .env("TRUCE_PASSPHRASE", &journal.passphrase)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the recorder");
+        let mut child = start_recorder(&recorder, &journal);
         let stdout = child.stdout.take().expect("stdout");
         let reader = std::thread::spawn(move || {
             BufReader::new(stdout)
@@ -204,13 +209,7 @@ fn disk_full_save_fails_clearly_and_works_again_once_space_returns() {
 #[test]
 fn tampered_wal_left_by_a_crash_is_reported() {
     let journal = Journal::created("Ana Tampered WAL");
-    let mut child = Command::new(recorder_bin())
-        .arg(&journal.dir)
-        .env("TRUCE_PASSPHRASE", &journal.passphrase)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the recorder");
+    let mut child = start_recorder(&recorder_bin(), &journal);
     let stdout = child.stdout.take().expect("stdout");
     let mut acknowledged = Vec::new();
     for line in BufReader::new(stdout).lines() {

@@ -1,0 +1,90 @@
+//! Helpers shared by the GUI test binaries: find controls by accessible label, tap, type, read
+//! and check touch-target sizes.
+
+#![allow(dead_code)]
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use truce::gui::Gui;
+
+pub fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(gui.window(), label)
+        .filter(|e| e.accessible_role() == Some(role))
+        .collect()
+}
+
+pub fn has(gui: &Gui, label: &str, role: AccessibleRole) -> bool {
+    !labelled(gui, label, role).is_empty()
+}
+
+/// Taps the button or chip labelled `label` (exactly one must be on screen).
+pub fn tap(gui: &Gui, label: &str) {
+    let mut found = labelled(gui, label, AccessibleRole::Button);
+    found.extend(labelled(gui, label, AccessibleRole::Checkbox));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one control labelled {label:?}, found {}",
+        found.len()
+    );
+    found[0].invoke_accessible_default_action();
+}
+
+/// Types `text` into the field labelled `label`.
+pub fn fill(gui: &Gui, label: &str, text: &str) {
+    let found = labelled(gui, label, AccessibleRole::TextInput);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one text field labelled {label:?}, found {}",
+        found.len()
+    );
+    found[0].set_accessible_value(text);
+}
+
+/// The accessible value of the text field labelled `label`.
+pub fn value_of(gui: &Gui, label: &str) -> String {
+    let found = labelled(gui, label, AccessibleRole::TextInput);
+    assert_eq!(found.len(), 1, "expected one text field labelled {label:?}");
+    found[0]
+        .accessible_value()
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+/// Every accessible label on screen that contains `part`.
+pub fn labels_containing(gui: &Gui, part: &str) -> Vec<String> {
+    i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate({
+            let part = part.to_owned();
+            move |e| e.accessible_label().is_some_and(|l| l.contains(&part))
+        })
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Every labelled button, chip and text field on screen is at least 48×48 px.
+pub fn assert_touch_targets(gui: &Gui, screen: &str) {
+    let controls = i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Checkbox | AccessibleRole::TextInput)
+            ) && e.accessible_label().is_some_and(|l| !l.is_empty())
+        })
+        .find_all();
+    assert!(!controls.is_empty(), "{screen}: no controls found");
+    for control in controls {
+        let size = control.size();
+        assert!(
+            size.width >= 48.0 && size.height >= 48.0,
+            "{screen}: {:?} is {}×{} px, smaller than a 48 px touch target",
+            control.accessible_label(),
+            size.width,
+            size.height
+        );
+    }
+}
