@@ -301,28 +301,15 @@ fn import_one(app: &Rc<App>, file: PathBuf, total: usize) {
     }));
 }
 
-/// After an import the journal holds other devices' records too: reload the list.
+/// After an import the journal holds other devices' records too: reload the first page of the
+/// journal list and of the queue (each loads only its page, never every observation).
 fn reload_observations(app: &Rc<App>) {
-    app.submit(Box::new(move |journal| {
-        let result = journal
-            .as_ref()
-            .ok_or_else(locked)
-            .and_then(|j| j.list(None));
-        Box::new(move |app: &Rc<App>| {
-            let Some(w) = app.window() else { return };
-            if !app.unlocked.get() {
-                return;
-            }
-            match result {
-                Ok(list) => {
-                    *app.observations.borrow_mut() = list;
-                    crate::gui::journal_view::refresh(&w, app);
-                    crate::gui::queue::refresh(app);
-                }
-                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
-            }
-        })
-    }));
+    let Some(w) = app.window() else { return };
+    if !app.unlocked.get() {
+        return;
+    }
+    crate::gui::journal_view::refresh(&w, app);
+    crate::gui::queue::refresh(app);
 }
 
 /// One line of the import report.
