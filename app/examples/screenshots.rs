@@ -1,5 +1,5 @@
 //! Renders every screen of the GUI to PNG, off-screen with Slint's software renderer, at phone
-//! (360×740) and laptop (1280×800) sizes, in the light and the dark theme.
+//! (360×740), tablet (1024×768) and laptop (1280×800) sizes, in the light and the dark theme.
 //!
 //! ```sh
 //! cargo run -p truce --example screenshots -- [OUT_DIR]     # default: target/screenshots
@@ -36,7 +36,11 @@ fn main() {
     })))
     .expect("the software renderer");
 
-    for (size_name, width, height) in [("phone", 360.0, 740.0), ("laptop", 1280.0, 800.0)] {
+    for (size_name, width, height) in [
+        ("phone", 360.0, 740.0),
+        ("tablet", 1024.0, 768.0),
+        ("laptop", 1280.0, 800.0),
+    ] {
         for dark in [false, true] {
             // A fresh sample each time: drafts and exports change the journal.
             let folder = tempfile::tempdir().expect("tempdir");
