@@ -107,8 +107,7 @@ fn prepare(dir: &Path, records: u32) {
     for i in 0..records {
         let (kind, category) = kinds[i as usize % kinds.len()];
         let minutes = i64::from(i) * 7;
-        let at = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00+02:00")
-            .expect("time")
+        let at = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00+02:00").expect("time")
             + chrono::Duration::minutes(minutes);
         let json = serde_json::json!({
             "kind": kind,
@@ -156,7 +155,11 @@ fn status_kib(field: &str) -> u64 {
 }
 
 fn frame(gui: &gui::Gui) {
-    let shot = gui.window().window().take_snapshot().expect("render a frame");
+    let shot = gui
+        .window()
+        .window()
+        .take_snapshot()
+        .expect("render a frame");
     assert!(shot.width() > 0 && shot.height() > 0);
 }
 
@@ -197,10 +200,7 @@ fn measure(dir: &Path) {
     assert!(gui.is_unlocked(), "unlocked");
     frame(&gui);
     let list_frame = unlock_started.elapsed();
-    let rows = gui
-        .window()
-        .global::<gui::ui::JournalAdapter>()
-        .get_total();
+    let rows = gui.window().global::<gui::ui::JournalAdapter>().get_total();
     println!(
         "records {rows:>7} | process start → first frame {:>6.1} ms (of which before main {:>5.1} ms) | unlock → list frame {:>6.1} ms | VmRSS {:>6.1} MiB | VmHWM {:>6.1} MiB",
         first_frame * 1000.0,

@@ -687,12 +687,16 @@ mod tests {
         let mut journal =
             Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
         let a = journal
-            .record(obj(r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#))
+            .record(obj(
+                r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
+            ))
             .expect("record")
             .observation
             .id;
         let b = journal
-            .record(obj(r#"{"kind":"violation","category":"shelling","method":"heard"}"#))
+            .record(obj(
+                r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
+            ))
             .expect("record")
             .observation
             .id;
@@ -706,9 +710,15 @@ mod tests {
             .record_export("bundle", &now().to_rfc3339(), 1, 2, "bundle.age")
             .expect("record the export");
         assert!(journal.unexported_among(&[a, b]).expect("query").is_empty());
-        journal.amend(&a.to_string(), obj(r#"{"severity":2}"#)).expect("amend");
+        journal
+            .amend(&a.to_string(), obj(r#"{"severity":2}"#))
+            .expect("amend");
         let pending = journal.unexported_among(&[a, b]).expect("query");
-        assert_eq!(pending.into_iter().collect::<Vec<_>>(), vec![a], "the amendment is new");
+        assert_eq!(
+            pending.into_iter().collect::<Vec<_>>(),
+            vec![a],
+            "the amendment is new"
+        );
     }
 
     #[test]

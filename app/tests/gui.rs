@@ -11,10 +11,7 @@ use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::{ComponentHandle, Model};
 use truce::gui::{self, Gui, GuiOptions};
-use truce::{Journal, KdfCost, Profile};
-
-const FAST: KdfCost = KdfCost::WorkFactor(10);
-const PASSPHRASE: &str = "correct horse battery staple";
+use truce::{Journal, Profile};
 
 thread_local! {
     static BACKEND: Cell<bool> = const { Cell::new(false) };
@@ -428,17 +425,7 @@ fn a_draft_can_be_discarded() {
 
 /// Creates a coordinator journal in `dir` and returns its signed mission profile for "East".
 fn coordinator_profile(dir: &std::path::Path) -> String {
-    let coordinator = Journal::init(
-        dir,
-        &SecretString::from(PASSPHRASE.to_owned()),
-        Profile {
-            observer: "HQ desk".into(),
-            team: None,
-            role: truce_sync::Role::Coordinator,
-        },
-        FAST,
-    )
-    .expect("init the coordinator");
+    let coordinator = new_coordinator(dir);
     coordinator
         .create_profile("East", &[], None)
         .expect("profile")
@@ -654,7 +641,10 @@ fn a_report_with_compass_direction_and_casualties_shows_in_detail() {
     assert_eq!(labels_containing(&gui, "Violation, Shelling, ").len(), 1);
 
     open_card(&gui, "Violation, Shelling, ");
-    assert!(!labels_containing(&gui, "Direction: 68°").is_empty(), "ENE is 67.5°, rounded");
+    assert!(
+        !labels_containing(&gui, "Direction: 68°").is_empty(),
+        "ENE is 67.5°, rounded"
+    );
     assert!(!labels_containing(&gui, "Distance: 1000–1500 m").is_empty());
     assert!(!labels_containing(&gui, "Weapon: 82mm mortar (assessed)").is_empty());
     assert!(!labels_containing(&gui, "Killed: 1").is_empty());
@@ -665,7 +655,10 @@ fn a_report_with_compass_direction_and_casualties_shows_in_detail() {
     assert_eq!(saved.len(), 1);
     let o = &saved[0].observation;
     assert_eq!(o.direction_deg, Some(68));
-    assert_eq!((o.distance_min_m, o.distance_max_m), (Some(1000), Some(1500)));
+    assert_eq!(
+        (o.distance_min_m, o.distance_max_m),
+        (Some(1000), Some(1500))
+    );
     assert_eq!((o.killed, o.injured), (Some(1), Some(2)));
     assert_eq!(o.initiator.as_deref(), Some("unknown"));
 }
@@ -727,9 +720,18 @@ fn category_and_day_filters_narrow_the_list() {
     new_journal(dir.path());
     {
         let mut journal = open_journal(dir.path());
-        record(&mut journal, r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-23T05:30:00+02:00","narrative":"Shelling on the 23rd"}"#);
-        record(&mut journal, r#"{"kind":"violation","category":"small_arms","method":"heard","observed_at":"2026-11-23T20:00:00+02:00","narrative":"Small arms on the 23rd"}"#);
-        record(&mut journal, r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-24T06:00:00+02:00","narrative":"Shelling on the 24th"}"#);
+        record(
+            &mut journal,
+            r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-23T05:30:00+02:00","narrative":"Shelling on the 23rd"}"#,
+        );
+        record(
+            &mut journal,
+            r#"{"kind":"violation","category":"small_arms","method":"heard","observed_at":"2026-11-23T20:00:00+02:00","narrative":"Small arms on the 23rd"}"#,
+        );
+        record(
+            &mut journal,
+            r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-24T06:00:00+02:00","narrative":"Shelling on the 24th"}"#,
+        );
     }
     let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
     unlock(&gui, PASSPHRASE);
@@ -776,7 +778,9 @@ fn a_large_journal_loads_a_page_at_a_time() {
         for i in 0..205 {
             record(
                 &mut journal,
-                &format!(r#"{{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"Marker {i}"}}"#),
+                &format!(
+                    r#"{{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"Marker {i}"}}"#
+                ),
             );
         }
     }
@@ -806,7 +810,10 @@ fn the_not_exported_badge_goes_after_an_export() {
     {
         let mut journal = open_journal(device.path());
         journal.import_profile(&profile).expect("profile");
-        record(&mut journal, r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"Before the export"}"#);
+        record(
+            &mut journal,
+            r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"Before the export"}"#,
+        );
     }
     let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
     unlock(&gui, PASSPHRASE);
@@ -848,7 +855,10 @@ fn wipe_after_failed_unlocks_wipes_at_the_limit_and_returns_to_setup() {
     let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
     unlock(&gui, PASSPHRASE);
     tap(&gui, "Settings");
-    assert!(is_checked(&gui, "Never wipe after failed unlocks"), "off by default");
+    assert!(
+        is_checked(&gui, "Never wipe after failed unlocks"),
+        "off by default"
+    );
     tap(&gui, "Wipe after 5 failed unlocks");
     assert!(is_checked(&gui, "Wipe after 5 failed unlocks"));
     gui.settle();
@@ -861,7 +871,10 @@ fn wipe_after_failed_unlocks_wipes_at_the_limit_and_returns_to_setup() {
     }
     drop(gui);
     let failures = dir.path().join(truce::journal::UNLOCK_FAILURES_FILE);
-    assert_eq!(std::fs::read_to_string(&failures).expect("count").trim(), "3");
+    assert_eq!(
+        std::fs::read_to_string(&failures).expect("count").trim(),
+        "3"
+    );
     let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
     unlock(&gui, "not the passphrase");
     assert!(!labels_containing(&gui, "1 more wrong passphrase wipes this journal").is_empty());
@@ -873,16 +886,25 @@ fn wipe_after_failed_unlocks_wipes_at_the_limit_and_returns_to_setup() {
 
     for n in 1..=4 {
         unlock(&gui, "still not it");
-        assert!(dir.path().join("journal.key").exists(), "not wiped after {n}");
+        assert!(
+            dir.path().join("journal.key").exists(),
+            "not wiped after {n}"
+        );
     }
     unlock(&gui, "still not it");
     assert!(!gui.is_unlocked());
     assert!(!dir.path().join("journal.key").exists());
     assert!(!dir.path().join("journal.db").exists());
     assert!(!failures.exists());
-    assert!(!settings_file(dir.path()).exists(), "the wipe deletes the settings too");
+    assert!(
+        !settings_file(dir.path()).exists(),
+        "the wipe deletes the settings too"
+    );
     assert!(has(&gui, "Create journal", AccessibleRole::Button));
-    assert_eq!(labels_containing(&gui, "Too many wrong passphrases").len(), 1);
+    assert_eq!(
+        labels_containing(&gui, "Too many wrong passphrases").len(),
+        1
+    );
 }
 
 #[test]
@@ -895,9 +917,15 @@ fn with_wipe_after_off_failed_unlocks_wipe_nothing() {
         unlock(&gui, "not the passphrase");
     }
     assert!(!gui.is_unlocked());
-    assert_eq!(std::fs::read(dir.path().join("journal.key")).expect("key"), key);
+    assert_eq!(
+        std::fs::read(dir.path().join("journal.key")).expect("key"),
+        key
+    );
     assert!(dir.path().join("journal.db").exists());
-    assert!(!dir.path().join(truce::journal::UNLOCK_FAILURES_FILE).exists());
+    assert!(!dir
+        .path()
+        .join(truce::journal::UNLOCK_FAILURES_FILE)
+        .exists());
     assert!(labels_containing(&gui, "more wrong passphrase").is_empty());
     unlock(&gui, PASSPHRASE);
     assert!(gui.is_unlocked());
@@ -917,7 +945,10 @@ fn settings_survive_reopening() {
     gui.settle();
     drop(gui);
     let text = std::fs::read_to_string(settings_file(dir.path())).expect("settings file");
-    assert!(!text.contains(PASSPHRASE) && !text.contains("Ana"), "nothing personal: {text}");
+    assert!(
+        !text.contains(PASSPHRASE) && !text.contains("Ana"),
+        "nothing personal: {text}"
+    );
 
     let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
     assert!(gui.window().global::<gui::ui::Theme>().get_dark());

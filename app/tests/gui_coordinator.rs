@@ -14,13 +14,11 @@ use i_slint_backend_testing::AccessibleRole;
 use slint::ComponentHandle;
 use truce::exchange::ExportRange;
 use truce::gui::{self, Gui, GuiOptions};
-use truce::{Journal, KdfCost, Profile};
+use truce::{Journal, Profile};
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
 use truce_sync::taxonomy::Code;
 use truce_sync::verification::VerificationStatus;
 
-const FAST: KdfCost = KdfCost::WorkFactor(10);
-const PASSPHRASE: &str = "correct horse battery staple";
 /// Phone-wide and tall enough that long screens need no scrolling (the testing backend only
 /// finds what is on screen).
 const TALL: (f32, f32) = (360.0, 2400.0);
@@ -130,17 +128,7 @@ const RECORDS: [&str; 5] = [
 /// A coordinator journal in `hq` holding a monitor's five records from one bundle; the first
 /// shelling report is already verified. Returns the ids, in the order of `RECORDS`.
 fn seed(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
-    let coordinator = Journal::init(
-        hq,
-        &SecretString::from(PASSPHRASE.to_owned()),
-        Profile {
-            observer: "HQ desk".into(),
-            team: None,
-            role: truce_sync::Role::Coordinator,
-        },
-        FAST,
-    )
-    .expect("init the coordinator");
+    let coordinator = new_coordinator(hq);
     let profile = coordinator
         .create_profile("East", &[], Some(template()))
         .expect("profile");

@@ -34,10 +34,17 @@ fn layout() -> Layout {
     } else {
         deps.to_path_buf()
     };
-    let above = profile_dir.parent().expect("the profile folder has a parent").to_path_buf();
+    let above = profile_dir
+        .parent()
+        .expect("the profile folder has a parent")
+        .to_path_buf();
     // cargo marks its target directory with CACHEDIR.TAG; with `--target <triple>`, the profile
     // folder sits one level deeper, under the triple.
-    if !above.join("CACHEDIR.TAG").exists() && above.parent().is_some_and(|t| t.join("CACHEDIR.TAG").exists()) {
+    if !above.join("CACHEDIR.TAG").exists()
+        && above
+            .parent()
+            .is_some_and(|t| t.join("CACHEDIR.TAG").exists())
+    {
         return Layout {
             target_dir: above.parent().map(Path::to_path_buf).unwrap_or_default(),
             triple: above.file_name().map(ToOwned::to_owned),
@@ -60,7 +67,15 @@ fn build_truce() -> PathBuf {
     let mut build = Command::new(&cargo);
     build
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "-p", "truce", "--bin", "truce", "--target-dir"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "truce",
+            "--bin",
+            "truce",
+            "--target-dir",
+        ])
         .arg(&layout.target_dir);
     // Build with the profile the tests were built with: `debug/` is the dev (and test) profile,
     // `release/` the release profile, any other folder a custom profile of that name.
@@ -72,7 +87,10 @@ fn build_truce() -> PathBuf {
         Some(custom) => {
             build.args(["--profile", custom]);
         }
-        None => panic!("unexpected test executable location: {}", layout.profile_dir.display()),
+        None => panic!(
+            "unexpected test executable location: {}",
+            layout.profile_dir.display()
+        ),
     }
     if let Some(triple) = &layout.triple {
         build.arg("--target").arg(triple);
@@ -93,7 +111,11 @@ fn build_truce() -> PathBuf {
             bin.display()
         ),
     }
-    assert!(bin.is_file(), "cargo built truce, but {} is missing", bin.display());
+    assert!(
+        bin.is_file(),
+        "cargo built truce, but {} is missing",
+        bin.display()
+    );
     bin
 }
 
@@ -101,7 +123,8 @@ fn build_truce() -> PathBuf {
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for path in files_under(dir) {
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
         files.insert(relative, bytes);
     }
@@ -113,7 +136,8 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
-        let entries = std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("cannot list {}: {e}", folder.display()));
+        let entries = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", folder.display()));
         for entry in entries {
             let entry = entry.expect("directory entry");
             let kind = entry.file_type().expect("file type");
@@ -135,8 +159,14 @@ pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Inverts every bit of the byte at `offset` in the file at `path`.
 pub fn flip_byte(path: &Path, offset: usize) {
-    let mut bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    assert!(offset < bytes.len(), "{} has {} bytes; cannot flip byte {offset}", path.display(), bytes.len());
+    let mut bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    assert!(
+        offset < bytes.len(),
+        "{} has {} bytes; cannot flip byte {offset}",
+        path.display(),
+        bytes.len()
+    );
     bytes[offset] ^= 0xff;
     std::fs::write(path, &bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }

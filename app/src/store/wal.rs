@@ -154,8 +154,11 @@ mod tests {
         )
         .expect("schema");
         for i in 0..transactions {
-            conn.execute("INSERT INTO t (body) VALUES (?1)", [format!("row {i} ").repeat(50)])
-                .expect("insert");
+            conn.execute(
+                "INSERT INTO t (body) VALUES (?1)",
+                [format!("row {i} ").repeat(50)],
+            )
+            .expect("insert");
         }
         std::fs::read(dir.join("plain.db-wal")).expect("read the WAL")
     }
@@ -180,7 +183,10 @@ mod tests {
     fn an_intact_wal_and_no_wal_are_replayable() {
         let dir = tempfile::tempdir().expect("tempdir");
         let wal = real_wal(dir.path(), 10);
-        assert!(frames(&wal) >= 10, "expected a frame per transaction at least");
+        assert!(
+            frames(&wal) >= 10,
+            "expected a frame per transaction at least"
+        );
         assert_eq!(scan_bytes(dir.path(), &wal), WalState::Replayable);
         assert_eq!(
             scan(&dir.path().join("absent")).expect("scan"),

@@ -3,8 +3,30 @@
 
 #![allow(dead_code)]
 
+use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use truce::gui::Gui;
+use truce::{Journal, KdfCost, Profile};
+
+/// Fast key derivation for test journals.
+pub const FAST: KdfCost = KdfCost::WorkFactor(10);
+/// The passphrase of every test journal.
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A new coordinator journal ("HQ desk") in `dir`.
+pub fn new_coordinator(dir: &std::path::Path) -> Journal {
+    Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "HQ desk".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the coordinator")
+}
 
 pub fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
     ElementHandle::find_by_accessible_label(gui.window(), label)

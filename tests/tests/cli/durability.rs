@@ -115,7 +115,13 @@ impl SmallDisk {
     fn mount(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
         std::fs::create_dir_all(dir).expect("mount point");
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir)
             .output();
         match out {
@@ -183,7 +189,11 @@ fn disk_full_save_fails_clearly_and_works_again_once_space_returns() {
             &format!(r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"{attempt} {long}"}}"#),
         );
         let run = run.no_panic();
-        assert_ne!(run.code, Some(0), "saving on a full disk reported success: {run:?}");
+        assert_ne!(
+            run.code,
+            Some(0),
+            "saving on a full disk reported success: {run:?}"
+        );
         assert!(
             run.stderr.contains("disk is full"),
             "saving on a full disk must say the disk is full; stderr was:\n{}",
@@ -193,13 +203,20 @@ fn disk_full_save_fails_clearly_and_works_again_once_space_returns() {
     std::fs::remove_file(&filler).expect("free the space");
 
     // Earlier records are intact, the journal is healthy, and saving works again.
-    assert_eq!(journal.list_raw(), before, "records changed after a failed save");
+    assert_eq!(
+        journal.list_raw(),
+        before,
+        "records changed after a failed save"
+    );
     assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
     let after = journal.record(r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#);
     let listed = journal.list_raw();
     assert_eq!(listed.lines().count(), 6);
     for id in ids.iter().chain(std::iter::once(&after)) {
-        assert!(listed.contains(id.as_str()), "record {id} is missing after the disk was full");
+        assert!(
+            listed.contains(id.as_str()),
+            "record {id} is missing after the disk was full"
+        );
     }
 }
 
@@ -253,13 +270,21 @@ fn tampered_wal_left_by_a_crash_is_reported() {
         std::fs::write(&wal, &damaged).expect("flip");
         for args in [&["check"][..], &["list", "--json"][..]] {
             let run = journal.run(args, "").no_panic();
-            assert_eq!(run.code, Some(1), "{what} flipped: `{args:?}` must fail as damage: {run:?}");
+            assert_eq!(
+                run.code,
+                Some(1),
+                "{what} flipped: `{args:?}` must fail as damage: {run:?}"
+            );
             assert!(
                 run.stderr.contains("journal damaged") && run.stderr.contains("write-ahead log"),
                 "{what} flipped: the error must say the write-ahead log is damaged: {}",
                 run.stderr
             );
-            assert!(run.stdout.is_empty(), "{what}: nothing may be listed: {}", run.stdout);
+            assert!(
+                run.stdout.is_empty(),
+                "{what}: nothing may be listed: {}",
+                run.stdout
+            );
         }
         assert_eq!(
             std::fs::read(&wal).expect("the WAL is still there"),
@@ -272,7 +297,10 @@ fn tampered_wal_left_by_a_crash_is_reported() {
     restore();
     let listed = journal.list_raw();
     for id in &acknowledged {
-        assert!(listed.contains(id.as_str()), "acknowledged record {id} was lost");
+        assert!(
+            listed.contains(id.as_str()),
+            "acknowledged record {id} was lost"
+        );
     }
     assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
 }
