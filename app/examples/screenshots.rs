@@ -219,6 +219,7 @@ fn coordinator_screens(
         .expect("a profile")
         .text;
     second_device(team5, &profile, usb);
+    third_device(&team5.with_file_name("team7"), &profile, usb);
     {
         let mut journal = open_journal(hq);
         for file in truce::exchange::bundle_files(&[usb.to_path_buf()]).expect("bundles") {
@@ -286,6 +287,9 @@ fn coordinator_screens(
     gui.window().window().set_size(size);
     scroll(&gui, 440.0);
     shot("22-verification", &gui);
+    // The end of the detail: the event cluster and the reports likely to be the same event.
+    scroll(&gui, 3000.0);
+    shot("22b-link-suggestions", &gui);
     scroll(&gui, -3000.0);
     if size.width < 900.0 {
         tap(&gui, "Back");
@@ -395,6 +399,42 @@ fn second_device(dir: &Path, profile: &str, usb: &Path) {
                 .expect("sample record");
         }
     }
+    // Late on the last day: the mortar impacts Team 7 also reports (see `third_device`), and
+    // small arms fire a few kilometres away, for the detail's link suggestions.
+    for json in [
+        r#"{"kind":"violation","category":"shelling","method":"seen_heard","observed_at":"2026-11-24T10:20:00+02:00","lat":48.0162,"lon":37.8031,"severity":3,"narrative":"Mortar impacts near the river crossing, east bank."}"#,
+        r#"{"kind":"violation","category":"small_arms","method":"heard","observed_at":"2026-11-24T11:30:00+02:00","lat":48.0504,"lon":37.8602,"severity":2,"narrative":"Small arms fire after the impacts, to the north-east."}"#,
+    ] {
+        journal
+            .record(truce_sync::parse_object(json).expect("sample JSON"))
+            .expect("sample record");
+    }
+    journal
+        .export(usb, truce::exchange::ExportRange::Pending)
+        .expect("export");
+}
+
+/// A third monitor with one report of the same shelling as the second's last one, as a bundle.
+fn third_device(dir: &Path, profile: &str, usb: &Path) {
+    std::fs::create_dir_all(dir).expect("the third device");
+    let mut journal = Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Mira Sahin".into(),
+            team: Some("Team 7".into()),
+            role: truce_sync::Role::Monitor,
+        },
+        FAST,
+    )
+    .expect("init");
+    journal
+        .import_profile(profile)
+        .expect("the mission profile");
+    let json = r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-24T10:40:00+02:00","lat":48.0312,"lon":37.8264,"event_count":6,"severity":3,"narrative":"Six impacts heard to the south-west, about 2 km, from the observation post."}"#;
+    journal
+        .record(truce_sync::parse_object(json).expect("sample JSON"))
+        .expect("sample record");
     journal
         .export(usb, truce::exchange::ExportRange::Pending)
         .expect("export");

@@ -461,8 +461,9 @@ impl Journal {
                 Ok(None) => break,
                 Err(e) => return Err(refusal.with(Reason::text(e.to_string()))),
             };
-            let rev = log::parse_record(entry.seq, entry.record.get(), taxonomy)
+            let record = log::parse_record(entry.seq, entry.record.get(), taxonomy)
                 .map_err(|e| refusal.with(Reason::text(format!("invalid record: {e}"))))?;
+            let rev = &record.revision;
             if rev.device_id != device_id {
                 return Err(refusal.with(Reason::text(format!(
                     "entry {} holds a record of device {}, not of the device that signed the bundle",
@@ -485,7 +486,7 @@ impl Journal {
                     ))))
                 }
                 Merge::New => {
-                    import.insert_entry(device_id, &entry, &manifest.bundle_id, &rev).map_err(|e| match e {
+                    import.insert_entry(device_id, &entry, &manifest.bundle_id, &record).map_err(|e| match e {
                         StoreError::Conflict(id) => refusal.with(Reason::text(format!(
                             "possible tampering: revision {} of observation {id} is already held with other content",
                             rev.revision

@@ -223,6 +223,8 @@ pub struct Journal {
     pub(crate) store: Store,
     pub(crate) device: DeviceRecord,
     pub(crate) taxonomy: Taxonomy,
+    /// The last alerts evaluated, with what they were evaluated over (see `Journal::alerts`).
+    pub(crate) alerts_cache: std::cell::RefCell<Option<crate::coordinator::AlertsCache>>,
 }
 
 impl Journal {
@@ -282,6 +284,7 @@ impl Journal {
             store,
             device,
             taxonomy: Taxonomy::builtin(),
+            alerts_cache: Default::default(),
         })
     }
 
@@ -310,6 +313,7 @@ impl Journal {
             store,
             device,
             taxonomy: Taxonomy::builtin(),
+            alerts_cache: Default::default(),
         };
         if let Some(profile) = journal.profile()? {
             journal.taxonomy = profile.profile.taxonomy;

@@ -13,6 +13,7 @@ pub mod journal;
 pub mod keyfile;
 pub mod location;
 pub mod manpage;
+pub mod preferences;
 pub mod publish;
 pub mod report;
 pub mod store;

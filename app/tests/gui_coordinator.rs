@@ -441,6 +441,171 @@ fn coordinator_screens_have_48px_touch_targets_on_a_phone() {
     assert_touch_targets(&gui, "detail (coordinator)");
 }
 
+/// The queue filters, the report cut-off and the export folder come back after a lock and
+/// after closing the app: they are kept inside the encrypted journal, not in settings.json.
+#[test]
+fn working_preferences_are_restored_from_the_journal() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    let out = tempdir();
+    seed(hq.path(), device.path(), usb.path());
+    let gui = start(hq.path(), TALL);
+    unlock(&gui);
+    assert_eq!(cards(&gui).len(), 5);
+
+    tap(&gui, "Filters");
+    tap(&gui, "Status: Unverified");
+    tap(&gui, "Area: North");
+    tap(&gui, "Sort: Oldest");
+    tap(&gui, "Show results");
+    let filtered = cards(&gui);
+    assert_eq!(filtered.len(), 2, "{filtered:?}");
+    tap(&gui, "Report");
+    fill(&gui, "Daily cut-off", "19:30");
+    tap(&gui, "Last 24 hours up to the cut-off");
+    tap(&gui, "Back");
+    tap(&gui, "Export data");
+    let folder = out.path().display().to_string();
+    fill(&gui, "Data export folder", &folder);
+    tap(&gui, "Write the export");
+    assert_eq!(
+        labels_containing(&gui, "5 observations written to: ").len(),
+        1
+    );
+    tap(&gui, "Back");
+
+    // Locked: nothing of them is left on screen; unlocked: all of them are back.
+    gui.lock();
+    gui.settle();
+    assert!(cards(&gui).is_empty());
+    unlock(&gui);
+    assert_eq!(
+        cards(&gui),
+        filtered,
+        "the filters and the order are restored"
+    );
+    tap(&gui, "Report");
+    assert_eq!(value_of(&gui, "Daily cut-off"), "19:30");
+    tap(&gui, "Back");
+    tap(&gui, "Export data");
+    assert_eq!(value_of(&gui, "Data export folder"), folder);
+    tap(&gui, "Back");
+    drop(gui);
+
+    // Closed and started again.
+    let settings = hq.path().join(truce::journal::SETTINGS_FILE);
+    let plaintext = std::fs::read_to_string(&settings).unwrap_or_default();
+    assert!(
+        !plaintext.contains("19:30")
+            && !plaintext.contains(&folder)
+            && !plaintext.contains("north"),
+        "preferences leaked into {}: {plaintext}",
+        settings.display()
+    );
+    let gui = start(hq.path(), TALL);
+    unlock(&gui);
+    assert_eq!(cards(&gui), filtered);
+    tap(&gui, "Report");
+    assert_eq!(value_of(&gui, "Daily cut-off"), "19:30");
+    tap(&gui, "Back");
+    // Clearing the filters is remembered too.
+    tap(&gui, "Filters");
+    tap(&gui, "Clear filters");
+    tap(&gui, "Show results");
+    assert_eq!(cards(&gui).len(), 5);
+    drop(gui);
+
+    let prefs = open(hq.path()).preferences().expect("preferences");
+    assert_eq!(prefs.cutoff.to_string(), "19:30");
+    assert_eq!(prefs.export_dir.as_deref(), Some(out.path()));
+    assert_eq!(prefs.queue.area, None);
+    assert_eq!(prefs.queue.status, None);
+    assert_eq!(prefs.queue.sort, truce::store::SortOrder::OldestObserved);
+}
+
+/// The suggestion rows on screen, in the order shown.
+fn suggestions(gui: &Gui) -> Vec<String> {
+    i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_predicate(|e| {
+            e.accessible_label()
+                .is_some_and(|l| l.starts_with("Suggested: "))
+        })
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_detail_suggests_reports_of_the_same_event_and_links_them() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    let ids = seed(hq.path(), device.path(), usb.path());
+    let mut journal = open(hq.path());
+    let mut record = |json: &str| {
+        journal
+            .record(truce_sync::parse_object(json).expect("json"))
+            .expect("record")
+            .observation
+            .id
+            .to_string()
+    };
+    // 40 minutes after the first shelling report and about 1.8 km from it.
+    let near = record(
+        r#"{"kind":"violation","category":"shelling","method":"heard","observed_at":"2026-11-23T05:40:00+00:00","lat":48.51,"lon":37.52,"narrative":"Explosions heard from checkpoint 4"}"#,
+    );
+    // No position, but in the same area; 30 minutes before.
+    let in_area = record(
+        r#"{"kind":"violation","category":"shelling","method":"reported","observed_at":"2026-11-23T04:30:00+00:00","place":"North","narrative":"Shelling reported by phone"}"#,
+    );
+    // Close, but another kind.
+    record(
+        r#"{"kind":"incident","category":"civilian_harm","method":"reported","observed_at":"2026-11-23T05:10:00+00:00","lat":48.5,"lon":37.5,"narrative":"One injured"}"#,
+    );
+    drop(journal);
+
+    let gui = start(hq.path(), TALL);
+    unlock(&gui);
+    open_card(&gui, "Shelling north of checkpoint 4");
+    let shown = suggestions(&gui);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert_eq!(
+        shown[0],
+        "Suggested: Shelling, 2026-11-23 05:40, 1.8 km, HQ desk"
+    );
+    assert_eq!(
+        shown[1],
+        "Suggested: Shelling, 2026-11-23 04:30, North, HQ desk"
+    );
+    assert_touch_targets(&gui, "detail with suggestions");
+
+    tap(&gui, "Link Shelling, 2026-11-23 05:40");
+    assert_eq!(labels_containing(&gui, "Linked as the same event").len(), 1);
+    assert_eq!(
+        labels_containing(&gui, "Open Shelling, 2026-11-23 05:40").len(),
+        1,
+        "the event cluster shows the linked report"
+    );
+    assert_eq!(
+        suggestions(&gui),
+        ["Suggested: Shelling, 2026-11-23 04:30, North, HQ desk"],
+        "a linked report is no longer suggested"
+    );
+    drop(gui);
+
+    let journal = open(hq.path());
+    let (_, linked) = journal
+        .event_cluster(&ids[0])
+        .expect("cluster")
+        .expect("an event");
+    let mut linked: Vec<String> = linked.iter().map(ToString::to_string).collect();
+    linked.sort();
+    let mut expected = vec![ids[0].clone(), near];
+    expected.sort();
+    assert_eq!(linked, expected);
+    let ranked = journal.link_suggestions(&ids[0]).expect("suggestions");
+    assert_eq!(ranked.len(), 1);
+    assert_eq!(ranked[0].revision.observation.id.to_string(), in_area);
+}
+
 fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
     let mut reader = csv::Reader::from_path(path).expect("open the CSV");
     reader

@@ -129,27 +129,33 @@ pub fn record_json(revision: &ObservationRevision) -> String {
     serde_json::to_string(revision).unwrap_or_default()
 }
 
+/// A record parsed and validated: the revision, and its observation as schema v1 JSON (the
+/// `body` a journal stores).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRecord {
+    /// The revision the record carries.
+    pub revision: ObservationRevision,
+    /// The observation's JSON, without the device metadata.
+    pub body: String,
+}
+
 /// Parses and validates a record (schema v1 plus device metadata) against `taxonomy`.
-pub fn parse_record(
-    seq: u64,
-    raw: &str,
-    taxonomy: &Taxonomy,
-) -> Result<ObservationRevision, EntryError> {
+///
+/// Records as Truce writes them ([`record_json`]: the observation's fields, then `revision`,
+/// `recorded_at`, `device_id` and `observer`) are parsed in one pass straight into the typed
+/// observation, and the observation's own bytes become the body. Anything else (other field
+/// order, spacing, an unknown field) takes the general path, which names the field at fault.
+pub fn parse_record(seq: u64, raw: &str, taxonomy: &Taxonomy) -> Result<ParsedRecord, EntryError> {
     let schema = |error| EntryError::Schema { seq, error };
-    let mut map: Map<String, Value> = crate::observation::parse_object(raw).map_err(schema)?;
-    let mut take = |field: &str| {
-        map.remove(field)
-            .ok_or_else(|| schema(SchemaError::missing(field)))
+    let (observation, meta, body) = match split_record(raw) {
+        Some(parts) => parts,
+        None => {
+            let (observation, meta) = parse_record_slowly(raw).map_err(schema)?;
+            let body = serde_json::to_string(&observation)
+                .map_err(|e| schema(SchemaError::Json(e.to_string())))?;
+            (observation, meta, body)
+        }
     };
-    let revision = take("revision")?;
-    let recorded_at = take("recorded_at")?;
-    let device_id = take("device_id")?;
-    let observer = take("observer")?;
-    let meta: Metadata = serde_path_to_error::deserialize(serde_json::json!({
-        "revision": revision, "recorded_at": recorded_at, "device_id": device_id, "observer": observer,
-    }))
-    .map_err(|e| schema(SchemaError::invalid(&e.path().to_string(), e.inner().to_string())))?;
-    let observation = Observation::from_object(map).map_err(schema)?;
     observation.validate(taxonomy).map_err(schema)?;
     if meta.revision == 0 {
         return Err(schema(SchemaError::invalid(
@@ -163,16 +169,51 @@ pub fn parse_record(
             "is longer than 100 characters",
         )));
     }
-    Ok(ObservationRevision {
-        observation,
-        revision: meta.revision,
-        recorded_at: meta.recorded_at,
-        device_id: meta.device_id,
-        observer: meta.observer,
+    Ok(ParsedRecord {
+        revision: ObservationRevision {
+            observation,
+            revision: meta.revision,
+            recorded_at: meta.recorded_at,
+            device_id: meta.device_id,
+            observer: meta.observer,
+        },
+        body,
     })
 }
 
+/// The one-pass parse of a record laid out as [`record_json`] writes it: the observation object
+/// up to `,"revision":`, then the metadata. `None` when the record is laid out otherwise or
+/// either part fails to parse; the general path then decides, with a precise error.
+fn split_record(raw: &str) -> Option<(Observation, Metadata, String)> {
+    // Inside a JSON string a quote is escaped, so this sequence only occurs between fields.
+    let at = raw.rfind(",\"revision\":")?;
+    let mut body = String::with_capacity(at + 1);
+    body.push_str(&raw[..at]);
+    body.push('}');
+    let meta_json = format!("{{{}", &raw[at + 1..]);
+    let meta: Metadata = serde_json::from_str(&meta_json).ok()?;
+    let observation: Observation = serde_json::from_str(&body).ok()?;
+    Some((observation, meta, body))
+}
+
+/// The general parse: any field order and spacing; errors name the field at fault.
+fn parse_record_slowly(raw: &str) -> Result<(Observation, Metadata), SchemaError> {
+    let mut map: Map<String, Value> = crate::observation::parse_object(raw)?;
+    let mut take = |field: &str| map.remove(field).ok_or_else(|| SchemaError::missing(field));
+    let revision = take("revision")?;
+    let recorded_at = take("recorded_at")?;
+    let device_id = take("device_id")?;
+    let observer = take("observer")?;
+    let meta: Metadata = serde_path_to_error::deserialize(serde_json::json!({
+        "revision": revision, "recorded_at": recorded_at, "device_id": device_id, "observer": observer,
+    }))
+    .map_err(|e| SchemaError::invalid(&e.path().to_string(), e.inner().to_string()))?;
+    let observation = Observation::from_object(map)?;
+    Ok((observation, meta))
+}
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Metadata {
     revision: u32,
     recorded_at: chrono::DateTime<chrono::FixedOffset>,
@@ -339,6 +380,86 @@ mod tests {
         assert_eq!(gaps([2, 3]), vec![(1, 1)]);
         assert_eq!(gaps([1, 2, 41 - 1, 58]), vec![(3, 39), (41, 57)]);
         assert_eq!(gaps(Vec::<u64>::new()), vec![]);
+    }
+
+    fn revision() -> ObservationRevision {
+        let map = serde_json::json!({
+            "kind": "violation", "category": "shelling", "method": "heard",
+            "lat": 48.5, "lon": 37.25, "narrative": "Shots, then \",\\\"revision\\\":\" in quotes",
+            "tags": ["night"],
+        });
+        let map = map.as_object().cloned().expect("object");
+        let defaults = crate::observation::NewObservationDefaults {
+            id: uuid::Uuid::now_v7(),
+            now: chrono::DateTime::parse_from_rfc3339("2026-11-24T21:00:00+02:00").expect("time"),
+        };
+        ObservationRevision {
+            observation: Observation::from_new_json(map, defaults, &Taxonomy::builtin())
+                .expect("valid"),
+            revision: 2,
+            recorded_at: defaults.now,
+            device_id: uuid::Uuid::now_v7(),
+            observer: "Ana".into(),
+        }
+    }
+
+    #[test]
+    fn records_parse_the_same_on_the_fast_and_the_general_path() {
+        let taxonomy = Taxonomy::builtin();
+        let rev = revision();
+        let canonical = serde_json::to_string(&rev.observation).expect("ser");
+        // As Truce writes it: the one-pass path, and the record's own bytes as the body.
+        let written = record_json(&rev);
+        assert!(split_record(&written).is_some(), "{written}");
+        let fast = parse_record(1, &written, &taxonomy).expect("valid");
+        assert_eq!(fast.revision, rev);
+        assert_eq!(fast.body, canonical);
+        // Spaced and reordered: the general path, the same revision and a canonical body.
+        let value: Value = serde_json::from_str(&written).expect("json");
+        let mut reordered = Map::new();
+        reordered.insert("observer".into(), value["observer"].clone());
+        for (k, v) in value.as_object().expect("object") {
+            reordered.insert(k.clone(), v.clone());
+        }
+        let spaced = serde_json::to_string_pretty(&Value::Object(reordered)).expect("ser");
+        assert!(split_record(&spaced).is_none());
+        let general = parse_record(1, &spaced, &taxonomy).expect("valid");
+        assert_eq!(general, fast);
+    }
+
+    #[test]
+    fn records_with_unknown_or_bad_fields_are_refused_with_the_field_named() {
+        let taxonomy = Taxonomy::builtin();
+        let written = record_json(&revision());
+        let cases = [
+            (
+                written.replacen(r#""kind":"#, r#""colour":"red","kind":"#, 1),
+                "colour",
+            ),
+            (
+                written.replacen(r#","observer":"#, r#","extra":1,"observer":"#, 1),
+                "extra",
+            ),
+            (
+                written.replacen(r#""revision":2"#, r#""revision":0"#, 1),
+                "revision",
+            ),
+            (
+                written.replacen(r#""lat":48.5"#, r#""lat":148.5"#, 1),
+                "lat",
+            ),
+            (
+                written.replacen(r#","device_id":"#, r#","device_id":"nope","x":"#, 1),
+                "device_id",
+            ),
+        ];
+        for (record, field) in cases {
+            let error = parse_record(4, &record, &taxonomy)
+                .expect_err(&record)
+                .to_string();
+            assert!(error.contains(field), "{error} should name {field}");
+            assert!(error.starts_with("entry 4"), "{error}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Adapters for the coordinator workspace's screens besides the queue: `ReportAdapter` (the
 //! daily report and its HTML file), `AlertsAdapter` (escalation alerts with their records),
 //! `ExportsAdapter` (CSV, GeoJSON, HXL, full or public) and `DevicesAdapter`. Each calls the
-//! use cases of `crate::coordinator` on the journal thread.
+//! use cases of `crate::coordinator` on the journal thread. Also the working preferences (the
+//! cut-off, the export folder, the queue filters): loaded from the journal after an unlock and
+//! saved back to it when they change, never to the plaintext settings file.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use truce_sync::verification::VerificationStatus;
 use truce_sync::Taxonomy;
 
 use crate::journal::{Journal, JournalError};
+use crate::preferences::{Cutoff, Preferences};
 use crate::publish::{DataFormat, PublicOptions};
 use crate::report::Report;
 use crate::store::ObservationFilter;
@@ -23,10 +26,12 @@ use super::ui::{
 };
 use super::{detail, format, queue, sync, App};
 
-/// The report on screen, kept for "Save HTML report" (cleared on lock).
+/// The report on screen, kept for "Save HTML report", and the working preferences as last
+/// loaded or saved (`None` until they are loaded after an unlock). Cleared on lock.
 #[derive(Default)]
 pub(crate) struct CoordinatorState {
     report: RefCell<Option<(Report, String)>>,
+    preferences: RefCell<Option<Preferences>>,
 }
 
 fn locked() -> JournalError {
@@ -186,6 +191,7 @@ fn last_day(app: &Rc<App>) {
     let adapter = w.global::<ReportAdapter>();
     match latest_cutoff(&adapter.get_cutoff(), Utc::now()) {
         Ok(to) => {
+            remember_cutoff(app, &adapter.get_cutoff());
             adapter.set_to(utc_text(&to).into());
             adapter.set_from(utc_text(&(to - Duration::hours(24))).into());
             show_report(app);
@@ -208,6 +214,7 @@ fn show_report(app: &Rc<App>) {
         }
     };
     adapter.set_error("".into());
+    remember_cutoff(app, &adapter.get_cutoff());
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
             let report = j.report(from, to)?;
@@ -566,6 +573,7 @@ fn export(app: &Rc<App>) {
             let adapter = w.global::<ExportsAdapter>();
             match result {
                 Ok(rows) => {
+                    remember(app, move |p| p.export_dir = Some(dir));
                     adapter.set_written_rows(count(rows));
                     adapter.set_written(path.display().to_string().into());
                 }
@@ -621,11 +629,92 @@ fn open_devices(app: &Rc<App>) {
     }));
 }
 
-/// Forgets everything the coordinator screens showed (on lock). Folders and the cut-off stay:
-/// they are not secret.
+// ---- Preferences ----
+
+/// Whether the working preferences were loaded since the last unlock.
+pub(crate) fn preferences_loaded(app: &App) -> bool {
+    app.coordinator.preferences.borrow().is_some()
+}
+
+/// Reads the working preferences from the journal, puts them on screen, then reads the
+/// queue's first page with the restored filters. Unreadable preferences are not an error the
+/// coordinator can act on: the defaults are used and the unlock goes on.
+pub(crate) fn load_preferences(app: &Rc<App>) {
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .ok_or_else(locked)
+            .and_then(Journal::preferences);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            if !app.unlocked.get() {
+                return;
+            }
+            let prefs = result.unwrap_or_else(|e| {
+                tracing::warn!("the working preferences could not be read; using defaults: {e}");
+                Preferences::default()
+            });
+            apply_preferences(&w, &prefs);
+            *app.coordinator.preferences.borrow_mut() = Some(prefs);
+            queue::reload(app);
+        })
+    }));
+}
+
+fn apply_preferences(w: &AppWindow, prefs: &Preferences) {
+    w.global::<ReportAdapter>()
+        .set_cutoff(prefs.cutoff.to_string().into());
+    w.global::<ExportsAdapter>().set_out_dir(
+        prefs
+            .export_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+            .into(),
+    );
+    queue::apply_preferences(w, &prefs.queue);
+}
+
+/// Changes the working preferences with `change` and, when that changed them, saves them in
+/// the journal. Does nothing before they were loaded (so defaults never overwrite them).
+pub(crate) fn remember(app: &Rc<App>, change: impl FnOnce(&mut Preferences)) {
+    let updated = {
+        let mut current = app.coordinator.preferences.borrow_mut();
+        let Some(prefs) = current.as_mut() else {
+            return;
+        };
+        let mut updated = prefs.clone();
+        change(&mut updated);
+        if updated == *prefs {
+            return;
+        }
+        *prefs = updated.clone();
+        updated
+    };
+    app.submit_quiet(Box::new(move |journal| {
+        if let Some(j) = journal.as_mut() {
+            if let Err(e) = j.save_preferences(&updated) {
+                tracing::warn!("the working preferences were not saved: {e}");
+            }
+        }
+        Box::new(|_| {})
+    }));
+}
+
+/// Remembers the cut-off on screen, when it is a valid time of day.
+fn remember_cutoff(app: &Rc<App>, text: &str) {
+    if let Some(cutoff) = Cutoff::parse(text) {
+        remember(app, move |p| p.cutoff = cutoff);
+    }
+}
+
+/// Forgets everything the coordinator screens showed (on lock), the working preferences
+/// included: the journal keeps them and the next unlock restores them.
 pub(crate) fn clear(window: &AppWindow, app: &App) {
     *app.coordinator.report.borrow_mut() = None;
+    *app.coordinator.preferences.borrow_mut() = None;
     let report = window.global::<ReportAdapter>();
+    report.set_cutoff("00:00".into());
     report.set_ready(false);
     report.set_total(0);
     report.set_previous_total(0);
@@ -641,6 +730,7 @@ pub(crate) fn clear(window: &AppWindow, app: &App) {
     let exports = window.global::<ExportsAdapter>();
     exports.set_written("".into());
     exports.set_error("".into());
+    exports.set_out_dir("".into());
     let devices = window.global::<DevicesAdapter>();
     devices.set_devices(ModelRc::default());
     devices.set_error("".into());

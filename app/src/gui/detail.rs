@@ -1,7 +1,8 @@
 //! Adapters for `DetailAdapter` and `VerifyAdapter`: one observation with every field and its
 //! revision history, and Amend, which becomes a partial JSON object for `Journal::amend` (a new
 //! revision). For a coordinator, the verification status with its audit trail (`Journal::verify`,
-//! `Journal::verification_trail`) and the reports linked as the same event (`Journal::link`).
+//! `Journal::verification_trail`) and the reports linked as the same event (`Journal::link`),
+//! with the reports likely to be the same event suggested (`Journal::link_suggestions`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 use slint::{ComponentHandle, ModelRc, VecModel};
 use truce_sync::{ObservationRevision, SchemaError, Taxonomy, TimePrecision};
 
+use crate::coordinator::{LinkSuggestion, Nearness};
 use crate::journal::{Journal, JournalError};
 use crate::store::VerificationEvent;
 use truce_sync::verification::VerificationStatus;
@@ -17,8 +19,8 @@ use truce_sync::Role;
 
 use super::journal_view::row;
 use super::ui::{
-    AppWindow, DetailAdapter, FieldRow, JournalAdapter, QueueItem, RevisionRow, Screen, TrailRow,
-    VerifyAdapter,
+    AppWindow, DetailAdapter, FieldRow, JournalAdapter, LinkSuggestionItem, QueueItem, RevisionRow,
+    Screen, TrailRow, VerifyAdapter,
 };
 use super::{format, queue, App};
 
@@ -66,6 +68,12 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         }
     });
     let weak = Rc::downgrade(app);
+    verify.on_link_suggestion(move |other| {
+        if let Some(app) = weak.upgrade() {
+            link_with(&app, other.to_string());
+        }
+    });
+    let weak = Rc::downgrade(app);
     verify.on_open(move |id| {
         if let Some(app) = weak.upgrade() {
             open(&app, id.as_str());
@@ -78,6 +86,8 @@ pub(crate) struct Verification {
     trail: Vec<VerificationEvent>,
     /// The other observations of its event, with their status.
     cluster: Vec<(ObservationRevision, VerificationStatus)>,
+    /// Reports likely to be the same event, best first.
+    suggestions: Vec<LinkSuggestion>,
 }
 
 fn status_of(trail: &[VerificationEvent]) -> VerificationStatus {
@@ -99,7 +109,39 @@ fn verification(journal: &Journal, id: &str) -> Result<Option<Verification>, Jou
             }
         }
     }
-    Ok(Some(Verification { trail, cluster }))
+    // Suggestions are a help: if they cannot be made, the detail still shows.
+    let suggestions = journal.link_suggestions(id).unwrap_or_else(|e| {
+        tracing::warn!("no link suggestions: {e}");
+        Vec::new()
+    });
+    Ok(Some(Verification {
+        trail,
+        cluster,
+        suggestions,
+    }))
+}
+
+/// How near a suggestion is: "850 m", "1.2 km", or the area's name.
+pub(crate) fn near_text(nearness: &Nearness) -> String {
+    match nearness {
+        Nearness::Distance(km) if *km < 1.0 => format!("{} m", (km * 100.0).round() * 10.0),
+        Nearness::Distance(km) => format!("{km:.1} km"),
+        Nearness::Area(label) => label.clone(),
+    }
+}
+
+fn suggestion_item(s: &LinkSuggestion, taxonomy: &Taxonomy) -> LinkSuggestionItem {
+    let r = row(&s.revision, taxonomy);
+    LinkSuggestionItem {
+        id: r.id,
+        short_id: r.short_id,
+        kind: r.kind,
+        category: r.category,
+        category_label: r.category_label,
+        time: r.time,
+        near: near_text(&s.nearness).into(),
+        observer: s.revision.observer.as_str().into(),
+    }
 }
 
 /// The trail as the screen lists it, newest first, each step with the status it replaced.
@@ -142,6 +184,12 @@ fn show_verification(app: &App, w: &AppWindow, info: Option<Verification>) {
         .map(|(r, s)| queue::item(r, *s, &taxonomy))
         .collect();
     verify.set_cluster(ModelRc::new(VecModel::from(cluster)));
+    let suggestions: Vec<LinkSuggestionItem> = info
+        .suggestions
+        .iter()
+        .map(|s| suggestion_item(s, &taxonomy))
+        .collect();
+    verify.set_suggestions(ModelRc::new(VecModel::from(suggestions)));
     if let Some(current) = app.detail.current.borrow().as_ref() {
         queue::set_status(
             app,
@@ -330,12 +378,19 @@ fn save_status(app: &Rc<App>) {
 /// Links the observation on screen with the one whose id (or unique part) was typed.
 fn link(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
+    let other = w.global::<VerifyAdapter>().get_link_id().trim().to_owned();
+    link_with(app, other);
+}
+
+/// Links the observation on screen with `other` (an id or a unique part of one), then shows
+/// the event cluster and the suggestions again.
+fn link_with(app: &Rc<App>, other: String) {
+    let Some(w) = app.window() else { return };
     let Some(current) = app.detail.current.borrow().clone() else {
         return;
     };
     let verify = w.global::<VerifyAdapter>();
     verify.set_linked(false);
-    let other = verify.get_link_id().trim().to_owned();
     if other.is_empty() {
         return;
     }
@@ -493,6 +548,7 @@ pub(crate) fn clear(window: &AppWindow, app: &App) {
     verify.set_status("unverified".into());
     verify.set_trail(ModelRc::default());
     verify.set_cluster(ModelRc::default());
+    verify.set_suggestions(ModelRc::default());
 }
 
 #[cfg(test)]
@@ -528,6 +584,13 @@ mod tests {
             patch(&current, 3, "forty", "Shelling").unwrap_err().0,
             "event_count"
         );
+    }
+
+    #[test]
+    fn nearness_reads_as_metres_kilometres_or_the_area() {
+        assert_eq!(near_text(&Nearness::Distance(0.8449)), "840 m");
+        assert_eq!(near_text(&Nearness::Distance(1.24)), "1.2 km");
+        assert_eq!(near_text(&Nearness::Area("North".into())), "North");
     }
 
     #[test]

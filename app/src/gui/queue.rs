@@ -1,7 +1,8 @@
 //! Adapter for `QueueAdapter`: the coordinator's incident queue. Every device's observations
 //! with their verification status, filtered and sorted in the store through
 //! `Journal::queue_page`, 200 at a time ("Load more" appends the next page). Only the pages
-//! asked for are ever read; a reply for filters that changed since is dropped.
+//! asked for are ever read; a reply for filters that changed since is dropped. The filters
+//! (not the search) are kept in the journal as preferences and restored on unlock.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,11 +15,12 @@ use uuid::Uuid;
 
 use crate::coordinator::{QueueExtra, QueuePage};
 use crate::journal::{Journal, JournalError};
+use crate::preferences::{sort_code, sort_from_code, QueuePreferences};
 use crate::store::{ObservationFilter, SortOrder};
 
 use super::journal_view::{choices, row};
 use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
-use super::{detail, format, App};
+use super::{coordinator, detail, format, App};
 
 /// Rows per page.
 pub const PAGE: usize = 200;
@@ -176,13 +178,7 @@ fn query(w: &AppWindow) -> Result<(ObservationFilter, QueueExtra), String> {
         },
         text: Some(a.get_search().trim().to_owned()).filter(|t| !t.is_empty()),
         limit: None,
-        sort: match a.get_sort().as_str() {
-            "oldest" => SortOrder::OldestObserved,
-            "recorded" => SortOrder::NewestRecorded,
-            "severity" => SortOrder::Severity,
-            "kind" => SortOrder::Kind,
-            _ => SortOrder::NewestObserved,
-        },
+        sort: sort_from_code(a.get_sort().as_str()).unwrap_or(SortOrder::NewestObserved),
     };
     let extra = QueueExtra {
         area: Some(a.get_area().to_string()).filter(|s| !s.is_empty()),
@@ -210,8 +206,44 @@ pub(crate) fn reload(app: &Rc<App>) {
         }
     };
     adapter.set_error("".into());
+    let chosen = QueuePreferences {
+        from_day: day(&adapter.get_from_date()),
+        to_day: day(&adapter.get_to_date()),
+        area: extra.area.clone(),
+        kind: filter.kinds.first().cloned(),
+        category: filter.categories.first().cloned(),
+        party: extra.party.clone(),
+        status: filter.statuses.first().copied(),
+        device: filter.device,
+        sort: filter.sort,
+    };
+    coordinator::remember(app, move |p| p.queue = chosen);
     *app.queue.query.borrow_mut() = Some((filter.clone(), extra.clone()));
     fetch(app, filter, extra, 0);
+}
+
+fn day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// Puts remembered filters on screen (after an unlock); the caller reloads.
+pub(crate) fn apply_preferences(w: &AppWindow, p: &QueuePreferences) {
+    let adapter = w.global::<QueueAdapter>();
+    let day = |d: Option<NaiveDate>| -> slint::SharedString {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+            .into()
+    };
+    let text = |s: &Option<String>| -> slint::SharedString { s.clone().unwrap_or_default().into() };
+    adapter.set_from_date(day(p.from_day));
+    adapter.set_to_date(day(p.to_day));
+    adapter.set_area(text(&p.area));
+    adapter.set_kind(text(&p.kind));
+    adapter.set_category(text(&p.category));
+    adapter.set_party(text(&p.party));
+    adapter.set_status(p.status.map(|s| s.code()).unwrap_or("").into());
+    adapter.set_device(p.device.map(|d| d.to_string()).unwrap_or_default().into());
+    adapter.set_sort(sort_code(p.sort).into());
 }
 
 fn load_more(app: &Rc<App>) {
@@ -342,7 +374,12 @@ pub(crate) fn refresh(app: &Rc<App>) {
             }
         })
     }));
-    reload(app);
+    if coordinator::preferences_loaded(app) {
+        reload(app);
+    } else {
+        // Right after an unlock: the remembered filters first, then the first page.
+        coordinator::load_preferences(app);
+    }
 }
 
 /// The home screen shows again: nothing is open beside the list. (An import refreshes the

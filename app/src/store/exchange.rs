@@ -2,8 +2,8 @@
 //! identity, known devices and received entries. All SQL for sync lives here.
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
-use truce_sync::log::{EntryHash, LogEntry, Neighbours};
-use truce_sync::ObservationRevision;
+use truce_sync::log::{EntryHash, LogEntry, Neighbours, ParsedRecord};
+use truce_sync::{Observation, ObservationRevision};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -307,7 +307,7 @@ impl Import<'_> {
         device_id: Uuid,
         entry: &LogEntry,
         bundle_id: &str,
-        rev: &ObservationRevision,
+        record: &ParsedRecord,
     ) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
@@ -321,8 +321,8 @@ impl Import<'_> {
                 entry.record.get(),
                 bundle_id
             ])?;
-        let body = super::body_json(rev)?;
-        if insert_revision(&self.tx, rev, &body)? {
+        let rev = &record.revision;
+        if insert_revision(&self.tx, rev, &record.body)? {
             return Ok(());
         }
         let held: String = self
@@ -334,7 +334,14 @@ impl Import<'_> {
                 params![rev.observation.id.to_string(), rev.revision],
                 |row| row.get(0),
             )?;
-        if held == body {
+        // The same observation may be written with other spacing or field order: compare what
+        // it says, not its bytes.
+        let canonical = |o: &Observation| serde_json::to_string(o).ok();
+        let same = held == record.body
+            || serde_json::from_str::<Observation>(&held).is_ok_and(|o| {
+                canonical(&o).is_some() && canonical(&o) == canonical(&rev.observation)
+            });
+        if same {
             Ok(())
         } else {
             Err(StoreError::Conflict(rev.observation.id))

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_drafts",
         sql: include_str!("../../migrations/0004_drafts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_preferences",
+        sql: include_str!("../../migrations/0005_preferences.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -95,6 +100,7 @@ mod tests {
             "a2949146fabe1e99465c12b91964270ed11d07d1f77588422dbfe90640f6a6a2",
             "e96ebe4b4dea7d1bfaa9528f3cbf7d52213ee830d9d4f663fa111f94e6f06ec1",
             "3c211417fa3483b9e0a7f16b16db567ea983ddec14bc2d9028761f67e289a264",
+            "e9c5fe67d813cf9932a969872140c5890cd23ea3160e6d66d20697deb78c8e0e",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

@@ -3,6 +3,7 @@
 mod coordination;
 mod exchange;
 mod migrations;
+mod preferences;
 mod wal;
 
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
@@ -394,6 +395,65 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// A marker that changes whenever a revision is added: the highest row id of the
+    /// append-only revisions table (0 when empty).
+    pub fn revisions_marker(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(max(rowid), 0) FROM observation_revision",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// What the alert rules need of the latest revision of every observation whose kind is in
+    /// `kinds` and category in `categories` (an empty list matches any): a few columns, with
+    /// the position read by SQLite, so no record is parsed in Rust.
+    pub fn alert_inputs(
+        &self,
+        kinds: &[String],
+        categories: &[String],
+    ) -> Result<Vec<crate::alerts::AlertInput>, StoreError> {
+        let mut sql = String::from(
+            "SELECT observation_id, observed_at_ms, kind, category,
+                    json_extract(body, '$.lat'), json_extract(body, '$.lon')
+             FROM observation_current WHERE 1 = 1",
+        );
+        let mut args: Vec<&str> = Vec::new();
+        for (column, values) in [("kind", kinds), ("category", categories)] {
+            if !values.is_empty() {
+                let marks: Vec<String> = (0..values.len())
+                    .map(|i| format!("?{}", args.len() + i + 1))
+                    .collect();
+                sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+                args.extend(values.iter().map(String::as_str));
+            }
+        }
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<f64>>(4)?,
+                row.get::<_, Option<f64>>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, observed_at_ms, kind, category, lat, lon) = row?;
+            Ok(crate::alerts::AlertInput {
+                id: Uuid::parse_str(&id)
+                    .map_err(|e| StoreError::Damaged(format!("observation id `{id}`: {e}")))?,
+                observed_at_ms,
+                kind,
+                category,
+                lat,
+                lon,
+            })
+        })
+        .collect()
     }
 
     /// How many observations (not revisions) the journal holds.
