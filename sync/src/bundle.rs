@@ -433,7 +433,7 @@ impl<'a> BundleReader<'a> {
                 }
                 return Err(BundleError::Damaged("the last line has no end".into()));
             }
-            let (chunk, found) = match available.iter().position(|b| *b == b'\n') {
+            let (chunk, found) = match memchr::memchr(b'\n', available) {
                 Some(i) => (&available[..=i], true),
                 None => (available, false),
             };

@@ -70,7 +70,10 @@ pub fn entry_hash(seq: u64, prev_hash: &EntryHash, record_json: &str) -> EntryHa
     h.update(b"truce-entry-v1\n");
     h.update(seq.to_string().as_bytes());
     h.update(b"\n");
-    h.update(prev_hash.to_hex().as_bytes());
+    let mut prev_hex = [0u8; 64];
+    hex::encode_to_slice(prev_hash.0, &mut prev_hex)
+        .expect("32 bytes are always 64 hex digits: a constant length, not input");
+    h.update(prev_hex);
     h.update(b"\n");
     h.update(record_json.as_bytes());
     EntryHash(h.finalize().into())
