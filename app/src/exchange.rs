@@ -503,8 +503,8 @@ impl Journal {
                 &manifest.bundle_id,
                 file_name,
                 at,
-                new_entries,
-                known_entries,
+                (manifest.first_seq, manifest.last_seq),
+                (new_entries, known_entries),
             )
             .map_err(|e| refusal.with(Reason::store(e)))?;
         let gaps = self

@@ -157,6 +157,9 @@ pub struct BundleWriter<W: Write> {
     manifest: Manifest,
     next_seq: u64,
     prev: Option<EntryHash>,
+    /// One entry's line, serialized here first so the hash and the compressor see one write
+    /// per line instead of one per JSON token.
+    line: Vec<u8>,
 }
 
 impl<W: Write> BundleWriter<W> {
@@ -195,6 +198,7 @@ impl<W: Write> BundleWriter<W> {
             next_seq: manifest.first_seq,
             manifest,
             prev: None,
+            line: Vec::with_capacity(1024),
         })
     }
 
@@ -211,8 +215,10 @@ impl<W: Write> BundleWriter<W> {
         if self.prev.is_some_and(|p| p != entry.prev_hash) || !entry.hash_is_valid() {
             return Err(bad("the device log's chain is broken"));
         }
-        serde_json::to_writer(&mut self.out, entry).map_err(io::Error::other)?;
-        self.out.write_all(b"\n")?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, entry).map_err(io::Error::other)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
         self.prev = Some(entry.hash);
         self.next_seq += 1;
         Ok(())

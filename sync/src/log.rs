@@ -38,7 +38,9 @@ impl std::fmt::Debug for EntryHash {
 
 impl Serialize for EntryHash {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        let mut digits = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut digits).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
     }
 }
 
@@ -112,6 +114,24 @@ impl LogEntry {
         let record =
             RawValue::from_string(record_json).map_err(|e| EntryError::Json(e.to_string()))?;
         let hash = entry_hash(seq, &prev_hash, record.get());
+        Ok(LogEntry {
+            seq,
+            prev_hash,
+            hash,
+            record,
+        })
+    }
+
+    /// An entry as stored, with the hash it was stored with; check it with
+    /// [`LogEntry::hash_is_valid`] (the bundle writer does, for every entry it writes).
+    pub fn stored(
+        seq: u64,
+        prev_hash: EntryHash,
+        hash: EntryHash,
+        record_json: String,
+    ) -> Result<LogEntry, EntryError> {
+        let record =
+            RawValue::from_string(record_json).map_err(|e| EntryError::Json(e.to_string()))?;
         Ok(LogEntry {
             seq,
             prev_hash,
@@ -281,6 +301,23 @@ pub fn gaps(held_sorted: impl IntoIterator<Item = u64>) -> Vec<(u64, u64)> {
             out.push((expected, seq - 1));
         }
         expected = expected.max(seq + 1);
+    }
+    out
+}
+
+/// Missing ranges of a device's log when what is held is known as ranges `(first, last)` (the
+/// bundles imported), in any order and overlapping: the same answer as [`gaps`] over every
+/// sequence number in them.
+pub fn gaps_in_ranges(ranges: impl IntoIterator<Item = (u64, u64)>) -> Vec<(u64, u64)> {
+    let mut ranges: Vec<(u64, u64)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+    ranges.sort_unstable();
+    let mut out = Vec::new();
+    let mut expected = 1u64;
+    for (first, last) in ranges {
+        if first > expected {
+            out.push((expected, first - 1));
+        }
+        expected = expected.max(last.saturating_add(1));
     }
     out
 }
@@ -462,6 +499,28 @@ mod tests {
                 .to_string();
             assert!(error.contains(field), "{error} should name {field}");
             assert!(error.starts_with("entry 4"), "{error}");
+        }
+    }
+
+    #[test]
+    fn gaps_from_ranges_match_gaps_from_every_seq() {
+        let cases: [&[(u64, u64)]; 6] = [
+            &[],
+            &[(1, 10)],
+            &[(3, 5), (9, 10), (12, 12)],
+            &[(5, 9), (1, 3)],
+            &[(1, 5), (3, 8), (8, 8), (10, 20), (11, 12)],
+            &[(2, 2), (4, 4)],
+        ];
+        for ranges in cases {
+            let mut seqs: Vec<u64> = ranges.iter().flat_map(|(a, b)| *a..=*b).collect();
+            seqs.sort_unstable();
+            seqs.dedup();
+            assert_eq!(
+                gaps_in_ranges(ranges.iter().copied()),
+                gaps(seqs),
+                "{ranges:?}"
+            );
         }
     }
 

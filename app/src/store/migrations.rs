@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_preferences",
         sql: include_str!("../../migrations/0005_preferences.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_bundle_ranges",
+        sql: include_str!("../../migrations/0006_bundle_ranges.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -101,6 +106,7 @@ mod tests {
             "e96ebe4b4dea7d1bfaa9528f3cbf7d52213ee830d9d4f663fa111f94e6f06ec1",
             "3c211417fa3483b9e0a7f16b16db567ea983ddec14bc2d9028761f67e289a264",
             "e9c5fe67d813cf9932a969872140c5890cd23ea3160e6d66d20697deb78c8e0e",
+            "ffcb4bf22aaff282bf2c6756a49eadaa9b808906c10fd27d4f9bfc2d21f38041",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

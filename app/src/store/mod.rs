@@ -740,5 +740,26 @@ mod tests {
                 .is_empty(),
             "another device"
         );
+        // Once its imports are recorded with their ranges, the gaps come from those; an import
+        // recorded without a range (before migration 6) sends it back to the entries.
+        let import = |first: Option<u64>, last: Option<u64>, status: &str| {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, first_seq, last_seq)
+                     VALUES ('b', 'f', ?1, 'now', ?2, ?3, ?4)",
+                    params![device.to_string(), status, first, last],
+                )
+                .expect("import row")
+        };
+        import(Some(3), Some(5), "imported");
+        import(Some(9), Some(12), "imported");
+        import(Some(1), Some(2), "quarantined");
+        assert_eq!(
+            store.received_gaps(device).expect("gaps"),
+            vec![(1, 2), (6, 8)]
+        );
+        import(None, None, "imported");
+        assert_eq!(store.received_gaps(device).expect("gaps"), gaps);
     }
 }
