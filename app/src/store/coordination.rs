@@ -322,23 +322,13 @@ impl Store {
         to_ms: i64,
         limit: u32,
     ) -> Result<Vec<ObservationRevision>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.query_revisions(
             "SELECT c.body, c.revision, c.recorded_at, c.device_id, c.observer
              FROM observation_current c
              WHERE c.observed_at_ms BETWEEN ?1 AND ?2 AND c.kind = ?3
              ORDER BY c.observed_at_ms, c.observation_id LIMIT ?4",
-        )?;
-        let rows = stmt.query_map(params![from_ms, to_ms, kind, limit], |row| {
-            Ok(RawRevision {
-                body: row.get(0)?,
-                revision: row.get(1)?,
-                recorded_at: row.get(2)?,
-                device_id: row.get(3)?,
-                observer: row.get(4)?,
-            })
-        })?;
-        rows.map(|raw| raw.map_err(StoreError::from).and_then(RawRevision::decode))
-            .collect()
+            params![from_ms, to_ms, kind, limit],
+        )
     }
 
     /// Every device a coordinator has received bundles from.
