@@ -276,14 +276,12 @@ impl Journal {
             let set: std::collections::BTreeSet<&String> = rules.iter().flat_map(pick).collect();
             set.into_iter().cloned().collect()
         };
-        let inputs = self
-            .store
-            .alert_inputs(&union(|r| &r.kinds), &union(|r| &r.categories))?;
-        let alerts = crate::alerts::evaluate(
-            &profile.profile.alert_rules,
-            &profile.profile.areas,
-            &inputs,
-        );
+        let mut sweep = crate::alerts::Sweep::new(rules, &profile.profile.areas);
+        self.store
+            .each_alert_input(&union(|r| &r.kinds), &union(|r| &r.categories), |input| {
+                sweep.push(input)
+            })?;
+        let alerts = sweep.finish();
         *self.alerts_cache.borrow_mut() = Some(AlertsCache {
             key,
             alerts: alerts.clone(),

@@ -407,14 +407,16 @@ impl Store {
         )?)
     }
 
-    /// What the alert rules need of the latest revision of every observation whose kind is in
-    /// `kinds` and category in `categories` (an empty list matches any): a few columns, with
-    /// the position read by SQLite, so no record is parsed in Rust.
-    pub fn alert_inputs(
+    /// Calls `f` with what the alert rules need of the latest revision of every observation
+    /// whose kind is in `kinds` and category in `categories` (an empty list matches any), in
+    /// time order (then by id), streaming: a few columns, with the position read by SQLite, so
+    /// no record is parsed in Rust and none is held.
+    pub fn each_alert_input(
         &self,
         kinds: &[String],
         categories: &[String],
-    ) -> Result<Vec<crate::alerts::AlertInput>, StoreError> {
+        mut f: impl FnMut(&crate::alerts::AlertInput),
+    ) -> Result<(), StoreError> {
         let mut sql = String::from(
             "SELECT observation_id, observed_at_ms, kind, category,
                     json_extract(body, '$.lat'), json_extract(body, '$.lon')
@@ -430,30 +432,22 @@ impl Store {
                 args.extend(values.iter().map(String::as_str));
             }
         }
+        sql.push_str(" ORDER BY observed_at_ms, observation_id");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, Option<f64>>(4)?,
-                row.get::<_, Option<f64>>(5)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (id, observed_at_ms, kind, category, lat, lon) = row?;
-            Ok(crate::alerts::AlertInput {
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            f(&crate::alerts::AlertInput {
                 id: Uuid::parse_str(&id)
                     .map_err(|e| StoreError::Damaged(format!("observation id `{id}`: {e}")))?,
-                observed_at_ms,
-                kind,
-                category,
-                lat,
-                lon,
-            })
-        })
-        .collect()
+                observed_at_ms: row.get(1)?,
+                kind: row.get(2)?,
+                category: row.get(3)?,
+                lat: row.get(4)?,
+                lon: row.get(5)?,
+            });
+        }
+        Ok(())
     }
 
     /// How many observations (not revisions) the journal holds.
