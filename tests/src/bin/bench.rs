@@ -479,6 +479,16 @@ fn main() -> Result<()> {
     };
     let (search_ms, search_rows) = page(&search, &extra)?;
     let t = Instant::now();
+    let devices = coordinator.devices()?;
+    let devices_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let held: u64 = devices.iter().map(|d| d.entries).sum();
+    if held != args.records {
+        bail!(
+            "the device list counts {held} entries, not {}",
+            args.records
+        );
+    }
+    let t = Instant::now();
     let alerts = coordinator.alerts()?;
     let alerts_ms = t.elapsed().as_secs_f64() * 1000.0;
     let queries = [
@@ -514,6 +524,11 @@ fn main() -> Result<()> {
             format!("{} in period", report.total),
         ),
         (
+            "devices with their gaps (ms)",
+            devices_ms,
+            format!("{} device(s), {held} entries", devices.len()),
+        ),
+        (
             "escalation alerts (ms)",
             alerts_ms,
             format!("{} alerts, 2 rules", alerts.len()),
@@ -529,7 +544,7 @@ fn main() -> Result<()> {
     results.insert(
         "queries_ms".into(),
         json!({"queue": queue_ms, "queue_page": queue_page_ms, "category_status": category_ms, "area": area_ms,
-               "search": search_ms, "day": day_ms, "report": report_ms, "alerts": alerts_ms,
+               "search": search_ms, "day": day_ms, "report": report_ms, "devices": devices_ms, "alerts": alerts_ms,
                "alerts_raised": alerts.len(), "records": args.records}),
     );
 
