@@ -524,6 +524,54 @@ mod tests {
         }
     }
 
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the narrative, observer, place and tags hold (quotes, backslashes, the
+            /// text `,"revision":` itself, any Unicode), the one-pass parse accepts what Truce
+            /// writes and agrees with the general path, field for field and byte for byte.
+            #[test]
+            fn the_one_pass_parse_agrees_with_the_general_path(
+                narrative in "(\\PC|\"|\\\\|,\"revision\":){0,40}",
+                observer in "[^\\p{C}]{1,30}",
+                place in proptest::option::of("(\\PC|\"){0,30}"),
+                tags in proptest::collection::vec("[a-z_]{1,10}", 0..4),
+                lat in -90.0f64..=90.0,
+                lon in -180.0f64..=180.0,
+                revision in 1u32..1000,
+            ) {
+                let mut rev = revision_with(narrative, observer, place, tags);
+                rev.observation.lat = Some(lat);
+                rev.observation.lon = Some(lon);
+                rev.revision = revision;
+                let written = record_json(&rev);
+                let (fast_obs, fast_meta, fast_body) = split_record(&written).expect("one pass");
+                let (slow_obs, slow_meta) = parse_record_slowly(&written).expect("general");
+                prop_assert_eq!(&fast_obs, &slow_obs);
+                prop_assert_eq!(&fast_obs, &rev.observation);
+                prop_assert_eq!((fast_meta.revision, fast_meta.recorded_at, fast_meta.device_id, &fast_meta.observer),
+                    (slow_meta.revision, slow_meta.recorded_at, slow_meta.device_id, &slow_meta.observer));
+                prop_assert_eq!(fast_body, serde_json::to_string(&slow_obs).expect("ser"));
+            }
+        }
+    }
+
+    fn revision_with(
+        narrative: String,
+        observer: String,
+        place: Option<String>,
+        tags: Vec<String>,
+    ) -> ObservationRevision {
+        let mut rev = revision();
+        rev.observation.narrative = narrative;
+        rev.observation.place = place;
+        rev.observation.tags = tags;
+        rev.observer = observer;
+        rev
+    }
+
     #[test]
     fn hash_covers_every_part() {
         let e = LogEntry::new(3, h(1), r#"{"a":1}"#.into()).expect("json");
