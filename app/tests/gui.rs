@@ -11,7 +11,7 @@ use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::{ComponentHandle, Model};
 use truce::gui::{self, Gui, GuiOptions};
-use truce::{Journal, Profile};
+use truce::Journal;
 
 thread_local! {
     static BACKEND: Cell<bool> = const { Cell::new(false) };
@@ -46,17 +46,7 @@ fn start(dir: &std::path::Path, auto_lock: Duration, (width, height): (f32, f32)
 }
 
 fn new_journal(dir: &std::path::Path) {
-    Journal::init(
-        dir,
-        &SecretString::from(PASSPHRASE.to_owned()),
-        Profile {
-            observer: "Ana K.".into(),
-            team: Some("Team 3".into()),
-            role: truce_sync::Role::Monitor,
-        },
-        FAST,
-    )
-    .expect("init");
+    new_monitor(dir);
 }
 
 fn unlock(gui: &Gui, passphrase: &str) {

@@ -14,7 +14,7 @@ use i_slint_backend_testing::AccessibleRole;
 use slint::ComponentHandle;
 use truce::exchange::ExportRange;
 use truce::gui::{self, Gui, GuiOptions};
-use truce::{Journal, Profile};
+use truce::Journal;
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
 use truce_sync::taxonomy::Code;
 use truce_sync::verification::VerificationStatus;
@@ -134,17 +134,7 @@ fn seed(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
         .expect("profile");
     drop(coordinator);
 
-    let mut monitor = Journal::init(
-        device,
-        &SecretString::from(PASSPHRASE.to_owned()),
-        Profile {
-            observer: "Ana K.".into(),
-            team: Some("Team 3".into()),
-            role: truce_sync::Role::Monitor,
-        },
-        FAST,
-    )
-    .expect("init the monitor");
+    let mut monitor = new_monitor(device);
     monitor
         .import_profile(&profile)
         .expect("install the profile");

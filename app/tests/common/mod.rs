@@ -15,17 +15,31 @@ pub const PASSPHRASE: &str = "correct horse battery staple";
 
 /// A new coordinator journal ("HQ desk") in `dir`.
 pub fn new_coordinator(dir: &std::path::Path) -> Journal {
+    new_journal_of(dir, "HQ desk", None, truce_sync::Role::Coordinator)
+}
+
+/// A new monitor journal ("Ana K." of "Team 3") in `dir`.
+pub fn new_monitor(dir: &std::path::Path) -> Journal {
+    new_journal_of(dir, "Ana K.", Some("Team 3"), truce_sync::Role::Monitor)
+}
+
+fn new_journal_of(
+    dir: &std::path::Path,
+    observer: &str,
+    team: Option<&str>,
+    role: truce_sync::Role,
+) -> Journal {
     Journal::init(
         dir,
         &SecretString::from(PASSPHRASE.to_owned()),
         Profile {
-            observer: "HQ desk".into(),
-            team: None,
-            role: truce_sync::Role::Coordinator,
+            observer: observer.into(),
+            team: team.map(Into::into),
+            role,
         },
         FAST,
     )
-    .expect("init the coordinator")
+    .expect("init a test journal")
 }
 
 pub fn labelled(gui: &Gui, label: &str, role: AccessibleRole) -> Vec<ElementHandle> {
