@@ -689,17 +689,29 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let mut journal = unlock(&dir)?;
             let bar = indicatif::ProgressBar::new(files.len() as u64);
-            let mut refused = 0usize;
+            let (mut done, mut refused) = (0usize, 0usize);
             let (mut new, mut known) = (0u64, 0u64);
-            for file in &files {
-                let report = journal.import_bundle(file)?;
-                bar.inc(1);
-                refused += usize::from(report.refused.is_some());
-                new += report.new_entries;
-                known += report.known_entries;
-                bar.suspend(|| print_import(&mut out, &report, json))?;
-            }
+            let mut printed = Ok(());
+            let imported = journal.import_bundles(&files, |durable| {
+                bar.inc(durable.len() as u64);
+                for report in durable {
+                    done += 1;
+                    refused += usize::from(report.refused.is_some());
+                    new += report.new_entries;
+                    known += report.known_entries;
+                    if printed.is_ok() {
+                        printed = bar.suspend(|| print_import(&mut out, report, json));
+                    }
+                }
+            });
             bar.finish_and_clear();
+            imported.with_context(|| {
+                format!(
+                    "import stopped after {done} of {} bundle(s) (those are kept; once the cause is fixed, the same command imports the rest)",
+                    files.len()
+                )
+            })?;
+            printed?;
             let alerts = journal.alerts()?;
             if !alerts.is_empty() {
                 eprintln!(

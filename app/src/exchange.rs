@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::mpsc::{Receiver, SendError, SyncSender};
+use std::time::{Duration, Instant};
 
 use age::secrecy::ExposeSecret;
 use chrono::{DateTime, FixedOffset};
@@ -17,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::fsutil;
 use crate::journal::{now, Journal, JournalError};
-use crate::store::{KnownDevice, StoreError};
+use crate::store::{ImportRun, KnownDevice, Store, StoreError};
 
 /// File extension of bundles.
 pub const BUNDLE_EXTENSION: &str = "age";
@@ -365,15 +367,187 @@ impl Journal {
     /// then write everything in one transaction, or nothing. A refused bundle is recorded as
     /// quarantined and reported, not returned as an error; errors are for the journal itself.
     pub fn import_bundle(&mut self, path: &Path) -> Result<ImportReport, JournalError> {
+        let mut reports = Vec::new();
+        self.import_bundles(&[path.to_path_buf()], |durable| {
+            reports.extend_from_slice(durable)
+        })?;
+        reports
+            .pop()
+            .ok_or_else(|| JournalError::Refused(format!("{} was not imported", path.display())))
+    }
+
+    /// Imports bundle files in order, each one whole or not at all, as [`Self::import_bundle`]
+    /// does, but in one run: the bundles share a transaction that is committed every
+    /// [`IMPORT_COMMIT_ENTRIES`] entries or [`IMPORT_COMMIT_INTERVAL`], and at the end, so the
+    /// run waits for one `fsync` per commit rather than one per bundle.
+    ///
+    /// `on_durable` is given the reports of the bundles each commit made durable, in order;
+    /// nothing is reported before it is on disk. On an error of the journal itself (disk
+    /// full, damage), the bundles since the last commit are rolled back, not reported, and the
+    /// error is returned: importing the same files again picks up where it stopped.
+    pub fn import_bundles(
+        &mut self,
+        files: &[PathBuf],
+        on_durable: impl FnMut(&[ImportReport]),
+    ) -> Result<(), JournalError> {
         let identity = self.coordinator_identity()?;
+        let taxonomy = &self.taxonomy;
+        let store = &mut self.store;
+        // Two threads: one reads the bundles (decrypts, decompresses, checks the chain, parses
+        // the records) while this one writes what it has read.
+        let identity = &identity;
+        std::thread::scope(|scope| {
+            let (sender, reads) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            scope.spawn(move || read_bundles(files, identity, taxonomy, sender));
+            merge_bundles(store, files, reads, on_durable)
+        })
+    }
+}
+
+/// Most entries an import run writes before it commits.
+pub const IMPORT_COMMIT_ENTRIES: u64 = 50_000;
+/// Longest an import run goes without committing (checked after each bundle).
+pub const IMPORT_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+/// Entries the reading thread hands over at a time.
+const READ_BATCH: usize = 256;
+/// Batches the reading thread may be ahead by (bounds the memory an import holds).
+const READ_AHEAD: usize = 16;
+
+/// What the reading thread hands over, in order. Per bundle file: `Opened` or `Refused`; after
+/// `Opened`, any number of `Entries`, then `Done` or `Refused`.
+enum Read {
+    Opened {
+        manifest: Manifest,
+        fingerprint: String,
+    },
+    Entries(Vec<ReadEntry>),
+    Done,
+    Refused(String),
+}
+
+/// One entry read, its chain link checked, its record parsed and validated.
+struct ReadEntry {
+    entry: log::LogEntry,
+    record: log::ParsedRecord,
+}
+
+/// The reading thread: each file in turn. Stops when the writing side has hung up.
+fn read_bundles(
+    files: &[PathBuf],
+    identity: &CoordinatorIdentity,
+    taxonomy: &Taxonomy,
+    out: SyncSender<Read>,
+) {
+    for path in files {
+        if read_bundle(path, identity, taxonomy, &out).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_bundle(
+    path: &Path,
+    identity: &CoordinatorIdentity,
+    taxonomy: &Taxonomy,
+    out: &SyncSender<Read>,
+) -> Result<(), SendError<Read>> {
+    let refuse = |text: String| out.send(Read::Refused(text));
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => return refuse(format!("cannot read the file: {e}")),
+    };
+    let mut reader = match BundleReader::open(
+        std::io::BufReader::new(file),
+        &identity.identity,
+        Limits::default(),
+    ) {
+        Ok(reader) => reader,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let device_id = reader.manifest().device_id;
+    out.send(Read::Opened {
+        manifest: reader.manifest().clone(),
+        fingerprint: fingerprint(reader.device_key()),
+    })?;
+    let mut batch = Vec::with_capacity(READ_BATCH);
+    loop {
+        let entry = match reader.next_entry() {
+            Ok(Some(entry)) => entry,
+            Ok(None) => break,
+            Err(e) => return refuse(e.to_string()),
+        };
+        let record = match log::parse_record(entry.seq, entry.record.get(), taxonomy) {
+            Ok(record) => record,
+            Err(e) => return refuse(format!("invalid record: {e}")),
+        };
+        if record.revision.device_id != device_id {
+            return refuse(format!(
+                "entry {} holds a record of device {}, not of the device that signed the bundle",
+                entry.seq, record.revision.device_id
+            ));
+        }
+        batch.push(ReadEntry { entry, record });
+        if batch.len() == READ_BATCH {
+            out.send(Read::Entries(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(READ_BATCH),
+            )))?;
+        }
+    }
+    if !batch.is_empty() {
+        out.send(Read::Entries(batch))?;
+    }
+    out.send(Read::Done)
+}
+
+/// The reading thread's messages for the bundle being merged.
+struct BundleStream<'r> {
+    reads: &'r Receiver<Read>,
+    ended: bool,
+}
+
+impl BundleStream<'_> {
+    fn next(&mut self) -> Result<Read, JournalError> {
+        let read = self.reads.recv().map_err(|_| {
+            JournalError::Refused("the bundle reader stopped before the end of the files".into())
+        })?;
+        self.ended = matches!(read, Read::Done | Read::Refused(_));
+        Ok(read)
+    }
+
+    /// Skips what is left of a bundle the merge refused part way.
+    fn drain(&mut self) -> Result<(), JournalError> {
+        while !self.ended {
+            self.next()?;
+        }
+        Ok(())
+    }
+}
+
+/// The writing side: merges each bundle read into the journal in one import run, committing
+/// as [`Journal::import_bundles`] says.
+fn merge_bundles(
+    store: &mut Store,
+    files: &[PathBuf],
+    reads: Receiver<Read>,
+    mut on_durable: impl FnMut(&[ImportReport]),
+) -> Result<(), JournalError> {
+    let mut run = store.begin_import_run()?;
+    let mut pending = Vec::new();
+    let mut since = Instant::now();
+    for path in files {
         let at = now().to_rfc3339();
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let taxonomy = self.taxonomy.clone();
-        match self.try_import(path, &identity, &taxonomy, &file_name, &at) {
-            Ok(report) => Ok(report),
+        let mut stream = BundleStream {
+            reads: &reads,
+            ended: false,
+        };
+        let merged = merge_bundle(&mut run, path, &mut stream, &at);
+        let report = match merged {
+            Ok(report) => report,
             Err(Refusal {
                 device_id,
                 bundle_id,
@@ -382,94 +556,114 @@ impl Journal {
                 if let Some(fatal) = reason.fatal {
                     return Err(*fatal);
                 }
-                self.store.record_quarantine(
+                stream.drain()?;
+                run.record_quarantine(
                     &file_name,
                     bundle_id.as_deref(),
                     device_id,
                     &at,
                     &reason.text,
                 )?;
-                Ok(ImportReport::refused(path, device_id, reason.text))
+                ImportReport::refused(path, device_id, reason.text)
             }
+        };
+        pending.push(report);
+        if run.pending_entries() >= IMPORT_COMMIT_ENTRIES
+            || since.elapsed() >= IMPORT_COMMIT_INTERVAL
+        {
+            run.commit()?;
+            on_durable(&pending);
+            pending.clear();
+            since = Instant::now();
         }
     }
+    run.finish()?;
+    if !pending.is_empty() {
+        on_durable(&pending);
+    }
+    Ok(())
+}
 
-    fn try_import(
-        &mut self,
-        path: &Path,
-        identity: &CoordinatorIdentity,
-        taxonomy: &Taxonomy,
-        file_name: &str,
-        at: &str,
-    ) -> Result<ImportReport, Refusal> {
-        let mut refusal = Refusal {
-            device_id: None,
-            bundle_id: None,
-            reason: Reason::text(String::new()),
-        };
-        let file = File::open(path)
-            .map_err(|e| refusal.with(Reason::text(format!("cannot read the file: {e}"))))?;
-        let mut reader = BundleReader::open(
-            std::io::BufReader::new(file),
-            &identity.identity,
-            Limits::default(),
-        )
-        .map_err(|e| refusal.with(Reason::text(e.to_string())))?;
-        let manifest = reader.manifest().clone();
-        refusal.device_id = Some(manifest.device_id);
-        refusal.bundle_id = Some(manifest.bundle_id.clone());
-        let device_fingerprint = fingerprint(reader.device_key());
-        let device_id = manifest.device_id;
+/// Merges one bundle inside `run`, in its own savepoint: kept whole, or refused with nothing
+/// written.
+fn merge_bundle(
+    run: &mut ImportRun<'_>,
+    path: &Path,
+    stream: &mut BundleStream<'_>,
+    at: &str,
+) -> Result<ImportReport, Refusal> {
+    let mut refusal = Refusal {
+        device_id: None,
+        bundle_id: None,
+        reason: Reason::text(String::new()),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (manifest, device_fingerprint) = match stream.next().map_err(Reason::fatal) {
+        Ok(Read::Opened {
+            manifest,
+            fingerprint,
+        }) => (manifest, fingerprint),
+        Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
+        Ok(_) => {
+            return Err(refusal.with(Reason::fatal(JournalError::Refused(
+                "the bundle reader's messages came out of order".into(),
+            ))))
+        }
+        Err(reason) => return Err(refusal.with(reason)),
+    };
+    refusal.device_id = Some(manifest.device_id);
+    refusal.bundle_id = Some(manifest.bundle_id.clone());
+    let device_id = manifest.device_id;
 
-        let import = self
-            .store
-            .begin_import()
-            .map_err(|e| refusal.with(Reason::store(e)))?;
-        let known = import
-            .known_device(device_id)
-            .map_err(|e| refusal.with(Reason::store(e)))?;
-        let new_device = match known {
-            Some(known) if known.device_key != manifest.device_key => {
-                return Err(refusal.with(Reason::text(format!(
-                    "device {device_id} is known with another key; this bundle is signed by {device_fingerprint}. Possible impersonation: check with the device's observer"
-                ))));
+    let import = run
+        .begin_bundle()
+        .map_err(|e| refusal.with(Reason::store(e)))?;
+    let known = import
+        .known_device(device_id)
+        .map_err(|e| refusal.with(Reason::store(e)))?;
+    let new_device = match known {
+        Some(known) if known.device_key != manifest.device_key => {
+            return Err(refusal.with(Reason::text(format!(
+                "device {device_id} is known with another key; this bundle is signed by {device_fingerprint}. Possible impersonation: check with the device's observer"
+            ))));
+        }
+        Some(_) => false,
+        None => {
+            import
+                .register_device(
+                    &KnownDevice {
+                        device_id,
+                        device_key: manifest.device_key.clone(),
+                        observer: manifest.observer.clone(),
+                    },
+                    at,
+                )
+                .map_err(|e| refusal.with(Reason::store(e)))?;
+            true
+        }
+    };
+    let (mut new_entries, mut known_entries) = (0u64, 0u64);
+    // Beyond the highest entry held, nothing is held around an entry: no look-up needed. The
+    // entry before it, if any, came in this bundle, whose reader checked the chain link.
+    let held_head = import
+        .held_head(device_id)
+        .map_err(|e| refusal.with(Reason::store(e)))?;
+    loop {
+        let batch = match stream.next() {
+            Ok(Read::Entries(batch)) => batch,
+            Ok(Read::Done) => break,
+            Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
+            Ok(Read::Opened { .. }) => {
+                return Err(refusal.with(Reason::fatal(JournalError::Refused(
+                    "the bundle reader's messages came out of order".into(),
+                ))))
             }
-            Some(_) => false,
-            None => {
-                import
-                    .register_device(
-                        &KnownDevice {
-                            device_id,
-                            device_key: manifest.device_key.clone(),
-                            observer: manifest.observer.clone(),
-                        },
-                        at,
-                    )
-                    .map_err(|e| refusal.with(Reason::store(e)))?;
-                true
-            }
+            Err(e) => return Err(refusal.with(Reason::fatal(e))),
         };
-        let (mut new_entries, mut known_entries) = (0u64, 0u64);
-        // Beyond the highest entry held, nothing is held around an entry: no look-up needed. The
-        // entry before it, if any, came in this bundle, whose reader checked the chain link.
-        let held_head = import
-            .held_head(device_id)
-            .map_err(|e| refusal.with(Reason::store(e)))?;
-        loop {
-            let entry = match reader.next_entry() {
-                Ok(Some(entry)) => entry,
-                Ok(None) => break,
-                Err(e) => return Err(refusal.with(Reason::text(e.to_string()))),
-            };
-            let record = log::parse_record(entry.seq, entry.record.get(), taxonomy)
-                .map_err(|e| refusal.with(Reason::text(format!("invalid record: {e}"))))?;
-            let rev = &record.revision;
-            if rev.device_id != device_id {
-                return Err(refusal.with(Reason::text(format!(
-                    "entry {} holds a record of device {}, not of the device that signed the bundle",
-                    entry.seq, rev.device_id
-                ))));
-            }
+        for ReadEntry { entry, record } in batch {
             let held = if entry.seq > held_head + 1 {
                 Neighbours::default()
             } else {
@@ -489,7 +683,7 @@ impl Journal {
                     import.insert_entry(device_id, &entry, &manifest.bundle_id, &record).map_err(|e| match e {
                         StoreError::Conflict(id) => refusal.with(Reason::text(format!(
                             "possible tampering: revision {} of observation {id} is already held with other content",
-                            rev.revision
+                            record.revision.revision
                         ))),
                         other => refusal.with(Reason::store(other)),
                     })?;
@@ -497,31 +691,31 @@ impl Journal {
                 }
             }
         }
-        import
-            .finish(
-                device_id,
-                &manifest.bundle_id,
-                file_name,
-                at,
-                (manifest.first_seq, manifest.last_seq),
-                (new_entries, known_entries),
-            )
-            .map_err(|e| refusal.with(Reason::store(e)))?;
-        let gaps = self
-            .store
-            .received_gaps(device_id)
-            .map_err(|e| refusal.with(Reason::store(e)))?;
-        Ok(ImportReport {
-            file: path.to_path_buf(),
-            device_id: Some(device_id),
-            fingerprint: Some(device_fingerprint),
-            new_device,
-            new_entries,
-            known_entries,
-            gaps,
-            refused: None,
-        })
     }
+    import
+        .finish(
+            device_id,
+            &manifest.bundle_id,
+            &file_name,
+            at,
+            (manifest.first_seq, manifest.last_seq),
+            (new_entries, known_entries),
+        )
+        .map_err(|e| refusal.with(Reason::store(e)))?;
+    run.add_pending(new_entries);
+    let gaps = run
+        .received_gaps(device_id)
+        .map_err(|e| refusal.with(Reason::store(e)))?;
+    Ok(ImportReport {
+        file: path.to_path_buf(),
+        device_id: Some(device_id),
+        fingerprint: Some(device_fingerprint),
+        new_device,
+        new_entries,
+        known_entries,
+        gaps,
+        refused: None,
+    })
 }
 
 /// Why an import stopped: a refusal of the bundle, or a fault of the journal itself.
@@ -543,9 +737,13 @@ impl Reason {
 
     /// Store errors are the journal's problem (disk full, damage), not the bundle's.
     fn store(e: StoreError) -> Reason {
+        Reason::fatal(e.into())
+    }
+
+    fn fatal(e: JournalError) -> Reason {
         Reason {
             text: e.to_string(),
-            fatal: Some(Box::new(e.into())),
+            fatal: Some(Box::new(e)),
         }
     }
 }

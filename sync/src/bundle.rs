@@ -187,6 +187,9 @@ impl<W: Write> BundleWriter<W> {
         let sealed = encryptor.wrap_output(output)?;
         let mut encoder = zstd::Encoder::new(sealed, COMPRESSION_LEVEL)?;
         encoder.window_log(20)?;
+        // One zstd worker thread: compression runs beside reading the journal, serializing and
+        // hashing, instead of after them (the same frame format; readers see no difference).
+        encoder.multithread(1)?;
         let mut out = Hashing {
             inner: encoder,
             hasher: Sha256::new(),

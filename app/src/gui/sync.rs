@@ -239,7 +239,7 @@ fn import_profile(app: &Rc<App>) {
     }));
 }
 
-/// Finds the bundle files on the journal thread, then imports them one job at a time.
+/// Finds the bundle files on the journal thread, then imports them a chunk per job.
 fn import_bundles(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<SyncAdapter>();
@@ -258,8 +258,8 @@ fn import_bundles(app: &Rc<App>) {
                     let total = files.len();
                     w.global::<SyncAdapter>()
                         .set_progress_total(total.min(i32::MAX as usize) as i32);
-                    for file in files {
-                        import_one(app, file, total);
+                    for chunk in files.chunks(IMPORT_CHUNK) {
+                        import_chunk(app, chunk.to_vec(), total);
                     }
                 }
                 Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
@@ -268,30 +268,36 @@ fn import_bundles(app: &Rc<App>) {
     }));
 }
 
-fn import_one(app: &Rc<App>, file: PathBuf, total: usize) {
+/// Bundles imported in one job on the journal thread: one import run (a commit, so one `fsync`,
+/// at most per chunk), while the progress bar still moves every few bundles.
+const IMPORT_CHUNK: usize = 20;
+
+fn import_chunk(app: &Rc<App>, files: Vec<PathBuf>, total: usize) {
     app.submit(Box::new(move |journal| {
+        let mut reports = Vec::new();
         let result = journal
             .as_mut()
             .ok_or_else(locked)
-            .and_then(|j| j.import_bundle(&file));
+            .and_then(|j| j.import_bundles(&files, |durable| reports.extend_from_slice(durable)));
+        let count = files.len();
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             if !app.unlocked.get() {
                 return;
             }
             let adapter = w.global::<SyncAdapter>();
-            let done = adapter.get_progress_done() + 1;
-            adapter.set_progress_done(done);
-            match result {
-                Ok(report) => {
-                    let rows = adapter.get_reports();
-                    let mut list: Vec<BundleRow> = rows.iter().collect();
-                    list.push(bundle_row(&report));
-                    adapter.set_reports(ModelRc::new(VecModel::from(list)));
-                }
-                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            let done = adapter.get_progress_done() as usize + count;
+            adapter.set_progress_done(done.min(i32::MAX as usize) as i32);
+            if !reports.is_empty() {
+                let rows = adapter.get_reports();
+                let mut list: Vec<BundleRow> = rows.iter().collect();
+                list.extend(reports.iter().map(bundle_row));
+                adapter.set_reports(ModelRc::new(VecModel::from(list)));
             }
-            if done as usize >= total {
+            if let Err(e) = result {
+                set_outcome(&w, SyncOutcome::Error, &e.to_string());
+            }
+            if done >= total {
                 if adapter.get_outcome() != SyncOutcome::Error {
                     set_outcome(&w, SyncOutcome::Imported, "");
                 }

@@ -1,13 +1,68 @@
 //! The store's side of bundles: the device log, exports, the mission profile, the coordinator
 //! identity, known devices and received entries. All SQL for sync lives here.
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OptionalExtension, Savepoint, Transaction, TransactionBehavior,
+};
 use truce_sync::log::{EntryHash, LogEntry, Neighbours, ParsedRecord};
 use truce_sync::{Observation, ObservationRevision};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::{insert_revision, Store, StoreError};
+
+fn received_gaps(conn: &Connection, device_id: Uuid) -> Result<Vec<(u64, u64)>, StoreError> {
+    let device = device_id.to_string();
+    let ranges: Vec<(Option<u64>, Option<u64>)> = conn
+        .prepare_cached(
+            "SELECT first_seq, last_seq FROM bundle_import WHERE device_id = ?1 AND status = 'imported'",
+        )?
+        .query_map([&device], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let known: Option<Vec<(u64, u64)>> = ranges
+        .iter()
+        .map(|(first, last)| Some(((*first)?, (*last)?)))
+        .collect();
+    if let Some(known) = known.filter(|k| !k.is_empty()) {
+        return Ok(truce_sync::log::gaps_in_ranges(known));
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1, min(seq) - 1 FROM received_entry WHERE device_id = ?1 HAVING min(seq) > 1
+         UNION ALL
+         SELECT seq + 1, next - 1 FROM (
+             SELECT seq, lead(seq) OVER (ORDER BY seq) AS next
+             FROM received_entry WHERE device_id = ?1
+         ) WHERE next > seq + 1
+         ORDER BY 1",
+    )?;
+    let gaps = stmt
+        .query_map([device], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(gaps)
+}
+
+/// Records a refused bundle with its reason.
+fn record_quarantine(
+    conn: &Connection,
+    file_name: &str,
+    bundle_id: Option<&str>,
+    device_id: Option<Uuid>,
+    at: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, reason)
+         VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5)",
+        params![
+            bundle_id,
+            file_name,
+            device_id.map(|d| d.to_string()),
+            at,
+            reason
+        ],
+    )?;
+    Ok(())
+}
 
 fn hash_from(text: String) -> Result<EntryHash, StoreError> {
     EntryHash::from_hex(&text)
@@ -46,9 +101,19 @@ pub(super) fn append_log(
     Ok(())
 }
 
-/// A bundle import in progress: one transaction, committed only by [`Import::finish`].
+/// A run of bundle imports: one write transaction that the bundles share, each bundle in its own
+/// savepoint, so the run waits for one `fsync` per [`ImportRun::commit`] instead of one per bundle.
+/// Nothing is durable before a commit; dropped uncommitted, the run rolls back.
+pub struct ImportRun<'a> {
+    conn: &'a Connection,
+    tx: Option<Transaction<'a>>,
+    pending_entries: u64,
+}
+
+/// One bundle's import inside a run: a savepoint, kept only by [`Import::finish`] and rolled back
+/// if dropped (a refused bundle leaves nothing behind).
 pub struct Import<'a> {
-    tx: Transaction<'a>,
+    tx: Savepoint<'a>,
 }
 
 /// The device a coordinator knows, as stored.
@@ -168,23 +233,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records a refused bundle with its reason (outside any import transaction).
-    pub fn record_quarantine(
-        &self,
-        file_name: &str,
-        bundle_id: Option<&str>,
-        device_id: Option<Uuid>,
-        at: &str,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, reason)
-             VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5)",
-            params![bundle_id, file_name, device_id.map(|d| d.to_string()), at, reason],
-        )?;
-        Ok(())
-    }
-
     /// How many bundles were quarantined so far.
     pub fn quarantined_count(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
@@ -199,34 +247,7 @@ impl Store {
     /// with imports recorded before ranges were kept, from the entries themselves, in SQL (the
     /// same rule as `truce_sync::log::gaps`, without loading every seq).
     pub fn received_gaps(&self, device_id: Uuid) -> Result<Vec<(u64, u64)>, StoreError> {
-        let device = device_id.to_string();
-        let ranges: Vec<(Option<u64>, Option<u64>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT first_seq, last_seq FROM bundle_import WHERE device_id = ?1 AND status = 'imported'",
-            )?
-            .query_map([&device], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        let known: Option<Vec<(u64, u64)>> = ranges
-            .iter()
-            .map(|(first, last)| Some(((*first)?, (*last)?)))
-            .collect();
-        if let Some(known) = known.filter(|k| !k.is_empty()) {
-            return Ok(truce_sync::log::gaps_in_ranges(known));
-        }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT 1, min(seq) - 1 FROM received_entry WHERE device_id = ?1 HAVING min(seq) > 1
-             UNION ALL
-             SELECT seq + 1, next - 1 FROM (
-                 SELECT seq, lead(seq) OVER (ORDER BY seq) AS next
-                 FROM received_entry WHERE device_id = ?1
-             ) WHERE next > seq + 1
-             ORDER BY 1",
-        )?;
-        let gaps = stmt
-            .query_map([device], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(gaps)
+        received_gaps(&self.conn, device_id)
     }
 
     /// Number of entries received from all devices.
@@ -236,13 +257,80 @@ impl Store {
             .query_row("SELECT count(*) FROM received_entry", [], |row| row.get(0))?)
     }
 
-    /// Starts a bundle import: one immediate transaction.
-    pub fn begin_import(&mut self) -> Result<Import<'_>, StoreError> {
-        Ok(Import {
-            tx: self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?,
+    /// Starts a run of bundle imports: one immediate transaction (see [`ImportRun`]).
+    pub fn begin_import_run(&mut self) -> Result<ImportRun<'_>, StoreError> {
+        let conn = &self.conn;
+        Ok(ImportRun {
+            conn,
+            tx: Some(Transaction::new_unchecked(
+                conn,
+                TransactionBehavior::Immediate,
+            )?),
+            pending_entries: 0,
         })
+    }
+}
+
+impl<'a> ImportRun<'a> {
+    fn tx(&mut self) -> Result<&mut Transaction<'a>, StoreError> {
+        self.tx
+            .as_mut()
+            .ok_or_else(|| StoreError::Damaged("the import run has no open transaction".into()))
+    }
+
+    /// Starts one bundle's import: a savepoint inside the run.
+    pub fn begin_bundle(&mut self) -> Result<Import<'_>, StoreError> {
+        Ok(Import {
+            tx: self.tx()?.savepoint()?,
+        })
+    }
+
+    /// Notes entries written by a finished bundle (they count towards [`Self::pending_entries`]).
+    pub fn add_pending(&mut self, entries: u64) {
+        self.pending_entries += entries;
+    }
+
+    /// Entries written since the last commit.
+    pub fn pending_entries(&self) -> u64 {
+        self.pending_entries
+    }
+
+    /// Makes everything imported so far durable, and opens a new transaction for what follows.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit()?;
+        }
+        self.pending_entries = 0;
+        self.tx = Some(Transaction::new_unchecked(
+            self.conn,
+            TransactionBehavior::Immediate,
+        )?);
+        Ok(())
+    }
+
+    /// Makes everything imported durable and ends the run.
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        match self.tx.take() {
+            Some(tx) => Ok(tx.commit()?),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a refused bundle with its reason, in the run (its own savepoint rolled back).
+    pub fn record_quarantine(
+        &mut self,
+        file_name: &str,
+        bundle_id: Option<&str>,
+        device_id: Option<Uuid>,
+        at: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        record_quarantine(self.tx()?, file_name, bundle_id, device_id, at, reason)
+    }
+
+    /// A device's gaps as they stand in the run (see [`Store::received_gaps`]).
+    pub fn received_gaps(&mut self, device_id: Uuid) -> Result<Vec<(u64, u64)>, StoreError> {
+        received_gaps(self.tx()?, device_id)
     }
 }
 
@@ -360,7 +448,8 @@ impl Import<'_> {
         }
     }
 
-    /// Records the import, updates the device and commits everything at once.
+    /// Records the import and updates the device: the bundle is kept in the run, durable at the
+    /// run's next commit.
     pub fn finish(
         self,
         device_id: Uuid,

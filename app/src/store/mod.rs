@@ -7,7 +7,7 @@ mod preferences;
 mod wal;
 
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
-pub use exchange::{Import, KnownDevice};
+pub use exchange::{Import, ImportRun, KnownDevice};
 
 use std::path::Path;
 
@@ -536,7 +536,7 @@ fn body_json(rev: &ObservationRevision) -> Result<String, StoreError> {
 /// Inserts a revision whose body JSON is `body`, unless one with its observation id and
 /// revision number is already stored: then nothing is written and the result is false.
 fn insert_revision(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     rev: &ObservationRevision,
     body: &str,
 ) -> Result<bool, StoreError> {

@@ -250,22 +250,69 @@ fn the_committed_corpus_has_every_case() {
     }
 }
 
-#[test]
-fn hostile_bundles_are_refused_with_a_clear_reason_and_change_nothing() {
+/// A coordinator holding the corpus's coordinator key, and the corpus's cases in order.
+fn corpus_coordinator() -> (Journal, Vec<Value>) {
     let coordinator = Journal::coordinator();
     let key = corpus_dir().join("coordinator.key");
     coordinator
         .run(&["keys", "--import-secret", path_str(&key)], "")
         .ok();
-    coordinator
-        .run(&["keys", "--import-secret", path_str(&key)], "")
-        .fails(1)
-        .stderr_has("already has");
     let expected: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string(corpus_dir().join("expected.json")).expect("expected.json"),
     )
     .expect("JSON");
     assert!(expected.len() >= 20, "the corpus has all its cases");
+    (coordinator, expected)
+}
+
+/// Checks one import report line against the corpus's expected outcome for that case.
+fn check_case(case: &Value, report: &Value) {
+    let name = case["file"].as_str().expect("file name");
+    assert!(
+        report["file"].as_str().is_some_and(|f| f.ends_with(name)),
+        "{name}: the report is for {}",
+        report["file"]
+    );
+    match case["outcome"].as_str() {
+        Some("refused") => {
+            let reason = report["refused"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: must be refused: {report}"));
+            let wanted = case["reason"].as_str().expect("reason");
+            assert!(
+                reason.to_lowercase().contains(&wanted.to_lowercase()),
+                "{name}: the reason must mention {wanted:?}, got: {reason}"
+            );
+        }
+        Some("imported") => {
+            assert!(report["refused"].is_null(), "{name}: {report}");
+            assert_eq!(report["new_entries"], case["new_entries"], "{name}");
+            assert_eq!(report["known_entries"], case["known_entries"], "{name}");
+            assert_eq!(report["gaps"], case["gaps"], "{name}");
+        }
+        other => panic!("{name}: unknown outcome {other:?}"),
+    }
+}
+
+/// What the coordinator holds after the whole corpus: its quarantine and its three entries.
+fn check_corpus_imported(coordinator: &Journal) {
+    let refused = expected_refusals();
+    let status = coordinator.run(&["status"], "").ok().stdout;
+    assert!(
+        status.contains(&format!("quarantined: {refused} bundles")),
+        "{status}"
+    );
+    assert!(status.contains("received:    3 entries"), "{status}");
+}
+
+#[test]
+fn hostile_bundles_are_refused_with_a_clear_reason_and_change_nothing() {
+    let (coordinator, expected) = corpus_coordinator();
+    let key = corpus_dir().join("coordinator.key");
+    coordinator
+        .run(&["keys", "--import-secret", path_str(&key)], "")
+        .fails(1)
+        .stderr_has("already has");
     for case in expected {
         let name = case["file"].as_str().expect("file name");
         let path = corpus_dir().join(name);
@@ -275,45 +322,55 @@ fn hostile_bundles_are_refused_with_a_clear_reason_and_change_nothing() {
             .no_panic();
         let report = json_lines(&run.stdout);
         assert_eq!(report.len(), 1, "{name}: one report line");
-        match case["outcome"].as_str() {
-            Some("refused") => {
-                assert_eq!(
-                    run.code,
-                    Some(1),
-                    "{name}: a refused bundle makes import exit 1"
-                );
-                assert!(run.stderr.contains("error: "), "{name}: {}", run.stderr);
-                let reason = report[0]["refused"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{name}: must be refused: {}", run.stdout));
-                let wanted = case["reason"].as_str().expect("reason");
-                assert!(
-                    reason.to_lowercase().contains(&wanted.to_lowercase()),
-                    "{name}: the reason must mention {wanted:?}, got: {reason}"
-                );
-                assert_eq!(
-                    by_id(coordinator.list()),
-                    before,
-                    "{name}: the coordinator's records changed"
-                );
-            }
-            Some("imported") => {
-                assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
-                assert!(report[0]["refused"].is_null(), "{name}: {}", run.stdout);
-                assert_eq!(report[0]["new_entries"], case["new_entries"], "{name}");
-                assert_eq!(report[0]["known_entries"], case["known_entries"], "{name}");
-                assert_eq!(report[0]["gaps"], case["gaps"], "{name}");
-            }
-            other => panic!("{name}: unknown outcome {other:?}"),
+        check_case(&case, &report[0]);
+        if case["outcome"] == "refused" {
+            assert_eq!(
+                run.code,
+                Some(1),
+                "{name}: a refused bundle makes import exit 1"
+            );
+            assert!(run.stderr.contains("error: "), "{name}: {}", run.stderr);
+            assert_eq!(
+                by_id(coordinator.list()),
+                before,
+                "{name}: the coordinator's records changed"
+            );
+        } else {
+            assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
         }
     }
-    let refused = expected_refusals();
-    let status = coordinator.run(&["status"], "").ok().stdout;
-    assert!(
-        status.contains(&format!("quarantined: {refused} bundles")),
-        "{status}"
+    check_corpus_imported(&coordinator);
+}
+
+/// One `truce import` of every case shares one transaction among the bundles: each refused
+/// bundle must roll back to its own savepoint, leaving the bundles before and after it whole.
+#[test]
+fn the_whole_corpus_in_one_import_ends_as_one_bundle_at_a_time_does() {
+    let (coordinator, expected) = corpus_coordinator();
+    let paths: Vec<PathBuf> = expected
+        .iter()
+        .map(|c| corpus_dir().join(c["file"].as_str().expect("file name")))
+        .collect();
+    let mut args = vec!["import", "--json"];
+    args.extend(paths.iter().map(|p| path_str(p)));
+    let run = coordinator.run(&args, "").no_panic();
+    assert_eq!(run.code, Some(1), "refused bundles make import exit 1");
+    let report = json_lines(&run.stdout);
+    assert_eq!(
+        report.len(),
+        expected.len(),
+        "one line per bundle, in order"
     );
-    assert!(status.contains("received:    3 entries"), "{status}");
+    for (case, line) in expected.iter().zip(&report) {
+        check_case(case, line);
+    }
+    check_corpus_imported(&coordinator);
+    assert!(
+        run.stderr
+            .contains(&format!("{} bundle(s) were refused", expected_refusals())),
+        "{}",
+        run.stderr
+    );
 }
 
 fn expected_refusals() -> usize {

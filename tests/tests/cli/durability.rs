@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::Journal;
+use crate::harness::{path_str, Journal, Mission};
 
 fn recorder_bin() -> std::path::PathBuf {
     let truce = truce_tests::truce_bin();
@@ -218,6 +218,70 @@ fn disk_full_save_fails_clearly_and_works_again_once_space_returns() {
             "record {id} is missing after the disk was full"
         );
     }
+}
+
+/// An import that runs out of disk stops with a clear error, keeps exactly the bundles it
+/// reported, and imports the rest when run again once space returns.
+#[test]
+fn disk_full_import_stops_clearly_keeps_what_it_reported_and_resumes() {
+    let coordinator = Journal::new();
+    let Some(_disk) = SmallDisk::mount(&coordinator.dir, "8m") else {
+        return;
+    };
+    let mission = Mission::on(coordinator);
+    let device = mission.device("Ana");
+    let usb = device.scratch("usb");
+    // Long narratives: a bundle compresses them, the journal holds them whole.
+    let long = "Artillery fire from the north-east ridge towards the river crossing. ".repeat(40);
+    let mut bundles = Vec::new();
+    for b in 0..4 {
+        for i in 0..5 {
+            device.record(&format!(
+                r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"{b}.{i} {long}"}}"#
+            ));
+        }
+        let run = device.run(&["export", "--out", path_str(&usb)], "").ok();
+        bundles.push(std::path::PathBuf::from(run.single_line()));
+    }
+
+    let filler = mission.coordinator.dir.join("filler");
+    fill(&filler);
+    // Room to open the journal (its WAL index and the first WAL pages), not to import it all.
+    let full = std::fs::metadata(&filler).expect("filler").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&filler)
+        .and_then(|f| f.set_len(full.saturating_sub(96 * 1024)))
+        .expect("free a little space");
+    let (run, report) = mission.import(&bundles);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("disk is full") && run.stderr.contains("import stopped after"),
+        "the import must say the disk is full and how far it got:\n{}",
+        run.stderr
+    );
+    assert!(report.len() < bundles.len(), "{}", run.stdout);
+    let reported: u64 = report
+        .iter()
+        .map(|r| r["new_entries"].as_u64().expect("count"))
+        .sum();
+    std::fs::remove_file(&filler).expect("free the space");
+    assert_eq!(
+        mission.state().len() as u64,
+        reported,
+        "the coordinator holds exactly what the import reported"
+    );
+    assert_eq!(mission.coordinator.run(&["check"], "").ok().stdout, "ok\n");
+
+    let (run, again) = mission.import(&bundles);
+    run.ok();
+    assert_eq!(again.len(), bundles.len());
+    let new: u64 = again
+        .iter()
+        .map(|r| r["new_entries"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(new + reported, 20, "the second run imports the rest");
+    assert_eq!(mission.state().len(), 20);
 }
 
 /// The WAL a crash leaves behind: a byte flipped in a transaction that later transactions

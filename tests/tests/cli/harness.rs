@@ -330,7 +330,18 @@ pub struct Mission {
 impl Mission {
     /// A coordinator (`init --role coordinator`) and its profile for "Mission East".
     pub fn new() -> Mission {
-        let coordinator = Journal::coordinator();
+        Mission::on(Journal::new())
+    }
+
+    /// The same, with the coordinator's journal created in `coordinator`, not created yet (so
+    /// its folder can be prepared first, e.g. on a small disk).
+    pub fn on(coordinator: Journal) -> Mission {
+        coordinator
+            .run(
+                &["init", "--observer", "HQ desk", "--role", "coordinator"],
+                "",
+            )
+            .ok();
         let profile = coordinator.scratch("mission").join("profile.json");
         coordinator
             .run(
