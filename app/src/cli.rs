@@ -1074,14 +1074,7 @@ fn parse_bound(text: &str, end: bool) -> Result<i64> {
             "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
         ))
     })?;
-    let day = if end {
-        day.succ_opt().unwrap_or(day)
-    } else {
-        day
-    };
-    Ok(day
-        .and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_millis()))
+    Ok(crate::report::utc_day_bound_ms(day, end))
 }
 
 fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {

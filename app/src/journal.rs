@@ -460,9 +460,26 @@ impl Journal {
             .map_err(|e| key_error(&self.paths, e))
     }
 
-    /// Runs the full integrity checks. Returns the problems found; empty means healthy.
+    /// Runs the full integrity checks: SQLite's and SQLCipher's, then the hash chains of this
+    /// device's log and of every entry received. Returns the problems found; empty means healthy.
     pub fn check(&self) -> Result<Vec<String>, JournalError> {
-        Ok(self.store.integrity_problems()?)
+        let mut problems = self.store.integrity_problems()?;
+        if !problems.is_empty() {
+            return Ok(problems);
+        }
+        let mut chain = ChainCheck::default();
+        self.store
+            .each_log_entry(1, i64::MAX as u64, |entry| -> Result<(), JournalError> {
+                chain.entry("this device", &entry, &mut problems);
+                Ok(())
+            })?;
+        let mut chain = ChainCheck::default();
+        self.store
+            .each_received_entry(|device, entry| -> Result<(), JournalError> {
+                chain.entry(&format!("device {device}"), &entry, &mut problems);
+                Ok(())
+            })?;
+        Ok(problems)
     }
 
     /// Emergency wipe of the journal in `dir`, without the passphrase: the wrapped key is
@@ -540,6 +557,33 @@ fn check_profile(profile: Profile) -> Result<Profile, JournalError> {
         team,
         role: profile.role,
     })
+}
+
+/// Checks log entries in order, one log after another: each hash against its record, and each
+/// entry's link to the one before it when that one is held.
+#[derive(Default)]
+struct ChainCheck {
+    last: Option<(String, u64, truce_sync::log::EntryHash)>,
+}
+
+impl ChainCheck {
+    fn entry(&mut self, log: &str, entry: &truce_sync::log::LogEntry, problems: &mut Vec<String>) {
+        if !entry.hash_is_valid() {
+            problems.push(format!(
+                "entry {} of {log}: its record does not match its hash (altered after it was written)",
+                entry.seq
+            ));
+        }
+        if let Some((last_log, last_seq, last_hash)) = &self.last {
+            if last_log == log && last_seq + 1 == entry.seq && *last_hash != entry.prev_hash {
+                problems.push(format!(
+                    "entry {} of {log}: it does not follow entry {last_seq} (the chain is broken)",
+                    entry.seq
+                ));
+            }
+        }
+        self.last = Some((log.to_owned(), entry.seq, entry.hash));
+    }
 }
 
 #[cfg(test)]
@@ -745,5 +789,52 @@ mod tests {
             0,
             "nothing written"
         );
+    }
+
+    #[test]
+    fn the_chain_check_finds_an_altered_record_and_a_broken_link() {
+        use truce_sync::log::{EntryHash, LogEntry};
+        let chain = |records: [&str; 3]| {
+            let mut prev = EntryHash::GENESIS;
+            let mut entries = Vec::new();
+            for (i, record) in records.iter().enumerate() {
+                let entry = LogEntry::new(i as u64 + 1, prev, (*record).to_owned()).expect("entry");
+                prev = entry.hash;
+                entries.push(entry);
+            }
+            entries
+        };
+        let problems = |entries: &[LogEntry]| {
+            let mut check = ChainCheck::default();
+            let mut found = Vec::new();
+            for entry in entries {
+                check.entry("device A", entry, &mut found);
+            }
+            found
+        };
+        let good = chain([r#"{"a":1}"#, r#"{"a":2}"#, r#"{"a":3}"#]);
+        assert!(problems(&good).is_empty());
+
+        let mut altered = chain([r#"{"a":1}"#, r#"{"a":2}"#, r#"{"a":3}"#]);
+        altered[1] = LogEntry::stored(
+            2,
+            altered[1].prev_hash,
+            altered[1].hash,
+            r#"{"a":9}"#.into(),
+        )
+        .expect("entry");
+        let found = problems(&altered);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("entry 2 of device A") && found[0].contains("hash"));
+
+        let other = chain([r#"{"b":1}"#, r#"{"b":2}"#, r#"{"b":3}"#]);
+        let spliced = [good[0].clone(), other[1].clone(), good[2].clone()];
+        let found = problems(&spliced);
+        assert_eq!(
+            found.len(),
+            2,
+            "both links around the foreign entry: {found:?}"
+        );
+        assert!(found.iter().all(|p| p.contains("chain is broken")));
     }
 }

@@ -13,6 +13,18 @@ use crate::store::QueueRow;
 /// How many days the daily chart covers.
 pub const CHART_DAYS: i64 = 30;
 
+/// The first millisecond (UTC) of `day`, or of the day after it when `end`, so that a period
+/// ending there holds the whole day.
+pub fn utc_day_bound_ms(day: NaiveDate, end: bool) -> i64 {
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    day.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp_millis())
+}
+
 /// One line of a breakdown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Count {
@@ -238,4 +250,21 @@ td:first-child,th:first-child{{text-align:left}}h1{{font-size:1.5em}}h2{{font-si
         prev = r.previous_total,
         change = change(r.total, r.previous_total),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_bound_is_its_utc_midnight_and_the_end_bound_the_next_one() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
+        let start = utc_day_bound_ms(day, false);
+        let end = utc_day_bound_ms(day, true);
+        assert_eq!(
+            DateTime::from_timestamp_millis(start).map(|t| t.to_rfc3339()),
+            Some("2026-11-24T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(end - start, 24 * 3600 * 1000);
+    }
 }

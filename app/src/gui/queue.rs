@@ -135,14 +135,7 @@ pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
     }
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("“{text}” is not a day: write it as YYYY-MM-DD, e.g. 2026-11-24"))?;
-    let day = if end {
-        day.succ_opt().unwrap_or(day)
-    } else {
-        day
-    };
-    Ok(day
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_millis()))
+    Ok(Some(crate::report::utc_day_bound_ms(day, end)))
 }
 
 /// The query the filters on screen describe, or what is wrong with them.

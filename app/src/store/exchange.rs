@@ -173,6 +173,35 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `f` with every entry received from other devices, by device then sequence, each
+    /// with its record whole as it was signed (see migration 0007). Hashes are not checked here.
+    pub fn each_received_entry<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&str, LogEntry) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT device_id, seq, prev_hash, hash, record FROM received_record ORDER BY device_id, seq")
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query([]).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let device: String = row.get(0).map_err(StoreError::from)?;
+            let seq: u64 = row.get(1).map_err(StoreError::from)?;
+            let prev = hash_from(row.get(2).map_err(StoreError::from)?)?;
+            let hash = hash_from(row.get(3).map_err(StoreError::from)?)?;
+            let record: Option<String> = row.get(4).map_err(StoreError::from)?;
+            let record = record.ok_or_else(|| {
+                StoreError::Damaged(format!(
+                    "entry {seq} of device {device} refers to a revision that is not held"
+                ))
+            })?;
+            let entry = LogEntry::stored(seq, prev, hash, record)
+                .map_err(|e| StoreError::Damaged(e.to_string()))?;
+            f(&device, entry)?;
+        }
+        Ok(())
+    }
+
     /// Remembers a bundle this device wrote.
     pub fn record_export(
         &self,
@@ -401,7 +430,8 @@ impl Import<'_> {
     }
 
     /// Stores a new entry and its revision. A revision already held with other content is a
-    /// conflict.
+    /// conflict. The observation's body is held once: the entry keeps only the metadata that
+    /// follows it in the record, when the revision holds the same bytes (see migration 0007).
     pub fn insert_entry(
         &self,
         device_id: Uuid,
@@ -409,43 +439,53 @@ impl Import<'_> {
         bundle_id: &str,
         record: &ParsedRecord,
     ) -> Result<(), StoreError> {
+        let rev = &record.revision;
+        let same_bytes = insert_revision(&self.tx, rev, &record.body)?
+            || {
+                let held: String = self
+                .tx
+                .prepare_cached(
+                    "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
+                )?
+                .query_row(
+                    params![rev.observation.id.to_string(), rev.revision],
+                    |row| row.get(0),
+                )?;
+                // The same observation may be written with other spacing or field order: compare
+                // what it says, not its bytes.
+                let canonical = |o: &Observation| serde_json::to_string(o).ok();
+                let same = held == record.body
+                    || serde_json::from_str::<Observation>(&held).is_ok_and(|o| {
+                        canonical(&o).is_some() && canonical(&o) == canonical(&rev.observation)
+                    });
+                if !same {
+                    return Err(StoreError::Conflict(rev.observation.id));
+                }
+                held == record.body
+            };
+        let whole = entry.record.get();
+        let tail = record
+            .body
+            .strip_suffix('}')
+            .and_then(|head| whole.strip_prefix(head))
+            .filter(|_| same_bytes);
+        let observation_id = tail.map(|_| rev.observation.id.to_string());
         self.tx
             .prepare_cached(
-                "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id, observation_id, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 device_id.to_string(),
                 entry.seq,
                 entry.prev_hash.to_hex(),
                 entry.hash.to_hex(),
-                entry.record.get(),
-                bundle_id
+                tail.unwrap_or(whole),
+                bundle_id,
+                observation_id,
+                tail.map(|_| rev.revision),
             ])?;
-        let rev = &record.revision;
-        if insert_revision(&self.tx, rev, &record.body)? {
-            return Ok(());
-        }
-        let held: String = self
-            .tx
-            .prepare_cached(
-                "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
-            )?
-            .query_row(
-                params![rev.observation.id.to_string(), rev.revision],
-                |row| row.get(0),
-            )?;
-        // The same observation may be written with other spacing or field order: compare what
-        // it says, not its bytes.
-        let canonical = |o: &Observation| serde_json::to_string(o).ok();
-        let same = held == record.body
-            || serde_json::from_str::<Observation>(&held).is_ok_and(|o| {
-                canonical(&o).is_some() && canonical(&o) == canonical(&rev.observation)
-            });
-        if same {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict(rev.observation.id))
-        }
+        Ok(())
     }
 
     /// Records the import and updates the device: the bundle is kept in the run, durable at the

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_bundle_ranges",
         sql: include_str!("../../migrations/0006_bundle_ranges.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_received_body_once",
+        sql: include_str!("../../migrations/0007_received_body_once.sql"),
+    },
 ];
 
 /// The schema version this build writes.

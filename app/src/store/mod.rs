@@ -564,6 +564,7 @@ fn insert_revision(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use truce_sync::log::{EntryHash, LogEntry};
     use truce_sync::{NewObservationDefaults, Taxonomy};
 
     fn device() -> DeviceRecord {
@@ -755,5 +756,88 @@ mod tests {
         );
         import(None, None, "imported");
         assert_eq!(store.received_gaps(device).expect("gaps"), gaps);
+    }
+
+    /// A received entry whose body the revision holds keeps only its metadata, and gives its
+    /// record back whole, byte for byte, so its hash still holds; one whose body is held with
+    /// other bytes keeps its whole record.
+    #[test]
+    fn a_received_body_is_held_once_and_the_record_comes_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut store, _key, _) = new_store(dir.path());
+        let sender = DeviceRecord {
+            device_id: Uuid::now_v7(),
+            ..device()
+        };
+        let rev = revision(
+            &sender,
+            r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"two rounds, \"heavy\" calibre"}"#,
+        );
+        let taxonomy = Taxonomy::builtin();
+        let first = LogEntry::new(1, EntryHash::GENESIS, truce_sync::log::record_json(&rev))
+            .expect("entry");
+        // The same observation again, held first with other spacing by an earlier revision
+        // path: its record must be kept whole.
+        let mut spaced = rev.clone();
+        spaced.observation.id = Uuid::now_v7();
+        let spaced_body = serde_json::to_string_pretty(&spaced.observation).expect("json");
+        let second =
+            LogEntry::new(2, first.hash, truce_sync::log::record_json(&spaced)).expect("entry");
+        {
+            let tx = store.conn.transaction().expect("tx");
+            insert_revision(&tx, &spaced, &spaced_body).expect("held with other bytes");
+            tx.commit().expect("commit");
+        }
+        let mut run = store.begin_import_run().expect("run");
+        {
+            let import = run.begin_bundle().expect("bundle");
+            for entry in [&first, &second] {
+                let parsed =
+                    truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
+                        .expect("parse");
+                import
+                    .insert_entry(sender.device_id, entry, "b1", &parsed)
+                    .expect("insert");
+            }
+            import
+                .finish(
+                    sender.device_id,
+                    "b1",
+                    "b1.age",
+                    "2026-11-29T00:00:00Z",
+                    (1, 2),
+                    (2, 0),
+                )
+                .expect("finish");
+        }
+        run.finish().expect("commit");
+
+        let stored: Vec<(String, Option<String>)> = store
+            .conn
+            .prepare("SELECT record, observation_id FROM received_entry ORDER BY seq")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert!(stored[0].0.starts_with(",\"revision\":"), "{}", stored[0].0);
+        assert_eq!(stored[0].1, Some(rev.observation.id.to_string()));
+        assert_eq!(stored[1].0, second.record.get(), "other bytes: kept whole");
+        assert_eq!(stored[1].1, None);
+
+        let mut back = Vec::new();
+        store
+            .each_received_entry(|device, entry| -> Result<(), StoreError> {
+                assert_eq!(device, sender.device_id.to_string());
+                back.push(entry);
+                Ok(())
+            })
+            .expect("read back");
+        assert_eq!(back.len(), 2);
+        for (got, sent) in back.iter().zip([&first, &second]) {
+            assert_eq!(got.record.get(), sent.record.get());
+            assert_eq!(got.hash, sent.hash);
+            assert!(got.hash_is_valid());
+        }
     }
 }
