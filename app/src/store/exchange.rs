@@ -41,29 +41,6 @@ fn received_gaps(conn: &Connection, device_id: Uuid) -> Result<Vec<(u64, u64)>, 
     Ok(gaps)
 }
 
-/// Records a refused bundle with its reason.
-fn record_quarantine(
-    conn: &Connection,
-    file_name: &str,
-    bundle_id: Option<&str>,
-    device_id: Option<Uuid>,
-    at: &str,
-    reason: &str,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, reason)
-         VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5)",
-        params![
-            bundle_id,
-            file_name,
-            device_id.map(|d| d.to_string()),
-            at,
-            reason
-        ],
-    )?;
-    Ok(())
-}
-
 fn hash_from(text: String) -> Result<EntryHash, StoreError> {
     EntryHash::from_hex(&text)
         .ok_or_else(|| StoreError::Damaged(format!("a stored hash is unreadable: {text}")))
@@ -354,7 +331,18 @@ impl<'a> ImportRun<'a> {
         at: &str,
         reason: &str,
     ) -> Result<(), StoreError> {
-        record_quarantine(self.tx()?, file_name, bundle_id, device_id, at, reason)
+        self.tx()?.execute(
+            "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, reason)
+             VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5)",
+            params![
+                bundle_id,
+                file_name,
+                device_id.map(|d| d.to_string()),
+                at,
+                reason
+            ],
+        )?;
+        Ok(())
     }
 
     /// A device's gaps as they stand in the run (see [`Store::received_gaps`]).
