@@ -500,6 +500,60 @@ fn a_monitor_exports_and_the_coordinator_imports() {
     );
 }
 
+/// A stick of more bundles than one journal-thread job takes: every bundle is read, every
+/// report is listed once, and the records are all there.
+#[test]
+fn a_stick_of_many_bundles_is_imported_with_every_report_listed() {
+    const BUNDLES: usize = 25;
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    let mut monitor = new_monitor(device.path());
+    monitor
+        .import_profile(&profile)
+        .expect("install the profile");
+    for i in 0..BUNDLES {
+        let json = format!(
+            r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"Round {i}"}}"#
+        );
+        monitor
+            .record(truce_sync::parse_object(&json).expect("json"))
+            .expect("record");
+        monitor
+            .export(usb.path(), truce::exchange::ExportRange::Pending)
+            .expect("export")
+            .expect("a bundle");
+    }
+    drop(monitor);
+
+    // Tall enough for every report card: the testing backend finds only what is on screen.
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, (1280.0, 8000.0));
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Import from", &usb.path().display().to_string());
+    tap(&gui, "Import bundles");
+    gui.settle();
+    let read = format!("{BUNDLES} / {BUNDLES} bundles read");
+    assert_eq!(labels_containing(&gui, &read).len(), 1, "{read}");
+    // One card per bundle file (labels are listed once each, and every file name differs),
+    // and every card says one new entry.
+    let files: Vec<String> = labels_containing(&gui, ".age")
+        .into_iter()
+        .filter(|l| l.ends_with(".age"))
+        .collect();
+    assert_eq!(files.len(), BUNDLES, "{files:?}");
+    assert_eq!(
+        labels_containing(&gui, "already known"),
+        vec!["1 new, 0 already known".to_owned()]
+    );
+    assert!(labels_containing(&gui, "Refused").is_empty());
+    drop(gui);
+    let coordinator = open_journal(hq.path());
+    assert_eq!(coordinator.list(None).expect("list").len(), BUNDLES);
+}
+
 #[test]
 fn setup_can_install_the_mission_profile() {
     let hq = tempfile::tempdir().expect("tempdir");
