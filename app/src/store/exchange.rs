@@ -278,10 +278,14 @@ impl Store {
 }
 
 impl<'a> ImportRun<'a> {
+    /// The run's open transaction; after a commit, the next one begins here, when there is
+    /// more to write.
     fn tx(&mut self) -> Result<&mut Transaction<'a>, StoreError> {
-        self.tx
-            .as_mut()
-            .ok_or_else(|| StoreError::Damaged("the import run has no open transaction".into()))
+        let tx = match self.tx.take() {
+            Some(tx) => tx,
+            None => Transaction::new_unchecked(self.conn, TransactionBehavior::Immediate)?,
+        };
+        Ok(self.tx.insert(tx))
     }
 
     /// Starts one bundle's import: a savepoint inside the run.
@@ -301,16 +305,12 @@ impl<'a> ImportRun<'a> {
         self.pending_entries
     }
 
-    /// Makes everything imported so far durable, and opens a new transaction for what follows.
+    /// Makes everything imported so far durable; what follows goes into a new transaction.
     pub fn commit(&mut self) -> Result<(), StoreError> {
         if let Some(tx) = self.tx.take() {
             tx.commit()?;
         }
         self.pending_entries = 0;
-        self.tx = Some(Transaction::new_unchecked(
-            self.conn,
-            TransactionBehavior::Immediate,
-        )?);
         Ok(())
     }
 
