@@ -112,6 +112,7 @@ mod tests {
             "3c211417fa3483b9e0a7f16b16db567ea983ddec14bc2d9028761f67e289a264",
             "e9c5fe67d813cf9932a969872140c5890cd23ea3160e6d66d20697deb78c8e0e",
             "ffcb4bf22aaff282bf2c6756a49eadaa9b808906c10fd27d4f9bfc2d21f38041",
+            "c9bf37fbbadaceae2ec302cbb755a688f0ae38d4a98e30c2732a2e3ec7d93b0d",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));
