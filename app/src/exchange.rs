@@ -545,7 +545,7 @@ fn merge_bundles(
             reads: &reads,
             ended: false,
         };
-        let merged = merge_bundle(&mut run, path, &mut stream, &at);
+        let merged = merge_bundle(&mut run, path, &mut stream, &file_name, &at);
         let report = match merged {
             Ok(report) => report,
             Err(Refusal {
@@ -590,6 +590,7 @@ fn merge_bundle(
     run: &mut ImportRun<'_>,
     path: &Path,
     stream: &mut BundleStream<'_>,
+    file_name: &str,
     at: &str,
 ) -> Result<ImportReport, Refusal> {
     let mut refusal = Refusal {
@@ -597,10 +598,6 @@ fn merge_bundle(
         bundle_id: None,
         reason: Reason::text(String::new()),
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let (manifest, device_fingerprint) = match stream.next().map_err(Reason::fatal) {
         Ok(Read::Opened {
             manifest,
@@ -696,7 +693,7 @@ fn merge_bundle(
         .finish(
             device_id,
             &manifest.bundle_id,
-            &file_name,
+            file_name,
             at,
             (manifest.first_seq, manifest.last_seq),
             (new_entries, known_entries),
