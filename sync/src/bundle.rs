@@ -6,6 +6,8 @@
 //! entry, one signature line. Everything, including the device id, is inside the encryption.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::JoinHandle;
 
 use chrono::{DateTime, FixedOffset};
 use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
@@ -150,19 +152,32 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
+/// What the sealing thread writes through: every byte of the plaintext stream is hashed (for the
+/// signature), compressed and encrypted there.
+type Sealing<W> = Hashing<zstd::Encoder<'static, age::stream::StreamWriter<W>>>;
+
+/// Bytes of entry lines handed to the sealing thread at a time.
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks the caller may be ahead of the sealing thread by (bounds the memory an export holds).
+const CHUNKS_AHEAD: usize = 4;
+
 /// Streams a bundle out: call [`BundleWriter::entry`] for each entry in order, then
 /// [`BundleWriter::finish`].
-pub struct BundleWriter<W: Write> {
-    out: Hashing<zstd::Encoder<'static, age::stream::StreamWriter<W>>>,
+///
+/// Two threads share the work: the caller's reads the journal, checks each entry and serializes
+/// it; a sealing thread hashes the stream, compresses it and encrypts it into the output.
+pub struct BundleWriter<W: Write + Send + 'static> {
     manifest: Manifest,
     next_seq: u64,
     prev: Option<EntryHash>,
-    /// One entry's line, serialized here first so the hash and the compressor see one write
-    /// per line instead of one per JSON token.
-    line: Vec<u8>,
+    /// Entry lines not yet handed over, serialized here first so the hash and the compressor
+    /// see large writes instead of one per JSON token.
+    chunk: Vec<u8>,
+    to_sealer: Option<SyncSender<Vec<u8>>>,
+    sealer: Option<JoinHandle<io::Result<Sealing<W>>>>,
 }
 
-impl<W: Write> BundleWriter<W> {
+impl<W: Write + Send + 'static> BundleWriter<W> {
     /// Starts a bundle for `manifest`, encrypted to every recipient.
     pub fn new(
         output: W,
@@ -187,21 +202,28 @@ impl<W: Write> BundleWriter<W> {
         let sealed = encryptor.wrap_output(output)?;
         let mut encoder = zstd::Encoder::new(sealed, COMPRESSION_LEVEL)?;
         encoder.window_log(20)?;
-        // One zstd worker thread: compression runs beside reading the journal, serializing and
-        // hashing, instead of after them (the same frame format; readers see no difference).
-        encoder.multithread(1)?;
         let mut out = Hashing {
             inner: encoder,
             hasher: Sha256::new(),
         };
         serde_json::to_writer(&mut out, &manifest).map_err(io::Error::other)?;
         out.write_all(b"\n")?;
+        let (to_sealer, chunks) = sync_channel::<Vec<u8>>(CHUNKS_AHEAD);
+        let sealer = std::thread::Builder::new()
+            .name("bundle-sealer".into())
+            .spawn(move || {
+                for chunk in chunks {
+                    out.write_all(&chunk)?;
+                }
+                Ok(out)
+            })?;
         Ok(BundleWriter {
-            out,
             next_seq: manifest.first_seq,
             manifest,
             prev: None,
-            line: Vec::with_capacity(1024),
+            chunk: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
+            to_sealer: Some(to_sealer),
+            sealer: Some(sealer),
         })
     }
 
@@ -218,13 +240,40 @@ impl<W: Write> BundleWriter<W> {
         if self.prev.is_some_and(|p| p != entry.prev_hash) || !entry.hash_is_valid() {
             return Err(bad("the device log's chain is broken"));
         }
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, entry).map_err(io::Error::other)?;
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)?;
+        serde_json::to_writer(&mut self.chunk, entry).map_err(io::Error::other)?;
+        self.chunk.push(b'\n');
         self.prev = Some(entry.hash);
         self.next_seq += 1;
+        if self.chunk.len() >= CHUNK_BYTES {
+            self.hand_over()?;
+        }
         Ok(())
+    }
+
+    /// Sends the lines serialized so far to the sealing thread.
+    fn hand_over(&mut self) -> Result<(), BundleError> {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_BYTES + 64 * 1024));
+        let sent = self.to_sealer.as_ref().map(|to| to.send(chunk));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The sealing thread stopped: its error says why.
+            _ => Err(self.join_sealer().err().unwrap_or_else(|| {
+                io::Error::other("the bundle's sealing thread stopped early").into()
+            })),
+        }
+    }
+
+    /// Waits for the sealing thread to write everything handed over, and takes its writer back.
+    fn join_sealer(&mut self) -> Result<Sealing<W>, BundleError> {
+        self.to_sealer = None;
+        let sealer = self
+            .sealer
+            .take()
+            .ok_or_else(|| io::Error::other("the bundle's sealing thread already stopped"))?;
+        match sealer.join() {
+            Ok(written) => Ok(written?),
+            Err(_) => Err(io::Error::other("the bundle's sealing thread panicked").into()),
+        }
     }
 
     /// Signs everything written so far with the device key and closes the layers.
@@ -239,15 +288,27 @@ impl<W: Write> BundleWriter<W> {
                 "the signing key is not the manifest's device key".into(),
             ));
         }
-        let digest = std::mem::take(&mut self.out.hasher).finalize();
+        self.hand_over()?;
+        let mut out = self.join_sealer()?;
+        let digest = std::mem::take(&mut out.hasher).finalize();
         let signature = key.sign_raw(&signed_message(&digest));
         let line = SignatureLine {
             signature: hex::encode(signature.to_bytes()),
         };
-        serde_json::to_writer(&mut self.out.inner, &line).map_err(io::Error::other)?;
-        self.out.inner.write_all(b"\n")?;
-        let sealed = self.out.inner.finish()?;
+        serde_json::to_writer(&mut out.inner, &line).map_err(io::Error::other)?;
+        out.inner.write_all(b"\n")?;
+        let sealed = out.inner.finish()?;
         Ok(sealed.finish()?)
+    }
+}
+
+impl<W: Write + Send + 'static> Drop for BundleWriter<W> {
+    /// A bundle abandoned half-way: the sealing thread is stopped and waited for, so its output
+    /// (a temporary file, say) is released before the caller goes on.
+    fn drop(&mut self) {
+        if self.sealer.is_some() {
+            let _ = self.join_sealer();
+        }
     }
 }
 
@@ -610,6 +671,94 @@ mod tests {
             BundleWriter::new(Vec::new(), &[id.to_public()], manifest(&key, 1, 3)).expect("writer");
         w.entry(&entries[0]).expect("first");
         assert!(w.entry(&entries[2]).is_err());
+    }
+
+    /// An output that takes `room` bytes, then fails as a full disk does, and says when it is
+    /// dropped.
+    struct FillingUp {
+        room: usize,
+        dropped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Write for FillingUp {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left"));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Drop for FillingUp {
+        fn drop(&mut self) {
+            self.dropped
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_full_output_is_an_error_and_an_abandoned_bundle_releases_its_output() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        // Random-looking records, so the compressed stream outgrows the room quickly.
+        let mut prev = EntryHash::GENESIS;
+        let entries: Vec<LogEntry> = (1..=20_000u64)
+            .map(|seq| {
+                let noise = hex::encode(Sha256::digest(seq.to_le_bytes()));
+                let e = LogEntry::new(seq, prev, format!("{{\"n\":\"{noise}\"}}")).expect("json");
+                prev = e.hash;
+                e
+            })
+            .collect();
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let out = FillingUp {
+            room: 64 * 1024,
+            dropped: dropped.clone(),
+        };
+        let mut w =
+            BundleWriter::new(out, &[id.to_public()], manifest(&key, 1, 20_000)).expect("writer");
+        let mut failed = None;
+        for e in &entries {
+            if let Err(err) = w.entry(e) {
+                failed = Some(err);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(err) => err,
+            None => w.finish(&key).err().expect("the output filled up"),
+        };
+        assert!(
+            matches!(&err, BundleError::Io(e) if e.kind() == io::ErrorKind::StorageFull),
+            "{err:?}"
+        );
+        assert!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            "the output is released"
+        );
+
+        // Abandoned half-way without an error: dropping the writer waits for the sealing
+        // thread, so the output is released by the time the drop returns.
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let out = FillingUp {
+            room: usize::MAX,
+            dropped: dropped.clone(),
+        };
+        let mut w =
+            BundleWriter::new(out, &[id.to_public()], manifest(&key, 1, 20_000)).expect("writer");
+        for e in &entries[..10_000] {
+            w.entry(e).expect("entry");
+        }
+        drop(w);
+        assert!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            "the output is released"
+        );
     }
 
     fn drain(mut r: BundleReader<'_>) -> Result<u64, BundleError> {
