@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_received_body_once",
         sql: include_str!("../../migrations/0007_received_body_once.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_alerts_index",
+        sql: include_str!("../../migrations/0008_alerts_index.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -101,6 +106,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn migration_8_fills_the_position_of_revisions_already_held_and_keeps_them_append_only() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        for m in &MIGRATIONS[..7] {
+            conn.execute_batch(m.sql).expect("older migration");
+        }
+        conn.pragma_update(None, "user_version", 7)
+            .expect("version");
+        let insert = "INSERT INTO observation_revision
+               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
+             VALUES (?1, 1, 'd', 'Ana', '2026-11-30T00:00:00Z', 0, 'violation', 'shelling', ?2)";
+        conn.execute(insert, ["a", r#"{"id":"a","lat":48.5,"lon":-37.25}"#])
+            .expect("with a position");
+        conn.execute(insert, ["b", r#"{"id":"b"}"#])
+            .expect("without one");
+        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8]);
+        let position = |id: &str| -> (Option<f64>, Option<f64>) {
+            conn.query_row(
+                "SELECT lat, lon FROM observation_revision WHERE observation_id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("row")
+        };
+        assert_eq!(position("a"), (Some(48.5), Some(-37.25)));
+        assert_eq!(position("b"), (None, None));
+        let refused = conn
+            .execute("UPDATE observation_revision SET lat = 0", [])
+            .expect_err("still append-only");
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+    }
+
     /// Shipped migrations are frozen: if this fails, you edited one. Revert it and add a new
     /// migration instead. Append the hash of each new migration when it ships.
     #[test]
@@ -113,6 +150,7 @@ mod tests {
             "e9c5fe67d813cf9932a969872140c5890cd23ea3160e6d66d20697deb78c8e0e",
             "ffcb4bf22aaff282bf2c6756a49eadaa9b808906c10fd27d4f9bfc2d21f38041",
             "c9bf37fbbadaceae2ec302cbb755a688f0ae38d4a98e30c2732a2e3ec7d93b0d",
+            "5536e3192e1bf7af5b2c789d7e4fc9ff85271f47d96a45d1f83bf60035a3fc9f",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

@@ -417,22 +417,7 @@ impl Store {
         categories: &[String],
         mut f: impl FnMut(&crate::alerts::AlertInput),
     ) -> Result<(), StoreError> {
-        let mut sql = String::from(
-            "SELECT observation_id, observed_at_ms, kind, category,
-                    json_extract(body, '$.lat'), json_extract(body, '$.lon')
-             FROM observation_current WHERE 1 = 1",
-        );
-        let mut args: Vec<&str> = Vec::new();
-        for (column, values) in [("kind", kinds), ("category", categories)] {
-            if !values.is_empty() {
-                let marks: Vec<String> = (0..values.len())
-                    .map(|i| format!("?{}", args.len() + i + 1))
-                    .collect();
-                sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
-                args.extend(values.iter().map(String::as_str));
-            }
-        }
-        sql.push_str(" ORDER BY observed_at_ms, observation_id");
+        let (sql, args) = alert_input_query(kinds, categories);
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         while let Some(row) = rows.next()? {
@@ -543,8 +528,8 @@ fn insert_revision(
     let inserted = tx
         .prepare_cached(
             "INSERT INTO observation_revision
-               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body, lat, lon)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (observation_id, revision) DO NOTHING",
         )?
         .execute(params![
@@ -557,8 +542,32 @@ fn insert_revision(
             rev.observation.kind,
             rev.observation.category,
             body,
+            rev.observation.lat,
+            rev.observation.lon,
         ])?;
     Ok(inserted == 1)
+}
+
+/// The query of [`Store::each_alert_input`] and its arguments. Every column it reads is in the
+/// index `observation_revision_for_alerts` (migration 0008), in the order it sorts by, so
+/// SQLite reads that index alone.
+fn alert_input_query<'a>(kinds: &'a [String], categories: &'a [String]) -> (String, Vec<&'a str>) {
+    let mut sql = String::from(
+        "SELECT observation_id, observed_at_ms, kind, category, lat, lon
+         FROM observation_current WHERE 1 = 1",
+    );
+    let mut args: Vec<&str> = Vec::new();
+    for (column, values) in [("kind", kinds), ("category", categories)] {
+        if !values.is_empty() {
+            let marks: Vec<String> = (0..values.len())
+                .map(|i| format!("?{}", args.len() + i + 1))
+                .collect();
+            sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+            args.extend(values.iter().map(String::as_str));
+        }
+    }
+    sql.push_str(" ORDER BY observed_at_ms, observation_id");
+    (sql, args)
 }
 
 #[cfg(test)]
@@ -604,6 +613,69 @@ mod tests {
         let device = device();
         let store = Store::create(&dir.join("journal.db"), &key, &device).expect("create");
         (store, key, device)
+    }
+
+    #[test]
+    fn the_alert_rules_read_one_index_and_see_the_latest_revision_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut store, _key, device) = new_store(dir.path());
+        let kinds = vec!["violation".to_string()];
+        let categories = vec!["shelling".to_string(), "small_arms".to_string()];
+        for (kinds, categories) in [(&kinds, &categories), (&Vec::new(), &Vec::new())] {
+            let (sql, args) = alert_input_query(kinds, categories);
+            let mut stmt = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan");
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(args), |row| row.get(3))
+                .expect("plan")
+                .collect::<Result<_, _>>()
+                .expect("plan rows");
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("COVERING INDEX observation_revision_for_alerts"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+            assert!(
+                !plan
+                    .lines()
+                    .any(|l| l.starts_with("SCAN r") && !l.contains("COVERING")),
+                "{plan}"
+            );
+        }
+
+        // What the index gives is what the bodies say, and only the latest revision counts.
+        let first = revision(
+            &device,
+            r#"{"kind":"violation","category":"shelling","method":"heard","lat":48.5,"lon":37.25}"#,
+        );
+        store.insert_new(&first).expect("insert");
+        let mut moved = first.clone();
+        moved.revision = 2;
+        moved.observation.lat = Some(10.5);
+        store.append_revision(&moved).expect("append");
+        let other = revision(
+            &device,
+            r#"{"kind":"violation","category":"small_arms","method":"seen"}"#,
+        );
+        store.insert_new(&other).expect("insert");
+        let mut seen = Vec::new();
+        store
+            .each_alert_input(&kinds, &["shelling".to_string()], |o| seen.push(o.clone()))
+            .expect("inputs");
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].id, first.observation.id);
+        assert_eq!((seen[0].lat, seen[0].lon), (Some(10.5), Some(37.25)));
+        let mut all = 0;
+        store
+            .each_alert_input(&[], &[], |o| {
+                all += 1;
+                assert_eq!(o.lat.is_some(), o.id == first.observation.id);
+            })
+            .expect("inputs");
+        assert_eq!(all, 2);
     }
 
     #[test]
