@@ -730,6 +730,33 @@ mod tests {
     }
 
     #[test]
+    fn page_authentication_is_the_one_the_journal_was_created_with() {
+        use crate::keyfile::PageAuth;
+        for (created, other) in [
+            (PageAuth::HmacSha256, PageAuth::HmacSha512),
+            (PageAuth::HmacSha512, PageAuth::HmacSha256),
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("journal.db");
+            let key = DatabaseKey::generate()
+                .expect("random")
+                .with_page_auth(created);
+            let store = Store::create(&path, &key, &device()).expect("create");
+            drop(store);
+            let reopened = Store::open(&path, &key).expect("reopen");
+            assert!(reopened.integrity_problems().expect("check").is_empty());
+            drop(reopened);
+            assert!(
+                matches!(
+                    Store::open(&path, &key.same_bytes(other)),
+                    Err(StoreError::Damaged(_))
+                ),
+                "{created:?} pages must not open as {other:?}"
+            );
+        }
+    }
+
+    #[test]
     fn wrong_key_is_reported_as_damage_and_missing_file_is_not_created() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, _key, _) = new_store(dir.path());

@@ -158,10 +158,17 @@ fn record_latency(dir: &Path, n: u64) -> Result<(f64, f64)> {
     Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
 }
 
+/// The page authentication of journals Truce creates (`keyfile::PageAuth`), so the bare
+/// SQLCipher baselines pay for the same work per page.
+const PAGE_AUTH: &str = "PRAGMA cipher_hmac_algorithm = HMAC_SHA256;";
+
 /// p50 and p99 of a bare SQLCipher insert plus commit of the same row: the limit.
 fn bare_latency(dir: &Path, n: u64) -> Result<(f64, f64)> {
     let conn = rusqlite::Connection::open(dir.join("bare.db"))?;
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "ab".repeat(32)))?;
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH}",
+        "ab".repeat(32)
+    ))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;",
     )?;
@@ -658,7 +665,10 @@ fn plain_import(work: &Path, identity: &Path, n: u64) -> Result<Option<f64>> {
 /// Bulk insert of `n` rows in one transaction into a bare SQLCipher database, rows per second.
 fn bare_bulk(work: &Path, n: u64) -> Result<f64> {
     let conn = rusqlite::Connection::open(work.join("bulk.db"))?;
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "cd".repeat(32)))?;
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH}",
+        "cd".repeat(32)
+    ))?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE obs (id TEXT PRIMARY KEY, body TEXT NOT NULL);")?;
     let mut rng = Seeded(9);
     let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
@@ -683,7 +693,10 @@ fn bare_bulk(work: &Path, n: u64) -> Result<f64> {
 /// parsed, no hash checked and nothing decrypted or decompressed.
 fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
     let conn = rusqlite::Connection::open(work.join("schema.db"))?;
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "ef".repeat(32)))?;
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH}",
+        "ef".repeat(32)
+    ))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
          CREATE TABLE received_entry (device_id TEXT NOT NULL, seq INTEGER NOT NULL CHECK (seq >= 1),
@@ -692,13 +705,15 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
          CREATE TABLE observation_revision (observation_id TEXT NOT NULL, revision INTEGER NOT NULL CHECK (revision >= 1),
              device_id TEXT NOT NULL, observer TEXT NOT NULL, recorded_at TEXT NOT NULL,
              observed_at_ms INTEGER NOT NULL, kind TEXT NOT NULL, category TEXT NOT NULL, body TEXT NOT NULL,
-             PRIMARY KEY (observation_id, revision));
-         CREATE INDEX observation_revision_by_time ON observation_revision (observed_at_ms);",
+             lat REAL, lon REAL, PRIMARY KEY (observation_id, revision));
+         CREATE INDEX observation_revision_for_alerts ON observation_revision
+             (observed_at_ms, observation_id, revision, kind, category, lat, lon);",
     )?;
     let mut rng = Seeded(11);
     let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
     let device = uuid::Uuid::now_v7().to_string();
-    let rows: Vec<(String, String, i64, String, String)> = (0..n)
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(String, String, i64, String, String, Option<f64>, Option<f64>)> = (0..n)
         .map(|i| {
             let obs = observation(&mut rng, start, i);
             let at = (start + Days::minutes((i * 7) as i64)).timestamp_millis();
@@ -707,12 +722,24 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
+            let (lat, lon) = (
+                obs.get("lat").and_then(Value::as_f64),
+                obs.get("lon").and_then(Value::as_f64),
+            );
             let body = Value::Object(obs).to_string();
             let record = format!(
                 "{},\"revision\":1,\"recorded_at\":\"2026-01-01T00:00:00+02:00\",\"device_id\":\"{device}\",\"observer\":\"Bench\"}}",
                 body.trim_end_matches('}')
             );
-            (uuid::Uuid::now_v7().to_string(), body, at, category, record)
+            (
+                uuid::Uuid::now_v7().to_string(),
+                body,
+                at,
+                category,
+                record,
+                lat,
+                lon,
+            )
         })
         .collect();
     let hash = "ab".repeat(32);
@@ -723,10 +750,10 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
             "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         let mut revision = tx.prepare(
-            "INSERT INTO observation_revision (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
-             VALUES (?1, 1, ?2, 'Bench', '2026-01-01T00:00:00+02:00', ?3, 'violation', ?4, ?5)",
+            "INSERT INTO observation_revision (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body, lat, lon)
+             VALUES (?1, 1, ?2, 'Bench', '2026-01-01T00:00:00+02:00', ?3, 'violation', ?4, ?5, ?6, ?7)",
         )?;
-        for (seq, (id, body, at, category, record)) in rows.iter().enumerate() {
+        for (seq, (id, body, at, category, record, lat, lon)) in rows.iter().enumerate() {
             entry.execute(rusqlite::params![
                 device,
                 seq as i64 + 1,
@@ -735,7 +762,7 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
                 record,
                 "bundle"
             ])?;
-            revision.execute(rusqlite::params![id, device, at, category, body])?;
+            revision.execute(rusqlite::params![id, device, at, category, body, lat, lon])?;
         }
     }
     tx.commit()?;
