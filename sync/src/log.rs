@@ -169,16 +169,37 @@ pub struct ParsedRecord {
 /// observation, and the observation's own bytes become the body. Anything else (other field
 /// order, spacing, an unknown field) takes the general path, which names the field at fault.
 pub fn parse_record(seq: u64, raw: &str, taxonomy: &Taxonomy) -> Result<ParsedRecord, EntryError> {
+    match split_record(raw) {
+        Some((observation, meta, body)) => checked_record(seq, observation, meta, body, taxonomy),
+        None => parse_record_general(seq, raw, taxonomy),
+    }
+}
+
+/// The general path of [`parse_record`] alone: any layout, errors that name the field at
+/// fault. Public for the differential fuzz target (fuzz/), which checks that whatever the
+/// one-pass parse accepts, this accepts with the same revision.
+#[doc(hidden)]
+pub fn parse_record_general(
+    seq: u64,
+    raw: &str,
+    taxonomy: &Taxonomy,
+) -> Result<ParsedRecord, EntryError> {
     let schema = |error| EntryError::Schema { seq, error };
-    let (observation, meta, body) = match split_record(raw) {
-        Some(parts) => parts,
-        None => {
-            let (observation, meta) = parse_record_slowly(raw).map_err(schema)?;
-            let body = serde_json::to_string(&observation)
-                .map_err(|e| schema(SchemaError::Json(e.to_string())))?;
-            (observation, meta, body)
-        }
-    };
+    let (observation, meta) = parse_record_slowly(raw).map_err(schema)?;
+    let body = serde_json::to_string(&observation)
+        .map_err(|e| schema(SchemaError::Json(e.to_string())))?;
+    checked_record(seq, observation, meta, body, taxonomy)
+}
+
+/// Validates a parsed record, whichever path parsed it.
+fn checked_record(
+    seq: u64,
+    observation: Observation,
+    meta: Metadata,
+    body: String,
+    taxonomy: &Taxonomy,
+) -> Result<ParsedRecord, EntryError> {
+    let schema = |error| EntryError::Schema { seq, error };
     observation.validate(taxonomy).map_err(schema)?;
     if meta.revision == 0 {
         return Err(schema(SchemaError::invalid(
@@ -465,6 +486,56 @@ mod tests {
         assert!(split_record(&spaced).is_none());
         let general = parse_record(1, &spaced, &taxonomy).expect("valid");
         assert_eq!(general, fast);
+    }
+
+    /// The differential check of the `record_parse` fuzz target (fuzz/), on the layouts it is
+    /// most likely to find: whatever `parse_record` accepts, the general path accepts with the
+    /// same revision, and the body it keeps reads back as that observation.
+    #[test]
+    fn the_one_pass_parse_never_accepts_what_the_general_path_refuses() {
+        let taxonomy = Taxonomy::builtin();
+        let written = record_json(&revision());
+        let cases = [
+            written.clone(),
+            written.replacen(r#""kind":"#, r#""revision":9,"kind":"#, 1),
+            written.replacen(r#""kind":"#, r#""kind":"violation","kind":"#, 1),
+            written.replacen(
+                r#","observer":"Ana""#,
+                r#","observer":"Ana","observer":"Eve""#,
+                1,
+            ),
+            written.replacen(r#""lat":48.5"#, r#""lat":null"#, 1),
+            written.replacen(r#""lat":48.5"#, r#""lat":4.85e1"#, 1),
+            written.replacen(r#""revision":2"#, r#""revision":2.0"#, 1),
+            written.replacen(
+                r#""observer":"Ana""#,
+                r#""observer":"Ana\",\"revision\":3""#,
+                1,
+            ),
+            format!("{written} "),
+            format!(" {written}"),
+            written.replacen('{', "{ ", 1),
+            written.replacen(r#""tags":["night"]"#, r#""tags":["night"],"tags":[]"#, 1),
+        ];
+        let mut accepted = 0;
+        for raw in &cases {
+            let either = parse_record(1, raw, &taxonomy);
+            let general = parse_record_general(1, raw, &taxonomy);
+            match (&either, &general) {
+                (Ok(fast), Ok(general)) => {
+                    accepted += 1;
+                    assert_eq!(fast.revision, general.revision, "{raw}");
+                    let body: Observation = serde_json::from_str(&fast.body).expect("reads back");
+                    assert_eq!(body, fast.revision.observation, "{raw}");
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!("the paths disagree on {raw}: {either:?} / {general:?}"),
+            }
+        }
+        assert!(
+            accepted >= 3,
+            "the cases must include accepted records ({accepted})"
+        );
     }
 
     #[test]
