@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::device::DeviceSigningKey;
-use crate::log::{EntryHash, LogEntry};
+use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry};
 
 /// The `format` value of a bundle manifest.
 pub const FORMAT: &str = "truce-bundle";
@@ -161,11 +161,24 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Chunks the caller may be ahead of the sealing thread by (bounds the memory an export holds).
 const CHUNKS_AHEAD: usize = 4;
 
+/// An entry whose hash the sealing thread checks: its record is `record` of the chunk it came in.
+struct HashCheck {
+    index: u64,
+    seq: u64,
+    prev: EntryHash,
+    hash: EntryHash,
+    record: std::ops::Range<usize>,
+}
+
+/// What the caller's thread hands over: entry lines, and the entries among them to check.
+type Chunk = (Vec<u8>, Vec<HashCheck>);
+
 /// Streams a bundle out: call [`BundleWriter::entry`] for each entry in order, then
 /// [`BundleWriter::finish`].
 ///
-/// Two threads share the work: the caller's reads the journal, checks each entry and serializes
-/// it; a sealing thread hashes the stream, compresses it and encrypts it into the output.
+/// Two threads share the work: the caller's reads the journal, checks each entry's place in the
+/// chain and serializes it; a sealing thread checks each entry's hash against the record bytes
+/// as serialized, hashes the stream, compresses it and encrypts it into the output.
 pub struct BundleWriter<W: Write + Send + 'static> {
     manifest: Manifest,
     next_seq: u64,
@@ -173,8 +186,9 @@ pub struct BundleWriter<W: Write + Send + 'static> {
     /// Entry lines not yet handed over, serialized here first so the hash and the compressor
     /// see large writes instead of one per JSON token.
     chunk: Vec<u8>,
-    to_sealer: Option<SyncSender<Vec<u8>>>,
-    sealer: Option<JoinHandle<io::Result<Sealing<W>>>>,
+    checks: Vec<HashCheck>,
+    to_sealer: Option<SyncSender<Chunk>>,
+    sealer: Option<JoinHandle<Result<Sealing<W>, BundleError>>>,
 }
 
 impl<W: Write + Send + 'static> BundleWriter<W> {
@@ -208,11 +222,20 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
         };
         serde_json::to_writer(&mut out, &manifest).map_err(io::Error::other)?;
         out.write_all(b"\n")?;
-        let (to_sealer, chunks) = sync_channel::<Vec<u8>>(CHUNKS_AHEAD);
+        let (to_sealer, chunks) = sync_channel::<Chunk>(CHUNKS_AHEAD);
         let sealer = std::thread::Builder::new()
             .name("bundle-sealer".into())
             .spawn(move || {
-                for chunk in chunks {
+                for (chunk, checks) in chunks {
+                    for check in checks {
+                        let record = chunk.get(check.record).unwrap_or_default();
+                        if entry_hash_of_bytes(check.seq, &check.prev, record) != check.hash {
+                            return Err(BundleError::Entry {
+                                index: check.index,
+                                reason: "the device log's chain is broken".into(),
+                            });
+                        }
+                    }
                     out.write_all(&chunk)?;
                 }
                 Ok(out)
@@ -222,6 +245,7 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
             manifest,
             prev: None,
             chunk: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
+            checks: Vec::new(),
             to_sealer: Some(to_sealer),
             sealer: Some(sealer),
         })
@@ -237,10 +261,19 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
         if entry.seq != self.next_seq || entry.seq > self.manifest.last_seq {
             return Err(bad("out of sequence"));
         }
-        if self.prev.is_some_and(|p| p != entry.prev_hash) || !entry.hash_is_valid() {
+        if self.prev.is_some_and(|p| p != entry.prev_hash) {
             return Err(bad("the device log's chain is broken"));
         }
         serde_json::to_writer(&mut self.chunk, entry).map_err(io::Error::other)?;
+        // The record is the last field of the line: its bytes end just before the closing brace.
+        let end = self.chunk.len() - 1;
+        self.checks.push(HashCheck {
+            index,
+            seq: entry.seq,
+            prev: entry.prev_hash,
+            hash: entry.hash,
+            record: end.saturating_sub(entry.record.get().len())..end,
+        });
         self.chunk.push(b'\n');
         self.prev = Some(entry.hash);
         self.next_seq += 1;
@@ -253,7 +286,8 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
     /// Sends the lines serialized so far to the sealing thread.
     fn hand_over(&mut self) -> Result<(), BundleError> {
         let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_BYTES + 64 * 1024));
-        let sent = self.to_sealer.as_ref().map(|to| to.send(chunk));
+        let checks = std::mem::take(&mut self.checks);
+        let sent = self.to_sealer.as_ref().map(|to| to.send((chunk, checks)));
         match sent {
             Some(Ok(())) => Ok(()),
             // The sealing thread stopped: its error says why.
@@ -271,7 +305,7 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
             .take()
             .ok_or_else(|| io::Error::other("the bundle's sealing thread already stopped"))?;
         match sealer.join() {
-            Ok(written) => Ok(written?),
+            Ok(written) => written,
             Err(_) => Err(io::Error::other("the bundle's sealing thread panicked").into()),
         }
     }
@@ -671,6 +705,24 @@ mod tests {
             BundleWriter::new(Vec::new(), &[id.to_public()], manifest(&key, 1, 3)).expect("writer");
         w.entry(&entries[0]).expect("first");
         assert!(w.entry(&entries[2]).is_err());
+
+        // A record altered after it was hashed: found where it is serialized, with its place.
+        let mut altered = chain(3);
+        altered[1].record =
+            serde_json::value::RawValue::from_string("{\"n\":20}".into()).expect("json");
+        let mut w =
+            BundleWriter::new(Vec::new(), &[id.to_public()], manifest(&key, 1, 3)).expect("writer");
+        let mut outcome = Ok(());
+        for e in &altered {
+            outcome = outcome.and_then(|()| w.entry(e));
+        }
+        let err = outcome
+            .and_then(|()| w.finish(&key).map(|_| ()))
+            .expect_err("the altered record is refused");
+        assert!(
+            matches!(&err, BundleError::Entry { index: 2, reason } if reason.contains("chain is broken")),
+            "{err:?}"
+        );
     }
 
     /// An output that takes `room` bytes, then fails as a full disk does, and says when it is

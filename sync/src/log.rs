@@ -68,6 +68,16 @@ pub struct LogEntry {
 
 /// The hash of an entry: SHA-256 of `"truce-entry-v1\n" seq "\n" prev_hash_hex "\n" record_json`.
 pub fn entry_hash(seq: u64, prev_hash: &EntryHash, record_json: &str) -> EntryHash {
+    entry_hash_of_bytes(seq, prev_hash, record_json.as_bytes())
+}
+
+/// [`entry_hash`] of a record held as bytes (the bundle writer hashes each record where it
+/// sits in the line it serialized).
+pub(crate) fn entry_hash_of_bytes(
+    seq: u64,
+    prev_hash: &EntryHash,
+    record_json: &[u8],
+) -> EntryHash {
     let mut h = Sha256::new();
     h.update(b"truce-entry-v1\n");
     h.update(seq.to_string().as_bytes());
@@ -77,7 +87,7 @@ pub fn entry_hash(seq: u64, prev_hash: &EntryHash, record_json: &str) -> EntryHa
         .expect("32 bytes are always 64 hex digits: a constant length, not input");
     h.update(prev_hex);
     h.update(b"\n");
-    h.update(record_json.as_bytes());
+    h.update(record_json);
     EntryHash(h.finalize().into())
 }
 
