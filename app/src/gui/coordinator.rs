@@ -24,7 +24,7 @@ use super::ui::{
     AlertItem, AlertsAdapter, AppWindow, Breakdown, CountRow, DayBar, DeviceItem, DevicesAdapter,
     ExportsAdapter, QueueItem, ReportAdapter, Screen, Toggle,
 };
-use super::{detail, format, queue, sync, App};
+use super::{detail, format, on_app, on_app_with, queue, sync, App};
 
 /// The report on screen, kept for "Save HTML report", and the working preferences as last
 /// loaded or saved (`None` until they are loaded after an unlock). Cleared on lock.
@@ -46,64 +46,30 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     clear(window, app);
     let report = window.global::<ReportAdapter>();
     report.set_cutoff("00:00".into());
-    let weak = Rc::downgrade(app);
-    report.on_last_day(move || {
-        if let Some(app) = weak.upgrade() {
-            last_day(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    report.on_show(move || {
-        if let Some(app) = weak.upgrade() {
-            show_report(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    report.on_save_html(move || {
-        if let Some(app) = weak.upgrade() {
-            save_html(&app);
-        }
-    });
+    report.on_last_day(on_app(app, last_day));
+    report.on_show(on_app(app, show_report));
+    report.on_save_html(on_app(app, save_html));
 
     let alerts = window.global::<AlertsAdapter>();
-    let weak = Rc::downgrade(app);
-    alerts.on_refresh(move || {
-        if let Some(app) = weak.upgrade() {
-            open_alerts(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    alerts.on_open(move |id| {
-        if let Some(app) = weak.upgrade() {
-            detail::open(&app, id.as_str());
-        }
-    });
+    alerts.on_refresh(on_app(app, open_alerts));
+    alerts.on_open(on_app_with(app, move |app, id: slint::SharedString| {
+        detail::open(app, id.as_str());
+    }));
 
     let exports = window.global::<ExportsAdapter>();
     exports.set_out_dir("".into());
-    let weak = Rc::downgrade(app);
-    exports.on_toggle_status(move |code| {
-        if let Some(app) = weak.upgrade() {
-            if let Some(w) = app.window() {
-                toggle_status(&w, code.as_str());
-            }
+    exports.on_toggle_status(on_app_with(app, move |app, code: slint::SharedString| {
+        if let Some(w) = app.window() {
+            toggle_status(&w, code.as_str());
         }
-    });
-    let weak = Rc::downgrade(app);
-    exports.on_public_changed(move || {
-        if let Some(app) = weak.upgrade() {
-            if let Some(w) = app.window() {
-                let public = w.global::<ExportsAdapter>().get_public();
-                set_statuses(&w, |s| public && s.is_publishable());
-            }
+    }));
+    exports.on_public_changed(on_app(app, move |app| {
+        if let Some(w) = app.window() {
+            let public = w.global::<ExportsAdapter>().get_public();
+            set_statuses(&w, |s| public && s.is_publishable());
         }
-    });
-    let weak = Rc::downgrade(app);
-    exports.on_export(move || {
-        if let Some(app) = weak.upgrade() {
-            export(&app);
-        }
-    });
+    }));
+    exports.on_export(on_app(app, export));
 }
 
 /// A coordinator screen opens: read what it shows.

@@ -22,7 +22,7 @@ use super::ui::{
     AppWindow, DetailAdapter, FieldRow, JournalAdapter, LinkSuggestionItem, QueueItem, RevisionRow,
     Screen, TrailRow, VerifyAdapter,
 };
-use super::{format, queue, App};
+use super::{format, on_app, on_app_with, queue, App};
 
 /// The observation on screen (decrypted; cleared on lock).
 #[derive(Default)]
@@ -33,52 +33,23 @@ pub(crate) struct DetailState {
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let adapter = window.global::<DetailAdapter>();
     clear(window, app);
-    let weak = Rc::downgrade(app);
-    adapter.on_close(move || {
-        if let Some(app) = weak.upgrade() {
-            if let Some(w) = app.window() {
-                w.global::<JournalAdapter>().set_selected_id("".into());
-            }
-            app.go(Screen::Journal);
+    adapter.on_close(on_app(app, move |app| {
+        if let Some(w) = app.window() {
+            w.global::<JournalAdapter>().set_selected_id("".into());
         }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_start_amend(move || {
-        if let Some(app) = weak.upgrade() {
-            start_amend(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_save_amend(move || {
-        if let Some(app) = weak.upgrade() {
-            save_amend(&app);
-        }
-    });
+        app.go(Screen::Journal);
+    }));
+    adapter.on_start_amend(on_app(app, start_amend));
+    adapter.on_save_amend(on_app(app, save_amend));
     let verify = window.global::<VerifyAdapter>();
-    let weak = Rc::downgrade(app);
-    verify.on_save(move || {
-        if let Some(app) = weak.upgrade() {
-            save_status(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    verify.on_link(move || {
-        if let Some(app) = weak.upgrade() {
-            link(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    verify.on_link_suggestion(move |other| {
-        if let Some(app) = weak.upgrade() {
-            link_with(&app, other.to_string());
-        }
-    });
-    let weak = Rc::downgrade(app);
-    verify.on_open(move |id| {
-        if let Some(app) = weak.upgrade() {
-            open(&app, id.as_str());
-        }
-    });
+    verify.on_save(on_app(app, save_status));
+    verify.on_link(on_app(app, link));
+    verify.on_link_suggestion(on_app_with(app, move |app, other: slint::SharedString| {
+        link_with(app, other.to_string());
+    }));
+    verify.on_open(on_app_with(app, move |app, id: slint::SharedString| {
+        open(app, id.as_str());
+    }));
 }
 
 /// What a coordinator sees of an observation besides its fields.

@@ -21,7 +21,7 @@ use crate::journal::{Journal, JournalError};
 
 use super::journal_view::choices;
 use super::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, Screen};
-use super::{format, App};
+use super::{format, on_app, App};
 
 /// A form value that cannot become JSON: the schema v1 field and what to do.
 #[derive(Debug, PartialEq)]
@@ -382,30 +382,12 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                 .set_observed_at(format::now_for_form().into());
         }
     });
-    let weak = Rc::downgrade(app);
-    adapter.on_use_gps(move || {
-        if let Some(app) = weak.upgrade() {
-            use_gps(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_cancel(move || {
-        if let Some(app) = weak.upgrade() {
-            app.go(Screen::Journal);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_save(move || {
-        if let Some(app) = weak.upgrade() {
-            save(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_discard_draft(move || {
-        if let Some(app) = weak.upgrade() {
-            discard_draft(&app);
-        }
-    });
+    adapter.on_use_gps(on_app(app, use_gps));
+    adapter.on_cancel(on_app(app, move |app| {
+        app.go(Screen::Journal);
+    }));
+    adapter.on_save(on_app(app, save));
+    adapter.on_discard_draft(on_app(app, discard_draft));
 }
 
 /// The mission profile's parties (code, label), offered as chips for initiator and target;

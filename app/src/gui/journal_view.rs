@@ -18,7 +18,7 @@ use crate::journal::{Journal, JournalError};
 use crate::store::ObservationFilter;
 
 use super::ui::{AppWindow, Choice, JournalAdapter, ObservationRow};
-use super::{detail, entry, format, App};
+use super::{detail, entry, format, on_app, on_app_with, App};
 
 /// Rows loaded at a time.
 pub const PAGE: u32 = 200;
@@ -99,38 +99,24 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.set_total(0);
     adapter.set_has_more(false);
 
-    let weak = Rc::downgrade(app);
-    adapter.on_filter_changed(move || {
-        if let Some(app) = weak.upgrade() {
-            app.journal_view.pages.set(1);
-            if let Some(w) = app.window() {
-                refresh(&w, &app);
-            }
+    adapter.on_filter_changed(on_app(app, move |app| {
+        app.journal_view.pages.set(1);
+        if let Some(w) = app.window() {
+            refresh(&w, app);
         }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_show_more(move || {
-        if let Some(app) = weak.upgrade() {
-            app.journal_view
-                .pages
-                .set(app.journal_view.pages.get().saturating_add(1));
-            if let Some(w) = app.window() {
-                refresh(&w, &app);
-            }
+    }));
+    adapter.on_show_more(on_app(app, move |app| {
+        app.journal_view
+            .pages
+            .set(app.journal_view.pages.get().saturating_add(1));
+        if let Some(w) = app.window() {
+            refresh(&w, app);
         }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_open(move |id| {
-        if let Some(app) = weak.upgrade() {
-            detail::open(&app, id.as_str());
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_new_observation(move || {
-        if let Some(app) = weak.upgrade() {
-            entry::start(&app);
-        }
-    });
+    }));
+    adapter.on_open(on_app_with(app, move |app, id: slint::SharedString| {
+        detail::open(app, id.as_str());
+    }));
+    adapter.on_new_observation(on_app(app, entry::start));
 }
 
 pub(crate) fn row(revision: &ObservationRevision, taxonomy: &Taxonomy) -> ObservationRow {

@@ -178,24 +178,9 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
     });
 
     let adapter = window.global::<AppAdapter>();
-    let weak = Rc::downgrade(&app);
-    adapter.on_activity(move || {
-        if let Some(app) = weak.upgrade() {
-            app.activity();
-        }
-    });
-    let weak = Rc::downgrade(&app);
-    adapter.on_lock_now(move || {
-        if let Some(app) = weak.upgrade() {
-            app.lock();
-        }
-    });
-    let weak = Rc::downgrade(&app);
-    adapter.on_go(move |screen| {
-        if let Some(app) = weak.upgrade() {
-            app.go(screen);
-        }
-    });
+    adapter.on_activity(on_app(&app, |app| app.activity()));
+    adapter.on_lock_now(on_app(&app, |app| app.lock()));
+    adapter.on_go(on_app_with(&app, |app, screen: Screen| app.go(screen)));
 
     settings::set_language(&window, &options.language);
     session::connect(&window, &app);
@@ -214,6 +199,30 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
     };
     adapter.set_screen(first);
     Ok(Gui { app, window })
+}
+
+/// A callback that runs `f` with the app while the app lives. Callbacks hold the app weakly, so
+/// the window and the app never keep each other alive.
+pub(crate) fn on_app(app: &Rc<App>, f: impl Fn(&Rc<App>) + 'static) -> impl Fn() + 'static {
+    let weak = Rc::downgrade(app);
+    move || {
+        if let Some(app) = weak.upgrade() {
+            f(&app);
+        }
+    }
+}
+
+/// [`on_app`] for a callback that takes one argument.
+pub(crate) fn on_app_with<T>(
+    app: &Rc<App>,
+    f: impl Fn(&Rc<App>, T) + 'static,
+) -> impl Fn(T) + 'static {
+    let weak = Rc::downgrade(app);
+    move |arg| {
+        if let Some(app) = weak.upgrade() {
+            f(&app, arg);
+        }
+    }
 }
 
 /// The GUI's state on the UI thread.

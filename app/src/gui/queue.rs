@@ -20,7 +20,7 @@ use crate::store::{ObservationFilter, SortOrder};
 
 use super::journal_view::{choices, row};
 use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
-use super::{coordinator, detail, format, App};
+use super::{coordinator, detail, format, on_app, on_app_with, App};
 
 /// Rows per page.
 pub const PAGE: usize = 200;
@@ -81,33 +81,17 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.set_categories(choices(&taxonomy.categories));
     clear(window, app);
 
-    let weak = Rc::downgrade(app);
-    adapter.on_filter_changed(move || {
-        if let Some(app) = weak.upgrade() {
-            reload(&app);
+    adapter.on_filter_changed(on_app(app, reload));
+    adapter.on_clear_filters(on_app(app, move |app| {
+        if let Some(w) = app.window() {
+            reset_filters(&w);
         }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_clear_filters(move || {
-        if let Some(app) = weak.upgrade() {
-            if let Some(w) = app.window() {
-                reset_filters(&w);
-            }
-            reload(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_load_more(move || {
-        if let Some(app) = weak.upgrade() {
-            load_more(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_open(move |id| {
-        if let Some(app) = weak.upgrade() {
-            detail::open(&app, id.as_str());
-        }
-    });
+        reload(app);
+    }));
+    adapter.on_load_more(on_app(app, load_more));
+    adapter.on_open(on_app_with(app, move |app, id: slint::SharedString| {
+        detail::open(app, id.as_str());
+    }));
 }
 
 fn reset_filters(w: &AppWindow) {

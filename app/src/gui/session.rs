@@ -19,7 +19,7 @@ use crate::journal::{Journal, JournalError, Profile, UNLOCK_FAILURES_FILE};
 use crate::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
-use super::{format, App};
+use super::{format, on_app_with, App};
 
 /// What the journal thread hands back after an unlock or a create.
 struct Opened {
@@ -143,42 +143,43 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     session.set_attempts_left(attempts_left(&app.paths.dir));
     session.on_strength(|p| format::strength(p.as_str()));
 
-    let weak = Rc::downgrade(app);
-    session.on_unlock(move |passphrase| {
-        let Some(app) = weak.upgrade() else { return };
-        let Some(w) = app.window() else { return };
-        w.global::<SessionAdapter>().set_error(SessionError::None);
-        let passphrase = SecretString::from(passphrase.to_string());
-        let dir = app.paths.dir.clone();
-        app.submit(Box::new(move |journal| {
-            let result = Journal::open(&dir, &passphrase).and_then(|j| {
-                let shown = opened(&j)?;
-                *journal = Some(j);
-                Ok(shown)
-            });
-            let outcome = match &result {
-                Ok(_) => {
-                    reset_failures(&dir);
-                    Unlock::Opened(result)
-                }
-                Err(JournalError::WrongPassphrase(_)) => match after_wrong_passphrase(&dir) {
-                    Some(wiped) => Unlock::Wiped(wiped),
-                    None => Unlock::Opened(result),
-                },
-                Err(_) => Unlock::Opened(result),
-            };
-            let left = attempts_left(&dir);
-            Box::new(move |app: &Rc<App>| {
-                if let Some(w) = app.window() {
-                    w.global::<SessionAdapter>().set_attempts_left(left);
-                }
-                match outcome {
-                    Unlock::Opened(result) => show_opened(app, result),
-                    Unlock::Wiped(result) => show_wiped(app, result),
-                }
-            })
-        }));
-    });
+    session.on_unlock(on_app_with(
+        app,
+        move |app, passphrase: slint::SharedString| {
+            let Some(w) = app.window() else { return };
+            w.global::<SessionAdapter>().set_error(SessionError::None);
+            let passphrase = SecretString::from(passphrase.to_string());
+            let dir = app.paths.dir.clone();
+            app.submit(Box::new(move |journal| {
+                let result = Journal::open(&dir, &passphrase).and_then(|j| {
+                    let shown = opened(&j)?;
+                    *journal = Some(j);
+                    Ok(shown)
+                });
+                let outcome = match &result {
+                    Ok(_) => {
+                        reset_failures(&dir);
+                        Unlock::Opened(result)
+                    }
+                    Err(JournalError::WrongPassphrase(_)) => match after_wrong_passphrase(&dir) {
+                        Some(wiped) => Unlock::Wiped(wiped),
+                        None => Unlock::Opened(result),
+                    },
+                    Err(_) => Unlock::Opened(result),
+                };
+                let left = attempts_left(&dir);
+                Box::new(move |app: &Rc<App>| {
+                    if let Some(w) = app.window() {
+                        w.global::<SessionAdapter>().set_attempts_left(left);
+                    }
+                    match outcome {
+                        Unlock::Opened(result) => show_opened(app, result),
+                        Unlock::Wiped(result) => show_wiped(app, result),
+                    }
+                })
+            }));
+        },
+    ));
 
     let weak = Rc::downgrade(app);
     session.on_create(

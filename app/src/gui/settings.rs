@@ -18,7 +18,7 @@ use crate::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::session::session_error;
 use super::ui::{AppAdapter, AppWindow, Screen, SessionError, SettingsAdapter, Theme};
-use super::App;
+use super::{on_app_with, App};
 
 /// What the wipe confirmation field must hold.
 pub const WIPE_WORD: &str = "WIPE";
@@ -146,9 +146,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
     }
     clear(window);
 
-    let weak = Rc::downgrade(app);
-    adapter.on_set_wipe_after(move |attempts| {
-        let Some(app) = weak.upgrade() else { return };
+    adapter.on_set_wipe_after(on_app_with(app, move |app, attempts: i32| {
         let attempts = if WIPE_AFTER_CHOICES.contains(&(attempts.max(0) as u32)) {
             attempts.max(0)
         } else {
@@ -157,12 +155,10 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         if let Some(w) = app.window() {
             w.global::<SettingsAdapter>().set_wipe_after(attempts);
         }
-        persist(&app);
-    });
+        persist(app);
+    }));
 
-    let weak = Rc::downgrade(app);
-    adapter.on_set_auto_lock(move |minutes| {
-        let Some(app) = weak.upgrade() else { return };
+    adapter.on_set_auto_lock(on_app_with(app, move |app, minutes: i32| {
         let minutes = minutes.clamp(1, 24 * 60);
         app.auto_lock.set(Duration::from_secs(minutes as u64 * 60));
         if let Some(w) = app.window() {
@@ -171,26 +167,25 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         if app.unlocked.get() {
             app.start_lock_timer();
         }
-        persist(&app);
-    });
+        persist(app);
+    }));
 
-    let weak = Rc::downgrade(app);
-    adapter.on_set_dark(move |dark| {
-        let Some(app) = weak.upgrade() else { return };
+    adapter.on_set_dark(on_app_with(app, move |app, dark: bool| {
         if let Some(w) = app.window() {
             w.global::<Theme>().set_dark(dark);
         }
-        persist(&app);
-    });
+        persist(app);
+    }));
 
-    let weak = Rc::downgrade(app);
-    adapter.on_set_language(move |language| {
-        let Some(app) = weak.upgrade() else { return };
-        if let Some(w) = app.window() {
-            set_language(&w, language.as_str());
-        }
-        persist(&app);
-    });
+    adapter.on_set_language(on_app_with(
+        app,
+        move |app, language: slint::SharedString| {
+            if let Some(w) = app.window() {
+                set_language(&w, language.as_str());
+            }
+            persist(app);
+        },
+    ));
 
     let weak = Rc::downgrade(app);
     adapter.on_change_passphrase(move |current, new, confirm| {
@@ -237,14 +232,15 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         }));
     });
 
-    let weak = Rc::downgrade(app);
-    adapter.on_wipe(move |confirmation| {
-        let Some(app) = weak.upgrade() else { return };
-        if confirmation.as_str() != WIPE_WORD {
-            return;
-        }
-        wipe(&app);
-    });
+    adapter.on_wipe(on_app_with(
+        app,
+        move |app, confirmation: slint::SharedString| {
+            if confirmation.as_str() != WIPE_WORD {
+                return;
+            }
+            wipe(app);
+        },
+    ));
 }
 
 /// Emergency wipe: locks (the journal thread drops the keys), then destroys the key file and

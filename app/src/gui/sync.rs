@@ -13,7 +13,7 @@ use crate::exchange::{bundle_files, ExportRange, ImportReport};
 use crate::journal::{Journal, JournalError};
 
 use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
-use super::{format, App};
+use super::{format, on_app, App};
 
 /// The largest mission profile file read.
 pub const PROFILE_MAX_BYTES: u64 = 1024 * 1024;
@@ -50,24 +50,9 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.set_import_path("".into());
     adapter.set_profile_path("".into());
 
-    let weak = Rc::downgrade(app);
-    adapter.on_export(move || {
-        if let Some(app) = weak.upgrade() {
-            export(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_import_profile(move || {
-        if let Some(app) = weak.upgrade() {
-            import_profile(&app);
-        }
-    });
-    let weak = Rc::downgrade(app);
-    adapter.on_import_bundles(move || {
-        if let Some(app) = weak.upgrade() {
-            import_bundles(&app);
-        }
-    });
+    adapter.on_export(on_app(app, export));
+    adapter.on_import_profile(on_app(app, import_profile));
+    adapter.on_import_bundles(on_app(app, import_bundles));
 }
 
 /// Monitor or coordinator (after an unlock).
