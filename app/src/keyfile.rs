@@ -70,11 +70,6 @@ impl DatabaseKey {
         })
     }
 
-    /// How the pages of this key's journal are authenticated.
-    pub fn page_auth(&self) -> PageAuth {
-        self.page_auth
-    }
-
     /// The same key with another page authentication, as a journal created by an earlier
     /// version has: for tests of those journals.
     #[cfg(test)]
@@ -329,7 +324,7 @@ mod tests {
         write(&path, &key, &pass("correct horse"), FAST).expect("write");
         let back = read(&path, &pass("correct horse")).expect("unwraps");
         assert_eq!(&back.bytes[..], &key.bytes[..]);
-        assert_eq!(back.page_auth(), PageAuth::HmacSha256);
+        assert_eq!(back.page_auth, PageAuth::HmacSha256);
         assert!(!std::fs::read(&path)
             .expect("read")
             .windows(32)
@@ -385,7 +380,7 @@ mod tests {
             "the old layout"
         );
         let back = read(&path, &pass("correct horse")).expect("unwraps");
-        assert_eq!(back.page_auth(), PageAuth::HmacSha512);
+        assert_eq!(back.page_auth, PageAuth::HmacSha512);
         assert_eq!(&back.bytes[..], &key.bytes[..]);
         assert!(back.sqlcipher_pragma().contains("HMAC_SHA512"));
 
