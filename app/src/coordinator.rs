@@ -15,7 +15,7 @@ use crate::fsutil::AtomicFile;
 use crate::journal::{now, Journal, JournalError};
 use crate::publish::{row_values, DataFormat, DataWriter, PublicOptions};
 use crate::report::Report;
-use crate::store::{ObservationFilter, VerificationEvent};
+use crate::store::{ObservationFilter, ResumedFrom, VerificationEvent};
 use truce_sync::profile::AlertRule;
 
 /// Longest verification note, in characters.
@@ -251,43 +251,112 @@ impl Journal {
     }
 
     /// The escalation alerts the mission profile's rules raise over every observation held.
-    /// Evaluated again only when a revision was added or the profile changed since the last
-    /// call; otherwise the alerts already evaluated are returned.
+    ///
+    /// The alerts are kept in the journal with checkpoints of the sweep that raised them
+    /// (migration 0009). When revisions were added since, the sweep resumes from the last
+    /// checkpoint before the earliest time they touch, so an import of recent records costs
+    /// only the recent part of the journal. A changed profile, or nothing kept, means one
+    /// sweep from the start. Within one session the result is also held in memory.
     pub fn alerts(&self) -> Result<Vec<Alert>, JournalError> {
+        Ok(self.alerts_swept()?.0)
+    }
+
+    /// [`Journal::alerts`], with what had to be swept to evaluate them: `None` when the kept
+    /// alerts were current.
+    pub fn alerts_swept(&self) -> Result<(Vec<Alert>, Option<AlertSweep>), JournalError> {
         let Some(profile) = self.profile()? else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         if profile.profile.alert_rules.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let key = (self.store.revisions_marker()?, profile.text.clone());
         if let Some(cache) = self.alerts_cache.borrow().as_ref() {
             if cache.key == key {
-                return Ok(cache.alerts.clone());
+                return Ok((cache.alerts.clone(), None));
             }
         }
-        // Only observations some rule can count are read: the union of the rules' kinds and
-        // categories, or any when one rule leaves them open.
+        let marker = key.0;
         let rules = &profile.profile.alert_rules;
-        let union = |pick: fn(&AlertRule) -> &Vec<String>| -> Vec<String> {
-            if rules.iter().any(|r| pick(r).is_empty()) {
-                return Vec::new();
+        let areas = &profile.profile.areas;
+        let digest = rules_digest(rules, areas)?;
+        let kept_marker = self.store.alert_sweep_marker(&digest)?;
+        let mut swept = None;
+        if kept_marker != Some(marker) {
+            // A later marker than the journal's own means the kept alerts are not this
+            // journal's history (a restored copy): sweep from the start.
+            let checkpoint = match kept_marker {
+                Some(kept) if kept < marker => match self.store.earliest_time_touched_since(kept)? {
+                    Some(changed_ms) => self.store.alert_checkpoint_at_or_before(changed_ms)?,
+                    None => None,
+                },
+                _ => None,
+            };
+            let resumed = checkpoint.as_ref().map(|c| ResumedFrom {
+                boundary_ms: c.boundary_ms,
+                closed_alerts: c.closed_alerts,
+            });
+            let mut sweep = match checkpoint {
+                Some(c) => crate::alerts::Sweep::resume(rules, areas, c),
+                None => crate::alerts::Sweep::new(rules, areas),
             }
-            let set: std::collections::BTreeSet<&String> = rules.iter().flat_map(pick).collect();
-            set.into_iter().cloned().collect()
-        };
-        let mut sweep = crate::alerts::Sweep::new(rules, &profile.profile.areas);
-        self.store
-            .each_alert_input(&union(|r| &r.kinds), &union(|r| &r.categories), |input| {
-                sweep.push(input)
-            })?;
-        let alerts = sweep.finish();
+            .checkpoint_every(self.alert_checkpoint_every);
+            // Only observations some rule can count are read: the union of the rules' kinds
+            // and categories, or any when one rule leaves them open.
+            let union = |pick: fn(&AlertRule) -> &Vec<String>| -> Vec<String> {
+                if rules.iter().any(|r| pick(r).is_empty()) {
+                    return Vec::new();
+                }
+                let set: std::collections::BTreeSet<&String> =
+                    rules.iter().flat_map(pick).collect();
+                set.into_iter().cloned().collect()
+            };
+            let mut observations = 0u64;
+            self.store.each_alert_input(
+                &union(|r| &r.kinds),
+                &union(|r| &r.categories),
+                resumed.map(|r| r.boundary_ms),
+                |input| {
+                    observations += 1;
+                    sweep.push(input)
+                },
+            )?;
+            let outcome = sweep.finish_outcome();
+            self.store
+                .keep_alert_sweep(&digest, marker, resumed, &outcome)?;
+            swept = Some(AlertSweep {
+                resumed_from_ms: resumed.map(|r| r.boundary_ms),
+                observations,
+            });
+        }
+        let mut alerts = self.store.kept_alerts()?;
+        crate::alerts::sort(&mut alerts);
         *self.alerts_cache.borrow_mut() = Some(AlertsCache {
             key,
             alerts: alerts.clone(),
         });
-        Ok(alerts)
+        Ok((alerts, swept))
     }
+}
+
+/// What evaluating the alerts swept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSweep {
+    /// Where the sweep resumed (a checkpoint's time, Unix milliseconds); `None` when it swept
+    /// from the start.
+    pub resumed_from_ms: Option<i64>,
+    /// How many observations it read.
+    pub observations: u64,
+}
+
+/// What the kept alerts depend on, as a digest: the rules, the areas, and the version of the
+/// sweep that evaluates them (so a build that sweeps differently starts afresh).
+fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalError> {
+    use sha2::{Digest, Sha256};
+    const SWEEP_VERSION: &str = "truce-alert-sweep v1";
+    let json = serde_json::to_vec(&(SWEEP_VERSION, rules, areas))
+        .map_err(|e| JournalError::Refused(format!("the alert rules cannot be written out: {e}")))?;
+    Ok(hex::encode(Sha256::digest(json)))
 }
 
 /// Alerts as last evaluated, and what they were evaluated over: the revisions marker of the
@@ -609,6 +678,172 @@ mod tests {
 
     fn ids(list: &[LinkSuggestion]) -> Vec<Uuid> {
         list.iter().map(|s| s.revision.observation.id).collect()
+    }
+
+    /// Every observation the coordinator holds, as the alert rules see it, evaluated from
+    /// scratch: the oracle for the kept, resumed sweep.
+    fn evaluated_afresh(journal: &Journal) -> Vec<Alert> {
+        let profile = journal.profile().expect("profile").expect("a profile");
+        let mut inputs = Vec::new();
+        journal
+            .store
+            .each_alert_input(&[], &[], None, |o| inputs.push(o.clone()))
+            .expect("inputs");
+        crate::alerts::evaluate(
+            &profile.profile.alert_rules,
+            &profile.profile.areas,
+            &inputs,
+        )
+    }
+
+    #[test]
+    fn kept_alerts_resume_from_a_checkpoint_and_match_a_sweep_from_scratch() {
+        use age::secrecy::SecretString;
+        use truce_sync::profile::MissionProfile;
+        let pass = SecretString::from("kept alerts test".to_owned());
+        let root = tempfile::tempdir().expect("temp dir");
+        let open = |name: &str, role: Role| {
+            let profile = crate::Profile {
+                observer: name.into(),
+                team: None,
+                role,
+            };
+            Journal::init(
+                &root.path().join(name),
+                &pass,
+                profile,
+                crate::KdfCost::WorkFactor(10),
+            )
+            .expect("journal")
+        };
+        let mut coordinator = open("hq", Role::Coordinator);
+        coordinator.alert_checkpoint_every = 4;
+        let mut template = MissionProfile::new("East", Utc::now().fixed_offset(), Vec::new());
+        template.areas = areas();
+        template.alert_rules = vec![
+            AlertRule {
+                name: "shelling".into(),
+                kinds: vec!["violation".into()],
+                categories: vec!["shelling".into()],
+                area: None,
+                window_hours: 6,
+                threshold: 3,
+                level: 3,
+            },
+            AlertRule {
+                name: "anything in the north".into(),
+                kinds: Vec::new(),
+                categories: Vec::new(),
+                area: Some("north".into()),
+                window_hours: 2,
+                threshold: 2,
+                level: 2,
+            },
+        ];
+        let text = coordinator
+            .create_profile("East", &[], Some(template))
+            .expect("profile");
+        let mut device = open("ana", Role::Monitor);
+        device.import_profile(&text).expect("profile installed");
+        let usb = root.path().join("usb");
+        std::fs::create_dir_all(&usb).expect("usb");
+        let at = |minutes: u64| {
+            (DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").expect("time")
+                + chrono::Duration::minutes(minutes as i64))
+            .to_rfc3339()
+        };
+        let mut seed = 0x51_7cc1_b727_220au64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut record = |device: &mut Journal, from_minute: u64, to_minute: u64| {
+            let category = if next(3) == 0 { "small_arms" } else { "shelling" };
+            let lat = if next(2) == 0 { 48.5 } else { 47.5 };
+            let minute = from_minute + next(to_minute - from_minute);
+            let json = serde_json::json!({
+                "kind": "violation", "category": category, "method": "heard",
+                "observed_at": at(minute), "lat": lat, "lon": 37.5,
+            });
+            device
+                .record(json.as_object().cloned().expect("object"))
+                .expect("recorded")
+        };
+        let day = 24 * 60;
+        let send = |coordinator: &mut Journal, device: &mut Journal| {
+            let bundle = device
+                .export(&usb, crate::exchange::ExportRange::Pending)
+                .expect("export")
+                .expect("something to export");
+            let report = coordinator.import_bundle(&bundle.path).expect("import");
+            assert!(report.refused.is_none(), "{:?}", report.refused);
+            let (alerts, swept) = coordinator.alerts_swept().expect("alerts");
+            assert_eq!(alerts, evaluated_afresh(coordinator));
+            swept.expect("new revisions are swept")
+        };
+
+        // Three days of reports.
+        let held: Vec<_> = (0..90).map(|_| record(&mut device, 0, 3 * day)).collect();
+        let first = send(&mut coordinator, &mut device);
+        assert_eq!(first.resumed_from_ms, None, "nothing was kept yet");
+        assert!(!coordinator.alerts().expect("alerts").is_empty());
+
+        // The third day: new reports, one held report moved into it from the second day, one
+        // given another category. The sweep resumes in the second day.
+        for _ in 0..15 {
+            record(&mut device, 2 * day, 3 * day);
+        }
+        let on_day_two = |r: &&ObservationRevision| {
+            let ms = r.observation.observed_at.timestamp_millis();
+            let start = DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").expect("time");
+            ms >= (start + chrono::Duration::days(1)).timestamp_millis()
+                && ms < (start + chrono::Duration::days(2)).timestamp_millis()
+        };
+        let moved = held.iter().find(on_day_two).expect("a day-two report");
+        let mut patch = serde_json::Map::new();
+        patch.insert("observed_at".into(), at(2 * day + 90).into());
+        device
+            .amend(&moved.observation.id.to_string(), patch)
+            .expect("moved");
+        let later: Vec<_> = held.iter().filter(on_day_two).collect();
+        let mut patch = serde_json::Map::new();
+        patch.insert("category".into(), "armed_presence".into());
+        device
+            .amend(&later[later.len() - 1].observation.id.to_string(), patch)
+            .expect("recategorised");
+        let second = send(&mut coordinator, &mut device);
+        let resumed = second.resumed_from_ms.expect("resumed from a checkpoint");
+        assert!(
+            resumed <= moved.observation.observed_at.timestamp_millis(),
+            "the checkpoint is before the moved report's old time"
+        );
+        assert!(
+            second.observations < first.observations,
+            "{second:?} against {first:?}"
+        );
+
+        // Asked again, on a journal opened afresh: the kept alerts, nothing swept.
+        drop(coordinator);
+        let mut coordinator = Journal::open(&root.path().join("hq"), &pass).expect("reopen");
+        coordinator.alert_checkpoint_every = 4;
+        let (alerts, swept) = coordinator.alerts_swept().expect("alerts");
+        assert_eq!(swept, None);
+        assert_eq!(alerts, evaluated_afresh(&coordinator));
+
+        // The earliest report revised: nothing before it to resume from.
+        let earliest = held
+            .iter()
+            .min_by_key(|r| r.observation.observed_at)
+            .expect("held");
+        let mut patch = serde_json::Map::new();
+        patch.insert("category".into(), "small_arms".into());
+        device
+            .amend(&earliest.observation.id.to_string(), patch)
+            .expect("amended");
+        let third = send(&mut coordinator, &mut device);
+        assert_eq!(third.resumed_from_ms, None);
     }
 
     #[test]

@@ -225,6 +225,8 @@ pub struct Journal {
     pub(crate) taxonomy: Taxonomy,
     /// The last alerts evaluated, with what they were evaluated over (see `Journal::alerts`).
     pub(crate) alerts_cache: std::cell::RefCell<Option<crate::coordinator::AlertsCache>>,
+    /// How often the alert sweep takes a checkpoint (tests take them often).
+    pub(crate) alert_checkpoint_every: usize,
 }
 
 impl Journal {
@@ -285,6 +287,7 @@ impl Journal {
             device,
             taxonomy: Taxonomy::builtin(),
             alerts_cache: Default::default(),
+            alert_checkpoint_every: crate::alerts::CHECKPOINT_EVERY,
         })
     }
 
@@ -314,6 +317,7 @@ impl Journal {
             device,
             taxonomy: Taxonomy::builtin(),
             alerts_cache: Default::default(),
+            alert_checkpoint_every: crate::alerts::CHECKPOINT_EVERY,
         };
         if let Some(profile) = journal.profile()? {
             journal.taxonomy = profile.profile.taxonomy;

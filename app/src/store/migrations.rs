@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_alerts_index",
         sql: include_str!("../../migrations/0008_alerts_index.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_alert_sweep",
+        sql: include_str!("../../migrations/0009_alert_sweep.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -121,7 +126,7 @@ mod tests {
             .expect("with a position");
         conn.execute(insert, ["b", r#"{"id":"b"}"#])
             .expect("without one");
-        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8]);
+        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8, 9]);
         let position = |id: &str| -> (Option<f64>, Option<f64>) {
             conn.query_row(
                 "SELECT lat, lon FROM observation_revision WHERE observation_id = ?1",
@@ -151,6 +156,7 @@ mod tests {
             "ffcb4bf22aaff282bf2c6756a49eadaa9b808906c10fd27d4f9bfc2d21f38041",
             "c9bf37fbbadaceae2ec302cbb755a688f0ae38d4a98e30c2732a2e3ec7d93b0d",
             "5536e3192e1bf7af5b2c789d7e4fc9ff85271f47d96a45d1f83bf60035a3fc9f",
+            "ba4b9e5572138d6d364556ae924dbe083d8afdd3544bc8a49268b09709326ecc",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

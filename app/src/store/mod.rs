@@ -1,11 +1,13 @@
 //! The encrypted journal store: the only code in Truce that speaks SQL (SQLCipher through rusqlite).
 
+mod alert_sweep;
 mod coordination;
 mod exchange;
 mod migrations;
 mod preferences;
 mod wal;
 
+pub use alert_sweep::ResumedFrom;
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 pub use exchange::{Import, ImportRun, KnownDevice};
 
@@ -408,16 +410,17 @@ impl Store {
     }
 
     /// Calls `f` with what the alert rules need of the latest revision of every observation
-    /// whose kind is in `kinds` and category in `categories` (an empty list matches any), in
-    /// time order (then by id), streaming: a few columns, with the position read by SQLite, so
-    /// no record is parsed in Rust and none is held.
+    /// whose kind is in `kinds` and category in `categories` (an empty list matches any), from
+    /// `from_ms` on if given, in time order (then by id), streaming: a few columns, with the
+    /// position read by SQLite, so no record is parsed in Rust and none is held.
     pub fn each_alert_input(
         &self,
         kinds: &[String],
         categories: &[String],
+        from_ms: Option<i64>,
         mut f: impl FnMut(&crate::alerts::AlertInput),
     ) -> Result<(), StoreError> {
-        let (sql, args) = alert_input_query(kinds, categories);
+        let (sql, args) = alert_input_query(kinds, categories, from_ms);
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         while let Some(row) = rows.next()? {
@@ -551,19 +554,28 @@ fn insert_revision(
 /// The query of [`Store::each_alert_input`] and its arguments. Every column it reads is in the
 /// index `observation_revision_for_alerts` (migration 0008), in the order it sorts by, so
 /// SQLite reads that index alone.
-fn alert_input_query<'a>(kinds: &'a [String], categories: &'a [String]) -> (String, Vec<&'a str>) {
+fn alert_input_query(
+    kinds: &[String],
+    categories: &[String],
+    from_ms: Option<i64>,
+) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
     let mut sql = String::from(
         "SELECT observation_id, observed_at_ms, kind, category, lat, lon
          FROM observation_current WHERE 1 = 1",
     );
-    let mut args: Vec<&str> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(from_ms) = from_ms {
+        sql.push_str(" AND observed_at_ms >= ?1");
+        args.push(Value::Integer(from_ms));
+    }
     for (column, values) in [("kind", kinds), ("category", categories)] {
         if !values.is_empty() {
             let marks: Vec<String> = (0..values.len())
                 .map(|i| format!("?{}", args.len() + i + 1))
                 .collect();
             sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
-            args.extend(values.iter().map(String::as_str));
+            args.extend(values.iter().map(|v| Value::Text(v.clone())));
         }
     }
     sql.push_str(" ORDER BY observed_at_ms, observation_id");
@@ -621,8 +633,12 @@ mod tests {
         let (mut store, _key, device) = new_store(dir.path());
         let kinds = vec!["violation".to_string()];
         let categories = vec!["shelling".to_string(), "small_arms".to_string()];
-        for (kinds, categories) in [(&kinds, &categories), (&Vec::new(), &Vec::new())] {
-            let (sql, args) = alert_input_query(kinds, categories);
+        for (kinds, categories, from_ms) in [
+            (&kinds, &categories, None),
+            (&Vec::new(), &Vec::new(), None),
+            (&kinds, &categories, Some(1_700_000_000_000)),
+        ] {
+            let (sql, args) = alert_input_query(kinds, categories, from_ms);
             let mut stmt = store
                 .conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -663,14 +679,16 @@ mod tests {
         store.insert_new(&other).expect("insert");
         let mut seen = Vec::new();
         store
-            .each_alert_input(&kinds, &["shelling".to_string()], |o| seen.push(o.clone()))
+            .each_alert_input(&kinds, &["shelling".to_string()], None, |o| {
+                seen.push(o.clone())
+            })
             .expect("inputs");
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert_eq!(seen[0].id, first.observation.id);
         assert_eq!((seen[0].lat, seen[0].lon), (Some(10.5), Some(37.25)));
         let mut all = 0;
         store
-            .each_alert_input(&[], &[], |o| {
+            .each_alert_input(&[], &[], None, |o| {
                 all += 1;
                 assert_eq!(o.lat.is_some(), o.id == first.observation.id);
             })
