@@ -195,7 +195,12 @@ impl<'a> Sweep<'a> {
 
     /// Records the state as it stands before the first observation at `boundary_ms`.
     fn take_checkpoint(&mut self, boundary_ms: i64) {
-        let held: usize = self.open.iter().flat_map(|o| o.values()).map(VecDeque::len).sum();
+        let held: usize = self
+            .open
+            .iter()
+            .flat_map(|o| o.values())
+            .map(VecDeque::len)
+            .sum();
         if held > CHECKPOINT_MAX_RECORDS {
             return;
         }
@@ -431,8 +436,10 @@ mod tests {
                 (i64::MIN, Sweep::new(rules, &areas))
             }
         };
-        let mut sorted: Vec<&AlertInput> =
-            list.iter().filter(|o| o.observed_at_ms >= from_ms).collect();
+        let mut sorted: Vec<&AlertInput> = list
+            .iter()
+            .filter(|o| o.observed_at_ms >= from_ms)
+            .collect();
         sorted.sort_by_key(|o| (o.observed_at_ms, o.id));
         sweep = sweep.checkpoint_every(every);
         for o in sorted {
@@ -467,7 +474,11 @@ mod tests {
             second.window_hours = 1 + next(12) as u32;
             rules.push(second);
             fn random_obs(next: &mut impl FnMut(u64) -> u64, from_hour: u64) -> AlertInput {
-                let category = if next(3) == 0 { "small_arms" } else { "shelling" };
+                let category = if next(3) == 0 {
+                    "small_arms"
+                } else {
+                    "shelling"
+                };
                 let lat = if next(4) == 0 { 10.0 } else { 48.5 };
                 obs((from_hour + next(200 - from_hour)) as i64, category, lat)
             }

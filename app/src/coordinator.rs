@@ -286,42 +286,19 @@ impl Journal {
             // A later marker than the journal's own means the kept alerts are not this
             // journal's history (a restored copy): sweep from the start.
             let checkpoint = match kept_marker {
-                Some(kept) if kept < marker => match self.store.earliest_time_touched_since(kept)? {
-                    Some(changed_ms) => self.store.alert_checkpoint_at_or_before(changed_ms)?,
-                    None => None,
-                },
+                Some(kept) if kept < marker => {
+                    match self.store.earliest_time_touched_since(kept)? {
+                        Some(changed_ms) => self.store.alert_checkpoint_at_or_before(changed_ms)?,
+                        None => None,
+                    }
+                }
                 _ => None,
             };
             let resumed = checkpoint.as_ref().map(|c| ResumedFrom {
                 boundary_ms: c.boundary_ms,
                 closed_alerts: c.closed_alerts,
             });
-            let mut sweep = match checkpoint {
-                Some(c) => crate::alerts::Sweep::resume(rules, areas, c),
-                None => crate::alerts::Sweep::new(rules, areas),
-            }
-            .checkpoint_every(self.alert_checkpoint_every);
-            // Only observations some rule can count are read: the union of the rules' kinds
-            // and categories, or any when one rule leaves them open.
-            let union = |pick: fn(&AlertRule) -> &Vec<String>| -> Vec<String> {
-                if rules.iter().any(|r| pick(r).is_empty()) {
-                    return Vec::new();
-                }
-                let set: std::collections::BTreeSet<&String> =
-                    rules.iter().flat_map(pick).collect();
-                set.into_iter().cloned().collect()
-            };
-            let mut observations = 0u64;
-            self.store.each_alert_input(
-                &union(|r| &r.kinds),
-                &union(|r| &r.categories),
-                resumed.map(|r| r.boundary_ms),
-                |input| {
-                    observations += 1;
-                    sweep.push(input)
-                },
-            )?;
-            let outcome = sweep.finish_outcome();
+            let (outcome, observations) = self.sweep_alerts(rules, areas, checkpoint)?;
             self.store
                 .keep_alert_sweep(&digest, marker, resumed, &outcome)?;
             swept = Some(AlertSweep {
@@ -336,6 +313,80 @@ impl Journal {
             alerts: alerts.clone(),
         });
         Ok((alerts, swept))
+    }
+
+    /// The alerts evaluated by one sweep from the start, ignoring and keeping nothing: what
+    /// the kept alerts must equal (`truce check` compares them), and the cost of a first
+    /// evaluation.
+    pub fn alerts_from_scratch(&self) -> Result<Vec<Alert>, JournalError> {
+        let Some(profile) = self.profile()? else {
+            return Ok(Vec::new());
+        };
+        let (outcome, _) =
+            self.sweep_alerts(&profile.profile.alert_rules, &profile.profile.areas, None)?;
+        let mut alerts = outcome.closed;
+        alerts.extend(outcome.open_at_end);
+        crate::alerts::sort(&mut alerts);
+        Ok(alerts)
+    }
+
+    /// `truce check`: whether the kept alerts, brought up to date, are what one sweep from the
+    /// start gives. If not, they are set aside (they are derived, and evaluated again on the
+    /// next call) and the difference is reported.
+    pub(crate) fn kept_alerts_problem(&self) -> Result<Option<String>, JournalError> {
+        let kept = self.alerts();
+        let afresh = self.alerts_from_scratch()?;
+        if kept.as_ref().ok() == Some(&afresh) {
+            return Ok(None);
+        }
+        self.store.forget_kept_alerts()?;
+        *self.alerts_cache.borrow_mut() = None;
+        Ok(Some(match kept {
+            Ok(kept) => format!(
+                "the kept escalation alerts ({}) differ from the alert rules evaluated afresh ({}); they were set aside and will be evaluated again",
+                kept.len(),
+                afresh.len()
+            ),
+            Err(e) => format!(
+                "the kept escalation alerts could not be read ({e}); they were set aside and will be evaluated again"
+            ),
+        }))
+    }
+
+    /// One sweep of the rules, from `checkpoint` or the start; returns what it left and how
+    /// many observations it read.
+    fn sweep_alerts(
+        &self,
+        rules: &[AlertRule],
+        areas: &[Area],
+        checkpoint: Option<crate::alerts::Checkpoint>,
+    ) -> Result<(crate::alerts::SweepOutcome, u64), JournalError> {
+        let from_ms = checkpoint.as_ref().map(|c| c.boundary_ms);
+        let mut sweep = match checkpoint {
+            Some(c) => crate::alerts::Sweep::resume(rules, areas, c),
+            None => crate::alerts::Sweep::new(rules, areas),
+        }
+        .checkpoint_every(self.alert_checkpoint_every);
+        // Only observations some rule can count are read: the union of the rules' kinds and
+        // categories, or any when one rule leaves them open.
+        let union = |pick: fn(&AlertRule) -> &Vec<String>| -> Vec<String> {
+            if rules.iter().any(|r| pick(r).is_empty()) {
+                return Vec::new();
+            }
+            let set: std::collections::BTreeSet<&String> = rules.iter().flat_map(pick).collect();
+            set.into_iter().cloned().collect()
+        };
+        let mut observations = 0u64;
+        self.store.each_alert_input(
+            &union(|r| &r.kinds),
+            &union(|r| &r.categories),
+            from_ms,
+            |input| {
+                observations += 1;
+                sweep.push(input)
+            },
+        )?;
+        Ok((sweep.finish_outcome(), observations))
     }
 }
 
@@ -354,8 +405,9 @@ pub struct AlertSweep {
 fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalError> {
     use sha2::{Digest, Sha256};
     const SWEEP_VERSION: &str = "truce-alert-sweep v1";
-    let json = serde_json::to_vec(&(SWEEP_VERSION, rules, areas))
-        .map_err(|e| JournalError::Refused(format!("the alert rules cannot be written out: {e}")))?;
+    let json = serde_json::to_vec(&(SWEEP_VERSION, rules, areas)).map_err(|e| {
+        JournalError::Refused(format!("the alert rules cannot be written out: {e}"))
+    })?;
     Ok(hex::encode(Sha256::digest(json)))
 }
 
@@ -760,7 +812,11 @@ mod tests {
             seed % n
         };
         let mut record = |device: &mut Journal, from_minute: u64, to_minute: u64| {
-            let category = if next(3) == 0 { "small_arms" } else { "shelling" };
+            let category = if next(3) == 0 {
+                "small_arms"
+            } else {
+                "shelling"
+            };
             let lat = if next(2) == 0 { 48.5 } else { 47.5 };
             let minute = from_minute + next(to_minute - from_minute);
             let json = serde_json::json!({
@@ -844,6 +900,23 @@ mod tests {
             .expect("amended");
         let third = send(&mut coordinator, &mut device);
         assert_eq!(third.resumed_from_ms, None);
+
+        // `truce check` finds kept alerts that went wrong, and sets them aside.
+        assert_eq!(coordinator.check().expect("check"), Vec::<String>::new());
+        coordinator.store.drop_first_kept_alert().expect("damaged");
+        drop(coordinator);
+        let coordinator = Journal::open(&root.path().join("hq"), &pass).expect("reopen");
+        let problems = coordinator.check().expect("check");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("kept escalation alerts"),
+            "{problems:?}"
+        );
+        assert_eq!(coordinator.check().expect("check"), Vec::<String>::new());
+        assert_eq!(
+            coordinator.alerts().expect("alerts"),
+            evaluated_afresh(&coordinator)
+        );
     }
 
     #[test]

@@ -465,7 +465,8 @@ impl Journal {
     }
 
     /// Runs the full integrity checks: SQLite's and SQLCipher's, then the hash chains of this
-    /// device's log and of every entry received. Returns the problems found; empty means healthy.
+    /// device's log and of every entry received, then the kept escalation alerts against the
+    /// rules evaluated afresh. Returns the problems found; empty means healthy.
     pub fn check(&self) -> Result<Vec<String>, JournalError> {
         let mut problems = self.store.integrity_problems()?;
         if !problems.is_empty() {
@@ -483,6 +484,7 @@ impl Journal {
                 chain.entry(&format!("device {device}"), &entry, &mut problems);
                 Ok(())
             })?;
+        problems.extend(self.kept_alerts_problem()?);
         Ok(problems)
     }
 

@@ -164,8 +164,16 @@ impl Store {
                     i64::try_from(c.closed_alerts).unwrap_or(i64::MAX)
                 ])?;
                 for w in &c.windows {
-                    let times: Vec<u8> = w.records.iter().flat_map(|(t, _)| t.to_le_bytes()).collect();
-                    let ids: Vec<u8> = w.records.iter().flat_map(|(_, id)| *id.as_bytes()).collect();
+                    let times: Vec<u8> = w
+                        .records
+                        .iter()
+                        .flat_map(|(t, _)| t.to_le_bytes())
+                        .collect();
+                    let ids: Vec<u8> = w
+                        .records
+                        .iter()
+                        .flat_map(|(_, id)| *id.as_bytes())
+                        .collect();
                     window.execute(params![
                         c.boundary_ms,
                         i64::try_from(w.rule).unwrap_or(i64::MAX),
@@ -182,6 +190,29 @@ impl Store {
             params![digest, marker],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets the kept alerts aside: the next evaluation sweeps from the start.
+    pub fn forget_kept_alerts(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "BEGIN;
+             DELETE FROM alert_sweep;
+             DELETE FROM alert_raised;
+             DELETE FROM alert_checkpoint_window;
+             DELETE FROM alert_checkpoint;
+             COMMIT;",
+        )?;
+        Ok(())
+    }
+
+    /// Tests: drops the first kept alert, as a bug or a damaged row would.
+    #[cfg(test)]
+    pub(crate) fn drop_first_kept_alert(&self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM alert_raised WHERE seq = (SELECT min(seq) FROM alert_raised)",
+            [],
+        )?;
         Ok(())
     }
 
