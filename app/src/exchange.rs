@@ -343,7 +343,7 @@ impl Journal {
             let mut writer = BundleWriter::new(BufWriter::new(file), &recipients, manifest)
                 .map_err(bundle_write)?;
             self.store.each_log_entry(first, last, |entry| {
-                writer.entry(&entry).map_err(bundle_write)
+                writer.stored_entry(entry).map_err(bundle_write)
             })?;
             let buffered = writer
                 .finish(&self.device.signing_key)

@@ -573,7 +573,12 @@ struct ChainCheck {
 }
 
 impl ChainCheck {
-    fn entry(&mut self, log: &str, entry: &truce_sync::log::LogEntry, problems: &mut Vec<String>) {
+    fn entry(
+        &mut self,
+        log: &str,
+        entry: &truce_sync::log::StoredEntry<'_>,
+        problems: &mut Vec<String>,
+    ) {
         if !entry.hash_is_valid() {
             problems.push(format!(
                 "entry {} of {log}: its record does not match its hash (altered after it was written)",
@@ -814,7 +819,7 @@ mod tests {
             let mut check = ChainCheck::default();
             let mut found = Vec::new();
             for entry in entries {
-                check.entry("device A", entry, &mut found);
+                check.entry("device A", &entry.into(), &mut found);
             }
             found
         };

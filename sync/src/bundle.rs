@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::device::DeviceSigningKey;
-use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry};
+use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry, StoredEntry};
 
 /// The `format` value of a bundle manifest.
 pub const FORMAT: &str = "truce-bundle";
@@ -253,6 +253,13 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
 
     /// Appends the next entry; entries must be contiguous and chained.
     pub fn entry(&mut self, entry: &LogEntry) -> Result<(), BundleError> {
+        self.stored_entry(StoredEntry::from(entry))
+    }
+
+    /// Appends the next entry as a journal holds it; entries must be contiguous and chained.
+    /// Its record is not parsed here: the sealing thread checks its hash against the bytes
+    /// written, and refuses the bundle if they differ.
+    pub fn stored_entry(&mut self, entry: StoredEntry<'_>) -> Result<(), BundleError> {
         let index = entry.seq.wrapping_sub(self.manifest.first_seq) + 1;
         let bad = |reason: &str| BundleError::Entry {
             index,
@@ -264,17 +271,14 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
         if self.prev.is_some_and(|p| p != entry.prev_hash) {
             return Err(bad("the device log's chain is broken"));
         }
-        serde_json::to_writer(&mut self.chunk, entry).map_err(io::Error::other)?;
-        // The record is the last field of the line: its bytes end just before the closing brace.
-        let end = self.chunk.len() - 1;
+        let record = entry_line(&mut self.chunk, &entry);
         self.checks.push(HashCheck {
             index,
             seq: entry.seq,
             prev: entry.prev_hash,
             hash: entry.hash,
-            record: end.saturating_sub(entry.record.get().len())..end,
+            record,
         });
-        self.chunk.push(b'\n');
         self.prev = Some(entry.hash);
         self.next_seq += 1;
         if self.chunk.len() >= CHUNK_BYTES {
@@ -608,6 +612,30 @@ impl DeviceSigningKey {
     }
 }
 
+/// Writes `entry` as one bundle line, newline included, the bytes `serde_json` writes for a
+/// [`LogEntry`] (a test holds them equal); returns where its record sits in `out`.
+fn entry_line(out: &mut Vec<u8>, entry: &StoredEntry<'_>) -> std::ops::Range<usize> {
+    let mut digits = [0u8; 64];
+    out.extend_from_slice(b"{\"seq\":");
+    out.extend_from_slice(entry.seq.to_string().as_bytes());
+    for (name, hash) in [
+        (&b",\"prev_hash\":\""[..], &entry.prev_hash),
+        (b"\",\"hash\":\"", &entry.hash),
+    ] {
+        out.extend_from_slice(name);
+        // 32 bytes always make 64 digits: the error cannot happen.
+        if hex::encode_to_slice(hash.0, &mut digits).is_ok() {
+            out.extend_from_slice(&digits);
+        }
+    }
+    out.extend_from_slice(b"\",\"record\":");
+    let start = out.len();
+    out.extend_from_slice(entry.record.as_bytes());
+    let end = out.len();
+    out.extend_from_slice(b"}\n");
+    start..end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,6 +666,28 @@ mod tests {
                 e
             })
             .collect()
+    }
+
+    #[test]
+    fn an_entry_line_is_what_serde_writes_for_the_entry() {
+        for entry in chain(3).iter().chain(&[LogEntry::new(
+            u64::MAX,
+            EntryHash([0xab; 32]),
+            r#"{"kind":"violation","narrative":"two \"quoted\" words, é"}"#.into(),
+        )
+        .expect("json")])
+        {
+            let mut out = b"before".to_vec();
+            let record = entry_line(&mut out, &StoredEntry::from(entry));
+            let mut expected = b"before".to_vec();
+            expected.extend(serde_json::to_vec(entry).expect("serialized"));
+            expected.push(b'\n');
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&expected)
+            );
+            assert_eq!(&out[record], entry.record.get().as_bytes());
+        }
     }
 
     fn write(key: &DeviceSigningKey, to: &age::x25519::Recipient, entries: &[LogEntry]) -> Vec<u8> {

@@ -156,6 +156,40 @@ impl LogEntry {
     }
 }
 
+/// An entry as a journal holds it, its record borrowed and not parsed. The hash covers the
+/// record's bytes, so whoever takes one checks the hash ([`StoredEntry::hash_is_valid`]; the
+/// bundle writer checks every entry it writes): a record that matches its hash is the JSON
+/// that was hashed, and validated, when the entry was made ([`LogEntry::new`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredEntry<'a> {
+    /// Its place in the device's log.
+    pub seq: u64,
+    /// Hash of the entry before.
+    pub prev_hash: EntryHash,
+    /// Hash of this entry, as stored.
+    pub hash: EntryHash,
+    /// The record JSON, as stored.
+    pub record: &'a str,
+}
+
+impl StoredEntry<'_> {
+    /// Whether `hash` matches the content.
+    pub fn hash_is_valid(&self) -> bool {
+        entry_hash(self.seq, &self.prev_hash, self.record) == self.hash
+    }
+}
+
+impl<'a> From<&'a LogEntry> for StoredEntry<'a> {
+    fn from(entry: &'a LogEntry) -> Self {
+        StoredEntry {
+            seq: entry.seq,
+            prev_hash: entry.prev_hash,
+            hash: entry.hash,
+            record: entry.record.get(),
+        }
+    }
+}
+
 /// Serializes a revision as the record JSON carried in log entries.
 pub fn record_json(revision: &ObservationRevision) -> String {
     // Serializing plain data structures to a String cannot fail.

@@ -4,7 +4,7 @@
 use rusqlite::{
     params, Connection, OptionalExtension, Savepoint, Transaction, TransactionBehavior,
 };
-use truce_sync::log::{EntryHash, LogEntry, Neighbours, ParsedRecord};
+use truce_sync::log::{EntryHash, LogEntry, Neighbours, ParsedRecord, StoredEntry};
 use truce_sync::{Observation, ObservationRevision};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -39,6 +39,20 @@ fn received_gaps(conn: &Connection, device_id: Uuid) -> Result<Vec<(u64, u64)>, 
         .query_map([device], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(gaps)
+}
+
+/// Column `i` of `row` as text, borrowed from the row.
+fn stored_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str, StoreError> {
+    row.get_ref(i)?
+        .as_str()
+        .map_err(|e| StoreError::Damaged(format!("a stored log entry is unreadable: {e}")))
+}
+
+/// Column `i` of `row` as an entry hash (64 hex digits).
+fn stored_hash(row: &rusqlite::Row<'_>, i: usize) -> Result<EntryHash, StoreError> {
+    let text = stored_text(row, i)?;
+    EntryHash::from_hex(text)
+        .ok_or_else(|| StoreError::Damaged(format!("a stored hash is unreadable: {text}")))
 }
 
 fn hash_from(text: String) -> Result<EntryHash, StoreError> {
@@ -124,12 +138,13 @@ impl Store {
     }
 
     /// Calls `f` for each log entry from `from` to `to`, in order, streaming from the database.
-    /// Entries come as stored: `f` checks their hashes (see [`LogEntry::stored`]).
+    /// Entries come as stored, their records unparsed: `f` checks their hashes (see
+    /// [`StoredEntry`]).
     pub fn each_log_entry<E: From<StoreError>>(
         &self,
         from: u64,
         to: u64,
-        mut f: impl FnMut(LogEntry) -> Result<(), E>,
+        mut f: impl FnMut(StoredEntry<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
@@ -138,14 +153,12 @@ impl Store {
         let mut rows = stmt.query(params![from, to]).map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let seq: u64 = row.get(0).map_err(StoreError::from)?;
-            let prev = hash_from(row.get(1).map_err(StoreError::from)?)?;
-            let hash = hash_from(row.get(2).map_err(StoreError::from)?)?;
-            let record: String = row.get(3).map_err(StoreError::from)?;
-            // The hash is checked by whoever takes the entry (the bundle writer checks each
-            // one), so it is not computed twice here.
-            let entry = LogEntry::stored(seq, prev, hash, record)
-                .map_err(|e| StoreError::Damaged(e.to_string()))?;
-            f(entry)?;
+            f(StoredEntry {
+                seq,
+                prev_hash: stored_hash(row, 1)?,
+                hash: stored_hash(row, 2)?,
+                record: stored_text(row, 3)?,
+            })?;
         }
         Ok(())
     }
@@ -154,7 +167,7 @@ impl Store {
     /// with its record whole as it was signed (see migration 0007). Hashes are not checked here.
     pub fn each_received_entry<E: From<StoreError>>(
         &self,
-        mut f: impl FnMut(&str, LogEntry) -> Result<(), E>,
+        mut f: impl FnMut(&str, StoredEntry<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut stmt = self
             .conn
@@ -162,19 +175,23 @@ impl Store {
             .map_err(StoreError::from)?;
         let mut rows = stmt.query([]).map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let device: String = row.get(0).map_err(StoreError::from)?;
+            let device = stored_text(row, 0)?;
             let seq: u64 = row.get(1).map_err(StoreError::from)?;
-            let prev = hash_from(row.get(2).map_err(StoreError::from)?)?;
-            let hash = hash_from(row.get(3).map_err(StoreError::from)?)?;
-            let record: Option<String> = row.get(4).map_err(StoreError::from)?;
-            let record = record.ok_or_else(|| {
-                StoreError::Damaged(format!(
+            if row.get_ref(4).map_err(StoreError::from)? == rusqlite::types::ValueRef::Null {
+                return Err(StoreError::Damaged(format!(
                     "entry {seq} of device {device} refers to a revision that is not held"
                 ))
-            })?;
-            let entry = LogEntry::stored(seq, prev, hash, record)
-                .map_err(|e| StoreError::Damaged(e.to_string()))?;
-            f(&device, entry)?;
+                .into());
+            }
+            f(
+                device,
+                StoredEntry {
+                    seq,
+                    prev_hash: stored_hash(row, 2)?,
+                    hash: stored_hash(row, 3)?,
+                    record: stored_text(row, 4)?,
+                },
+            )?;
         }
         Ok(())
     }

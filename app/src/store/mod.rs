@@ -946,15 +946,15 @@ mod tests {
         store
             .each_received_entry(|device, entry| -> Result<(), StoreError> {
                 assert_eq!(device, sender.device_id.to_string());
-                back.push(entry);
+                back.push((entry.record.to_owned(), entry.hash, entry.hash_is_valid()));
                 Ok(())
             })
             .expect("read back");
         assert_eq!(back.len(), 2);
         for (got, sent) in back.iter().zip([&first, &second]) {
-            assert_eq!(got.record.get(), sent.record.get());
-            assert_eq!(got.hash, sent.hash);
-            assert!(got.hash_is_valid());
+            assert_eq!(got.0, sent.record.get());
+            assert_eq!(got.1, sent.hash);
+            assert!(got.2);
         }
     }
 }
