@@ -299,12 +299,19 @@ impl Journal {
                 closed_alerts: c.closed_alerts,
             });
             let (outcome, observations) = self.sweep_alerts(rules, areas, checkpoint)?;
-            self.store
-                .keep_alert_sweep(&digest, marker, resumed, &outcome)?;
             swept = Some(AlertSweep {
                 resumed_from_ms: resumed.map(|r| r.boundary_ms),
                 observations,
             });
+            // Keeping them is a saving, not a condition: on a full disk the alerts are still
+            // given, evaluated from the start (the kept ones are as they were).
+            if let Err(e) = self
+                .store
+                .keep_alert_sweep(&digest, marker, resumed, &outcome)
+            {
+                tracing::warn!(error = %e, "the escalation alerts could not be kept");
+                return Ok((self.alerts_from_scratch()?, swept));
+            }
         }
         let mut alerts = self.store.kept_alerts()?;
         crate::alerts::sort(&mut alerts);
@@ -916,6 +923,40 @@ mod tests {
         assert_eq!(
             coordinator.alerts().expect("alerts"),
             evaluated_afresh(&coordinator)
+        );
+
+        // A full disk: the alerts are still given, and what was kept stays as it was.
+        let mut coordinator = coordinator;
+        coordinator.alert_checkpoint_every = 4;
+        coordinator.store.refuse_keeping_alerts().expect("trigger");
+        let digest = {
+            let profile = coordinator.profile().expect("profile").expect("a profile");
+            rules_digest(&profile.profile.alert_rules, &profile.profile.areas).expect("digest")
+        };
+        let kept = coordinator
+            .store
+            .alert_sweep_marker(&digest)
+            .expect("marker");
+        assert!(kept.is_some());
+        for _ in 0..5 {
+            record(&mut device, 2 * day, 3 * day);
+        }
+        let (alerts, swept) = {
+            let bundle = device
+                .export(&usb, crate::exchange::ExportRange::Pending)
+                .expect("export")
+                .expect("something to export");
+            coordinator.import_bundle(&bundle.path).expect("import");
+            coordinator.alerts_swept().expect("alerts on a full disk")
+        };
+        assert!(swept.is_some());
+        assert_eq!(alerts, evaluated_afresh(&coordinator));
+        assert_eq!(
+            coordinator
+                .store
+                .alert_sweep_marker(&digest)
+                .expect("marker"),
+            kept
         );
     }
 

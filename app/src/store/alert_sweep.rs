@@ -216,6 +216,16 @@ impl Store {
         Ok(())
     }
 
+    /// Tests: keeping alerts fails from now on in this connection, as on a full disk.
+    #[cfg(test)]
+    pub(crate) fn refuse_keeping_alerts(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "CREATE TEMP TRIGGER refuse_keeping BEFORE INSERT ON main.alert_sweep
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+        )?;
+        Ok(())
+    }
+
     /// The kept alerts, closed ones and those open at the end alike, in the order raised.
     pub fn kept_alerts(&self) -> Result<Vec<Alert>, StoreError> {
         let mut stmt = self.conn.prepare(

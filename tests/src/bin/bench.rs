@@ -275,6 +275,9 @@ fn args() -> Result<Args> {
 
 fn main() -> Result<()> {
     let args = args()?;
+    // The `truce` binary the export and import run as, built (or found up to date) now rather
+    // than after the device has recorded every observation.
+    truce_tests::truce_bin();
     // A temp folder deleted at the end, or the --keep folder, left for profiling.
     let mut temp = None;
     let work: PathBuf = match &args.keep {
