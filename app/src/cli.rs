@@ -102,8 +102,8 @@ pub enum Command {
     },
     /// Show this device's identity and the journal's size.
     Status,
-    /// Run the full integrity checks on the journal: SQLite's, SQLCipher's, and the hash chains
-    /// of the device log and of every entry received.
+    /// Run the full integrity checks on the journal: SQLite's, SQLCipher's, the hash chains
+    /// of the device log and of every entry received, and the kept escalation alerts.
     Check,
     /// Mission profiles: create (coordinator), import (device), show.
     Profile {
