@@ -417,7 +417,7 @@ const READ_AHEAD: usize = 16;
 /// `Opened`, any number of `Entries`, then `Done` or `Refused`.
 enum Read {
     Opened {
-        manifest: Manifest,
+        manifest: Box<Manifest>,
         fingerprint: String,
     },
     Entries(Vec<ReadEntry>),
@@ -466,7 +466,7 @@ fn read_bundle(
     };
     let device_id = reader.manifest().device_id;
     out.send(Read::Opened {
-        manifest: reader.manifest().clone(),
+        manifest: Box::new(reader.manifest().clone()),
         fingerprint: fingerprint(reader.device_key()),
     })?;
     let mut batch = Vec::with_capacity(READ_BATCH);
@@ -602,7 +602,7 @@ fn merge_bundle(
         Ok(Read::Opened {
             manifest,
             fingerprint,
-        }) => (manifest, fingerprint),
+        }) => (*manifest, fingerprint),
         Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
         Ok(_) => {
             return Err(refusal.with(Reason::fatal(JournalError::Refused(

@@ -67,7 +67,7 @@ pub(crate) fn attempts_left(dir: &Path) -> i32 {
 
 /// What an unlock attempt led to.
 enum Unlock {
-    Opened(Result<Opened, JournalError>),
+    Opened(Box<Result<Opened, JournalError>>),
     /// Too many wrong passphrases: the journal was wiped (or the wipe failed: the error).
     Wiped(Result<(), JournalError>),
 }
@@ -159,13 +159,13 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                 let outcome = match &result {
                     Ok(_) => {
                         reset_failures(&dir);
-                        Unlock::Opened(result)
+                        Unlock::Opened(Box::new(result))
                     }
                     Err(JournalError::WrongPassphrase(_)) => match after_wrong_passphrase(&dir) {
                         Some(wiped) => Unlock::Wiped(wiped),
-                        None => Unlock::Opened(result),
+                        None => Unlock::Opened(Box::new(result)),
                     },
-                    Err(_) => Unlock::Opened(result),
+                    Err(_) => Unlock::Opened(Box::new(result)),
                 };
                 let left = attempts_left(&dir);
                 Box::new(move |app: &Rc<App>| {
@@ -173,7 +173,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                         w.global::<SessionAdapter>().set_attempts_left(left);
                     }
                     match outcome {
-                        Unlock::Opened(result) => show_opened(app, result),
+                        Unlock::Opened(result) => show_opened(app, *result),
                         Unlock::Wiped(result) => show_wiped(app, result),
                     }
                 })

@@ -66,7 +66,7 @@ impl Store {
         while let Some(row) = rows.next()? {
             let rule: i64 = row.get(0)?;
             let times: Vec<u8> = row.get(2)?;
-            if times.len() % 8 != 0 {
+            if !times.len().is_multiple_of(8) {
                 return Err(damaged("an open window's times are cut short"));
             }
             let ids = ids_of(&row.get::<_, Vec<u8>>(3)?)?;
@@ -249,7 +249,7 @@ impl Store {
 
 /// Observation ids kept 16 bytes each.
 fn ids_of(bytes: &[u8]) -> Result<Vec<Uuid>, StoreError> {
-    if bytes.len() % 16 != 0 {
+    if !bytes.len().is_multiple_of(16) {
         return Err(damaged("a list of observation ids is cut short"));
     }
     Ok(bytes
