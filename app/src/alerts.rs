@@ -277,6 +277,17 @@ fn fire(rule: &AlertRule, area: &str, window: &mut VecDeque<(i64, Uuid)>) -> Ale
     }
 }
 
+/// Tests: a small deterministic generator; `next(n)` gives a number below `n`.
+#[cfg(test)]
+pub(crate) fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,13 +374,7 @@ mod tests {
 
     #[test]
     fn the_streaming_sweep_matches_the_sweep_over_a_sorted_list() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = seeded(0x9e37_79b9_7f4a_7c15u64);
         let mut fired = 0;
         for case in 0..300 {
             let mut rules = vec![rule(1 + next(6) as u32)];
@@ -456,13 +461,7 @@ mod tests {
 
     #[test]
     fn resuming_from_a_checkpoint_before_every_change_gives_what_a_full_sweep_gives() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = seeded(0x2545_f491_4f6c_dd1du64);
         let (mut resumed, mut fired) = (0, 0);
         for case in 0..300 {
             let mut rules = vec![rule(1 + next(5) as u32)];

@@ -811,13 +811,7 @@ mod tests {
                 + chrono::Duration::minutes(minutes as i64))
             .to_rfc3339()
         };
-        let mut seed = 0x51_7cc1_b727_220au64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::alerts::seeded(0x51_7cc1_b727_220a);
         let mut record = |device: &mut Journal, from_minute: u64, to_minute: u64| {
             let category = if next(3) == 0 {
                 "small_arms"
