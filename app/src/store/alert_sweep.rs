@@ -32,13 +32,19 @@ impl Store {
     }
 
     /// The earliest observation time any revision added after `marker` touches: its own time
-    /// and that of every other revision of the same observation, so the time of the revision
-    /// it supersedes is included. `None` if nothing was added.
+    /// and, for a later revision, that of every revision of the same observation, so the time
+    /// of the revision it supersedes is included. `None` if nothing was added. Streams: each
+    /// later revision looks up its observation's revisions by the primary key, and no list of
+    /// the new ones is built (an import may add a million).
     pub fn earliest_time_touched_since(&self, marker: i64) -> Result<Option<i64>, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT min(observed_at_ms) FROM observation_revision
-             WHERE observation_id IN
-                   (SELECT observation_id FROM observation_revision WHERE rowid > ?1)",
+            "SELECT min(t) FROM (
+                 SELECT min(observed_at_ms) AS t FROM observation_revision WHERE rowid > ?1
+                 UNION ALL
+                 SELECT (SELECT min(h.observed_at_ms) FROM observation_revision AS h
+                         WHERE h.observation_id = r.observation_id)
+                 FROM observation_revision AS r WHERE r.rowid > ?1 AND r.revision > 1
+             )",
             [marker],
             |row| row.get(0),
         )?)
