@@ -2,8 +2,11 @@
 
 fn main() {
     // Element debug info lets the UI tests find controls by accessible label
-    // (i-slint-backend-testing's ElementHandle); release builds leave it out.
-    let debug_info = std::env::var("PROFILE").map_or(true, |p| p != "release");
+    // (i-slint-backend-testing's ElementHandle); release builds leave it out, unless built with
+    // SLINT_EMIT_DEBUG_INFO=1 (the release run of examples/startup_bench needs it).
+    println!("cargo:rerun-if-env-changed=SLINT_EMIT_DEBUG_INFO");
+    let debug_info = std::env::var("PROFILE").map_or(true, |p| p != "release")
+        || std::env::var("SLINT_EMIT_DEBUG_INFO").is_ok_and(|v| v == "1");
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_debug_info(debug_info)

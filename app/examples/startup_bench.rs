@@ -190,7 +190,10 @@ fn measure(dir: &Path) {
     let unlock_started = Instant::now();
     ElementHandle::find_by_accessible_label(gui.window(), "Passphrase")
         .find(|e| e.accessible_role() == Some(AccessibleRole::TextInput))
-        .expect("the passphrase field")
+        .expect(
+            "the passphrase field, found by accessible label: a release build needs \
+             SLINT_EMIT_DEBUG_INFO=1 when it is built (see docs/performance.md)",
+        )
         .set_accessible_value(PASSPHRASE);
     ElementHandle::find_by_accessible_label(gui.window(), "Unlock")
         .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
