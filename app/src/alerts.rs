@@ -323,6 +323,38 @@ mod tests {
         }
     }
 
+    /// Two rules with random thresholds and windows: shelling anywhere, and anything (in the
+    /// north only, if `north_only`).
+    fn random_rules(next: &mut impl FnMut(u64) -> u64, north_only: bool) -> Vec<AlertRule> {
+        let mut first = rule(1 + next(6) as u32);
+        first.window_hours = 1 + next(30) as u32;
+        let mut second = rule(1 + next(4) as u32);
+        second.name = "anything".into();
+        second.categories = Vec::new();
+        second.level = 2;
+        second.window_hours = 1 + next(12) as u32;
+        if north_only {
+            second.area = Some("north".into());
+        }
+        vec![first, second]
+    }
+
+    /// An observation at a random hour in `[from_hour, to_hour)`: mostly shelling, mostly in
+    /// the north.
+    fn random_obs(next: &mut impl FnMut(u64) -> u64, from_hour: u64, to_hour: u64) -> AlertInput {
+        let category = if next(3) == 0 {
+            "small_arms"
+        } else {
+            "shelling"
+        };
+        let lat = if next(4) == 0 { 10.0 } else { 48.5 };
+        obs(
+            (from_hour + next(to_hour - from_hour)) as i64,
+            category,
+            lat,
+        )
+    }
+
     /// The rule over a sorted list, as first written: the oracle the streaming sweep must match.
     fn oracle(rules: &[AlertRule], areas: &[Area], observations: &[AlertInput]) -> Vec<Alert> {
         let mut alerts = Vec::new();
@@ -377,28 +409,9 @@ mod tests {
         let mut next = seeded(0x9e37_79b9_7f4a_7c15u64);
         let mut fired = 0;
         for case in 0..300 {
-            let mut rules = vec![rule(1 + next(6) as u32)];
-            rules[0].window_hours = 1 + next(30) as u32;
-            let mut second = rule(1 + next(4) as u32);
-            second.name = "anything".into();
-            second.categories = Vec::new();
-            second.level = 2;
-            second.window_hours = 1 + next(12) as u32;
-            if case % 2 == 0 {
-                second.area = Some("north".into());
-            }
-            rules.push(second);
-            let list: Vec<AlertInput> = (0..next(60))
-                .map(|_| {
-                    let category = if next(3) == 0 {
-                        "small_arms"
-                    } else {
-                        "shelling"
-                    };
-                    let lat = if next(4) == 0 { 10.0 } else { 48.5 };
-                    obs(next(100) as i64, category, lat)
-                })
-                .collect();
+            let rules = random_rules(&mut next, case % 2 == 0);
+            let count = next(60);
+            let list: Vec<AlertInput> = (0..count).map(|_| random_obs(&mut next, 0, 100)).collect();
             let expected = oracle(&rules, &[area()], &list);
             fired += expected.len();
             assert_eq!(evaluate(&rules, &[area()], &list), expected, "case {case}");
@@ -464,24 +477,9 @@ mod tests {
         let mut next = seeded(0x2545_f491_4f6c_dd1du64);
         let (mut resumed, mut fired) = (0, 0);
         for case in 0..300 {
-            let mut rules = vec![rule(1 + next(5) as u32)];
-            rules[0].window_hours = 1 + next(30) as u32;
-            let mut second = rule(1 + next(4) as u32);
-            second.name = "anything".into();
-            second.categories = Vec::new();
-            second.level = 2;
-            second.window_hours = 1 + next(12) as u32;
-            rules.push(second);
-            fn random_obs(next: &mut impl FnMut(u64) -> u64, from_hour: u64) -> AlertInput {
-                let category = if next(3) == 0 {
-                    "small_arms"
-                } else {
-                    "shelling"
-                };
-                let lat = if next(4) == 0 { 10.0 } else { 48.5 };
-                obs((from_hour + next(200 - from_hour)) as i64, category, lat)
-            }
-            let mut list: Vec<AlertInput> = (0..80).map(|_| random_obs(&mut next, 0)).collect();
+            let rules = random_rules(&mut next, false);
+            let mut list: Vec<AlertInput> =
+                (0..80).map(|_| random_obs(&mut next, 0, 200)).collect();
             let every = 1 + next(10) as usize;
             let mut kept = Kept::default();
             let (first, _) = sweep_again(&mut kept, &rules, &list, i64::MIN, every);
@@ -492,7 +490,7 @@ mod tests {
                 let from_hour = next(200);
                 let changed_ms = from_hour as i64 * 3_600_000;
                 for _ in 0..1 + next(12) {
-                    list.push(random_obs(&mut next, from_hour));
+                    list.push(random_obs(&mut next, from_hour, 200));
                 }
                 for o in list.iter_mut().filter(|o| o.observed_at_ms >= changed_ms) {
                     match next(8) {

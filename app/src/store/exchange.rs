@@ -50,13 +50,11 @@ fn stored_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str, Stor
 
 /// Column `i` of `row` as an entry hash (64 hex digits).
 fn stored_hash(row: &rusqlite::Row<'_>, i: usize) -> Result<EntryHash, StoreError> {
-    let text = stored_text(row, i)?;
-    EntryHash::from_hex(text)
-        .ok_or_else(|| StoreError::Damaged(format!("a stored hash is unreadable: {text}")))
+    hash_from(stored_text(row, i)?)
 }
 
-fn hash_from(text: String) -> Result<EntryHash, StoreError> {
-    EntryHash::from_hex(&text)
+fn hash_from(text: &str) -> Result<EntryHash, StoreError> {
+    EntryHash::from_hex(text)
         .ok_or_else(|| StoreError::Damaged(format!("a stored hash is unreadable: {text}")))
 }
 
@@ -73,7 +71,7 @@ pub(super) fn append_log(
         )
         .optional()?;
     let (seq, prev) = match head {
-        Some((seq, hash)) => (seq + 1, hash_from(hash)?),
+        Some((seq, hash)) => (seq + 1, hash_from(&hash)?),
         None => (1, EntryHash::GENESIS),
     };
     let entry = LogEntry::new(seq, prev, truce_sync::log::record_json(rev))
@@ -424,11 +422,11 @@ impl Import<'_> {
         for row in rows {
             let (s, prev, hash) = row?;
             if s == seq {
-                held.same = Some(hash_from(hash)?);
+                held.same = Some(hash_from(&hash)?);
             } else if s + 1 == seq {
-                held.before = Some(hash_from(hash)?);
+                held.before = Some(hash_from(&hash)?);
             } else {
-                held.after_prev = Some(hash_from(prev)?);
+                held.after_prev = Some(hash_from(&prev)?);
             }
         }
         Ok(held)
