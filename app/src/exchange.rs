@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::fsutil;
 use crate::journal::{now, Journal, JournalError};
-use crate::store::{ImportRun, KnownDevice, Store, StoreError};
+use crate::store::{EntryText, ImportRun, KnownDevice, Store, StoreError};
 
 /// File extension of bundles.
 pub const BUNDLE_EXTENSION: &str = "age";
@@ -425,10 +425,12 @@ enum Read {
     Refused(String),
 }
 
-/// One entry read, its chain link checked, its record parsed and validated.
+/// One entry read, its chain link checked, its record parsed and validated, and its text
+/// columns formatted for the journal (work taken off the writing thread, the bottleneck).
 struct ReadEntry {
     entry: log::LogEntry,
     record: log::ParsedRecord,
+    text: EntryText,
 }
 
 /// The reading thread: each file in turn. Stops when the writing side has hung up.
@@ -486,7 +488,12 @@ fn read_bundle(
                 entry.seq, record.revision.device_id
             ));
         }
-        batch.push(ReadEntry { entry, record });
+        let text = EntryText::new(&entry, &record);
+        batch.push(ReadEntry {
+            entry,
+            record,
+            text,
+        });
         if batch.len() == READ_BATCH {
             out.send(Read::Entries(std::mem::replace(
                 &mut batch,
@@ -643,6 +650,7 @@ fn merge_bundle(
         }
     };
     let (mut new_entries, mut known_entries) = (0u64, 0u64);
+    let device_text = device_id.to_string();
     // Beyond the highest entry held, nothing is held around an entry: no look-up needed. The
     // entry before it, if any, came in this bundle, whose reader checked the chain link.
     let held_head = import
@@ -660,15 +668,30 @@ fn merge_bundle(
             }
             Err(e) => return Err(refusal.with(Reason::fatal(e))),
         };
-        for ReadEntry { entry, record } in batch {
-            let held = if entry.seq > held_head + 1 {
-                Neighbours::default()
-            } else {
+        // One look-up per batch (its entries are consecutive), kept up to date as it merges.
+        let (first, last) = match (batch.first(), batch.last()) {
+            (Some(first), Some(last)) => (first.entry.seq, last.entry.seq),
+            _ => continue,
+        };
+        let mut held = if first > held_head + 1 {
+            None
+        } else {
+            Some(
                 import
-                    .neighbours(device_id, entry.seq)
-                    .map_err(|e| refusal.with(Reason::store(e)))?
-            };
-            match log::merge(entry.prev_hash, entry.hash, entry.seq, held) {
+                    .held_stretch(&device_text, first, last)
+                    .map_err(|e| refusal.with(Reason::store(e)))?,
+            )
+        };
+        for ReadEntry {
+            entry,
+            record,
+            text,
+        } in batch
+        {
+            let neighbours = held
+                .as_ref()
+                .map_or_else(Neighbours::default, |h| h.neighbours(entry.seq));
+            match log::merge(entry.prev_hash, entry.hash, entry.seq, neighbours) {
                 Merge::Known => known_entries += 1,
                 Merge::Conflict(why) => {
                     return Err(refusal.with(Reason::text(format!(
@@ -677,13 +700,16 @@ fn merge_bundle(
                     ))))
                 }
                 Merge::New => {
-                    import.insert_entry(device_id, &entry, &manifest.bundle_id, &record).map_err(|e| match e {
+                    import.insert_entry(&device_text, &entry, &text, &manifest.bundle_id, &record).map_err(|e| match e {
                         StoreError::Conflict(id) => refusal.with(Reason::text(format!(
                             "possible tampering: revision {} of observation {id} is already held with other content",
                             record.revision.revision
                         ))),
                         other => refusal.with(Reason::store(other)),
                     })?;
+                    if let Some(held) = held.as_mut() {
+                        held.hold(entry.seq, entry.prev_hash, entry.hash);
+                    }
                     new_entries += 1;
                 }
             }

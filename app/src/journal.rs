@@ -246,7 +246,11 @@ impl Journal {
         keyfile::check_new_passphrase(passphrase).map_err(JournalError::Refused)?;
         fsutil::create_private_dir(dir).map_err(io_error("create the data directory", dir))?;
 
-        let key = DatabaseKey::generate().map_err(|e| key_error(&paths, e))?;
+        let page_size = match profile.role {
+            Role::Coordinator => keyfile::PageSize::Large,
+            Role::Monitor => keyfile::PageSize::Standard,
+        };
+        let key = DatabaseKey::generate(page_size).map_err(|e| key_error(&paths, e))?;
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
         getrandom::getrandom(&mut secret[..])
             .map_err(|e| JournalError::Refused(format!("no randomness available: {e}")))?;

@@ -1,17 +1,20 @@
 //! The journal's database key and the key file that holds it wrapped by the passphrase (age scrypt).
 //!
-//! Key file format v2 (text header, then a binary age file):
+//! Key file format v3 (text header, then a binary age file):
 //!
 //! ```text
-//! truce-journal-key v2
+//! truce-journal-key v3
 //! page-auth hmac-sha256
+//! page-size 16384
 //! sha256 <hex SHA-256 of the age file that follows>
 //! <age file, scrypt recipient, payload = 32-byte raw SQLCipher key>
 //! ```
 //!
-//! `page-auth` says how SQLCipher authenticates the journal's pages; it is chosen when the
-//! journal is created and never changes. Version 1 has no such line: its journals use
-//! SQLCipher's default, HMAC-SHA-512, and are kept in version 1 when the passphrase changes.
+//! `page-auth` says how SQLCipher authenticates the journal's pages and `page-size` how large
+//! they are; both are chosen when the journal is created and never change (SQLCipher cannot
+//! read them from the encrypted file). Version 2 has no `page-size` line: its pages are 4096
+//! bytes. Version 1 has neither line: HMAC-SHA-512 and 4096 bytes. A key file keeps its
+//! version when the passphrase changes.
 //!
 //! The checksum covers only ciphertext, so it reveals nothing; it lets Truce tell a damaged key
 //! file ("journal damaged") from a wrong passphrase, which age alone cannot.
@@ -27,6 +30,7 @@ use crate::fsutil;
 
 const MAGIC_V1: &str = "truce-journal-key v1";
 const MAGIC_V2: &str = "truce-journal-key v2";
+const MAGIC_V3: &str = "truce-journal-key v3";
 /// Largest key file Truce will read; a real one is about 250 bytes.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
@@ -50,31 +54,77 @@ impl PageAuth {
             PageAuth::HmacSha256 => "HMAC_SHA256",
         }
     }
+
+    /// Its name on the key file's `page-auth` line.
+    fn key_file_name(self) -> &'static str {
+        match self {
+            PageAuth::HmacSha512 => "hmac-sha512",
+            PageAuth::HmacSha256 => "hmac-sha256",
+        }
+    }
+}
+
+/// SQLCipher's page size, and the only one journals had before key file version 3.
+pub const DEFAULT_PAGE_SIZE: u32 = 4096;
+
+/// The page size of a new journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageSize {
+    /// 4096 bytes, for a monitor's journal: it saves one record per transaction, and each
+    /// page a transaction touches is written whole to the log.
+    Standard,
+    /// 16 KiB, for a coordinator's journal. A coordinator imports hundreds of thousands of
+    /// entries at a time; with pages four times as large, SQLite splits, encrypts and
+    /// authenticates a quarter as many pages per entry (docs/performance.md).
+    Large,
+}
+
+impl PageSize {
+    /// In bytes.
+    pub fn bytes(self) -> u32 {
+        match self {
+            PageSize::Standard => DEFAULT_PAGE_SIZE,
+            PageSize::Large => 16_384,
+        }
+    }
 }
 
 /// The random 256-bit key SQLCipher uses as a raw key, and how the journal's pages are
-/// authenticated. Not `Clone`, not `Serialize`, redacted in `Debug`, zeroized on drop.
+/// authenticated and sized. Not `Clone`, not `Serialize`, redacted in `Debug`, zeroized on
+/// drop.
 pub struct DatabaseKey {
     bytes: Zeroizing<[u8; 32]>,
     page_auth: PageAuth,
+    /// The page size the key file names (version 3); `None` for versions 1 and 2, whose
+    /// journals have SQLCipher's default of 4096 bytes.
+    page_size: Option<u32>,
 }
 
 impl DatabaseKey {
-    /// A fresh key from the operating system's random source, for a new journal.
-    pub fn generate() -> Result<Self, KeyFileError> {
+    /// A fresh key from the operating system's random source, for a new journal whose pages
+    /// are `page_size`.
+    pub fn generate(page_size: PageSize) -> Result<Self, KeyFileError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::getrandom(&mut bytes[..]).map_err(|e| KeyFileError::Random(e.to_string()))?;
         Ok(DatabaseKey {
             bytes,
             page_auth: PageAuth::HmacSha256,
+            page_size: Some(page_size.bytes()),
         })
+    }
+
+    /// The journal's page size in bytes.
+    pub fn page_size(&self) -> u32 {
+        self.page_size.unwrap_or(DEFAULT_PAGE_SIZE)
     }
 
     /// The same key with another page authentication, as a journal created by an earlier
     /// version has: for tests of those journals.
+    /// (Key files of versions 1 and 2 name no page size: such a key has none either.)
     #[cfg(test)]
     pub(crate) fn with_page_auth(mut self, page_auth: PageAuth) -> Self {
         self.page_auth = page_auth;
+        self.page_size = None;
         self
     }
 
@@ -84,17 +134,29 @@ impl DatabaseKey {
         DatabaseKey {
             bytes: self.bytes.clone(),
             page_auth,
+            page_size: self.page_size,
+        }
+    }
+
+    /// The same key bytes and page authentication with another page size: for tests.
+    #[cfg(test)]
+    pub(crate) fn same_bytes_sized(&self, page_size: PageSize) -> Self {
+        DatabaseKey {
+            bytes: self.bytes.clone(),
+            page_auth: self.page_auth,
+            page_size: Some(page_size.bytes()),
         }
     }
 
     /// The SQL statements that hand this key to SQLCipher as a raw key, with the journal's page
-    /// authentication. Zeroized on drop.
+    /// authentication and size. Zeroized on drop.
     pub(crate) fn sqlcipher_pragma(&self) -> Zeroizing<String> {
         let mut hex = Zeroizing::new(hex::encode(&self.bytes[..]));
         let pragma = Zeroizing::new(format!(
-            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_hmac_algorithm = {};",
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_hmac_algorithm = {}; PRAGMA cipher_page_size = {};",
             hex.as_str(),
-            self.page_auth.sqlcipher_name()
+            self.page_auth.sqlcipher_name(),
+            self.page_size()
         ));
         hex.zeroize();
         pragma
@@ -191,9 +253,13 @@ fn wrap(
     let mut writer = encryptor.wrap_output(&mut sealed).map_err(io_err)?;
     writer.write_all(&key.bytes[..]).map_err(io_err)?;
     writer.finish().map_err(io_err)?;
-    let header = match key.page_auth {
-        PageAuth::HmacSha512 => format!("{MAGIC_V1}\n"),
-        PageAuth::HmacSha256 => format!("{MAGIC_V2}\npage-auth hmac-sha256\n"),
+    let header = match (key.page_auth, key.page_size) {
+        (PageAuth::HmacSha512, None) => format!("{MAGIC_V1}\n"),
+        (PageAuth::HmacSha256, None) => format!("{MAGIC_V2}\npage-auth hmac-sha256\n"),
+        (auth, Some(size)) => format!(
+            "{MAGIC_V3}\npage-auth {}\npage-size {size}\n",
+            auth.key_file_name()
+        ),
     };
     let mut out = format!("{header}sha256 {}\n", hex::encode(Sha256::digest(&sealed))).into_bytes();
     out.extend_from_slice(&sealed);
@@ -215,29 +281,59 @@ pub fn read(path: &Path, passphrase: &SecretString) -> Result<DatabaseKey, KeyFi
     if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
         return Err(damaged(path, "far too large to be a key file"));
     }
-    let (page_auth, sealed) = check_envelope(&bytes).map_err(|reason| damaged(path, reason))?;
+    let (page_auth, page_size, sealed) =
+        check_envelope(&bytes).map_err(|reason| damaged(path, reason))?;
     let bytes = unwrap(sealed, passphrase).map_err(|e| match e {
         Unwrap::Passphrase => KeyFileError::WrongPassphrase,
         Unwrap::Damaged(reason) => damaged(path, reason),
     })?;
-    Ok(DatabaseKey { bytes, page_auth })
+    Ok(DatabaseKey {
+        bytes,
+        page_auth,
+        page_size,
+    })
 }
 
-/// Checks the header and checksum; returns the page authentication and the age file inside.
-fn check_envelope(bytes: &[u8]) -> Result<(PageAuth, &[u8]), String> {
+fn valid_page_size(size: u32) -> bool {
+    (512..=65536).contains(&size) && size.is_power_of_two()
+}
+
+/// The first line of `bytes` and what follows it.
+fn first_line(bytes: &[u8]) -> (&[u8], &[u8]) {
     let mut lines = bytes.splitn(2, |b| *b == b'\n');
-    let magic = lines.next().unwrap_or_default();
-    let rest = lines.next().unwrap_or_default();
-    let (page_auth, rest) = if magic == MAGIC_V1.as_bytes() {
-        (PageAuth::HmacSha512, rest)
+    (
+        lines.next().unwrap_or_default(),
+        lines.next().unwrap_or_default(),
+    )
+}
+
+/// The `page-auth` line of versions 2 and 3.
+fn page_auth_line(line: &[u8]) -> Result<PageAuth, String> {
+    match line {
+        b"page-auth hmac-sha256" => Ok(PageAuth::HmacSha256),
+        b"page-auth hmac-sha512" => Ok(PageAuth::HmacSha512),
+        _ => Err("its page-auth line is missing or unknown".into()),
+    }
+}
+
+/// Checks the header and checksum; returns the page authentication, the page size (version 3)
+/// and the age file inside.
+fn check_envelope(bytes: &[u8]) -> Result<(PageAuth, Option<u32>, &[u8]), String> {
+    let (magic, rest) = first_line(bytes);
+    let (page_auth, page_size, rest) = if magic == MAGIC_V1.as_bytes() {
+        (PageAuth::HmacSha512, None, rest)
     } else if magic == MAGIC_V2.as_bytes() {
-        let mut lines = rest.splitn(2, |b| *b == b'\n');
-        let auth = match lines.next().unwrap_or_default() {
-            b"page-auth hmac-sha256" => PageAuth::HmacSha256,
-            b"page-auth hmac-sha512" => PageAuth::HmacSha512,
-            _ => return Err("its page-auth line is missing or unknown".into()),
-        };
-        (auth, lines.next().unwrap_or_default())
+        let (auth, rest) = first_line(rest);
+        (page_auth_line(auth)?, None, rest)
+    } else if magic == MAGIC_V3.as_bytes() {
+        let (auth, rest) = first_line(rest);
+        let (size, rest) = first_line(rest);
+        let size = size
+            .strip_prefix(b"page-size ")
+            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<u32>().ok())
+            .filter(|n| valid_page_size(*n))
+            .ok_or("its page-size line is missing or not a page size")?;
+        (page_auth_line(auth)?, Some(size), rest)
     } else if magic.starts_with(b"truce-journal-key v") {
         return Err(format!(
             "it is a key file of a later version ({}): use the Truce version that created this journal, or a newer one",
@@ -246,16 +342,14 @@ fn check_envelope(bytes: &[u8]) -> Result<(PageAuth, &[u8]), String> {
     } else {
         return Err("not a Truce key file: the header is missing".into());
     };
-    let mut lines = rest.splitn(2, |b| *b == b'\n');
-    let sum_line = lines.next().unwrap_or_default();
+    let (sum_line, sealed) = first_line(rest);
     let expected = sum_line
         .strip_prefix(b"sha256 ")
         .ok_or_else(|| "the checksum line is missing".to_owned())?;
-    let sealed = lines.next().unwrap_or_default();
     if hex::encode(Sha256::digest(sealed)).as_bytes() != expected {
         return Err("its checksum does not match: bytes were changed or lost".into());
     }
-    Ok((page_auth, sealed))
+    Ok((page_auth, page_size, sealed))
 }
 
 enum Unwrap {
@@ -320,7 +414,7 @@ mod tests {
     fn wrap_then_unwrap_gives_the_same_key() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("journal.key");
-        let key = DatabaseKey::generate().expect("random");
+        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
         write(&path, &key, &pass("correct horse"), FAST).expect("write");
         let back = read(&path, &pass("correct horse")).expect("unwraps");
         assert_eq!(&back.bytes[..], &key.bytes[..]);
@@ -337,7 +431,7 @@ mod tests {
         let path = dir.path().join("journal.key");
         write(
             &path,
-            &DatabaseKey::generate().expect("random"),
+            &DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random"),
             &pass("correct horse"),
             FAST,
         )
@@ -367,10 +461,10 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_key_file_reads_as_hmac_sha512_and_stays_version_1() {
+    fn earlier_key_file_versions_read_as_they_were_written_and_stay_so() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("journal.key");
-        let key = DatabaseKey::generate()
+        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard)
             .expect("random")
             .with_page_auth(PageAuth::HmacSha512);
         write(&path, &key, &pass("correct horse"), FAST).expect("write");
@@ -384,22 +478,71 @@ mod tests {
         assert_eq!(&back.bytes[..], &key.bytes[..]);
         assert!(back.sqlcipher_pragma().contains("HMAC_SHA512"));
 
-        // A new key file says how pages are authenticated; a later version is named as such.
-        let fresh = DatabaseKey::generate().expect("random");
-        assert!(fresh.sqlcipher_pragma().contains("HMAC_SHA256"));
-        write(&path, &fresh, &pass("correct horse"), FAST).expect("write");
+        // Version 2 names the page authentication and no page size: 4096 bytes, and it stays
+        // version 2.
+        let v2 = DatabaseKey::generate(PageSize::Large)
+            .expect("random")
+            .with_page_auth(PageAuth::HmacSha256);
+        write(&path, &v2, &pass("correct horse"), FAST).expect("write");
         let bytes = std::fs::read(&path).expect("read");
         assert!(bytes.starts_with(b"truce-journal-key v2\npage-auth hmac-sha256\nsha256 "));
-        let mut later = bytes.clone();
-        later[19] = b'3';
-        std::fs::write(&path, &later).expect("write");
-        let err = read(&path, &pass("correct horse")).expect_err("a later version");
-        assert!(err.to_string().contains("later version"), "{err}");
+        let back = read(&path, &pass("correct horse")).expect("unwraps");
+        assert_eq!((back.page_auth, back.page_size), (PageAuth::HmacSha256, None));
+        assert_eq!(back.page_size(), 4096);
+        assert!(back.sqlcipher_pragma().contains("cipher_page_size = 4096;"));
+        write(&path, &back, &pass("other horse"), FAST).expect("rewrap");
+        assert!(std::fs::read(&path)
+            .expect("read")
+            .starts_with(b"truce-journal-key v2\n"));
+
+        // A new key file names both; a later version is named as such.
+        for size in [PageSize::Standard, PageSize::Large] {
+            let fresh = DatabaseKey::generate(size).expect("random");
+            write(&path, &fresh, &pass("correct horse"), FAST).expect("write");
+            let bytes = std::fs::read(&path).expect("read");
+            let header = format!(
+                "truce-journal-key v3\npage-auth hmac-sha256\npage-size {}\nsha256 ",
+                size.bytes()
+            );
+            assert!(bytes.starts_with(header.as_bytes()), "{size:?}");
+            let back = read(&path, &pass("correct horse")).expect("unwraps");
+            assert_eq!(back.page_size(), size.bytes());
+            assert!(back
+                .sqlcipher_pragma()
+                .contains(&format!("HMAC_SHA256; PRAGMA cipher_page_size = {};", size.bytes())));
+            let mut later = bytes.clone();
+            later[19] = b'4';
+            std::fs::write(&path, &later).expect("write");
+            let err = read(&path, &pass("correct horse")).expect_err("a later version");
+            assert!(err.to_string().contains("later version"), "{err}");
+        }
+
+        // A page size SQLCipher would not take, or none, is damage, named as such.
+        let fresh = DatabaseKey::generate(PageSize::Large).expect("random");
+        write(&path, &fresh, &pass("correct horse"), FAST).expect("write");
+        let good_bytes = std::fs::read(&path).expect("read");
+        for (from, to) in [
+            (&b"page-size 16384\n"[..], &b"page-size 16385\n"[..]),
+            (b"page-size 16384\n", b"page-size 131072\n"),
+            (b"page-size 16384\n", b"page-size x\n"),
+            (b"page-size 16384\n", b""),
+        ] {
+            let at = good_bytes
+                .windows(from.len())
+                .position(|w| w == from)
+                .expect("the page-size line");
+            let mut bad = good_bytes[..at].to_vec();
+            bad.extend_from_slice(to);
+            bad.extend_from_slice(&good_bytes[at + from.len()..]);
+            std::fs::write(&path, &bad).expect("write");
+            let err = read(&path, &pass("correct horse")).expect_err("refused");
+            assert!(err.to_string().contains("page-size line"), "{err}");
+        }
     }
 
     #[test]
     fn debug_is_redacted() {
-        let key = DatabaseKey::generate().expect("random");
+        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
         assert_eq!(format!("{key:?}"), "DatabaseKey(<redacted>)");
     }
 

@@ -320,6 +320,51 @@ pub struct Neighbours {
     pub after_prev: Option<EntryHash>,
 }
 
+/// What a coordinator holds of one stretch of a device's log, `start..start + len`: read once
+/// for a batch of incoming entries instead of once per entry, and kept up to date as the batch
+/// is merged, so that each entry's [`Neighbours`] are as a look-up per entry would find them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldStretch {
+    start: u64,
+    /// `(prev_hash, hash)` of each seq from `start`, if held.
+    held: Vec<Option<(EntryHash, EntryHash)>>,
+}
+
+impl HeldStretch {
+    /// A stretch of `len` entries from `start`, none of them held yet.
+    pub fn new(start: u64, len: usize) -> HeldStretch {
+        HeldStretch {
+            start,
+            held: vec![None; len],
+        }
+    }
+
+    /// Notes that entry `seq` is held with `prev_hash` and `hash`; outside the stretch, nothing.
+    pub fn hold(&mut self, seq: u64, prev_hash: EntryHash, hash: EntryHash) {
+        if let Some(slot) = self.slot(seq) {
+            self.held[slot] = Some((prev_hash, hash));
+        }
+    }
+
+    fn slot(&self, seq: u64) -> Option<usize> {
+        let slot = usize::try_from(seq.checked_sub(self.start)?).ok()?;
+        (slot < self.held.len()).then_some(slot)
+    }
+
+    fn at(&self, seq: Option<u64>) -> Option<(EntryHash, EntryHash)> {
+        self.held[self.slot(seq?)?]
+    }
+
+    /// What is held around `seq`, as far as the stretch reaches.
+    pub fn neighbours(&self, seq: u64) -> Neighbours {
+        Neighbours {
+            same: self.at(Some(seq)).map(|(_, hash)| hash),
+            before: self.at(seq.checked_sub(1)).map(|(_, hash)| hash),
+            after_prev: self.at(seq.checked_add(1)).map(|(prev, _)| prev),
+        }
+    }
+}
+
 /// The merge decision for one incoming entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Merge {
@@ -393,6 +438,35 @@ mod tests {
 
     fn h(b: u8) -> EntryHash {
         EntryHash([b; 32])
+    }
+
+    #[test]
+    fn a_held_stretch_gives_the_neighbours_of_each_seq_it_covers() {
+        let h = |b: u8| EntryHash([b; 32]);
+        let mut stretch = HeldStretch::new(4, 5); // 4..=8
+        stretch.hold(4, h(3), h(4));
+        stretch.hold(6, h(5), h(6));
+        stretch.hold(3, h(2), h(3)); // before the stretch: not kept
+        stretch.hold(9, h(8), h(9)); // after it: not kept
+        assert_eq!(
+            stretch.neighbours(5),
+            Neighbours {
+                same: None,
+                before: Some(h(4)),
+                after_prev: Some(h(5)),
+            }
+        );
+        assert_eq!(stretch.neighbours(6).same, Some(h(6)));
+        assert_eq!(stretch.neighbours(4).before, None, "seq 3 is outside");
+        assert_eq!(stretch.neighbours(8), Neighbours::default());
+        assert_eq!(stretch.neighbours(100), Neighbours::default());
+        assert_eq!(stretch.neighbours(0), Neighbours::default());
+        stretch.hold(5, h(4), h(5));
+        assert_eq!(stretch.neighbours(5).same, Some(h(5)));
+        assert_eq!(
+            HeldStretch::new(u64::MAX - 1, 2).neighbours(u64::MAX),
+            Neighbours::default()
+        );
     }
 
     #[test]

@@ -4,12 +4,12 @@
 use rusqlite::{
     params, Connection, OptionalExtension, Savepoint, Transaction, TransactionBehavior,
 };
-use truce_sync::log::{EntryHash, LogEntry, Neighbours, ParsedRecord, StoredEntry};
+use truce_sync::log::{EntryHash, HeldStretch, LogEntry, ParsedRecord, StoredEntry};
 use truce_sync::{Observation, ObservationRevision};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{insert_revision, Store, StoreError};
+use super::{insert_revision_text, RevisionText, Store, StoreError};
 
 fn received_gaps(conn: &Connection, device_id: Uuid) -> Result<Vec<(u64, u64)>, StoreError> {
     let device = device_id.to_string();
@@ -103,6 +103,26 @@ pub struct ImportRun<'a> {
 /// if dropped (a refused bundle leaves nothing behind).
 pub struct Import<'a> {
     tx: Savepoint<'a>,
+}
+
+/// A received entry's text columns, formatted ahead of its insert (see [`RevisionText`]): by
+/// an import's reading thread, so its writing thread only binds them.
+#[derive(Debug, Clone)]
+pub struct EntryText {
+    revision: RevisionText,
+    prev_hash: String,
+    hash: String,
+}
+
+impl EntryText {
+    /// The text columns of `entry`, which carries `record`.
+    pub fn new(entry: &LogEntry, record: &ParsedRecord) -> EntryText {
+        EntryText {
+            revision: RevisionText::of(&record.revision),
+            prev_hash: entry.prev_hash.to_hex(),
+            hash: entry.hash.to_hex(),
+        }
+    }
 }
 
 /// The device a coordinator knows, as stored.
@@ -403,47 +423,45 @@ impl Import<'_> {
         )?)
     }
 
-    /// What is held around `seq` of a device's log.
-    pub fn neighbours(&self, device_id: Uuid, seq: u64) -> Result<Neighbours, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT seq, prev_hash, hash FROM received_entry WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3")?;
-        let rows = stmt.query_map(
-            params![device_id.to_string(), seq.saturating_sub(1), seq + 1],
-            |row| {
-                Ok((
-                    row.get::<_, u64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            },
+    /// What is held of a device's log from `from - 1` to `to + 1`: the neighbours of the
+    /// entries `from..=to`, in one query.
+    pub fn held_stretch(
+        &self,
+        device_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<HeldStretch, StoreError> {
+        let start = from.saturating_sub(1);
+        let end = to.saturating_add(1);
+        let len = usize::try_from(end - start + 1)
+            .map_err(|_| StoreError::Damaged(format!("entries {from} to {to} are too many at once")))?;
+        let mut stretch = HeldStretch::new(start, len);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT seq, prev_hash, hash FROM received_entry WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3",
         )?;
-        let mut held = Neighbours::default();
-        for row in rows {
-            let (s, prev, hash) = row?;
-            if s == seq {
-                held.same = Some(hash_from(&hash)?);
-            } else if s + 1 == seq {
-                held.before = Some(hash_from(&hash)?);
-            } else {
-                held.after_prev = Some(hash_from(&prev)?);
-            }
+        let mut rows = stmt.query(params![device_id, start, end])?;
+        while let Some(row) = rows.next()? {
+            let seq: u64 = row.get(0)?;
+            stretch.hold(seq, stored_hash(row, 1)?, stored_hash(row, 2)?);
         }
-        Ok(held)
+        Ok(stretch)
     }
 
-    /// Stores a new entry and its revision. A revision already held with other content is a
-    /// conflict. The observation's body is held once: the entry keeps only the metadata that
-    /// follows it in the record, when the revision holds the same bytes (see migration 0007).
+    /// Stores a new entry of device `device_id` (as text, formatted once per bundle) and its
+    /// revision, with their text columns formatted ahead (`text`, made from `entry` and
+    /// `record`). A revision already held with other content is a conflict. The observation's
+    /// body is held once: the entry keeps only the metadata that follows it in the record,
+    /// when the revision holds the same bytes (see migration 0007).
     pub fn insert_entry(
         &self,
-        device_id: Uuid,
+        device_id: &str,
         entry: &LogEntry,
+        text: &EntryText,
         bundle_id: &str,
         record: &ParsedRecord,
     ) -> Result<(), StoreError> {
         let rev = &record.revision;
-        let same_bytes = insert_revision(&self.tx, rev, &record.body)?
+        let same_bytes = insert_revision_text(&self.tx, rev, &text.revision, &record.body)?
             || {
                 let held: String = self
                 .tx
@@ -451,7 +469,7 @@ impl Import<'_> {
                     "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
                 )?
                 .query_row(
-                    params![rev.observation.id.to_string(), rev.revision],
+                    params![text.revision.observation_id, rev.revision],
                     |row| row.get(0),
                 )?;
                 // The same observation may be written with other spacing or field order: compare
@@ -472,17 +490,17 @@ impl Import<'_> {
             .strip_suffix('}')
             .and_then(|head| whole.strip_prefix(head))
             .filter(|_| same_bytes);
-        let observation_id = tail.map(|_| rev.observation.id.to_string());
+        let observation_id = tail.map(|_| &text.revision.observation_id);
         self.tx
             .prepare_cached(
                 "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id, observation_id, revision)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
-                device_id.to_string(),
+                device_id,
                 entry.seq,
-                entry.prev_hash.to_hex(),
-                entry.hash.to_hex(),
+                text.prev_hash,
+                text.hash,
                 tail.unwrap_or(whole),
                 bundle_id,
                 observation_id,

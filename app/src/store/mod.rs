@@ -9,7 +9,7 @@ mod wal;
 
 pub use alert_sweep::ResumedFrom;
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
-pub use exchange::{Import, ImportRun, KnownDevice};
+pub use exchange::{EntryText, Import, ImportRun, KnownDevice};
 
 use std::path::Path;
 
@@ -523,9 +523,40 @@ fn body_json(rev: &ObservationRevision) -> Result<String, StoreError> {
 
 /// Inserts a revision whose body JSON is `body`, unless one with its observation id and
 /// revision number is already stored: then nothing is written and the result is false.
+/// The text columns of a revision, formatted ahead of its insert: an import's reading thread
+/// formats them while its writing thread, the bottleneck, only binds them.
+#[derive(Debug, Clone)]
+pub struct RevisionText {
+    observation_id: String,
+    device_id: String,
+    recorded_at: String,
+}
+
+impl RevisionText {
+    /// The text columns of `rev`.
+    pub fn of(rev: &ObservationRevision) -> RevisionText {
+        RevisionText {
+            observation_id: rev.observation.id.to_string(),
+            device_id: rev.device_id.to_string(),
+            recorded_at: rev.recorded_at.to_rfc3339(),
+        }
+    }
+}
+
+/// Inserts `rev` with `body` unless that revision is held; true if it was inserted.
 fn insert_revision(
     tx: &rusqlite::Connection,
     rev: &ObservationRevision,
+    body: &str,
+) -> Result<bool, StoreError> {
+    insert_revision_text(tx, rev, &RevisionText::of(rev), body)
+}
+
+/// [`insert_revision`] with the text columns formatted ahead.
+fn insert_revision_text(
+    tx: &rusqlite::Connection,
+    rev: &ObservationRevision,
+    text: &RevisionText,
     body: &str,
 ) -> Result<bool, StoreError> {
     let inserted = tx
@@ -536,11 +567,11 @@ fn insert_revision(
              ON CONFLICT (observation_id, revision) DO NOTHING",
         )?
         .execute(params![
-            rev.observation.id.to_string(),
+            text.observation_id,
             rev.revision,
-            rev.device_id.to_string(),
+            text.device_id,
             rev.observer,
-            rev.recorded_at.to_rfc3339(),
+            text.recorded_at,
             rev.observation.observed_at.timestamp_millis(),
             rev.observation.kind,
             rev.observation.category,
@@ -621,7 +652,7 @@ mod tests {
     }
 
     fn new_store(dir: &Path) -> (Store, DatabaseKey, DeviceRecord) {
-        let key = DatabaseKey::generate().expect("random");
+        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
         let device = device();
         let store = Store::create(&dir.join("journal.db"), &key, &device).expect("create");
         (store, key, device)
@@ -748,6 +779,39 @@ mod tests {
     }
 
     #[test]
+    fn pages_have_the_size_the_key_names_and_open_with_no_other() {
+        use crate::keyfile::PageSize;
+        for (created, other) in [
+            (PageSize::Large, PageSize::Standard),
+            (PageSize::Standard, PageSize::Large),
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("journal.db");
+            let key = DatabaseKey::generate(created).expect("random");
+            let store = Store::create(&path, &key, &device()).expect("create");
+            // SQLCipher answers with its own setting, as text.
+            let size: String = store
+                .conn
+                .query_row("PRAGMA page_size", [], |row| row.get(0))
+                .expect("page size");
+            assert_eq!(size, created.bytes().to_string());
+            drop(store);
+            let len = std::fs::metadata(&path).expect("size").len();
+            assert!(len > 0 && len % u64::from(created.bytes()) == 0, "{len}");
+            let reopened = Store::open(&path, &key).expect("reopen");
+            assert!(reopened.integrity_problems().expect("check").is_empty());
+            drop(reopened);
+            assert!(
+                matches!(
+                    Store::open(&path, &key.same_bytes_sized(other)),
+                    Err(StoreError::Damaged(_))
+                ),
+                "{created:?} pages must not open as {other:?}"
+            );
+        }
+    }
+
+    #[test]
     fn page_authentication_is_the_one_the_journal_was_created_with() {
         use crate::keyfile::PageAuth;
         for (created, other) in [
@@ -756,7 +820,7 @@ mod tests {
         ] {
             let dir = tempfile::tempdir().expect("tempdir");
             let path = dir.path().join("journal.db");
-            let key = DatabaseKey::generate()
+            let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard)
                 .expect("random")
                 .with_page_auth(created);
             let store = Store::create(&path, &key, &device()).expect("create");
@@ -779,7 +843,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, _key, _) = new_store(dir.path());
         drop(store);
-        let other = DatabaseKey::generate().expect("random");
+        let other = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
         assert!(matches!(
             Store::open(&dir.path().join("journal.db"), &other),
             Err(StoreError::Damaged(_))
@@ -912,8 +976,15 @@ mod tests {
                 let parsed =
                     truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
                         .expect("parse");
+                let text = EntryText::new(entry, &parsed);
                 import
-                    .insert_entry(sender.device_id, entry, "b1", &parsed)
+                    .insert_entry(
+                        &sender.device_id.to_string(),
+                        entry,
+                        &text,
+                        "b1",
+                        &parsed,
+                    )
                     .expect("insert");
             }
             import

@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn preferences_round_trip_and_survive_reopening() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key = DatabaseKey::generate().expect("random");
+        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
         let device = DeviceRecord {
             device_id: uuid::Uuid::now_v7(),
             observer: "HQ".into(),

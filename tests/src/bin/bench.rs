@@ -162,6 +162,15 @@ fn record_latency(dir: &Path, n: u64) -> Result<(f64, f64)> {
 /// SQLCipher baselines pay for the same work per page.
 const PAGE_AUTH: &str = "PRAGMA cipher_hmac_algorithm = HMAC_SHA256;";
 
+/// The page size of a coordinator's journal (`keyfile::PageSize::Large`), for the import
+/// baselines: like for like with what `truce import` writes into.
+fn coordinator_pages() -> String {
+    format!(
+        "PRAGMA cipher_page_size = {};",
+        truce::keyfile::PageSize::Large.bytes()
+    )
+}
+
 /// p50 and p99 of a bare SQLCipher insert plus commit of the same row: the limit.
 fn bare_latency(dir: &Path, n: u64) -> Result<(f64, f64)> {
     let conn = rusqlite::Connection::open(dir.join("bare.db"))?;
@@ -714,8 +723,9 @@ fn plain_import(work: &Path, identity: &Path, n: u64) -> Result<Option<f64>> {
 fn bare_bulk(work: &Path, n: u64) -> Result<f64> {
     let conn = rusqlite::Connection::open(work.join("bulk.db"))?;
     conn.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH}",
-        "cd".repeat(32)
+        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH} {}",
+        "cd".repeat(32),
+        coordinator_pages()
     ))?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE obs (id TEXT PRIMARY KEY, body TEXT NOT NULL);")?;
     let mut rng = Seeded(9);
@@ -742,8 +752,9 @@ fn bare_bulk(work: &Path, n: u64) -> Result<f64> {
 fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
     let conn = rusqlite::Connection::open(work.join("schema.db"))?;
     conn.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH}",
-        "ef".repeat(32)
+        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH} {}",
+        "ef".repeat(32),
+        coordinator_pages()
     ))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
