@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::fsutil;
 use crate::journal::{now, Journal, JournalError};
-use crate::store::{EntryText, ImportRun, KnownDevice, Store, StoreError};
+use crate::store::{ImportRun, KnownDevice, RevisionText, Store, StoreError};
 
 /// File extension of bundles.
 pub const BUNDLE_EXTENSION: &str = "age";
@@ -430,7 +430,7 @@ enum Read {
 struct ReadEntry {
     entry: log::LogEntry,
     record: log::ParsedRecord,
-    text: EntryText,
+    text: RevisionText,
 }
 
 /// The reading thread: each file in turn. Stops when the writing side has hung up.
@@ -488,7 +488,7 @@ fn read_bundle(
                 entry.seq, record.revision.device_id
             ));
         }
-        let text = EntryText::new(&entry, &record);
+        let text = RevisionText::of(&record.revision);
         batch.push(ReadEntry {
             entry,
             record,

@@ -487,7 +487,10 @@ mod tests {
         let bytes = std::fs::read(&path).expect("read");
         assert!(bytes.starts_with(b"truce-journal-key v2\npage-auth hmac-sha256\nsha256 "));
         let back = read(&path, &pass("correct horse")).expect("unwraps");
-        assert_eq!((back.page_auth, back.page_size), (PageAuth::HmacSha256, None));
+        assert_eq!(
+            (back.page_auth, back.page_size),
+            (PageAuth::HmacSha256, None)
+        );
         assert_eq!(back.page_size(), 4096);
         assert!(back.sqlcipher_pragma().contains("cipher_page_size = 4096;"));
         write(&path, &back, &pass("other horse"), FAST).expect("rewrap");
@@ -507,9 +510,10 @@ mod tests {
             assert!(bytes.starts_with(header.as_bytes()), "{size:?}");
             let back = read(&path, &pass("correct horse")).expect("unwraps");
             assert_eq!(back.page_size(), size.bytes());
-            assert!(back
-                .sqlcipher_pragma()
-                .contains(&format!("HMAC_SHA256; PRAGMA cipher_page_size = {};", size.bytes())));
+            assert!(back.sqlcipher_pragma().contains(&format!(
+                "HMAC_SHA256; PRAGMA cipher_page_size = {};",
+                size.bytes()
+            )));
             let mut later = bytes.clone();
             later[19] = b'4';
             std::fs::write(&path, &later).expect("write");

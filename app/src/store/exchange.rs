@@ -48,9 +48,15 @@ fn stored_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str, Stor
         .map_err(|e| StoreError::Damaged(format!("a stored log entry is unreadable: {e}")))
 }
 
-/// Column `i` of `row` as an entry hash (64 hex digits).
+/// Column `i` of `row` as an entry hash: its 32 bytes (received entries since migration 0010)
+/// or 64 hex digits.
 fn stored_hash(row: &rusqlite::Row<'_>, i: usize) -> Result<EntryHash, StoreError> {
-    hash_from(stored_text(row, i)?)
+    match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Blob(bytes) => bytes.try_into().map(EntryHash).map_err(|_| {
+            StoreError::Damaged(format!("a stored hash has {} bytes, not 32", bytes.len()))
+        }),
+        _ => hash_from(stored_text(row, i)?),
+    }
 }
 
 fn hash_from(text: &str) -> Result<EntryHash, StoreError> {
@@ -103,26 +109,6 @@ pub struct ImportRun<'a> {
 /// if dropped (a refused bundle leaves nothing behind).
 pub struct Import<'a> {
     tx: Savepoint<'a>,
-}
-
-/// A received entry's text columns, formatted ahead of its insert (see [`RevisionText`]): by
-/// an import's reading thread, so its writing thread only binds them.
-#[derive(Debug, Clone)]
-pub struct EntryText {
-    revision: RevisionText,
-    prev_hash: String,
-    hash: String,
-}
-
-impl EntryText {
-    /// The text columns of `entry`, which carries `record`.
-    pub fn new(entry: &LogEntry, record: &ParsedRecord) -> EntryText {
-        EntryText {
-            revision: RevisionText::of(&record.revision),
-            prev_hash: entry.prev_hash.to_hex(),
-            hash: entry.hash.to_hex(),
-        }
-    }
 }
 
 /// The device a coordinator knows, as stored.
@@ -433,8 +419,9 @@ impl Import<'_> {
     ) -> Result<HeldStretch, StoreError> {
         let start = from.saturating_sub(1);
         let end = to.saturating_add(1);
-        let len = usize::try_from(end - start + 1)
-            .map_err(|_| StoreError::Damaged(format!("entries {from} to {to} are too many at once")))?;
+        let len = usize::try_from(end - start + 1).map_err(|_| {
+            StoreError::Damaged(format!("entries {from} to {to} are too many at once"))
+        })?;
         let mut stretch = HeldStretch::new(start, len);
         let mut stmt = self.tx.prepare_cached(
             "SELECT seq, prev_hash, hash FROM received_entry WHERE device_id = ?1 AND seq BETWEEN ?2 AND ?3",
@@ -448,20 +435,22 @@ impl Import<'_> {
     }
 
     /// Stores a new entry of device `device_id` (as text, formatted once per bundle) and its
-    /// revision, with their text columns formatted ahead (`text`, made from `entry` and
-    /// `record`). A revision already held with other content is a conflict. The observation's
-    /// body is held once: the entry keeps only the metadata that follows it in the record,
-    /// when the revision holds the same bytes (see migration 0007).
+    /// revision, whose text columns `text` has formatted ahead (from `record`). A revision
+    /// already held with other content is a conflict. The observation's body is held once:
+    /// the entry keeps only the metadata that follows it in the record, when the revision
+    /// holds the same bytes (migration 0007), and not even that when the revision's columns
+    /// give it back (migration 0010).
     pub fn insert_entry(
         &self,
         device_id: &str,
         entry: &LogEntry,
-        text: &EntryText,
+        text: &RevisionText,
         bundle_id: &str,
         record: &ParsedRecord,
     ) -> Result<(), StoreError> {
         let rev = &record.revision;
-        let same_bytes = insert_revision_text(&self.tx, rev, &text.revision, &record.body)?
+        let inserted = insert_revision_text(&self.tx, rev, text, &record.body)?;
+        let same_bytes = inserted
             || {
                 let held: String = self
                 .tx
@@ -469,7 +458,7 @@ impl Import<'_> {
                     "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
                 )?
                 .query_row(
-                    params![text.revision.observation_id, rev.revision],
+                    params![text.observation_id, rev.revision],
                     |row| row.get(0),
                 )?;
                 // The same observation may be written with other spacing or field order: compare
@@ -490,21 +479,32 @@ impl Import<'_> {
             .strip_suffix('}')
             .and_then(|head| whole.strip_prefix(head))
             .filter(|_| same_bytes);
-        let observation_id = tail.map(|_| &text.revision.observation_id);
+        let observation_id = tail.map(|_| &text.observation_id);
+        // Where the metadata is exactly what the revision's columns give, as this insert wrote
+        // them, it is not kept (NULL): the view `received_record` (migration 0010) gives it
+        // back with the same expression. An entry whose revision was held before keeps it.
         self.tx
             .prepare_cached(
                 "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id, observation_id, revision)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?3, ?4,
+                         CASE WHEN ?9 AND ?5 = ',\"revision\":' || ?8 || ',\"recorded_at\":' || json_quote(?10)
+                                  || ',\"device_id\":' || json_quote(?11) || ',\"observer\":' || json_quote(?12) || '}'
+                              THEN NULL ELSE ?5 END,
+                         ?6, ?7, ?8)",
             )?
             .execute(params![
                 device_id,
                 entry.seq,
-                text.prev_hash,
-                text.hash,
+                &entry.prev_hash.0[..],
+                &entry.hash.0[..],
                 tail.unwrap_or(whole),
                 bundle_id,
                 observation_id,
                 tail.map(|_| rev.revision),
+                inserted,
+                text.recorded_at,
+                text.device_id,
+                rev.observer,
             ])?;
         Ok(())
     }

@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_alert_sweep",
         sql: include_str!("../../migrations/0009_alert_sweep.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_received_entry_compact",
+        sql: include_str!("../../migrations/0010_received_entry_compact.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -126,7 +131,7 @@ mod tests {
             .expect("with a position");
         conn.execute(insert, ["b", r#"{"id":"b"}"#])
             .expect("without one");
-        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8, 9]);
+        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8, 9, 10]);
         let position = |id: &str| -> (Option<f64>, Option<f64>) {
             conn.query_row(
                 "SELECT lat, lon FROM observation_revision WHERE observation_id = ?1",
@@ -143,6 +148,97 @@ mod tests {
         assert!(refused.to_string().contains("append-only"), "{refused}");
     }
 
+    #[test]
+    fn migration_10_keeps_every_received_record_and_hash_as_it_was_signed() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        for m in &MIGRATIONS[..9] {
+            conn.execute_batch(m.sql).expect("older migration");
+        }
+        conn.pragma_update(None, "user_version", 9)
+            .expect("version");
+        conn.execute(
+            "INSERT INTO observation_revision
+               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
+             VALUES ('o1', 1, 'd1', 'Ana \"K\" Ødegård', '2026-11-30T00:00:00+00:00', 0, 'violation', 'shelling', '{\"id\":\"o1\"}')",
+            [],
+        )
+        .expect("revision");
+        let canonical = r#","revision":1,"recorded_at":"2026-11-30T00:00:00+00:00","device_id":"d1","observer":"Ana \"K\" Ødegård"}"#;
+        let other = r#","revision":1,"recorded_at":"2026-11-30T00:00:00Z","device_id":"d1","observer":"Ana \"K\" Ødegård"}"#;
+        let (a, b) = ("ab".repeat(32), "cd".repeat(32));
+        let entry = "INSERT INTO received_entry
+               (device_id, seq, prev_hash, hash, record, bundle_id, observation_id, revision)
+             VALUES ('d1', ?1, ?2, ?3, ?4, 'b', ?5, ?6)";
+        let rows: [(i64, &str, &str, &str, Option<&str>, Option<i64>); 4] = [
+            (1, &a, &b, canonical, Some("o1"), Some(1)),
+            (2, &b, &a, other, Some("o1"), Some(1)),
+            (3, &a, &b, r#"{"id":"whole"}"#, None, None),
+            (4, "zz", "", r#"{"id":"damaged"}"#, None, None),
+        ];
+        for (seq, prev, hash, record, id, revision) in rows {
+            conn.execute(
+                entry,
+                rusqlite::params![seq, prev, hash, record, id, revision],
+            )
+            .expect("entry");
+        }
+        let records = |conn: &Connection| -> Vec<(String, String, String, Option<String>)> {
+            conn.prepare(
+                "SELECT device_id, prev_hash, hash, record FROM received_record ORDER BY seq",
+            )
+            .expect("prepare")
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+        };
+        let before = records(&conn);
+        assert_eq!(migrate(&mut conn).expect("migrate"), vec![10]);
+        assert_eq!(records(&conn), before, "every record and hash as before");
+        assert_eq!(
+            before[0].3.as_deref(),
+            Some(&*format!("{{\"id\":\"o1\"{canonical}"))
+        );
+
+        // Canonical metadata is no longer kept; hashes are bytes where they were hex.
+        let stored: Vec<(Option<String>, String)> = conn
+            .prepare("SELECT record, typeof(hash) FROM received_entry ORDER BY seq")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(stored[0], (None, "blob".into()));
+        assert_eq!(stored[1], (Some(other.into()), "blob".into()));
+        assert_eq!(stored[2].1, "blob");
+        assert_eq!(
+            stored[3],
+            (Some(r#"{"id":"damaged"}"#.into()), "text".into())
+        );
+        let no_rowid = conn
+            .query_row("SELECT rowid FROM received_entry", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .expect_err("keyed by (device_id, seq) alone");
+        assert!(no_rowid.to_string().contains("rowid"), "{no_rowid}");
+        for refused in [
+            "UPDATE received_entry SET bundle_id = 'x'",
+            "DELETE FROM received_entry",
+        ] {
+            let err = conn.execute(refused, []).expect_err("append-only");
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+        let duplicate = conn
+            .execute(
+                entry,
+                rusqlite::params![1, a, b, "{}", None::<String>, None::<i64>],
+            )
+            .expect_err("one entry per (device, seq)");
+        assert!(duplicate.to_string().contains("UNIQUE"), "{duplicate}");
+    }
+
     /// Shipped migrations are frozen: if this fails, you edited one. Revert it and add a new
     /// migration instead. Append the hash of each new migration when it ships.
     #[test]
@@ -157,6 +253,7 @@ mod tests {
             "c9bf37fbbadaceae2ec302cbb755a688f0ae38d4a98e30c2732a2e3ec7d93b0d",
             "5536e3192e1bf7af5b2c789d7e4fc9ff85271f47d96a45d1f83bf60035a3fc9f",
             "ba4b9e5572138d6d364556ae924dbe083d8afdd3544bc8a49268b09709326ecc",
+            "3be71bd3abca0cc08834f005bc97b5b2bcf5a6384a9460fb1c7e0ce2d2f5f6a9",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

@@ -9,7 +9,7 @@ mod wal;
 
 pub use alert_sweep::ResumedFrom;
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
-pub use exchange::{EntryText, Import, ImportRun, KnownDevice};
+pub use exchange::{Import, ImportRun, KnownDevice};
 
 use std::path::Path;
 
@@ -538,8 +538,19 @@ impl RevisionText {
         RevisionText {
             observation_id: rev.observation.id.to_string(),
             device_id: rev.device_id.to_string(),
-            recorded_at: rev.recorded_at.to_rfc3339(),
+            recorded_at: record_time(&rev.recorded_at),
         }
+    }
+}
+
+/// A time as records carry it (`serde`'s form, which writes `Z` for UTC where `to_rfc3339`
+/// writes `+00:00`), so a received entry's metadata is what the revision's columns give back
+/// (migration 0010).
+fn record_time(at: &DateTime<FixedOffset>) -> String {
+    let quoted = serde_json::to_string(at).unwrap_or_default();
+    match quoted.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(text) => text.to_owned(),
+        None => at.to_rfc3339(),
     }
 }
 
@@ -939,6 +950,113 @@ mod tests {
         assert_eq!(store.received_gaps(device).expect("gaps"), gaps);
     }
 
+    /// An entry whose revision is held already, with the same body but other metadata (saved
+    /// at another time), keeps its own metadata: the held revision's columns would not give it
+    /// back. Its record still comes back whole, and so does that of an observer whose name
+    /// needs escaping.
+    #[test]
+    fn received_metadata_is_dropped_only_where_the_revision_gives_it_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut store, _key, _) = new_store(dir.path());
+        let sender = DeviceRecord {
+            device_id: Uuid::now_v7(),
+            observer: "Ana \"K\" \\ Ødegård\u{2028}".into(),
+            ..device()
+        };
+        let taxonomy = Taxonomy::builtin();
+        let rev = revision(
+            &sender,
+            r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
+        );
+        let mut earlier = rev.clone();
+        earlier.recorded_at = earlier.recorded_at - chrono::Duration::minutes(5);
+        {
+            let tx = store.conn.transaction().expect("tx");
+            insert_revision(&tx, &earlier, &body_json(&earlier).expect("body")).expect("held");
+            tx.commit().expect("commit");
+        }
+        // Saved in UTC, which a record writes as `Z`; and by an observer whose name needs
+        // escaping.
+        let mut utc = revision(
+            &sender,
+            r#"{"kind":"incident","category":"shelling","method":"seen"}"#,
+        );
+        utc.observer = "Ana".into();
+        utc.recorded_at = utc.recorded_at.with_timezone(&chrono::Utc).fixed_offset();
+        let escaped = revision(
+            &sender,
+            r#"{"kind":"incident","category":"small_arms","method":"seen"}"#,
+        );
+        let first = LogEntry::new(1, EntryHash::GENESIS, truce_sync::log::record_json(&rev))
+            .expect("entry");
+        let second =
+            LogEntry::new(2, first.hash, truce_sync::log::record_json(&utc)).expect("entry");
+        let third =
+            LogEntry::new(3, second.hash, truce_sync::log::record_json(&escaped)).expect("entry");
+        assert!(
+            second.record.get().contains("Z\","),
+            "{}",
+            second.record.get()
+        );
+        let mut run = store.begin_import_run().expect("run");
+        {
+            let import = run.begin_bundle().expect("bundle");
+            for entry in [&first, &second, &third] {
+                let parsed =
+                    truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
+                        .expect("parse");
+                let text = RevisionText::of(&parsed.revision);
+                import
+                    .insert_entry(&sender.device_id.to_string(), entry, &text, "b1", &parsed)
+                    .expect("insert");
+            }
+            import
+                .finish(
+                    sender.device_id,
+                    "b1",
+                    "b1.age",
+                    "2026-11-29T00:00:00Z",
+                    (1, 3),
+                    (3, 0),
+                )
+                .expect("finish");
+        }
+        run.finish().expect("commit");
+        let kept: Vec<Option<String>> = store
+            .conn
+            .prepare("SELECT record FROM received_entry ORDER BY seq")
+            .expect("prepare")
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let tail = first
+            .record
+            .get()
+            .strip_prefix(body_json(&rev).expect("body").trim_end_matches('}'))
+            .expect("the record is the body, then the metadata");
+        assert_eq!(
+            kept[0].as_deref(),
+            Some(tail),
+            "held with other metadata: kept"
+        );
+        let mut back = Vec::new();
+        store
+            .each_received_entry(|_, entry| -> Result<(), StoreError> {
+                back.push((entry.record.to_owned(), entry.hash_is_valid()));
+                Ok(())
+            })
+            .expect("read back");
+        assert_eq!(
+            back,
+            vec![
+                (first.record.get().to_owned(), true),
+                (second.record.get().to_owned(), true),
+                (third.record.get().to_owned(), true)
+            ]
+        );
+    }
+
     /// A received entry whose body the revision holds keeps only its metadata, and gives its
     /// record back whole, byte for byte, so its hash still holds; one whose body is held with
     /// other bytes keeps its whole record.
@@ -976,15 +1094,9 @@ mod tests {
                 let parsed =
                     truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
                         .expect("parse");
-                let text = EntryText::new(entry, &parsed);
+                let text = RevisionText::of(&parsed.revision);
                 import
-                    .insert_entry(
-                        &sender.device_id.to_string(),
-                        entry,
-                        &text,
-                        "b1",
-                        &parsed,
-                    )
+                    .insert_entry(&sender.device_id.to_string(), entry, &text, "b1", &parsed)
                     .expect("insert");
             }
             import
@@ -1000,17 +1112,25 @@ mod tests {
         }
         run.finish().expect("commit");
 
-        let stored: Vec<(String, Option<String>)> = store
+        let stored: Vec<(Option<String>, Option<String>, Vec<u8>)> = store
             .conn
-            .prepare("SELECT record, observation_id FROM received_entry ORDER BY seq")
+            .prepare("SELECT record, observation_id, hash FROM received_entry ORDER BY seq")
             .expect("prepare")
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .expect("query")
             .collect::<Result<_, _>>()
             .expect("rows");
-        assert!(stored[0].0.starts_with(",\"revision\":"), "{}", stored[0].0);
+        assert_eq!(
+            stored[0].0, None,
+            "the metadata is what the revision's columns give: not kept"
+        );
         assert_eq!(stored[0].1, Some(rev.observation.id.to_string()));
-        assert_eq!(stored[1].0, second.record.get(), "other bytes: kept whole");
+        assert_eq!(stored[0].2, first.hash.0, "the hash as its 32 bytes");
+        assert_eq!(
+            stored[1].0.as_deref(),
+            Some(second.record.get()),
+            "other bytes: kept whole"
+        );
         assert_eq!(stored[1].1, None);
 
         let mut back = Vec::new();
