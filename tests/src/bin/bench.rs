@@ -745,10 +745,11 @@ fn bare_bulk(work: &Path, n: u64) -> Result<f64> {
     Ok(n as f64 / t.elapsed().as_secs_f64())
 }
 
-/// The same bulk insert into the coordinator's own tables (as migrations 0001 and 0002 create
-/// them): per observation, the received log entry with its hashes and record, and the revision
-/// with its query columns, in one transaction. The floor for Truce's schema, with no JSON
-/// parsed, no hash checked and nothing decrypted or decompressed.
+/// The same bulk insert into the coordinator's own tables (as the migrations up to 0010 leave
+/// them): per observation, the revision with its query columns, and the received log entry
+/// with its hashes (its metadata, which the revision gives back, not kept), in one
+/// transaction. The floor for Truce's schema, with no JSON parsed, no hash checked and nothing
+/// decrypted or decompressed.
 fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
     let conn = rusqlite::Connection::open(work.join("schema.db"))?;
     conn.execute_batch(&format!(
@@ -759,8 +760,8 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
          CREATE TABLE received_entry (device_id TEXT NOT NULL, seq INTEGER NOT NULL CHECK (seq >= 1),
-             prev_hash TEXT NOT NULL, hash TEXT NOT NULL, record TEXT NOT NULL, bundle_id TEXT NOT NULL,
-             PRIMARY KEY (device_id, seq));
+             prev_hash BLOB NOT NULL, hash BLOB NOT NULL, record TEXT, bundle_id TEXT NOT NULL,
+             observation_id TEXT, revision INTEGER, PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
          CREATE TABLE observation_revision (observation_id TEXT NOT NULL, revision INTEGER NOT NULL CHECK (revision >= 1),
              device_id TEXT NOT NULL, observer TEXT NOT NULL, recorded_at TEXT NOT NULL,
              observed_at_ms INTEGER NOT NULL, kind TEXT NOT NULL, category TEXT NOT NULL, body TEXT NOT NULL,
@@ -772,7 +773,7 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
     let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
     let device = uuid::Uuid::now_v7().to_string();
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(String, String, i64, String, String, Option<f64>, Option<f64>)> = (0..n)
+    let rows: Vec<(String, String, i64, String, Option<f64>, Option<f64>)> = (0..n)
         .map(|i| {
             let obs = observation(&mut rng, start, i);
             let at = (start + Days::minutes((i * 7) as i64)).timestamp_millis();
@@ -786,42 +787,39 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
                 obs.get("lon").and_then(Value::as_f64),
             );
             let body = Value::Object(obs).to_string();
-            let record = format!(
-                "{},\"revision\":1,\"recorded_at\":\"2026-01-01T00:00:00+02:00\",\"device_id\":\"{device}\",\"observer\":\"Bench\"}}",
-                body.trim_end_matches('}')
-            );
             (
                 uuid::Uuid::now_v7().to_string(),
                 body,
                 at,
                 category,
-                record,
                 lat,
                 lon,
             )
         })
         .collect();
-    let hash = "ab".repeat(32);
+    let hash = [0xab_u8; 32];
+    let bundle = uuid::Uuid::now_v7().to_string();
     let t = Instant::now();
     let tx = conn.unchecked_transaction()?;
     {
         let mut entry = tx.prepare(
-            "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id, observation_id, revision)
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, 1)",
         )?;
         let mut revision = tx.prepare(
             "INSERT INTO observation_revision (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body, lat, lon)
              VALUES (?1, 1, ?2, 'Bench', '2026-01-01T00:00:00+02:00', ?3, 'violation', ?4, ?5, ?6, ?7)",
         )?;
-        for (seq, (id, body, at, category, record, lat, lon)) in rows.iter().enumerate() {
+        for (seq, (id, body, at, category, lat, lon)) in rows.iter().enumerate() {
+            revision.execute(rusqlite::params![id, device, at, category, body, lat, lon])?;
             entry.execute(rusqlite::params![
                 device,
                 seq as i64 + 1,
-                hash,
-                hash,
-                record,
-                "bundle"
+                &hash[..],
+                &hash[..],
+                bundle,
+                id
             ])?;
-            revision.execute(rusqlite::params![id, device, at, category, body, lat, lon])?;
         }
     }
     tx.commit()?;
