@@ -950,6 +950,38 @@ mod tests {
         assert_eq!(store.received_gaps(device).expect("gaps"), gaps);
     }
 
+    /// Imports `entries` (consecutive, from seq 1) of device `device_id` as one bundle, as the
+    /// import's writing side does.
+    fn import_one_bundle(store: &mut Store, device_id: Uuid, entries: &[&LogEntry]) {
+        let taxonomy = Taxonomy::builtin();
+        let device = device_id.to_string();
+        let mut run = store.begin_import_run().expect("run");
+        {
+            let import = run.begin_bundle().expect("bundle");
+            for entry in entries {
+                let parsed =
+                    truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
+                        .expect("parse");
+                let text = RevisionText::of(&parsed.revision);
+                import
+                    .insert_entry(&device, entry, &text, "b1", &parsed)
+                    .expect("insert");
+            }
+            let n = entries.len() as u64;
+            import
+                .finish(
+                    device_id,
+                    "b1",
+                    "b1.age",
+                    "2026-11-29T00:00:00Z",
+                    (1, n),
+                    (n, 0),
+                )
+                .expect("finish");
+        }
+        run.finish().expect("commit");
+    }
+
     /// An entry whose revision is held already, with the same body but other metadata (saved
     /// at another time), keeps its own metadata: the held revision's columns would not give it
     /// back. Its record still comes back whole, and so does that of an observer whose name
@@ -963,7 +995,6 @@ mod tests {
             observer: "Ana \"K\" \\ Ødegård\u{2028}".into(),
             ..device()
         };
-        let taxonomy = Taxonomy::builtin();
         let rev = revision(
             &sender,
             r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
@@ -998,30 +1029,7 @@ mod tests {
             "{}",
             second.record.get()
         );
-        let mut run = store.begin_import_run().expect("run");
-        {
-            let import = run.begin_bundle().expect("bundle");
-            for entry in [&first, &second, &third] {
-                let parsed =
-                    truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
-                        .expect("parse");
-                let text = RevisionText::of(&parsed.revision);
-                import
-                    .insert_entry(&sender.device_id.to_string(), entry, &text, "b1", &parsed)
-                    .expect("insert");
-            }
-            import
-                .finish(
-                    sender.device_id,
-                    "b1",
-                    "b1.age",
-                    "2026-11-29T00:00:00Z",
-                    (1, 3),
-                    (3, 0),
-                )
-                .expect("finish");
-        }
-        run.finish().expect("commit");
+        import_one_bundle(&mut store, sender.device_id, &[&first, &second, &third]);
         let kept: Vec<Option<String>> = store
             .conn
             .prepare("SELECT record FROM received_entry ORDER BY seq")
@@ -1072,7 +1080,6 @@ mod tests {
             &sender,
             r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"two rounds, \"heavy\" calibre"}"#,
         );
-        let taxonomy = Taxonomy::builtin();
         let first = LogEntry::new(1, EntryHash::GENESIS, truce_sync::log::record_json(&rev))
             .expect("entry");
         // The same observation again, held first with other spacing by an earlier revision
@@ -1087,30 +1094,7 @@ mod tests {
             insert_revision(&tx, &spaced, &spaced_body).expect("held with other bytes");
             tx.commit().expect("commit");
         }
-        let mut run = store.begin_import_run().expect("run");
-        {
-            let import = run.begin_bundle().expect("bundle");
-            for entry in [&first, &second] {
-                let parsed =
-                    truce_sync::log::parse_record(entry.seq, entry.record.get(), &taxonomy)
-                        .expect("parse");
-                let text = RevisionText::of(&parsed.revision);
-                import
-                    .insert_entry(&sender.device_id.to_string(), entry, &text, "b1", &parsed)
-                    .expect("insert");
-            }
-            import
-                .finish(
-                    sender.device_id,
-                    "b1",
-                    "b1.age",
-                    "2026-11-29T00:00:00Z",
-                    (1, 2),
-                    (2, 0),
-                )
-                .expect("finish");
-        }
-        run.finish().expect("commit");
+        import_one_bundle(&mut store, sender.device_id, &[&first, &second]);
 
         let stored: Vec<(Option<String>, Option<String>, Vec<u8>)> = store
             .conn
