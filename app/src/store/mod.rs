@@ -669,6 +669,79 @@ mod tests {
         (store, key, device)
     }
 
+    /// What the alerts resume from is found from the revisions added since the marker, read by
+    /// rowid range, whatever the page size: never by walking the alerts' index in time order
+    /// until a recent rowid turns up (the whole index, for recent reports).
+    #[test]
+    fn the_time_new_revisions_touch_is_found_from_them_alone() {
+        use crate::keyfile::PageSize;
+        for size in [PageSize::Standard, PageSize::Large] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let key = DatabaseKey::generate(size).expect("random");
+            let device = device();
+            let mut store =
+                Store::create(&dir.path().join("journal.db"), &key, &device).expect("create");
+            let plan: Vec<String> = store
+                .conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    alert_sweep::EARLIEST_TIME_TOUCHED
+                ))
+                .expect("plan")
+                .query_map([0], |row| row.get(3))
+                .expect("plan")
+                .collect::<Result<_, _>>()
+                .expect("plan rows");
+            let plan = plan.join("\n");
+            assert!(
+                !plan.contains("observation_revision_for_alerts"),
+                "{size:?}: {plan}"
+            );
+            assert_eq!(
+                plan.matches("USING INTEGER PRIMARY KEY (rowid>?)").count(),
+                2,
+                "{size:?}: {plan}"
+            );
+
+            let at = |json: &str, minutes: i64| {
+                let mut rev = revision(&device, json);
+                rev.observation.observed_at =
+                    rev.observation.observed_at + chrono::Duration::minutes(minutes);
+                rev
+            };
+            let early = at(
+                r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
+                0,
+            );
+            store.insert_new(&early).expect("insert");
+            let marker = store.revisions_marker().expect("marker");
+            assert_eq!(
+                store.earliest_time_touched_since(marker).expect("none"),
+                None
+            );
+            let late = at(
+                r#"{"kind":"violation","category":"shelling","method":"seen"}"#,
+                60,
+            );
+            store.insert_new(&late).expect("insert");
+            assert_eq!(
+                store.earliest_time_touched_since(marker).expect("late"),
+                Some(late.observation.observed_at.timestamp_millis())
+            );
+            let mut moved = early.clone();
+            moved.revision = 2;
+            moved.observation.observed_at = late.observation.observed_at;
+            store.append_revision(&moved).expect("amend");
+            assert_eq!(
+                store
+                    .earliest_time_touched_since(marker)
+                    .expect("superseded"),
+                Some(early.observation.observed_at.timestamp_millis()),
+                "the time of the revision superseded counts"
+            );
+        }
+    }
+
     #[test]
     fn the_alert_rules_read_one_index_and_see_the_latest_revision_only() {
         let dir = tempfile::tempdir().expect("tempdir");
