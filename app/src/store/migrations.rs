@@ -169,7 +169,9 @@ mod tests {
         let entry = "INSERT INTO received_entry
                (device_id, seq, prev_hash, hash, record, bundle_id, observation_id, revision)
              VALUES ('d1', ?1, ?2, ?3, ?4, 'b', ?5, ?6)";
-        let rows: [(i64, &str, &str, &str, Option<&str>, Option<i64>); 4] = [
+        // seq, prev_hash, hash, record, observation_id, revision
+        type Row<'a> = (i64, &'a str, &'a str, &'a str, Option<&'a str>, Option<i64>);
+        let rows: [Row<'_>; 4] = [
             (1, &a, &b, canonical, Some("o1"), Some(1)),
             (2, &b, &a, other, Some("o1"), Some(1)),
             (3, &a, &b, r#"{"id":"whole"}"#, None, None),

@@ -705,8 +705,7 @@ mod tests {
 
             let at = |json: &str, minutes: i64| {
                 let mut rev = revision(&device, json);
-                rev.observation.observed_at =
-                    rev.observation.observed_at + chrono::Duration::minutes(minutes);
+                rev.observation.observed_at += chrono::Duration::minutes(minutes);
                 rev
             };
             let early = at(
@@ -881,7 +880,10 @@ mod tests {
             assert_eq!(size, created.bytes().to_string());
             drop(store);
             let len = std::fs::metadata(&path).expect("size").len();
-            assert!(len > 0 && len % u64::from(created.bytes()) == 0, "{len}");
+            assert!(
+                len > 0 && len.is_multiple_of(u64::from(created.bytes())),
+                "{len}"
+            );
             let reopened = Store::open(&path, &key).expect("reopen");
             assert!(reopened.integrity_problems().expect("check").is_empty());
             drop(reopened);
@@ -1073,7 +1075,7 @@ mod tests {
             r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
         );
         let mut earlier = rev.clone();
-        earlier.recorded_at = earlier.recorded_at - chrono::Duration::minutes(5);
+        earlier.recorded_at -= chrono::Duration::minutes(5);
         {
             let tx = store.conn.transaction().expect("tx");
             insert_revision(&tx, &earlier, &body_json(&earlier).expect("body")).expect("held");
