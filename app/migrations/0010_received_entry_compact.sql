@@ -1,4 +1,4 @@
--- 0010: received entries in a third of the space, so that a coordinator's import writes less.
+-- 0010: received entries in half the space, so that a coordinator's import writes less.
 -- A received entry took about 450 bytes (its row and the index on its key): 128 of them for two
 -- hashes as hex, and about 130 for the metadata after the body, which the revision it refers
 -- to holds already. Now:

@@ -255,7 +255,7 @@ mod tests {
             "c9bf37fbbadaceae2ec302cbb755a688f0ae38d4a98e30c2732a2e3ec7d93b0d",
             "5536e3192e1bf7af5b2c789d7e4fc9ff85271f47d96a45d1f83bf60035a3fc9f",
             "ba4b9e5572138d6d364556ae924dbe083d8afdd3544bc8a49268b09709326ecc",
-            "3be71bd3abca0cc08834f005bc97b5b2bcf5a6384a9460fb1c7e0ce2d2f5f6a9",
+            "181f36ce8bfd48ccafb3f870b6304ae6ad42e5bd7552bb4d0d34eb29130d9323",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));
