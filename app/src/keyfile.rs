@@ -414,7 +414,7 @@ mod tests {
     fn wrap_then_unwrap_gives_the_same_key() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("journal.key");
-        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
+        let key = DatabaseKey::generate(PageSize::Standard).expect("random");
         write(&path, &key, &pass("correct horse"), FAST).expect("write");
         let back = read(&path, &pass("correct horse")).expect("unwraps");
         assert_eq!(&back.bytes[..], &key.bytes[..]);
@@ -431,7 +431,7 @@ mod tests {
         let path = dir.path().join("journal.key");
         write(
             &path,
-            &DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random"),
+            &DatabaseKey::generate(PageSize::Standard).expect("random"),
             &pass("correct horse"),
             FAST,
         )
@@ -464,7 +464,7 @@ mod tests {
     fn earlier_key_file_versions_read_as_they_were_written_and_stay_so() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("journal.key");
-        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard)
+        let key = DatabaseKey::generate(PageSize::Standard)
             .expect("random")
             .with_page_auth(PageAuth::HmacSha512);
         write(&path, &key, &pass("correct horse"), FAST).expect("write");
@@ -546,7 +546,7 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
+        let key = DatabaseKey::generate(PageSize::Standard).expect("random");
         assert_eq!(format!("{key:?}"), "DatabaseKey(<redacted>)");
     }
 
