@@ -602,6 +602,21 @@ fn check_manifest(m: &Manifest, limits: &Limits) -> Result<(), BundleError> {
     if m.observer.chars().count() > 100 || m.mission.chars().count() > 200 {
         return bad("its observer or mission name is too long");
     }
+    check_manifest_text(m)?;
+    Ok(())
+}
+
+/// The manifest's names hold no control character (see [`crate::text`]); its other text
+/// fields are hex, a UUID or a time, which their own checks and types hold to.
+fn check_manifest_text(m: &Manifest) -> Result<(), BundleError> {
+    for (field, text) in [("observer", &m.observer), ("mission", &m.mission)] {
+        if let Some(c) = crate::text::line_control(text) {
+            return Err(BundleError::Manifest(format!(
+                "its {field} name {}",
+                crate::text::line_control_message(c)
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -706,6 +721,24 @@ mod tests {
             out.push(e);
         }
         Ok(out)
+    }
+
+    #[test]
+    fn manifest_names_with_control_characters_are_refused() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let limits = Limits::default();
+        check_manifest(&manifest(&key, 1, 1), &limits).expect("a plain manifest passes");
+        for (observer, mission) in [("Ana\u{1b}]0;x\u{7}", "Test"), ("Ana", "Test\u{9b}2K")] {
+            let mut m = manifest(&key, 1, 1);
+            m.observer = observer.into();
+            m.mission = mission.into();
+            let err = check_manifest(&m, &limits).expect_err("refused");
+            assert!(
+                matches!(&err, BundleError::Manifest(r) if r.contains("control character U+")),
+                "{err}"
+            );
+            assert!(!err.to_string().chars().any(char::is_control), "{err}");
+        }
     }
 
     #[test]
@@ -937,7 +970,11 @@ mod tests {
                     "another-key",
                     "conflicting",
                     "schema",
-                    "oversize-field"
+                    "oversize-field",
+                    // Control characters in a record: refused with its schema check.
+                    "record-observer",
+                    "place-c1",
+                    "narrative-carriage-return",
                 ]
                 .iter()
                 .any(|ok| name.contains(ok)),

@@ -7,6 +7,7 @@ pub mod log;
 pub mod observation;
 pub mod profile;
 pub mod taxonomy;
+pub mod text;
 pub mod verification;
 
 pub use device::{fingerprint, DeviceSigningKey, KeyLengthError, Role};

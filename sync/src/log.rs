@@ -257,6 +257,12 @@ fn checked_record(
             "is longer than 100 characters",
         )));
     }
+    if let Some(c) = crate::text::line_control(&meta.observer) {
+        return Err(schema(SchemaError::invalid(
+            "observer",
+            crate::text::line_control_message(c),
+        )));
+    }
     Ok(ParsedRecord {
         revision: ObservationRevision {
             observation,
@@ -604,6 +610,28 @@ mod tests {
         assert!(split_record(&spaced).is_none());
         let general = parse_record(1, &spaced, &taxonomy).expect("valid");
         assert_eq!(general, fast);
+    }
+
+    #[test]
+    fn an_observer_name_with_control_characters_is_refused_on_both_paths() {
+        let taxonomy = Taxonomy::builtin();
+        let mut rev = revision();
+        rev.observer = "Ana\u{1b}[2K\u{1b}[1Aok".into();
+        let written = record_json(&rev);
+        let value: Value = serde_json::from_str(&written).expect("json");
+        let spaced = serde_json::to_string_pretty(&value).expect("ser");
+        for raw in [written, spaced] {
+            let err = parse_record(4, &raw, &taxonomy).expect_err("refused");
+            let text = err.to_string();
+            assert!(
+                text.contains("observer") && text.contains("U+001B"),
+                "{text}"
+            );
+            assert!(
+                !text.contains('\u{1b}'),
+                "the reason quotes no raw escape: {text}"
+            );
+        }
     }
 
     /// The differential check of the `record_parse` fuzz target (fuzz/), on the layouts it is

@@ -487,9 +487,19 @@ impl Observation {
             }
         }
         check_len("narrative", &self.narrative, NARRATIVE_MAX_CHARS)?;
+        if let Some(c) = crate::text::free_text_control(&self.narrative) {
+            return Err(SchemaError::field(
+                "narrative",
+                format!(
+                    "holds the control character {}; a narrative may hold line breaks and tabs, no other control characters",
+                    crate::text::code_point(c)
+                ),
+            ));
+        }
         for (field, text) in [("place", &self.place), ("weapon", &self.weapon)] {
             if let Some(text) = text {
                 check_len(field, text, SHORT_TEXT_MAX_CHARS)?;
+                check_line(field, text)?;
             }
         }
         for (field, code) in [("initiator", &self.initiator), ("target", &self.target)] {
@@ -521,11 +531,23 @@ fn check_len(field: &str, text: &str, max: usize) -> Result<(), SchemaError> {
     Ok(())
 }
 
+/// One-line text: no control characters at all (see [`crate::text`]).
+fn check_line(field: &str, text: &str) -> Result<(), SchemaError> {
+    match crate::text::line_control(text) {
+        Some(c) => Err(SchemaError::field(
+            field,
+            crate::text::line_control_message(c),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn check_code(field: &str, code: &str) -> Result<(), SchemaError> {
     if code.trim().is_empty() {
         return Err(SchemaError::field(field, "contains an empty value"));
     }
-    check_len(field, code, CODE_MAX_CHARS)
+    check_len(field, code, CODE_MAX_CHARS)?;
+    check_line(field, code)
 }
 
 #[cfg(test)]
@@ -641,6 +663,12 @@ mod tests {
             (with("location_source", json!("gps")), "location_source"),
             (with("location_source", json!("described")), "place"),
             (with("tags", json!(["ok", ""])), "tags"),
+            (with("tags", json!(["ok\u{1b}[2K"])), "tags"),
+            (with("narrative", json!("fake\u{1b}[2K\rline")), "narrative"),
+            (with("narrative", json!("csi \u{9b}2K")), "narrative"),
+            (with("place", json!("hill 4\nsecond line")), "place"),
+            (with("weapon", json!("\u{7}mortar")), "weapon"),
+            (with("initiator", json!("party\u{85}")), "initiator"),
         ];
         for (input, field) in cases {
             assert_eq!(field_of(parse(input.clone())), field, "input: {input}");
@@ -659,6 +687,10 @@ mod tests {
         v["distance_min_m"] = json!(100);
         v["distance_max_m"] = json!(100);
         v["narrative"] = json!("é".repeat(NARRATIVE_MAX_CHARS));
+        parse(v.clone()).expect("all at the limits");
+        // Line breaks and tabs stay in a narrative, and so do the marks Arabic and Persian need.
+        v["narrative"] = json!("first line\nsecond\tline\r\nآنا\u{200f} می\u{200c}خواهد");
+        v["place"] = json!("قرية\u{200f} \u{200e}X");
         v["observed_until"] = v["observed_at"].clone();
         v["observed_at"] = json!("2026-11-24T10:00:00+01:00");
         v["observed_until"] = json!("2026-11-24T09:00:00Z");

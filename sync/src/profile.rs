@@ -186,6 +186,7 @@ impl MissionProfile {
         if self.mission.trim().is_empty() || self.mission.chars().count() > 200 {
             return bad("the mission name must be 1 to 200 characters".into());
         }
+        self.check_names()?;
         if self.recipients.is_empty() {
             return bad("it lists no coordinator recipients".into());
         }
@@ -199,6 +200,42 @@ impl MissionProfile {
                     "alert rule `{}` needs a threshold and a window above 0",
                     rule.name
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every name and code the profile gives (mission, taxonomy, parties, areas, ladder, alert
+    /// rules) is one line of text without control characters (see [`crate::text`]): devices
+    /// and coordinators print them.
+    fn check_names(&self) -> Result<(), ProfileError> {
+        let mut texts: Vec<(&str, &str)> = vec![("the mission name", &self.mission)];
+        for (what, codes) in [
+            ("a kind of its taxonomy", &self.taxonomy.kinds),
+            ("a category of its taxonomy", &self.taxonomy.categories),
+            ("a party", &self.parties),
+            ("a step of its severity ladder", &self.severity_ladder),
+        ] {
+            for c in codes {
+                texts.push((what, &c.code));
+                texts.push((what, &c.label));
+            }
+        }
+        for area in &self.areas {
+            texts.push(("an area", &area.code));
+            texts.push(("an area", &area.label));
+        }
+        for rule in &self.alert_rules {
+            texts.push(("an alert rule", &rule.name));
+            let named = rule.kinds.iter().chain(&rule.categories).chain(&rule.area);
+            texts.extend(named.map(|t| ("an alert rule", t.as_str())));
+        }
+        for (what, text) in texts {
+            if let Some(c) = crate::text::line_control(text) {
+                return Err(ProfileError::Invalid(format!(
+                    "{what} {}",
+                    crate::text::line_control_message(c)
+                )));
             }
         }
         Ok(())
@@ -325,6 +362,44 @@ mod tests {
             forged.may_replace(&v1).err(),
             Some(ProfileError::OtherSigner)
         );
+    }
+
+    #[test]
+    fn names_with_control_characters_are_refused() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let fresh = || profile("2026-11-24T10:00:00Z");
+        let mut cases = Vec::new();
+        let mut p = fresh();
+        p.mission = "Mission\u{1b}[2K East".into();
+        cases.push(p);
+        let mut p = fresh();
+        p.areas.push(Area {
+            code: "north".into(),
+            label: "North\u{9b}1A".into(),
+            bbox: None,
+        });
+        cases.push(p);
+        let mut p = fresh();
+        p.parties.push(Code {
+            code: "a\nb".into(),
+            label: "A".into(),
+        });
+        cases.push(p);
+        let mut p = fresh();
+        p.taxonomy.categories[0].label = "Shelling\u{7}".into();
+        cases.push(p);
+        for p in cases {
+            let err = p.sign(&key).expect_err("refused");
+            assert!(
+                matches!(&err, ProfileError::Invalid(r) if r.contains("control character U+")),
+                "{err}"
+            );
+        }
+        // Arabic and Persian names keep their marks.
+        let mut p = fresh();
+        p.mission = "بعثة\u{200f} شرق\u{200c}ی".into();
+        p.sign(&key)
+            .expect("RLM and ZWNJ are not control characters");
     }
 
     #[test]
