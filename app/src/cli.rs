@@ -18,7 +18,16 @@ use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::KdfCost;
 use crate::publish::{DataFormat, PublicOptions};
 use crate::store::{ObservationFilter, QueueRow, SortOrder};
+use crate::terminal::{terminal_line, terminal_safe, OutputKind, TerminalWriter};
 use truce_sync::verification::VerificationStatus;
+
+/// Prints a message for people on stderr, escaped as [`terminal_safe`] says: the values in it
+/// (paths, names) cannot drive the terminal.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        eprintln!("{}", terminal_safe(&format!($($arg)*)))
+    };
+}
 
 /// Largest observation JSON accepted on stdin or from a file.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
@@ -433,7 +442,9 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let usage = e.downcast_ref::<UsageError>().is_some();
-            eprintln!("error: {e:#}");
+            // Errors quote what they refuse (a file name, a serde message naming a field of a
+            // hostile file): one line, every control character escaped.
+            eprintln!("error: {}", terminal_line(&format!("{e:#}")));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -467,7 +478,22 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let dir = data_dir(cli.data_dir)?;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Everything printed on stdout is escaped for the terminal; JSON output keeps its data
+    // exact (see `crate::terminal`).
+    let kind = match &command {
+        Command::List { json: true, .. }
+        | Command::Show { json: true, .. }
+        | Command::Events { json: true }
+        | Command::Devices { json: true }
+        | Command::Alerts { json: true }
+        | Command::Import { json: true, .. }
+        | Command::Report {
+            format: ReportFormat::Json,
+            ..
+        } => OutputKind::Json,
+        _ => OutputKind::Text,
+    };
+    let mut out = TerminalWriter::new(stdout.lock(), kind);
     match command {
         Command::Init {
             observer,
@@ -487,7 +513,7 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
             let device = journal.device();
             writeln!(out, "{}", device.device_id)?;
-            eprintln!(
+            note!(
                 "Created an encrypted journal in {} for {} ({}). Device fingerprint: {}",
                 dir.display(),
                 device.observer,
@@ -526,9 +552,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             } else if rows.is_empty() {
                 if journal.count()? == 0 {
-                    eprintln!("The journal has no observations yet. Save one with `truce record`.");
+                    note!("The journal has no observations yet. Save one with `truce record`.");
                 } else {
-                    eprintln!("No observation matches these filters.");
+                    note!("No observation matches these filters.");
                 }
             } else {
                 print_table(&mut out, &rows, with_status)?;
@@ -565,7 +591,7 @@ pub fn run(cli: Cli) -> Result<()> {
                         "  {}  {:<12}  {}  {}",
                         e.at,
                         e.status.code(),
-                        e.by_observer,
+                        terminal_line(&e.by_observer),
                         one_line(&e.note, 60)
                     )?;
                 }
@@ -576,16 +602,17 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut journal = unlock(&dir)?;
             let saved = journal.amend(&id, patch)?;
             writeln!(out, "{}", saved.revision)?;
-            eprintln!(
+            note!(
                 "Saved revision {} of {}.",
-                saved.revision, saved.observation.id
+                saved.revision,
+                saved.observation.id
             );
         }
         Command::Passwd => {
             let journal = unlock(&dir)?;
             let new = new_passphrase(NEW_PASSPHRASE_ENV)?;
             journal.change_passphrase(&new, kdf_cost()?)?;
-            eprintln!("Passphrase changed. The old passphrase no longer opens this journal.");
+            note!("Passphrase changed. The old passphrase no longer opens this journal.");
         }
         Command::Wipe { yes } => {
             if !yes {
@@ -597,13 +624,13 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let report = Journal::wipe(&dir)?;
             if report.key_destroyed || report.files_removed > 0 {
-                eprintln!(
+                note!(
                     "Wiped the journal in {}: key destroyed, {} database file(s) removed.",
                     dir.display(),
                     report.files_removed
                 );
             } else {
-                eprintln!(
+                note!(
                     "There was no journal in {}; nothing to wipe.",
                     dir.display()
                 );
@@ -615,11 +642,11 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "journal:     {}", dir.display())?;
             writeln!(out, "device:      {}", device.device_id)?;
             writeln!(out, "fingerprint: {}", device.fingerprint)?;
-            writeln!(out, "observer:    {}", device.observer)?;
+            writeln!(out, "observer:    {}", terminal_line(&device.observer))?;
             writeln!(
                 out,
                 "team:        {}",
-                device.team.as_deref().unwrap_or("-")
+                terminal_line(device.team.as_deref().unwrap_or("-"))
             )?;
             writeln!(out, "role:        {}", device.role.code())?;
             writeln!(out, "created:     {}", device.created_at)?;
@@ -639,7 +666,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let journal = unlock(&dir)?;
             if let Some(path) = import_secret {
                 let recipient = journal.import_coordinator_secret(&path)?;
-                eprintln!(
+                note!(
                     "Restored the coordinator key {recipient}. Delete {} now.",
                     path.display()
                 );
@@ -652,7 +679,7 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "device key:  {}", keys.device_key)?;
             if let Some(path) = export_secret {
                 journal.export_coordinator_secret(&path)?;
-                eprintln!(
+                note!(
                     "warning: {} now holds your coordinator secret key. Anyone with it can read every bundle of the mission. Keep it offline and delete it when done.",
                     path.display()
                 );
@@ -715,12 +742,12 @@ pub fn run(cli: Cli) -> Result<()> {
             printed?;
             let alerts = journal.alerts()?;
             if !alerts.is_empty() {
-                eprintln!(
+                note!(
                     "{} escalation alert(s) active; see `truce alerts`.",
                     alerts.len()
                 );
             }
-            eprintln!(
+            note!(
                 "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known.",
                 files.len(),
                 files.len() - refused
@@ -785,7 +812,7 @@ pub fn run(cli: Cli) -> Result<()> {
                         out,
                         "{}  {:<20}  {}  last bundle {}  {} entries  {}",
                         d.device_id,
-                        d.observer,
+                        terminal_line(&d.observer),
                         d.fingerprint,
                         d.last_bundle_at.as_deref().unwrap_or("-"),
                         d.entries,
@@ -815,7 +842,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let public = public.then_some(PublicOptions { grid_deg: grid });
             let rows = journal.export_data(format, &filter, public, &path)?;
             writeln!(out, "{}", path.display())?;
-            eprintln!("Wrote {rows} observation(s) to {}.", path.display());
+            note!("Wrote {rows} observation(s) to {}.", path.display());
         }
         Command::Report {
             from,
@@ -872,8 +899,8 @@ pub fn run(cli: Cli) -> Result<()> {
                         out,
                         "level {}  {}  area {}  {} records, {} to {}",
                         a.level,
-                        a.rule,
-                        if a.area.is_empty() { "(none)" } else { &a.area },
+                        terminal_line(&a.rule),
+                        terminal_line(if a.area.is_empty() { "(none)" } else { &a.area }),
                         a.records.len(),
                         from,
                         to
@@ -884,7 +911,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
             if alerts.is_empty() && !json {
-                eprintln!("No escalation alerts.");
+                note!("No escalation alerts.");
             }
         }
         Command::Man { .. } => {} // handled above, before the data directory
@@ -932,7 +959,7 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
             crate::fsutil::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(out, "{}", path.display())?;
-            eprintln!("Signed mission profile written. Give it to every device: `truce profile import {}`.", path.display());
+            note!("Signed mission profile written. Give it to every device: `truce profile import {}`.", path.display());
         }
         ProfileCommand::Import { file } => {
             let text = read_limited(
@@ -942,9 +969,9 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
             )?;
             let mut journal = unlock(dir)?;
             let profile = journal.import_profile(&text)?;
-            eprintln!(
+            note!(
                 "Installed the mission profile for {} ({} coordinator recipient(s)).",
-                profile.mission,
+                terminal_line(&profile.mission),
                 profile.recipients.len()
             );
         }
@@ -955,7 +982,7 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
                     "no mission profile installed; import one with `truce profile import FILE`"
                 ),
                 Some(p) => {
-                    writeln!(out, "mission:    {}", p.profile.mission)?;
+                    writeln!(out, "mission:    {}", terminal_line(&p.profile.mission))?;
                     writeln!(out, "issued:     {}", p.profile.issued_at.to_rfc3339())?;
                     writeln!(
                         out,
@@ -1005,23 +1032,30 @@ fn read_limited(path: &Path, max: u64, what: &str) -> Result<String> {
 }
 
 fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std::io::Result<()> {
-    let name = report.file.display();
+    let name = report.file.display().to_string();
     let device = report.device_id.map(|d| d.to_string());
     if json {
         let gaps: Vec<Value> = report.gaps.iter().map(|(a, b)| json!([a, b])).collect();
         let line = json!({
-            "file": name.to_string(), "device_id": device, "fingerprint": report.fingerprint,
+            "file": name, "device_id": device, "fingerprint": report.fingerprint,
             "new_device": report.new_device, "new_entries": report.new_entries,
             "known_entries": report.known_entries, "gaps": gaps, "refused": report.refused,
         });
         return writeln!(out, "{line}");
     }
+    // The file name comes from the stick and the reason may quote the bundle: neither may
+    // break the line, whatever `out` escapes besides.
+    let name = terminal_line(&name);
     let short = device
         .as_deref()
         .map(|d| d[..8].to_owned())
         .unwrap_or_else(|| "?".into());
     match &report.refused {
-        Some(reason) => writeln!(out, "{name}: REFUSED (quarantined): {reason}"),
+        Some(reason) => writeln!(
+            out,
+            "{name}: REFUSED (quarantined): {}",
+            terminal_line(reason)
+        ),
         None => {
             writeln!(
                 out,
@@ -1206,7 +1240,7 @@ fn read_object(path: Option<&Path>, what: &str) -> Result<Map<String, Value>> {
         None => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                eprintln!("Type the {what} as JSON, then press Ctrl-D:");
+                note!("Type the {what} as JSON, then press Ctrl-D:");
             }
             stdin
                 .lock()
@@ -1291,7 +1325,7 @@ fn print_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
         if value.is_null() || value == &json!([]) || value == &json!("") {
             continue;
         }
-        writeln!(out, "{key:<16} {}", display_value(value))?;
+        writeln!(out, "{key:<16} {}", detail_text(&display_value(value)))?;
     }
     writeln!(out, "{:<16} {}", "device_id", current.device_id)?;
     writeln!(
@@ -1322,12 +1356,23 @@ fn print_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
             "  rev {}  {}  {}  {}",
             rev.revision,
             rev.recorded_at.format("%Y-%m-%d %H:%M:%S %:z"),
-            rev.observer,
+            terminal_line(&rev.observer),
             change
         )?;
         previous = Some(fields);
     }
     Ok(())
+}
+
+/// A value of `show`'s detail: each line after the first indented under the value's column,
+/// so that no line of a narrative can pass for a field; every control character but the line
+/// breaks and tabs escaped.
+fn detail_text(text: &str) -> String {
+    let indent = format!("\n{:17}", "");
+    text.lines()
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join(&indent)
 }
 
 fn display_value(value: &Value) -> String {
