@@ -182,9 +182,10 @@ pub enum Command {
         /// The file to write (replaced atomically).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Redact for publication: no observer, device or team; narratives only when tagged
-        /// `public`; coordinates on a grid; times to the hour; only verified and corroborated
-        /// records unless --status is given.
+        /// Redact for publication: no observer, device or team; narrative, place, weapon and
+        /// parties not coded in the profile only when tagged `public`; coordinates on a grid;
+        /// times to the hour, in UTC; only verified and corroborated records unless --status
+        /// is given.
         #[arg(long)]
         public: bool,
         /// Grid size in degrees for --public.

@@ -176,7 +176,10 @@ impl Journal {
                 ));
             }
         }
-        let areas = self.profile()?.map(|p| p.profile.areas).unwrap_or_default();
+        let (areas, parties) = self
+            .profile()?
+            .map(|p| (p.profile.areas, p.profile.parties))
+            .unwrap_or_default();
         let io = |e: std::io::Error| JournalError::Io {
             action: "write",
             path: out.to_path_buf(),
@@ -187,7 +190,7 @@ impl Journal {
             DataWriter::new(BufWriter::new(file), format, public.is_some()).map_err(io)?;
         self.store.each_matching(&filter, |row| {
             writer
-                .row(&row_values(&row, &areas, public.as_ref()))
+                .row(&row_values(&row, &areas, &parties, public.as_ref()))
                 .map_err(io)
         })?;
         let (buffered, rows) = writer.finish().map_err(io)?;
