@@ -130,7 +130,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         import_secret: Option<PathBuf>,
     },
-    /// Write a signed, encrypted bundle of the entries not yet exported into DIR; prints its path.
+    /// Write signed, encrypted bundles of the entries no bundle carried yet into DIR (one per
+    /// range of them); prints their paths.
     Export {
         /// Folder to write the bundle into (a USB stick, a shared folder).
         #[arg(long, value_name = "DIR")]
@@ -694,21 +695,35 @@ pub fn run(cli: Cli) -> Result<()> {
         } => {
             let journal = unlock(&dir)?;
             let range = match (all, from, to) {
-                (true, _, _) => ExportRange::All,
-                (false, Some(a), Some(b)) => ExportRange::Seqs(a, b),
-                _ => ExportRange::Pending,
+                (true, _, _) => Some(ExportRange::All),
+                (false, Some(a), Some(b)) => Some(ExportRange::Seqs(a, b)),
+                _ => None,
             };
-            match journal.export(&out_dir, range)? {
-                Some(report) => {
-                    writeln!(out, "{}", report.path.display())?;
-                    eprintln!(
-                        "Exported entries {}-{} to {}.",
-                        report.first_seq,
-                        report.last_seq,
-                        report.path.display()
-                    );
+            let mut printed = Ok(());
+            let mut report_one = |report: &crate::exchange::ExportReport| {
+                if printed.is_ok() {
+                    printed = writeln!(out, "{}", report.path.display()).and_then(|()| out.flush());
                 }
-                None => eprintln!("Nothing new to export. Use --all to export everything again."),
+                note!(
+                    "Exported entries {}-{} to {}.",
+                    report.first_seq,
+                    report.last_seq,
+                    report.path.display()
+                );
+            };
+            // Pending: one bundle per range no export carried yet (a bundle holds one
+            // contiguous range), so one command sends everything that never left the device.
+            let written: Vec<_> = match range {
+                Some(range) => journal
+                    .export(&out_dir, range)?
+                    .inspect(&mut report_one)
+                    .into_iter()
+                    .collect(),
+                None => journal.export_pending(&out_dir, &mut report_one)?,
+            };
+            printed?;
+            if written.is_empty() {
+                note!("Nothing new to export. Use --all to export everything again.");
             }
         }
         Command::Import { paths, json } => {

@@ -446,14 +446,15 @@ impl Journal {
         Ok(self.store.history(id)?)
     }
 
-    /// Which of `ids` were saved on this device (a new observation or an amendment) after the
-    /// last export, so are in no bundle yet. Imported records never are.
+    /// Which of `ids` have a revision saved on this device (a new observation or an
+    /// amendment) that no bundle written so far carries ([`Self::unexported_ranges`]).
+    /// Imported records never are.
     pub fn unexported_among(
         &self,
         ids: &[Uuid],
     ) -> Result<std::collections::HashSet<Uuid>, JournalError> {
-        let after = self.store.last_exported_seq()?;
-        Ok(self.store.logged_after(after, ids)?)
+        let ranges = self.unexported_ranges()?;
+        Ok(self.store.logged_in(&ranges, ids)?)
     }
 
     /// How many observations the journal holds.
@@ -782,6 +783,22 @@ mod tests {
             vec![a],
             "the amendment is new"
         );
+        // A later range exported alone (entry 4) leaves the amendment (entry 3) pending.
+        let c = journal
+            .record(obj(
+                r#"{"kind":"incident","category":"mine_uxo","method":"heard"}"#,
+            ))
+            .expect("record")
+            .observation
+            .id;
+        journal
+            .store
+            .record_export("later", &now().to_rfc3339(), 4, 4, "later.age")
+            .expect("record the export");
+        let pending = journal.unexported_among(&[a, b, c]).expect("query");
+        assert_eq!(pending.into_iter().collect::<Vec<_>>(), vec![a]);
+        assert_eq!(journal.pending_export().expect("count"), 1);
+        assert_eq!(journal.unexported_ranges().expect("ranges"), vec![(3, 3)]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
-use crate::exchange::{bundle_files, ExportRange, ImportReport};
+use crate::exchange::{bundle_files, ImportReport};
 use crate::journal::{Journal, JournalError};
 
 use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
@@ -157,23 +157,28 @@ fn export(app: &Rc<App>) {
     set_outcome(&w, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            let written = j.export(&dir, ExportRange::Pending)?;
+            let written = j.export_pending(&dir, |_| {})?;
             Ok((written, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match result {
                 Ok((written, status)) => {
-                    match written {
-                        Some(report) => {
-                            let name = report
-                                .path
-                                .file_name()
-                                .map(|n| n.to_string_lossy().into_owned())
-                                .unwrap_or_default();
-                            set_outcome(&w, SyncOutcome::Exported, &name);
-                        }
-                        None => set_outcome(&w, SyncOutcome::NothingToExport, ""),
+                    if written.is_empty() {
+                        set_outcome(&w, SyncOutcome::NothingToExport, "");
+                    } else {
+                        // One bundle per range not yet exported: every file name, a line each.
+                        let names: Vec<String> = written
+                            .iter()
+                            .map(|report| {
+                                report
+                                    .path
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default()
+                            })
+                            .collect();
+                        set_outcome(&w, SyncOutcome::Exported, &names.join("\n"));
                     }
                     show_status(app, Ok(status));
                 }

@@ -132,13 +132,14 @@ impl Store {
             })?)
     }
 
-    /// The highest sequence number ever exported (0 if none).
-    pub fn last_exported_seq(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT coalesce(max(last_seq), 0) FROM bundle_export",
-            [],
-            |row| row.get(0),
-        )?)
+    /// The range `(first, last)` of every bundle this device wrote, in no order.
+    pub fn exported_ranges(&self) -> Result<Vec<(u64, u64)>, StoreError> {
+        let ranges = self
+            .conn
+            .prepare_cached("SELECT first_seq, last_seq FROM bundle_export")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(ranges)
     }
 
     /// Calls `f` for each log entry from `from` to `to`, in order, streaming from the database.

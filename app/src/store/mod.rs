@@ -379,21 +379,32 @@ impl Store {
         Ok(())
     }
 
-    /// Which of `ids` have an entry in this device's log after sequence number `after` (read
-    /// only; one indexed look-up per id).
-    pub fn logged_after(
+    /// Which of `ids` have an entry in this device's log within one of `ranges` (sorted,
+    /// not overlapping; read only; one indexed look-up per id).
+    pub fn logged_in(
         &self,
-        after: u64,
+        ranges: &[(u64, u64)],
         ids: &[Uuid],
     ) -> Result<std::collections::HashSet<Uuid>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM device_log WHERE observation_id = ?1 AND seq > ?2)",
-        )?;
         let mut found = std::collections::HashSet::new();
+        if ranges.is_empty() {
+            return Ok(found);
+        }
+        let within = |seq: u64| {
+            // The last range starting at or before `seq`, if it reaches `seq`.
+            let i = ranges.partition_point(|&(first, _)| first <= seq);
+            i > 0 && seq <= ranges[i - 1].1
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq FROM device_log WHERE observation_id = ?1")?;
         for id in ids {
-            let logged: bool = stmt.query_row(params![id.to_string(), after], |row| row.get(0))?;
-            if logged {
-                found.insert(*id);
+            let mut rows = stmt.query([id.to_string()])?;
+            while let Some(row) = rows.next()? {
+                if within(row.get(0)?) {
+                    found.insert(*id);
+                    break;
+                }
             }
         }
         Ok(found)
