@@ -10,13 +10,13 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::device::DeviceSigningKey;
-use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry, StoredEntry};
+use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry, StoredEntry, MAX_SEQ};
 
 /// The `format` value of a bundle manifest.
 pub const FORMAT: &str = "truce-bundle";
@@ -204,6 +204,9 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
             ));
         }
         if manifest.entry_count == 0
+            || manifest.first_seq == 0
+            || manifest.last_seq < manifest.first_seq
+            || manifest.last_seq > MAX_SEQ
             || manifest.last_seq + 1 - manifest.first_seq != manifest.entry_count
         {
             return Err(BundleError::Manifest(
@@ -506,7 +509,7 @@ impl<'a> BundleReader<'a> {
             .map_err(|_| BundleError::Signature("malformed"))?;
         let digest = std::mem::take(&mut self.hasher).finalize();
         self.device_key
-            .verify(&signed_message(&digest), &Signature::from_bytes(&bytes))
+            .verify_strict(&signed_message(&digest), &Signature::from_bytes(&bytes))
             .map_err(|_| {
                 BundleError::Signature(
                     "invalid: the bundle was altered or not signed by the device it names",
@@ -586,6 +589,12 @@ fn check_manifest(m: &Manifest, limits: &Limits) -> Result<(), BundleError> {
     if m.first_seq == 0 || m.last_seq < m.first_seq || m.last_seq - m.first_seq + 1 != m.entry_count
     {
         return bad("its range of entries is inconsistent");
+    }
+    if m.last_seq > MAX_SEQ {
+        return Err(BundleError::Manifest(format!(
+            "its last sequence number {} is beyond the largest a device log can reach ({MAX_SEQ})",
+            m.last_seq
+        )));
     }
     if m.entry_count > limits.max_entries {
         return Err(BundleError::TooLarge(format!(
@@ -937,7 +946,8 @@ mod tests {
                     "another-key",
                     "conflicting",
                     "schema",
-                    "oversize-field"
+                    "oversize-field",
+                    "reuses-an-id"
                 ]
                 .iter()
                 .any(|ok| name.contains(ok)),

@@ -11,7 +11,7 @@ pub mod verification;
 
 pub use device::{fingerprint, DeviceSigningKey, KeyLengthError, Role};
 pub use observation::{
-    parse_object, LocationSource, Method, NewObservationDefaults, Observation, ObservationRevision,
-    SchemaError, TimePrecision,
+    parse_object, LocationSource, Method, NewObservationDefaults, Observation, ObservationKey,
+    ObservationRevision, SchemaError, TimePrecision,
 };
 pub use taxonomy::Taxonomy;

@@ -2,7 +2,7 @@
 //! severity ladder and alert rules; signed by the coordinator so devices can trust updates.
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -245,7 +245,7 @@ impl SignedProfile {
         let mut sig = [0u8; 64];
         hex::decode_to_slice(&envelope.signature, &mut sig).map_err(|_| ProfileError::Signature)?;
         signer_key
-            .verify(
+            .verify_strict(
                 &message(envelope.profile.get()),
                 &Signature::from_bytes(&sig),
             )
