@@ -30,3 +30,6 @@ mod coordinator;
 
 #[path = "cli/durability.rs"]
 mod durability;
+
+#[path = "cli/trust.rs"]
+mod trust;

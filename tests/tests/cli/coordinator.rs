@@ -49,6 +49,7 @@ fn seeded() -> Seeded {
         .ok()
         .stdout;
     coordinator.run(&["import", bundle.trim()], "").ok();
+    coordinator.run(&["devices", "accept", &device_id], "").ok();
     Seeded {
         coordinator,
         device_id,
@@ -352,7 +353,21 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
         .ok()
         .stdout;
     let run = coordinator.run(&["import", bundle.trim()], "").ok();
-    assert!(run.stderr.contains("1 escalation alert"), "{}", run.stderr);
+    assert!(!run.stderr.contains("escalation alert"), "{}", run.stderr);
+    assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
+    let device_id = device
+        .run(&["status"], "")
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("device:").map(|d| d.trim().to_owned()))
+        .expect("the device's id");
+    let accepted = coordinator.run(&["devices", "accept", &device_id], "").ok();
+    assert!(
+        accepted.stderr.contains("Accepted device"),
+        "{}",
+        accepted.stderr
+    );
 
     let report = coordinator
         .run(
