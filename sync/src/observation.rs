@@ -684,8 +684,14 @@ mod tests {
             (with("narative", json!("typo")), "narative"),
             (with("killed", json!(-2)), "killed"),
             (with("killed", json!(MAX_COUNT + 1)), "killed"),
-            (with("event_count", json!(u64::from(u32::MAX))), "event_count"),
-            (with("distance_max_m", json!(MAX_COUNT + 1)), "distance_max_m"),
+            (
+                with("event_count", json!(u64::from(u32::MAX))),
+                "event_count",
+            ),
+            (
+                with("distance_max_m", json!(MAX_COUNT + 1)),
+                "distance_max_m",
+            ),
             (with("location_source", json!("gps")), "location_source"),
             (with("location_source", json!("described")), "place"),
             (with("tags", json!(["ok", ""])), "tags"),

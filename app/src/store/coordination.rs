@@ -377,7 +377,7 @@ impl Store {
         )
     }
 
-    /// Every device a coordinator has received bundles from.
+    /// Every device a coordinator has received bundles from, those still pending first.
     /// Entries held are counted from the imports (each one records how many it added), not by
     /// scanning the entries.
     pub fn device_statuses(&self) -> Result<Vec<DeviceStatus>, StoreError> {
@@ -386,7 +386,7 @@ impl Store {
                     (SELECT coalesce(sum(b.new_entries), 0) FROM bundle_import b
                      WHERE b.device_id = d.device_id AND b.status = 'imported'),
                     (SELECT coalesce(max(seq), 0) FROM received_entry r WHERE r.device_id = d.device_id)
-             FROM known_device d ORDER BY d.observer, d.device_id",
+             FROM known_device d ORDER BY d.accepted_at IS NOT NULL, d.observer, d.device_id",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
