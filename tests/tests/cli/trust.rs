@@ -378,3 +378,57 @@ fn a_new_device_counts_only_once_accepted() {
         .fails(1)
         .stderr_has("no device matches");
 }
+
+/// A bundle written under another mission's profile (a stranger's, naming this coordinator's
+/// recipient) is refused with the reason, and changes nothing.
+#[test]
+fn a_bundle_for_another_mission_is_refused() {
+    let mission = Mission::new();
+    let recipient = mission
+        .coordinator
+        .run(&["keys"], "")
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("recipient:"))
+        .map(|r| r.trim().to_owned())
+        .expect("recipient");
+    let other = Journal::coordinator();
+    let profile = other.scratch("p").join("profile.json");
+    other
+        .run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                "Mission West",
+                "--recipient",
+                &recipient,
+                "--out",
+                path_str(&profile),
+            ],
+            "",
+        )
+        .ok();
+    let device = Journal::created("Ana");
+    device
+        .run(&["profile", "import", path_str(&profile)], "")
+        .ok();
+    device.record(r#"{"kind":"violation","category":"shelling","method":"heard"}"#);
+    let (run, report) = mission.import(&[export(&device, &[])]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let reason = report[0]["refused"].as_str().expect("refused");
+    assert!(
+        reason.contains("Mission West") && reason.contains("Mission East"),
+        "{reason}"
+    );
+    assert!(mission.coordinator.list().is_empty());
+    assert!(json_lines(
+        &mission
+            .coordinator
+            .run(&["devices", "--json"], "")
+            .ok()
+            .stdout
+    )
+    .is_empty());
+}
