@@ -648,10 +648,13 @@ fn fill_gaps(run: &mut ImportRun<'_>, reports: &mut [ImportReport]) -> Result<()
         let Some(device) = report.device_id else {
             continue;
         };
-        if !gaps.contains_key(&device) {
-            gaps.insert(device, run.received_gaps(device)?);
-        }
-        report.gaps = gaps.get(&device).cloned().unwrap_or_default();
+        let held = match gaps.entry(device) {
+            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(run.received_gaps(device)?)
+            }
+        };
+        report.gaps = held.clone();
     }
     Ok(())
 }

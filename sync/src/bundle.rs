@@ -116,6 +116,14 @@ pub enum BundleError {
         /// What is wrong.
         reason: String,
     },
+    /// A bundle of a format version this build does not read: Truce needs updating.
+    #[error("this bundle is format version {found}, and this Truce reads up to version {known}: update Truce to import it (nothing was imported; the file is kept)")]
+    TooNew {
+        /// The version the manifest declares.
+        found: u32,
+        /// The newest version this build reads.
+        known: u32,
+    },
     /// The signature line is missing or does not verify.
     #[error("the bundle's signature is {0}")]
     Signature(&'static str),
@@ -440,6 +448,16 @@ impl<'a> BundleReader<'a> {
         let line = reader
             .line()?
             .ok_or_else(|| BundleError::Manifest("the bundle is empty".into()))?;
+        // The version first, read leniently: a newer manifest has fields this build does not
+        // know, and must be reported as needing a newer Truce, not as an unknown field.
+        if let Ok(probe) = serde_json::from_slice::<crate::FormatProbe>(&line) {
+            if probe.format == FORMAT && probe.version > VERSION {
+                return Err(BundleError::TooNew {
+                    found: probe.version,
+                    known: VERSION,
+                });
+            }
+        }
         let manifest: Manifest =
             serde_json::from_slice(&line).map_err(|e| BundleError::Manifest(e.to_string()))?;
         check_manifest(&manifest, &limits)?;
@@ -902,6 +920,23 @@ mod tests {
         let reader =
             BundleReader::from_plaintext(forged.as_bytes(), Limits::default()).expect("manifest");
         assert!(drain(reader).is_err(), "an altered entry is refused");
+    }
+
+    /// A manifest of a newer version, with fields this build does not know, asks for a newer
+    /// Truce instead of naming an unknown field.
+    #[test]
+    fn a_newer_bundle_asks_for_a_newer_truce() {
+        let newer =
+            r#"{"format":"truce-bundle","version":2,"features":["attachments"],"bundle_id":"ab"}"#;
+        let refused =
+            BundleReader::from_plaintext(format!("{newer}\n").as_bytes(), Limits::default())
+                .err()
+                .expect("refused");
+        assert!(
+            matches!(refused, BundleError::TooNew { found: 2, known: 1 }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("update Truce"), "{refused}");
     }
 
     /// The committed hostile corpus (tests/testdata/bundles) never makes the reader panic, and
