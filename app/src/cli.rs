@@ -88,6 +88,10 @@ pub enum Command {
     Show {
         /// The observation id, or a unique beginning or end of it (as `list` shows).
         id: String,
+        /// The device that made it, when several devices used the id (a unique beginning or
+        /// end of the device id; `ID@DEVICE` says the same).
+        #[arg(long, value_name = "DEVICE")]
+        device: Option<String>,
         /// Print JSON: {"current": {...}, "history": [...]}.
         #[arg(long)]
         json: bool,
@@ -97,6 +101,9 @@ pub enum Command {
     Amend {
         /// The observation id, or a unique beginning or end of it (as `list` shows).
         id: String,
+        /// The device that made it, when several devices used the id (see `show`).
+        #[arg(long, value_name = "DEVICE")]
+        device: Option<String>,
         /// Read the partial JSON object from FILE instead of stdin.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
@@ -169,11 +176,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Coordinators: every device bundles came from, with its fingerprint, entries and gaps.
+    /// Coordinators: every device bundles came from, with its fingerprint, entries, gaps and
+    /// whether it is accepted; `truce devices accept ID` accepts one.
     Devices {
         /// Print JSON Lines.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<DevicesCommand>,
     },
     /// Coordinators: export observations to CSV, GeoJSON or HXL; --public redacts for publication.
     ExportData {
@@ -239,6 +249,17 @@ pub enum Command {
         /// The date in the pages' footer (default: today, UTC); packages pass their own.
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<String>,
+    },
+}
+
+/// What `truce devices` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Accept a device once its fingerprint is confirmed with its observer (by phone, radio or
+    /// in person): its records then count in alerts, reports and exports.
+    Accept {
+        /// The device id, or a unique beginning or end of it (as `truce devices` shows).
+        id: String,
     },
 }
 
@@ -486,7 +507,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List { json: true, .. }
         | Command::Show { json: true, .. }
         | Command::Events { json: true }
-        | Command::Devices { json: true }
+        | Command::Devices { json: true, .. }
         | Command::Alerts { json: true }
         | Command::Import { json: true, .. }
         | Command::Report {
@@ -542,6 +563,8 @@ pub fn run(cli: Cli) -> Result<()> {
         } => {
             let mut filter = observation_filter(&filter)?;
             filter.limit = limit;
+            // Listed, marked: records of devices not yet accepted, and ids two devices used.
+            filter.include_pending_devices = true;
             let journal = unlock(&dir)?;
             let rows = journal.query(&filter)?;
             if json {
@@ -549,6 +572,12 @@ pub fn run(cli: Cli) -> Result<()> {
                     let mut value = serde_json::to_value(&row.revision)?;
                     if with_status {
                         value["status"] = json!(row.status.code());
+                    }
+                    if row.device_pending {
+                        value["device_pending"] = json!(true);
+                    }
+                    if !row.id_also_used_by.is_empty() {
+                        value["id_also_used_by"] = json!(row.id_also_used_by);
                     }
                     writeln!(out, "{value}")?;
                 }
@@ -562,7 +591,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 print_table(&mut out, &rows, with_status)?;
             }
         }
-        Command::Show { id, json } => {
+        Command::Show { id, device, json } => {
+            let id = observation_ref(id, device);
             let journal = unlock(&dir)?;
             let history = journal.show(&id)?;
             let current = history
@@ -599,7 +629,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Amend { id, json } => {
+        Command::Amend { id, device, json } => {
+            let id = observation_ref(id, device);
             let patch = read_object(json.as_deref(), "amendment")?;
             let mut journal = unlock(&dir)?;
             let saved = journal.amend(&id, patch)?;
@@ -789,19 +820,58 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Events { json } => {
             let journal = unlock(&dir)?;
-            for (event, ids) in journal.events()? {
+            for (event, keys) in journal.events()? {
                 if json {
-                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                    writeln!(out, "{}", json!({"event_id": event, "observations": ids}))?;
+                    let ids: Vec<String> = keys.iter().map(|k| k.id.to_string()).collect();
+                    let devices: Vec<String> =
+                        keys.iter().map(|k| k.device_id.to_string()).collect();
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"event_id": event, "observations": ids, "devices": devices})
+                    )?;
                 } else {
-                    writeln!(out, "event {event}: {} reports", ids.len())?;
-                    for id in ids {
-                        writeln!(out, "    {id}")?;
+                    writeln!(out, "event {event}: {} reports", keys.len())?;
+                    for key in keys {
+                        writeln!(out, "    {}  (device {})", key.id, key.device_id)?;
                     }
                 }
             }
         }
-        Command::Devices { json } => {
+        Command::Devices {
+            json,
+            action: Some(DevicesCommand::Accept { id }),
+        } => {
+            let mut journal = unlock(&dir)?;
+            let (device, was_pending) = journal.accept_device(&id)?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"device_id": device.device_id, "observer": device.observer,
+                           "fingerprint": device.fingerprint, "accepted_at": device.accepted_at,
+                           "was_pending": was_pending})
+                )?;
+            } else {
+                writeln!(out, "{}", device.device_id)?;
+                if was_pending {
+                    note!(
+                        "Accepted device {} ({}, fingerprint {}): its records now count in alerts, reports and exports.",
+                        device.device_id,
+                        terminal_line(&device.observer),
+                        device.fingerprint
+                    );
+                } else {
+                    note!(
+                        "Device {} ({}) was accepted already, on {}.",
+                        device.device_id,
+                        terminal_line(&device.observer),
+                        device.accepted_at.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        Command::Devices { json, action: None } => {
             let journal = unlock(&dir)?;
             for d in journal.devices()? {
                 if json {
@@ -810,7 +880,8 @@ pub fn run(cli: Cli) -> Result<()> {
                         out,
                         "{}",
                         json!({"device_id": d.device_id, "observer": d.observer, "fingerprint": d.fingerprint,
-                               "last_bundle_at": d.last_bundle_at, "entries": d.entries, "gaps": gaps})
+                               "last_bundle_at": d.last_bundle_at, "entries": d.entries, "gaps": gaps,
+                               "accepted": d.accepted_at.is_some(), "accepted_at": d.accepted_at})
                     )?;
                 } else {
                     let gaps: Vec<String> = d
@@ -826,8 +897,13 @@ pub fn run(cli: Cli) -> Result<()> {
                         .collect();
                     writeln!(
                         out,
-                        "{}  {:<20}  {}  last bundle {}  {} entries  {}",
+                        "{}  {:<8}  {:<20}  {}  last bundle {}  {} entries  {}",
                         d.device_id,
+                        if d.accepted_at.is_some() {
+                            "accepted"
+                        } else {
+                            "PENDING"
+                        },
                         terminal_line(&d.observer),
                         d.fingerprint,
                         d.last_bundle_at.as_deref().unwrap_or("-"),
@@ -904,11 +980,14 @@ pub fn run(cli: Cli) -> Result<()> {
                 let from = millis_to_utc(a.from_ms).to_rfc3339();
                 let to = millis_to_utc(a.to_ms).to_rfc3339();
                 if json {
-                    let records: Vec<String> = a.records.iter().map(ToString::to_string).collect();
+                    let records: Vec<String> = a.records.iter().map(|k| k.id.to_string()).collect();
+                    let devices: Vec<String> =
+                        a.records.iter().map(|k| k.device_id.to_string()).collect();
                     writeln!(
                         out,
                         "{}",
-                        json!({"rule": a.rule, "level": a.level, "area": a.area, "from": from, "to": to, "records": records})
+                        json!({"rule": a.rule, "level": a.level, "area": a.area, "from": from, "to": to,
+                               "records": records, "devices": devices})
                     )?;
                 } else {
                     writeln!(
@@ -921,8 +1000,8 @@ pub fn run(cli: Cli) -> Result<()> {
                         from,
                         to
                     )?;
-                    for id in &a.records {
-                        writeln!(out, "    {id}")?;
+                    for key in &a.records {
+                        writeln!(out, "    {}  (device {})", key.id, key.device_id)?;
                     }
                 }
             }
@@ -984,12 +1063,20 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
                 "mission profile",
             )?;
             let mut journal = unlock(dir)?;
+            let check = journal.inspect_profile(&text)?;
             let profile = journal.import_profile(&text)?;
             note!(
-                "Installed the mission profile for {} ({} coordinator recipient(s)).",
+                "Installed the mission profile for {} ({} coordinator recipient(s)), signed by coordinator key {}.",
                 terminal_line(&profile.mission),
-                profile.recipients.len()
+                profile.recipients.len(),
+                check.signer_fingerprint
             );
+            if check.first_install {
+                note!(
+                    "This is the first profile on this device, so only you can vouch for its signer: check the fingerprint {} with your coordinator. Later profiles are accepted only from that key.",
+                    check.signer_fingerprint
+                );
+            }
         }
         ProfileCommand::Show => {
             let journal = unlock(dir)?;
@@ -1054,7 +1141,8 @@ fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std:
         let gaps: Vec<Value> = report.gaps.iter().map(|(a, b)| json!([a, b])).collect();
         let line = json!({
             "file": name, "device_id": device, "fingerprint": report.fingerprint,
-            "new_device": report.new_device, "new_entries": report.new_entries,
+            "new_device": report.new_device, "device_pending": report.device_pending,
+            "held_already": report.held_already, "new_entries": report.new_entries,
             "known_entries": report.known_entries, "gaps": gaps, "refused": report.refused,
         });
         return writeln!(out, "{line}");
@@ -1078,12 +1166,14 @@ fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std:
                 "{name}: device {short}…: {} new, {} already known",
                 report.new_entries, report.known_entries
             )?;
-            if report.new_device {
+            if report.device_pending {
                 writeln!(
                     out,
-                    "  new device {}, fingerprint {}: check it with the observer",
+                    "  {} device {}, fingerprint {}: PENDING, its records count nowhere until you check the fingerprint with the observer and run `truce devices accept {}`",
+                    if report.new_device { "new" } else { "unaccepted" },
                     device.as_deref().unwrap_or("?"),
-                    report.fingerprint.as_deref().unwrap_or("?")
+                    report.fingerprint.as_deref().unwrap_or("?"),
+                    device.as_deref().unwrap_or("?"),
                 )?;
             }
             for (a, b) in &report.gaps {
@@ -1095,6 +1185,14 @@ fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std:
             }
             Ok(())
         }
+    }
+}
+
+/// An observation reference for `show` and `amend`: the id part, and the device's if given.
+fn observation_ref(id: String, device: Option<String>) -> String {
+    match device {
+        Some(device) => format!("{id}@{device}"),
+        None => id,
     }
 }
 
@@ -1164,6 +1262,7 @@ fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
         device,
         text: args.search.clone(),
         limit: None,
+        include_pending_devices: false,
         sort: match args.sort {
             SortArg::Newest => SortOrder::NewestObserved,
             SortArg::Oldest => SortOrder::OldestObserved,
@@ -1314,9 +1413,20 @@ fn print_table(out: &mut impl Write, rows: &[QueueRow], with_status: bool) -> Re
         } else {
             String::new()
         };
+        let mut marks = String::new();
+        if row.device_pending {
+            marks.push_str("[device pending] ");
+        }
+        for other in &row.id_also_used_by {
+            let other = other.to_string();
+            marks.push_str(&format!(
+                "[id also used by device …{}] ",
+                &other[other.len() - 8..]
+            ));
+        }
         writeln!(
             out,
-            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status}{}",
+            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status}{marks}{}",
             short_id(rev),
             o.observed_at.format("%Y-%m-%d %H:%M %:z"),
             one_line(&format!("{}/{}", o.kind, o.category), 30),

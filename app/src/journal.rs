@@ -7,8 +7,8 @@ use age::secrecy::SecretString;
 use chrono::{DateTime, FixedOffset, Local, Timelike};
 use serde_json::{Map, Value};
 use truce_sync::{
-    DeviceSigningKey, NewObservationDefaults, Observation, ObservationRevision, Role, SchemaError,
-    Taxonomy,
+    DeviceSigningKey, NewObservationDefaults, Observation, ObservationKey, ObservationRevision,
+    Role, SchemaError, Taxonomy,
 };
 use uuid::Uuid;
 
@@ -143,6 +143,14 @@ pub enum JournalError {
     /// The id prefix matches several observations.
     #[error("`{0}` matches more than one observation; give more characters of the id")]
     AmbiguousId(String),
+    /// Several devices recorded an observation with this id: each is its own observation.
+    #[error("observation {id} was recorded on {} devices, each its own observation: {}. Say which one with --device DEVICE (or ID@DEVICE), giving the beginning or end of its device id", devices.len(), shared_id_devices(devices))]
+    SharedId {
+        /// The id they share.
+        id: Uuid,
+        /// Each device that used it, with its observer.
+        devices: Vec<(Uuid, String)>,
+    },
     /// `record` was given an id that is already used.
     #[error("observation {0} is already in the journal; to change it, use `truce amend {0}`")]
     Duplicate(Uuid),
@@ -181,9 +189,19 @@ impl From<StoreError> for JournalError {
             StoreError::Conflict(id) => JournalError::Conflict(id),
             StoreError::NotFound(id) => JournalError::UnknownObservation(id),
             StoreError::Ambiguous(id) => JournalError::AmbiguousId(id),
+            StoreError::SharedId { id, devices } => JournalError::SharedId { id, devices },
             other => JournalError::Store(other),
         }
     }
+}
+
+/// "device 0190… (Ana), device 0191… (Eve)".
+fn shared_id_devices(devices: &[(Uuid, String)]) -> String {
+    devices
+        .iter()
+        .map(|(device, observer)| format!("device {device} ({observer})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn io_error<'a>(
@@ -440,10 +458,16 @@ impl Journal {
         Ok(self.store.list_current(limit)?)
     }
 
-    /// Every revision of one observation (by full id, or a unique beginning or end of it), oldest first.
+    /// Every revision of one observation (by full id, or a unique beginning or end of it,
+    /// optionally `@DEVICE` for an id that several devices used), oldest first.
     pub fn show(&self, id_or_prefix: &str) -> Result<Vec<ObservationRevision>, JournalError> {
-        let id = self.store.resolve_id(id_or_prefix)?;
-        Ok(self.store.history(id)?)
+        let key = self.store.resolve(id_or_prefix)?;
+        Ok(self.store.history(key)?)
+    }
+
+    /// The observation `id_or_prefix` names (see [`Journal::show`]).
+    pub fn resolve(&self, id_or_prefix: &str) -> Result<ObservationKey, JournalError> {
+        Ok(self.store.resolve(id_or_prefix)?)
     }
 
     /// Which of `ids` have a revision saved on this device (a new observation or an

@@ -397,6 +397,8 @@ mod tests {
                 observer: "Ana".into(),
             },
             status: truce_sync::verification::VerificationStatus::Verified,
+            device_pending: false,
+            id_also_used_by: Vec::new(),
         }
     }
 

@@ -206,6 +206,14 @@ pub struct ParsedRecord {
     pub body: String,
 }
 
+/// The highest sequence number a device log may reach: 2^53 - 1, the largest integer every
+/// JSON reader holds exactly, and far below what SQLite's 64-bit integers and `seq + 1` can
+/// hold. A device saving one entry a second would need 285 million years.
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
+/// The highest revision number a record may carry: a million amendments of one observation.
+pub const MAX_REVISION: u32 = 1_000_000;
+
 /// Parses and validates a record (schema v1 plus device metadata) against `taxonomy`.
 ///
 /// Records as Truce writes them ([`record_json`]: the observation's fields, then `revision`,
@@ -245,10 +253,10 @@ fn checked_record(
 ) -> Result<ParsedRecord, EntryError> {
     let schema = |error| EntryError::Schema { seq, error };
     observation.validate(taxonomy).map_err(schema)?;
-    if meta.revision == 0 {
+    if meta.revision == 0 || meta.revision > MAX_REVISION {
         return Err(schema(SchemaError::invalid(
             "revision",
-            "must be 1 or more",
+            "must be between 1 and 1,000,000",
         )));
     }
     if meta.observer.chars().count() > 100 {

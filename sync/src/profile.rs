@@ -2,7 +2,7 @@
 //! severity ladder and alert rules; signed by the coordinator so devices can trust updates.
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -12,6 +12,8 @@ use crate::taxonomy::{Code, Taxonomy};
 
 /// The `format` of a mission profile.
 pub const FORMAT: &str = "truce-profile";
+/// The newest profile format version this build reads and writes (see docs/formats-v2.md).
+pub const VERSION: u32 = 1;
 /// The `format` of the signed envelope around it.
 pub const SIGNED_FORMAT: &str = "truce-signed-profile";
 /// Domain separation prefix of the signed message.
@@ -125,6 +127,14 @@ pub enum ProfileError {
     /// An update signed by another coordinator.
     #[error("this profile is signed by another coordinator key than the profile already installed; only the original coordinator can update it")]
     OtherSigner,
+    /// A profile of a format version this build does not read: Truce needs updating.
+    #[error("this mission profile is format version {found}, and this Truce reads up to version {known}: update Truce to install it")]
+    TooNew {
+        /// The version the file declares.
+        found: u32,
+        /// The newest version this build reads.
+        known: u32,
+    },
     /// An update older than the installed profile.
     #[error("this profile (issued {new}) is not newer than the installed one (issued {current}); ask the coordinator for the latest")]
     Older {
@@ -141,7 +151,7 @@ impl MissionProfile {
         let ladder = ["Minor", "Notable", "Serious", "Grave", "Critical"];
         MissionProfile {
             format: FORMAT.into(),
-            version: 1,
+            version: VERSION,
             mission: mission.trim().to_owned(),
             issued_at,
             recipients,
@@ -177,7 +187,7 @@ impl MissionProfile {
     /// Checks the rules a profile must follow.
     pub fn validate(&self) -> Result<(), ProfileError> {
         let bad = |s: String| Err(ProfileError::Invalid(s));
-        if self.format != FORMAT || self.version != 1 {
+        if self.format != FORMAT || self.version != VERSION {
             return bad(format!(
                 "format `{}` version {} is not supported",
                 self.format, self.version
@@ -282,11 +292,21 @@ impl SignedProfile {
         let mut sig = [0u8; 64];
         hex::decode_to_slice(&envelope.signature, &mut sig).map_err(|_| ProfileError::Signature)?;
         signer_key
-            .verify(
+            .verify_strict(
                 &message(envelope.profile.get()),
                 &Signature::from_bytes(&sig),
             )
             .map_err(|_| ProfileError::Signature)?;
+        // The version first, read leniently: a newer profile has fields this build does not
+        // know, and must be reported as needing a newer Truce, not as an unknown field.
+        let probe: crate::FormatProbe = serde_json::from_str(envelope.profile.get())
+            .map_err(|e| ProfileError::Invalid(e.to_string()))?;
+        if probe.format == FORMAT && probe.version > VERSION {
+            return Err(ProfileError::TooNew {
+                found: probe.version,
+                known: VERSION,
+            });
+        }
         let profile: MissionProfile = serde_json::from_str(envelope.profile.get())
             .map_err(|e| ProfileError::Invalid(e.to_string()))?;
         profile.validate()?;
@@ -341,6 +361,28 @@ mod tests {
             SignedProfile::open("{}"),
             Err(ProfileError::Format(_))
         ));
+    }
+
+    /// A profile of a newer version, with sections this build does not know, asks for a newer
+    /// Truce instead of naming an unknown field.
+    #[test]
+    fn a_newer_profile_asks_for_a_newer_truce() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
+        value["version"] = serde_json::json!(2);
+        value["features"] = serde_json::json!(["handover"]);
+        let body = RawValue::from_string(value.to_string()).expect("raw");
+        let signature = key.sign_raw(&message(body.get()));
+        let text = serde_json::to_string(&Envelope {
+            format: SIGNED_FORMAT.into(),
+            profile: &body,
+            signer_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        })
+        .expect("envelope");
+        let refused = SignedProfile::open(&text).expect_err("refused");
+        assert_eq!(refused, ProfileError::TooNew { found: 2, known: 1 });
+        assert!(refused.to_string().contains("update Truce"), "{refused}");
     }
 
     #[test]

@@ -355,6 +355,50 @@ pub fn cases(recipient: &str) -> Vec<Case> {
         },
     ));
 
+    // Sequence numbers past what a device log can reach (2^53 - 1) are refused by the reader
+    // with a reason, never stop the run: 2^63 does not fit SQLite's integers, and 2^63 - 1
+    // would leave no room for the seq after it.
+    for (name, first) in [
+        ("seq-beyond-sqlite", 1u64 << 63),
+        ("seq-at-the-integer-limit", i64::MAX as u64),
+    ] {
+        let (entries, _) = good.entries(first, after_two, &[good.record(1, json!({}))]);
+        let mut body = vec![good.manifest(first, 1)];
+        body.extend(entries);
+        list.push((
+            name,
+            seal(&compress(&good.signed(&good.key, &body)), to),
+            refused("beyond the largest"),
+        ));
+    }
+    // A stranger's device sends "revision 2" of the first device's first observation, reusing
+    // its id: imported as the stranger's own observation (its revision 1 never sent: a gap),
+    // never as a revision of the first device's.
+    let victim_id = first_text
+        .lines()
+        .nth(1)
+        .and_then(|line| serde_json::from_str::<Value>(line).ok())
+        .and_then(|entry| entry["record"]["id"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let stranger = Forger::new(3);
+    let (plain, _) = stranger.bundle(
+        2,
+        [5u8; 32],
+        &[stranger.record(
+            7,
+            json!({"id": victim_id, "revision": 2, "narrative": "rewritten by a stranger"}),
+        )],
+    );
+    list.push((
+        "another-device-reuses-an-id",
+        seal(&compress(&plain), to),
+        Expect::Imported {
+            new_entries: 1,
+            known_entries: 0,
+            gaps: vec![(1, 1)],
+        },
+    ));
+
     let mut cases = numbered(0, list);
     cases.extend(numbered(30, terminal_cases(to)));
     cases

@@ -31,5 +31,8 @@ mod coordinator;
 #[path = "cli/durability.rs"]
 mod durability;
 
+#[path = "cli/trust.rs"]
+mod trust;
+
 #[path = "cli/terminal.rs"]
 mod terminal;

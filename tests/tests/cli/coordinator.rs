@@ -49,6 +49,7 @@ fn seeded() -> Seeded {
         .ok()
         .stdout;
     coordinator.run(&["import", bundle.trim()], "").ok();
+    coordinator.run(&["devices", "accept", &device_id], "").ok();
     Seeded {
         coordinator,
         device_id,
@@ -299,6 +300,12 @@ fn public_export_reveals_no_identity_or_exact_place() {
 fn public_export_drops_free_text_unless_tagged_public_and_writes_utc() {
     let mission = Mission::new();
     let device = mission.device("Ana K.");
+    let device_id = device.run(&["status"], "").ok().stdout;
+    let device_id = device_id
+        .lines()
+        .find_map(|l| l.strip_prefix("device:"))
+        .map(|d| d.trim().to_owned())
+        .expect("status names the device");
     let place = "Roof of Ana's house at 48.5124N 37.5432E";
     let weapon = "82mm mortar fired from Ana's yard";
     let ids = [
@@ -323,6 +330,7 @@ fn public_export_drops_free_text_unless_tagged_public_and_writes_utc() {
         .stdout;
     let c = &mission.coordinator;
     c.run(&["import", bundle.trim()], "").ok();
+    c.run(&["devices", "accept", &device_id], "").ok();
     for id in &ids {
         c.run(
             &["verify", id, "--status", "verified", "--note", "checked"],
@@ -440,7 +448,21 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
         .ok()
         .stdout;
     let run = coordinator.run(&["import", bundle.trim()], "").ok();
-    assert!(run.stderr.contains("1 escalation alert"), "{}", run.stderr);
+    assert!(!run.stderr.contains("escalation alert"), "{}", run.stderr);
+    assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
+    let device_id = device
+        .run(&["status"], "")
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("device:").map(|d| d.trim().to_owned()))
+        .expect("the device's id");
+    let accepted = coordinator.run(&["devices", "accept", &device_id], "").ok();
+    assert!(
+        accepted.stderr.contains("Accepted device"),
+        "{}",
+        accepted.stderr
+    );
 
     let report = coordinator
         .run(
