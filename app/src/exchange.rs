@@ -279,7 +279,7 @@ impl Journal {
     pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
         match self.store.profile_text()? {
             None => Ok(None),
-            Some(text) => SignedProfile::open(&text).map(Some).map_err(|e| {
+            Some(text) => SignedProfile::open_installed(&text).map(Some).map_err(|e| {
                 JournalError::Damaged(format!("the installed mission profile is unreadable: {e}"))
             }),
         }

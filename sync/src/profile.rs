@@ -186,6 +186,14 @@ impl MissionProfile {
 
     /// Checks the rules a profile must follow.
     pub fn validate(&self) -> Result<(), ProfileError> {
+        self.validate_structure()?;
+        self.check_names()
+    }
+
+    /// The checks of [`MissionProfile::validate`] but those of names: what a profile a device
+    /// installed before must still pass to be read (one installed by a build that allowed
+    /// control characters in names keeps opening; nothing prints them raw).
+    fn validate_structure(&self) -> Result<(), ProfileError> {
         let bad = |s: String| Err(ProfileError::Invalid(s));
         if self.format != FORMAT || self.version != VERSION {
             return bad(format!(
@@ -196,7 +204,6 @@ impl MissionProfile {
         if self.mission.trim().is_empty() || self.mission.chars().count() > 200 {
             return bad("the mission name must be 1 to 200 characters".into());
         }
-        self.check_names()?;
         if self.recipients.is_empty() {
             return bad("it lists no coordinator recipients".into());
         }
@@ -277,6 +284,15 @@ fn message(body: &str) -> Vec<u8> {
 impl SignedProfile {
     /// Parses a profile file and verifies its signature and content.
     pub fn open(text: &str) -> Result<SignedProfile, ProfileError> {
+        let opened = SignedProfile::open_installed(text)?;
+        opened.profile.check_names()?;
+        Ok(opened)
+    }
+
+    /// [`SignedProfile::open`] for the profile a journal has installed already: every check
+    /// but the one on names, which builds before it did not make, so that a journal whose
+    /// profile was accepted then still opens.
+    pub fn open_installed(text: &str) -> Result<SignedProfile, ProfileError> {
         if text.len() > MAX_PROFILE_BYTES {
             return Err(ProfileError::Format("larger than 1 MiB".into()));
         }
@@ -309,7 +325,7 @@ impl SignedProfile {
         }
         let profile: MissionProfile = serde_json::from_str(envelope.profile.get())
             .map_err(|e| ProfileError::Invalid(e.to_string()))?;
-        profile.validate()?;
+        profile.validate_structure()?;
         Ok(SignedProfile {
             profile,
             signer_key,
@@ -361,6 +377,30 @@ mod tests {
             SignedProfile::open("{}"),
             Err(ProfileError::Format(_))
         ));
+    }
+
+    /// A profile installed by a build that allowed control characters in names keeps opening
+    /// as the installed one, while a new install of it is refused.
+    #[test]
+    fn an_installed_profile_with_old_names_still_opens() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
+        value["mission"] = serde_json::json!("Mission\u{7}East");
+        let body = RawValue::from_string(value.to_string()).expect("raw");
+        let signature = key.sign_raw(&message(body.get()));
+        let text = serde_json::to_string(&Envelope {
+            format: SIGNED_FORMAT.into(),
+            profile: &body,
+            signer_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        })
+        .expect("envelope");
+        assert!(matches!(
+            SignedProfile::open(&text),
+            Err(ProfileError::Invalid(_))
+        ));
+        let installed = SignedProfile::open_installed(&text).expect("still opens");
+        assert_eq!(installed.profile.mission, "Mission\u{7}East");
     }
 
     /// A profile of a newer version, with sections this build does not know, asks for a newer
