@@ -1034,3 +1034,62 @@ fn settings_survive_reopening() {
     assert!(!gui.window().global::<gui::ui::Theme>().get_dark());
     assert!(has(&gui, "Unlock", AccessibleRole::Button));
 }
+
+/// A mission profile with its own taxonomy: the form's chips, the journal's filters and the
+/// list's labels are the profile's, from the unlock on and after a profile is installed.
+#[test]
+fn the_profiles_taxonomy_is_what_the_form_offers() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let coordinator = new_coordinator(hq.path());
+    let mut template =
+        truce_sync::profile::MissionProfile::new("East", chrono::Utc::now().fixed_offset(), vec![]);
+    template.taxonomy = serde_json::from_value(serde_json::json!({
+        "kinds": [{"code": "violation", "label": "Violation"},
+                  {"code": "obstruction", "label": "Obstruction of the mission"}],
+        "categories": [{"code": "shelling", "label": "Shelling"},
+                       {"code": "checkpoint_closure", "label": "Checkpoint closure"}]
+    }))
+    .expect("taxonomy");
+    let profile = coordinator
+        .create_profile("East", &[], Some(template))
+        .expect("profile");
+    drop(coordinator);
+    let mut monitor = new_monitor(device.path());
+    monitor.import_profile(&profile).expect("installed");
+    drop(monitor);
+
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    assert!(has(
+        &gui,
+        "Obstruction of the mission",
+        AccessibleRole::Checkbox
+    ));
+    tap(&gui, "New observation");
+    gui.settle();
+    assert!(has(
+        &gui,
+        "Obstruction of the mission",
+        AccessibleRole::Checkbox
+    ));
+    assert!(has(&gui, "Checkpoint closure", AccessibleRole::Checkbox));
+    assert!(
+        labelled(&gui, "Small arms fire", AccessibleRole::Checkbox).is_empty(),
+        "the built-in categories the profile does not list are not offered"
+    );
+    tap(&gui, "Obstruction of the mission");
+    tap(&gui, "Checkpoint closure");
+    tap(&gui, "Seen");
+    tap(&gui, "Save observation");
+    gui.settle();
+    assert!(
+        !labels_containing(&gui, "Checkpoint closure").is_empty(),
+        "the list shows the profile's label"
+    );
+    drop(gui);
+    let journal =
+        Journal::open(device.path(), &SecretString::from(PASSPHRASE.to_owned())).expect("open");
+    let saved = journal.list(None).expect("list");
+    assert_eq!(saved[0].observation.category, "checkpoint_closure");
+}

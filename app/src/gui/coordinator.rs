@@ -204,7 +204,7 @@ fn show_report(app: &Rc<App>) {
             let adapter = w.global::<ReportAdapter>();
             match result {
                 Ok((report, mission, parties)) => {
-                    present_report(&w, &report, &parties);
+                    present_report(&w, &report, &parties, &app.taxonomy.borrow());
                     *app.coordinator.report.borrow_mut() = Some((report, mission));
                 }
                 Err(e) => {
@@ -216,9 +216,13 @@ fn show_report(app: &Rc<App>) {
     }));
 }
 
-fn present_report(w: &AppWindow, report: &Report, parties: &[truce_sync::taxonomy::Code]) {
+fn present_report(
+    w: &AppWindow,
+    report: &Report,
+    parties: &[truce_sync::taxonomy::Code],
+    taxonomy: &Taxonomy,
+) {
     let adapter = w.global::<ReportAdapter>();
-    let taxonomy = Taxonomy::builtin();
     let label = |dimension: &str, key: &str| -> String {
         let codes = match dimension {
             "kind" => &taxonomy.kinds,
@@ -375,7 +379,7 @@ fn open_alerts(app: &Rc<App>) {
             let adapter = w.global::<AlertsAdapter>();
             match result {
                 Ok((has_rules, list)) => {
-                    let taxonomy = Taxonomy::builtin();
+                    let taxonomy = app.taxonomy.borrow().clone();
                     let when = |ms: i64| {
                         DateTime::from_timestamp_millis(ms)
                             .map(|t| utc_text(&t))

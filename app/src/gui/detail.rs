@@ -145,7 +145,7 @@ fn show_verification(app: &App, w: &AppWindow, info: Option<Verification>) {
         verify.set_enabled(false);
         return;
     };
-    let taxonomy = truce_sync::Taxonomy::builtin();
+    let taxonomy = app.taxonomy.borrow().clone();
     verify.set_enabled(true);
     verify.set_status(status_of(&info.trail).code().into());
     verify.set_trail(ModelRc::new(VecModel::from(trail_rows(&info.trail))));
@@ -277,7 +277,7 @@ fn show(app: &Rc<App>, history: &[ObservationRevision]) {
         return;
     };
     let adapter = w.global::<DetailAdapter>();
-    adapter.set_current(row(current, &Taxonomy::builtin()));
+    adapter.set_current(row(current, &app.taxonomy.borrow()));
     adapter.set_fields(ModelRc::new(VecModel::from(fields(current))));
     adapter.set_narrative(current.observation.narrative.as_str().into());
     let revisions: Vec<RevisionRow> = history

@@ -359,11 +359,16 @@ impl Form {
     }
 }
 
-pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+/// The kinds and categories the form offers: the mission profile's.
+pub(crate) fn set_taxonomy(window: &AppWindow, taxonomy: &Taxonomy) {
     let adapter = window.global::<EntryAdapter>();
-    let taxonomy = Taxonomy::builtin();
     adapter.set_kinds(choices(&taxonomy.kinds));
     adapter.set_categories(choices(&taxonomy.categories));
+}
+
+pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let adapter = window.global::<EntryAdapter>();
+    set_taxonomy(window, &app.taxonomy.borrow());
     let methods: Vec<Choice> = Method::ALL
         .iter()
         .map(|m| Choice {

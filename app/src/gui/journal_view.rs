@@ -28,7 +28,8 @@ pub const PAGE: u32 = 200;
 pub(crate) struct JournalModel {
     all: RefCell<Rc<RefCell<Vec<ObservationRevision>>>>,
     unexported: RefCell<HashSet<Uuid>>,
-    taxonomy: Taxonomy,
+    /// The app's taxonomy (the mission profile's), shared.
+    taxonomy: RefCell<Rc<RefCell<Taxonomy>>>,
     notify: ModelNotify,
 }
 
@@ -43,7 +44,7 @@ impl Model for JournalModel {
         let all = self.all.borrow();
         let all = all.borrow();
         all.get(row_index).map(|o| {
-            let mut shown = row(o, &self.taxonomy);
+            let mut shown = row(o, &self.taxonomy.borrow().borrow());
             shown.unexported = self.unexported.borrow().contains(&o.observation.id);
             shown
         })
@@ -69,13 +70,21 @@ impl Default for JournalState {
             rows: Rc::new(JournalModel {
                 all: RefCell::new(Rc::default()),
                 unexported: RefCell::new(HashSet::new()),
-                taxonomy: Taxonomy::builtin(),
+                taxonomy: RefCell::new(Rc::new(RefCell::new(Taxonomy::builtin()))),
                 notify: ModelNotify::default(),
             }),
             pages: Cell::new(1),
             generation: Cell::new(0),
         }
     }
+}
+
+/// The journal's filter chips, and the rows' labels, from the mission profile's taxonomy.
+pub(crate) fn set_taxonomy(window: &AppWindow, app: &App, taxonomy: &Taxonomy) {
+    let adapter = window.global::<JournalAdapter>();
+    adapter.set_kinds(choices(&taxonomy.kinds));
+    adapter.set_categories(choices(&taxonomy.categories));
+    app.journal_view.rows.notify.reset();
 }
 
 pub(crate) fn choices(codes: &[truce_sync::taxonomy::Code]) -> ModelRc<Choice> {
@@ -92,8 +101,9 @@ pub(crate) fn choices(codes: &[truce_sync::taxonomy::Code]) -> ModelRc<Choice> {
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let adapter = window.global::<JournalAdapter>();
     *app.journal_view.rows.all.borrow_mut() = app.observations.clone();
+    *app.journal_view.rows.taxonomy.borrow_mut() = app.taxonomy.clone();
     adapter.set_rows(ModelRc::from(app.journal_view.rows.clone()));
-    let taxonomy = Taxonomy::builtin();
+    let taxonomy = app.taxonomy.borrow();
     adapter.set_kinds(choices(&taxonomy.kinds));
     adapter.set_categories(choices(&taxonomy.categories));
     adapter.set_total(0);

@@ -26,7 +26,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use slint::ComponentHandle;
-use truce_sync::ObservationRevision;
+use truce_sync::{ObservationRevision, Taxonomy};
 
 use crate::journal::JournalPaths;
 use crate::keyfile::KdfCost;
@@ -165,6 +165,7 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
         unlocked: Cell::new(false),
         busy_jobs: Cell::new(0),
         observations: Rc::new(RefCell::new(Vec::new())),
+        taxonomy: Rc::new(RefCell::new(Taxonomy::builtin())),
         worker,
         journal_view: journal_view::JournalState::default(),
         detail: detail::DetailState::default(),
@@ -241,6 +242,9 @@ pub(crate) struct App {
     busy_jobs: Cell<usize>,
     /// The latest revision of every observation, newest first (decrypted; cleared on lock).
     observations: Rc<RefCell<Vec<ObservationRevision>>>,
+    /// The taxonomy of the mission profile in force (the built-in one without a profile, and
+    /// while locked): every screen's kinds and categories come from it.
+    taxonomy: Rc<RefCell<Taxonomy>>,
     worker: worker::Worker,
     journal_view: journal_view::JournalState,
     detail: detail::DetailState,
@@ -320,6 +324,21 @@ impl App {
         }
     }
 
+    /// The mission profile's taxonomy (after an unlock, or a profile installed): the form's,
+    /// the journal's and the queue's choices, and the labels of rows shown from now on.
+    pub(crate) fn set_taxonomy(self: &Rc<Self>, taxonomy: Taxonomy) {
+        if *self.taxonomy.borrow() == taxonomy {
+            return;
+        }
+        *self.taxonomy.borrow_mut() = taxonomy;
+        if let Some(w) = self.window() {
+            let taxonomy = self.taxonomy.borrow();
+            entry::set_taxonomy(&w, &taxonomy);
+            journal_view::set_taxonomy(&w, self, &taxonomy);
+            queue::set_taxonomy(&w, &taxonomy);
+        }
+    }
+
     /// Called once the journal thread holds an unlocked journal.
     pub(crate) fn unlocked(self: &Rc<Self>) {
         self.unlocked.set(true);
@@ -360,6 +379,7 @@ impl App {
         self.draft_timer.stop();
         *self.draft.borrow_mut() = None;
         self.sync_profile_waiting.borrow_mut().take();
+        self.set_taxonomy(Taxonomy::builtin());
         let was_unlocked = self.unlocked.replace(false);
         self.submit_quiet(Box::new(|journal| {
             *journal = None;

@@ -31,7 +31,6 @@ pub(crate) struct QueueState {
     /// Bumped by every new query: replies to an older one are dropped.
     generation: Cell<u64>,
     query: RefCell<Option<(ObservationFilter, QueueExtra)>>,
-    taxonomy: Taxonomy,
 }
 
 impl Default for QueueState {
@@ -40,7 +39,6 @@ impl Default for QueueState {
             rows: Rc::new(VecModel::default()),
             generation: Cell::new(0),
             query: RefCell::new(None),
-            taxonomy: Taxonomy::builtin(),
         }
     }
 }
@@ -75,6 +73,13 @@ pub(crate) fn item(
     }
 }
 
+/// The queue's kind and category filters, from the mission profile's taxonomy.
+pub(crate) fn set_taxonomy(window: &AppWindow, taxonomy: &Taxonomy) {
+    let adapter = window.global::<QueueAdapter>();
+    adapter.set_kinds(choices(&taxonomy.kinds));
+    adapter.set_categories(choices(&taxonomy.categories));
+}
+
 /// A queue row as the cards show it, with its marks: a device not accepted yet, an id that
 /// another device used too.
 pub(crate) fn queue_item(row: &QueueRow, taxonomy: &Taxonomy) -> QueueItem {
@@ -88,9 +93,7 @@ pub(crate) fn queue_item(row: &QueueRow, taxonomy: &Taxonomy) -> QueueItem {
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let adapter = window.global::<QueueAdapter>();
     adapter.set_rows(ModelRc::from(app.queue.rows.clone()));
-    let taxonomy = Taxonomy::builtin();
-    adapter.set_kinds(choices(&taxonomy.kinds));
-    adapter.set_categories(choices(&taxonomy.categories));
+    set_taxonomy(window, &app.taxonomy.borrow());
     clear(window, app);
 
     adapter.on_filter_changed(on_app(app, reload));
@@ -275,7 +278,7 @@ fn show_page(
             let items: Vec<QueueItem> = page
                 .rows
                 .iter()
-                .map(|r| queue_item(r, &app.queue.taxonomy))
+                .map(|r| queue_item(r, &app.taxonomy.borrow()))
                 .collect();
             if offset == 0 {
                 app.queue.rows.set_vec(items);

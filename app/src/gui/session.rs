@@ -32,6 +32,8 @@ struct Opened {
     draft: Option<super::entry::Draft>,
     /// The mission profile's parties (code, label).
     parties: Vec<(String, String)>,
+    /// The mission profile's taxonomy (the built-in one without a profile).
+    taxonomy: truce_sync::Taxonomy,
 }
 
 /// Wrong passphrases in a row so far (0 when the file is absent or unreadable).
@@ -108,6 +110,7 @@ fn opened(journal: &Journal) -> Result<Opened, JournalError> {
         coordinator: device.role == Role::Coordinator,
         // The journal list loads its first page itself (see `journal_view::refresh`).
         observations: Vec::new(),
+        taxonomy: journal.taxonomy().clone(),
         parties: journal
             .profile()?
             .map(|p| {
@@ -275,6 +278,7 @@ fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
             super::settings::show_device(&w, &opened.device_id, &opened.fingerprint);
             super::sync::set_role(&w, opened.coordinator);
             super::entry::set_parties(&w, &opened.parties);
+            app.set_taxonomy(opened.taxonomy);
             *app.draft.borrow_mut() = opened.draft;
             app.unlocked();
             app.set_observations(opened.observations);

@@ -263,12 +263,20 @@ fn install_profile(app: &Rc<App>, text: String) {
     app.submit(Box::new(move |journal| {
         let result = journal.as_mut().ok_or_else(locked).and_then(|j| {
             let profile = j.import_profile(&text)?;
-            Ok((profile.mission, status(j)?))
+            let parties: Vec<(String, String)> = profile
+                .parties
+                .iter()
+                .map(|c| (c.code.clone(), c.label.clone()))
+                .collect();
+            Ok((profile.mission, profile.taxonomy, parties, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match result {
-                Ok((mission, status)) => {
+                Ok((mission, taxonomy, parties, status)) => {
+                    // The form, the lists and the filters offer the new profile's choices.
+                    app.set_taxonomy(taxonomy);
+                    super::entry::set_parties(&w, &parties);
                     set_outcome(&w, SyncOutcome::ProfileImported, &mission);
                     w.global::<SyncAdapter>().set_profile_path("".into());
                     show_status(app, Ok(status));
