@@ -30,15 +30,17 @@ CREATE TABLE observation_revision_0011 (
     body           TEXT    NOT NULL,
     lat            REAL,
     lon            REAL,
+    area_place     TEXT,
     PRIMARY KEY (observation_id, device_id, revision)
 );
 
 -- Row ids are kept: the kept alerts' revisions marker is the largest of them.
 INSERT INTO observation_revision_0011
        (rowid, observation_id, revision, device_id, observer, recorded_at, observed_at_ms,
-        kind, category, body, lat, lon)
+        kind, category, body, lat, lon, area_place)
 SELECT rowid, observation_id, revision, device_id, observer, recorded_at, observed_at_ms,
-       kind, category, body, lat, lon
+       kind, category, body, lat, lon,
+       CASE WHEN lat IS NULL OR lon IS NULL THEN json_extract(body, '$.place') END
 FROM observation_revision;
 
 -- The maker of each id as this journal knew it: the device of its earliest revision.
@@ -63,9 +65,11 @@ BEGIN
     SELECT RAISE(ABORT, 'observation revisions are append-only and cannot be deleted');
 END;
 
--- The alert rules' index (0008), with the device: the sweep reads it alone.
+-- The alert rules' index (0008), with the device, and the place of an observation without a
+-- position (`area_place`, a copy like `lat` and `lon`: the area comes from it then): the sweep
+-- reads it alone.
 CREATE INDEX observation_revision_for_alerts ON observation_revision (
-    observed_at_ms, observation_id, device_id, revision, kind, category, lat, lon
+    observed_at_ms, observation_id, device_id, revision, kind, category, lat, lon, area_place
 );
 
 -- The latest revision of each observation: of each (id, device).

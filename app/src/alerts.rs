@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use truce_sync::profile::{AlertRule, Area};
 use truce_sync::ObservationKey;
 
-use crate::publish::area_of;
+use truce_sync::profile::area_of;
 
 /// What an alert rule needs of an observation.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +23,8 @@ pub struct AlertInput {
     pub lat: Option<f64>,
     /// Longitude, for the area.
     pub lon: Option<f64>,
+    /// The named place, for the area when there is no position (read only then).
+    pub place: Option<String>,
 }
 
 /// A rule that fired, with the records that made it fire.
@@ -167,7 +169,7 @@ impl<'a> Sweep<'a> {
                 continue;
             }
             let area = area.get_or_insert_with(|| {
-                area_of(self.areas, o.lat, o.lon)
+                area_of(self.areas, o.lat, o.lon, o.place.as_deref())
                     .map(|a| a.code.clone())
                     .unwrap_or_default()
             });
@@ -323,6 +325,7 @@ mod tests {
             category: category.into(),
             lat: Some(lat),
             lon: Some(37.5),
+            place: None,
         }
     }
 
@@ -367,7 +370,7 @@ mod tests {
                 let kind_ok = rule.kinds.is_empty() || rule.kinds.contains(&o.kind);
                 let category_ok =
                     rule.categories.is_empty() || rule.categories.contains(&o.category);
-                let area = area_of(areas, o.lat, o.lon)
+                let area = area_of(areas, o.lat, o.lon, o.place.as_deref())
                     .map(|a| a.code.clone())
                     .unwrap_or_default();
                 if kind_ok && category_ok && rule.area.as_ref().is_none_or(|w| w == &area) {

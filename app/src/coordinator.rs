@@ -480,8 +480,9 @@ pub struct AlertSweep {
 /// sweep that evaluates them (so a build that sweeps differently starts afresh).
 fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalError> {
     use sha2::{Digest, Sha256};
-    // v2: observations are keyed by id and device (0011).
-    const SWEEP_VERSION: &str = "truce-alert-sweep v2";
+    // v2: observations are keyed by id and device (0011); v3: a place names the area of an
+    // observation without a position.
+    const SWEEP_VERSION: &str = "truce-alert-sweep v3";
     let json = serde_json::to_vec(&(SWEEP_VERSION, rules, areas)).map_err(|e| {
         JournalError::Refused(format!("the alert rules cannot be written out: {e}"))
     })?;
@@ -557,7 +558,7 @@ impl Journal {
             .each_matching(&filter, |row| -> Result<(), Scan> {
                 let o = &row.revision.observation;
                 if let Some(area) = &extra.area {
-                    let code = crate::publish::area_of(&areas, o.lat, o.lon)
+                    let code = observation_area(&areas, o)
                         .map(|a| a.code.as_str())
                         .unwrap_or("");
                     if code != area {
@@ -675,16 +676,10 @@ pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
 }
 
-/// The mission-profile area of an observation: from its position when it has one
-/// ([`crate::publish::area_of`]); without a position, the area whose code or name its place is.
+/// The mission-profile area of an observation ([`truce_sync::profile::area_of`], the one rule
+/// every screen and output uses).
 pub fn observation_area<'a>(areas: &'a [Area], o: &Observation) -> Option<&'a Area> {
-    if o.lat.is_some() && o.lon.is_some() {
-        return crate::publish::area_of(areas, o.lat, o.lon);
-    }
-    let place = o.place.as_deref()?.trim().to_lowercase();
-    areas
-        .iter()
-        .find(|a| a.code.to_lowercase() == place || a.label.to_lowercase() == place)
+    truce_sync::profile::area_of(areas, o.lat, o.lon, o.place.as_deref())
 }
 
 /// The pure ranking behind [`Journal::link_suggestions`]. A candidate qualifies when it is not

@@ -7,7 +7,7 @@ use std::io::Write;
 use chrono::{DateTime, FixedOffset, SecondsFormat, Timelike, Utc};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use truce_sync::profile::Area;
+use truce_sync::profile::{area_of, Area};
 use truce_sync::taxonomy::Code;
 
 use crate::store::QueueRow;
@@ -121,16 +121,6 @@ pub fn hxl_tag(column: &str) -> &'static str {
     }
 }
 
-/// The area whose bounding box holds the point, if any.
-pub fn area_of(areas: &[Area], lat: Option<f64>, lon: Option<f64>) -> Option<&Area> {
-    let (lat, lon) = (lat?, lon?);
-    areas.iter().find(|a| {
-        a.bbox.is_some_and(|[min_lon, min_lat, max_lon, max_lat]| {
-            (min_lon..=max_lon).contains(&lon) && (min_lat..=max_lat).contains(&lat)
-        })
-    })
-}
-
 /// One row as named values, full or public.
 ///
 /// Public: [`PUBLIC_COLUMNS`] only; the id replaced by an opaque one; times to the hour, in
@@ -151,7 +141,7 @@ pub fn row_values(
     map.insert("status".into(), json!(row.status.code()));
     map.insert(
         "area".into(),
-        json!(area_of(areas, o.lat, o.lon).map(|a| a.label.clone())),
+        json!(area_of(areas, o.lat, o.lon, o.place.as_deref()).map(|a| a.label.clone())),
     );
     let Some(options) = public else {
         return map;

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use truce_sync::profile::Area;
 
-use crate::publish::area_of;
 use crate::store::QueueRow;
+use truce_sync::profile::area_of;
 
 /// How many days the daily chart covers.
 pub const CHART_DAYS: i64 = 30;
@@ -67,9 +67,8 @@ const DIMENSIONS: [&str; 5] = ["area", "kind", "category", "party", "method"];
 fn key_of(row: &QueueRow, dimension: &str, areas: &[Area]) -> String {
     let o = &row.revision.observation;
     match dimension {
-        "area" => {
-            area_of(areas, o.lat, o.lon).map_or_else(|| "(no area)".to_owned(), |a| a.label.clone())
-        }
+        "area" => area_of(areas, o.lat, o.lon, o.place.as_deref())
+            .map_or_else(|| "(no area)".to_owned(), |a| a.label.clone()),
         "kind" => o.kind.clone(),
         "category" => o.category.clone(),
         "party" => o.initiator.clone().unwrap_or_else(|| "unknown".into()),

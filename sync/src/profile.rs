@@ -34,6 +34,31 @@ pub struct Area {
     pub bbox: Option<[f64; 4]>,
 }
 
+/// The one rule that puts an observation in a mission area, used by every screen, report, alert
+/// and export: with a position, the first area whose bounding box holds it (none if none
+/// does); without one, the area whose code or name its `place` is (case-insensitive).
+pub fn area_of<'a>(
+    areas: &'a [Area],
+    lat: Option<f64>,
+    lon: Option<f64>,
+    place: Option<&str>,
+) -> Option<&'a Area> {
+    if let (Some(lat), Some(lon)) = (lat, lon) {
+        return areas.iter().find(|a| {
+            a.bbox.is_some_and(|[min_lon, min_lat, max_lon, max_lat]| {
+                (min_lon..=max_lon).contains(&lon) && (min_lat..=max_lat).contains(&lat)
+            })
+        });
+    }
+    let place = place?.trim().to_lowercase();
+    if place.is_empty() {
+        return None;
+    }
+    areas
+        .iter()
+        .find(|a| a.code.to_lowercase() == place || a.label.to_lowercase() == place)
+}
+
 /// An escalation rule: at least `threshold` matching observations within `window_hours` raise
 /// an alert of `level`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

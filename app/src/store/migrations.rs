@@ -261,6 +261,7 @@ mod tests {
             "5536e3192e1bf7af5b2c789d7e4fc9ff85271f47d96a45d1f83bf60035a3fc9f",
             "ba4b9e5572138d6d364556ae924dbe083d8afdd3544bc8a49268b09709326ecc",
             "181f36ce8bfd48ccafb3f870b6304ae6ad42e5bd7552bb4d0d34eb29130d9323",
+            "e355a5ea201ebde6d400d5f99e5e9e68019d15ffeda3327c3819abab8b2cf72b",
         ];
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));

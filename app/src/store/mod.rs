@@ -534,6 +534,7 @@ impl Store {
                 category: row.get(3)?,
                 lat: row.get(4)?,
                 lon: row.get(5)?,
+                place: row.get(7)?,
             });
         }
         Ok(())
@@ -674,8 +675,8 @@ fn insert_revision_text(
     let inserted = tx
         .prepare_cached(
             "INSERT INTO observation_revision
-               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body, lat, lon)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body, lat, lon, area_place)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (observation_id, device_id, revision) DO NOTHING",
         )?
         .execute(params![
@@ -690,6 +691,11 @@ fn insert_revision_text(
             body,
             rev.observation.lat,
             rev.observation.lon,
+            // The place names the area only without a position (see `area_of`).
+            match (rev.observation.lat, rev.observation.lon) {
+                (Some(_), Some(_)) => None,
+                _ => rev.observation.place.as_deref(),
+            },
         ])?;
     Ok(inserted == 1)
 }
@@ -701,7 +707,7 @@ pub(crate) const COUNTED_DEVICE: &str = "(device_id IN (SELECT device_id FROM de
      OR device_id IN (SELECT device_id FROM known_device WHERE accepted_at IS NOT NULL))";
 
 /// The query of [`Store::each_alert_input`] and its arguments. Every column it reads is in the
-/// index `observation_revision_for_alerts` (migration 0008), in the order it sorts by, so
+/// index `observation_revision_for_alerts` (migrations 0008, 0011), in the order it sorts by, so
 /// SQLite reads that index alone.
 fn alert_input_query(
     kinds: &[String],
@@ -710,7 +716,8 @@ fn alert_input_query(
 ) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     let mut sql = format!(
-        "SELECT observation_id, observed_at_ms, kind, category, lat, lon, device_id
+        "SELECT observation_id, observed_at_ms, kind, category, lat, lon, device_id,
+                area_place
          FROM observation_current WHERE {COUNTED_DEVICE}",
     );
     let mut args: Vec<Value> = Vec::new();

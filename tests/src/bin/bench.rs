@@ -834,9 +834,9 @@ fn schema_bulk(work: &Path, n: u64) -> Result<f64> {
          CREATE TABLE observation_revision (observation_id TEXT NOT NULL, revision INTEGER NOT NULL CHECK (revision >= 1),
              device_id TEXT NOT NULL, observer TEXT NOT NULL, recorded_at TEXT NOT NULL,
              observed_at_ms INTEGER NOT NULL, kind TEXT NOT NULL, category TEXT NOT NULL, body TEXT NOT NULL,
-             lat REAL, lon REAL, PRIMARY KEY (observation_id, device_id, revision));
+             lat REAL, lon REAL, area_place TEXT, PRIMARY KEY (observation_id, device_id, revision));
          CREATE INDEX observation_revision_for_alerts ON observation_revision
-             (observed_at_ms, observation_id, device_id, revision, kind, category, lat, lon);",
+             (observed_at_ms, observation_id, device_id, revision, kind, category, lat, lon, area_place);",
     )?;
     let mut rng = Seeded(11);
     let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
