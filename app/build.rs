@@ -10,6 +10,10 @@ fn main() {
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_debug_info(debug_info)
+        // Files imported by the markup, the fonts in ui/fonts/ among them, go into the binary
+        // (the default for Rust, spelt out so SLINT_EMBED_RESOURCES=false cannot turn them
+        // into paths of this build machine).
+        .embed_resources(slint_build::EmbedResourcesKind::EmbedFiles)
         // Translations are plain gettext catalogues, ui/translations/<lang>/LC_MESSAGES/truce.po,
         // compiled into the binary; msgids carry no context.
         .with_bundled_translations("../ui/translations")

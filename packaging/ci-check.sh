@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CI check of the packaging: builds the .deb from a binary that is already built, installs it
+# CI check of the packaging: builds the .deb from a binary that is already built, checks that
+# the binary embeds the GUI's font and the copyright file its licence, installs it
 # with dpkg -i, runs the INSTALLED /usr/bin/truce (--version, a CLI round trip init/record/list/
 # check/wipe in a temporary folder, the GUI's clean failure without a display), validates the
 # desktop entry and the AppStream metainfo, renders every man page with groff, checks the Flatpak
@@ -68,6 +69,14 @@ done
 dpkg-deb -x "$deb" "$tmp/root"
 if readelf -S --wide "$tmp/root/usr/bin/truce" | grep -q '\.symtab'; then
   die "/usr/bin/truce in the package is not stripped"
+fi
+# The GUI's font is compiled into the binary (its name table carries the Arev copyright line);
+# the package's copyright file must then carry the font's licence.
+if grep -q "Copyright (c) 2006 by Tavmjong Bah" "$tmp/root/usr/bin/truce"; then
+  grep -qx "License: Bitstream-Vera" "$tmp/root/usr/share/doc/truce/copyright" \
+    || die "the binary embeds DejaVu Sans but the copyright file lacks its licence"
+else
+  die "/usr/bin/truce does not embed DejaVu Sans (ui/fonts/): was the markup built without its fonts?"
 fi
 echo "$(wc -l < "$tmp/contents") paths; .deb $(du -k "$deb" | cut -f1) KiB"
 

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! It drives the real window (`truce::gui::init`) through accessible labels, as the UI tests do,
-//! on a sample journal in a temporary folder. Fonts come from the system (fontconfig).
+//! on a sample journal in a temporary folder. Text is set in the UI's embedded DejaVu Sans.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -100,6 +100,9 @@ shlibs=$(printf '%s\n' "$shlibs" | sed -n 's/^shlibs:Depends=//p')
 # libwayland-client.so.0 on Wayland, and libX11.so.6, libX11-xcb.so.1, libxcb.so.1,
 # libXcursor.so.1, libXi.so.6, libxkbcommon-x11.so.0 on X11. The command line needs none of
 # them, so the display stacks are Recommends; libxkbcommon0, needed by both, is a Depends.
+# The GUI's font (DejaVu Sans) is compiled into the binary; a system font is still recommended:
+# Slint's font library (fontique) stops when fontconfig knows no font at all, and system fonts
+# draw characters DejaVu Sans lacks (CJK typed into a narrative, for one).
 dlopen_depends="libxkbcommon0"
 recommends="libwayland-client0, libx11-6, libx11-xcb1, libxcb1, libxcursor1, libxi6, libxkbcommon-x11-0, fonts-dejavu-core | fonts-noto-core"
 
