@@ -92,7 +92,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
-    /// Change the passphrase (rewraps the key; the database is not rewritten).
+    /// Change the passphrase and re-encrypt the journal with a new key, so that an old copy of
+    /// the key file with the old passphrase no longer opens it.
     Passwd,
     /// Emergency wipe: destroy the key, then the database. Irreversible; needs no passphrase.
     Wipe {
@@ -582,10 +583,13 @@ pub fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Passwd => {
-            let journal = unlock(&dir)?;
+            let cost = kdf_cost()?;
+            let mut journal = unlock(&dir)?;
             let new = new_passphrase(NEW_PASSPHRASE_ENV)?;
-            journal.change_passphrase(&new, kdf_cost()?)?;
-            eprintln!("Passphrase changed. The old passphrase no longer opens this journal.");
+            journal.change_passphrase(&new, cost)?;
+            eprintln!(
+                "Passphrase changed, and the journal re-encrypted with a new key: the old passphrase no longer opens it, not even with an old copy of its key file. (Backups made before keep their old key and passphrase.)"
+            );
         }
         Command::Wipe { yes } => {
             if !yes {

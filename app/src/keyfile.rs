@@ -162,6 +162,15 @@ impl DatabaseKey {
     pub(crate) fn secret_bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
+
+    /// Whether both are the same key (compared without an early exit).
+    pub(crate) fn same_key(&self, other: &DatabaseKey) -> bool {
+        self.bytes
+            .iter()
+            .zip(other.bytes.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
 }
 
 impl std::fmt::Debug for DatabaseKey {
