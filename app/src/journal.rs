@@ -61,9 +61,10 @@ impl JournalPaths {
         }
     }
 
-    /// The database's write-ahead log and shared-memory files.
-    fn sidecars(&self) -> [PathBuf; 2] {
-        ["-wal", "-shm"].map(|suffix| {
+    /// The database's write-ahead log, shared-memory file and rollback journal (SQLite keeps
+    /// one while the database is created, before it switches to WAL).
+    fn sidecars(&self) -> [PathBuf; 3] {
+        ["-wal", "-shm", "-journal"].map(|suffix| {
             let mut path = self.database.as_os_str().to_owned();
             path.push(suffix);
             PathBuf::from(path)
@@ -611,8 +612,8 @@ impl Journal {
 
     /// Emergency wipe of the journal in `dir`, without the passphrase: the wrapped key (and
     /// the next one, while a passphrase change is unfinished) is overwritten, flushed and
-    /// deleted first (after that nothing can decrypt the journal), then the database, WAL and
-    /// SHM files are removed.
+    /// deleted first (after that nothing can decrypt the journal), then the database, its WAL,
+    /// SHM and rollback journal files are removed.
     pub fn wipe(dir: &Path) -> Result<WipeReport, JournalError> {
         let paths = JournalPaths::new(dir);
         let mut report = WipeReport::default();
@@ -634,11 +635,13 @@ impl Journal {
                 report.files_removed += 1;
             }
         }
-        // The GUI's settings and failed-unlock count: not secret, but they say Truce was here.
+        // The GUI's settings and failed-unlock count, and their temp files: not secret, but
+        // they say Truce was here.
         for name in [SETTINGS_FILE, UNLOCK_FAILURES_FILE] {
-            let path = dir.join(name);
-            if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
-                report.files_removed += 1;
+            for path in std::iter::once(dir.join(name)).chain(temp_files_of(dir, name)) {
+                if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
+                    report.files_removed += 1;
+                }
             }
         }
         let _ = fsutil::sync_dir(dir);
@@ -1158,8 +1161,15 @@ mod tests {
         assert!(dir.path().join(NEXT_KEY_FILE).exists());
         std::fs::write(dir.path().join(SETTINGS_FILE), "{}").expect("settings");
         std::fs::write(dir.path().join(UNLOCK_FAILURES_FILE), "2").expect("failures");
-        // What interrupted writes of the key files leave.
-        for name in [".journal.key.tmp-0a1b2c", ".journal.key.next.tmp-3d4e5f"] {
+        // What interrupted writes leave: temp files of the key files and of the settings, and
+        // SQLite's rollback journal (kept while a database is created).
+        for name in [
+            ".journal.key.tmp-0a1b2c",
+            ".journal.key.next.tmp-3d4e5f",
+            ".settings.json.tmp-6a7b8c",
+            ".unlock-failures.tmp-9d0e1f",
+            "journal.db-journal",
+        ] {
             std::fs::write(dir.path().join(name), "left behind").expect("leftover");
         }
         let report = Journal::wipe(dir.path()).expect("wipe");
