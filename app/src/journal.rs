@@ -153,7 +153,8 @@ pub enum JournalError {
     /// The observation breaks schema v1.
     #[error("invalid observation: {0}. Nothing was saved")]
     Invalid(SchemaError),
-    /// A profile or passphrase given at init or passwd is not acceptable.
+    /// A profile or passphrase given at init or passwd is not acceptable, or a passphrase
+    /// change could not be made (and nothing changed).
     #[error("{0}")]
     Refused(String),
     /// No observation matches the id.
@@ -566,9 +567,16 @@ impl Journal {
         let store = match rekeyed.and_then(|()| Store::open(&paths.database, &next)) {
             Ok(store) => store,
             // The database kept its old key: nothing changed, and the next key file goes.
+            // SQLCipher does not report why a re-encryption failed (a full disk, most likely:
+            // the log must hold a copy of every page), so the new key just does not open it.
             Err(e) if self.store.readable() => {
                 discard_next_key_file(&paths);
-                return Err(e.into());
+                return Err(match e {
+                    StoreError::Damaged(_) => JournalError::Refused(
+                        "the journal could not be re-encrypted, so its passphrase is unchanged. Re-encrypting needs free disk space about the size of the journal: free some and try again".into(),
+                    ),
+                    other => other.into(),
+                });
             }
             Err(e) => return Err(JournalError::UnfinishedPassphraseChange(e.to_string())),
         };
