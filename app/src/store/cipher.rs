@@ -23,8 +23,8 @@ static MEMORY_SECURITY: AtomicBool = AtomicBool::new(false);
 /// Whether the journals this process opens switch on SQLCipher's memory security: every block
 /// of SQLite's memory locked in RAM (`mlock`) when allocated and wiped when freed, so
 /// decrypted pages do not linger in freed memory or swap. Off: it made the bench's import take
-/// 60 % longer (two system calls per allocation; docs/performance.md), far above the 10 %
-/// Truce would pay for it, and the keys themselves are wiped either way (SQLCipher always wipes
+/// 75 to 136 % longer (two system calls per allocation; docs/performance.md), far above the
+/// 10 % Truce would pay for it, and the keys themselves are wiped either way (SQLCipher always wipes
 /// its key material; Truce's copies are zeroized). The bench turns it on to measure it again.
 /// SQLCipher's setting is for the whole process and, once on, stays on.
 #[doc(hidden)]
