@@ -67,6 +67,36 @@ fn main() {
             shot("01-setup", &gui);
             drop(gui);
 
+            // A new device's first mission profile: its signer's key to confirm.
+            let fresh = empty.path().join("fresh");
+            drop(
+                Journal::init(
+                    &fresh,
+                    &SecretString::from(PASSPHRASE.to_owned()),
+                    Profile {
+                        observer: "Ana Kovalenko".into(),
+                        team: None,
+                        role: truce_sync::Role::Monitor,
+                    },
+                    FAST,
+                )
+                .expect("init"),
+            );
+            let profile_file = empty.path().join("profile.json");
+            std::fs::write(&profile_file, &profile).expect("the profile file");
+            let gui = start(&fresh, dark, size);
+            fill(&gui, "Passphrase", PASSPHRASE);
+            tap(&gui, "Unlock");
+            gui.settle();
+            tap(&gui, "Sync");
+            gui.settle();
+            fill(&gui, "Profile file", &profile_file.display().to_string());
+            tap(&gui, "Import profile");
+            gui.settle();
+            scroll(&gui, 3000.0);
+            shot("14a-sync-first-profile", &gui);
+            drop(gui);
+
             // Locked, wrong passphrase, unlocking.
             let gui = start(&sample, dark, size);
             shot("02-unlock", &gui);
@@ -224,6 +254,14 @@ fn coordinator_screens(
         let mut journal = open_journal(hq);
         for file in truce::exchange::bundle_files(&[usb.to_path_buf()]).expect("bundles") {
             journal.import_bundle(&file).expect("import");
+        }
+        // Every device's fingerprint checked but Team 7's: its report stays marked as pending.
+        for device in journal.devices().expect("devices") {
+            if device.observer != "Mira Sahin" {
+                journal
+                    .accept_device(&device.device_id.to_string())
+                    .expect("accept");
+            }
         }
         let list = journal
             .query(&truce::store::ObservationFilter::default())

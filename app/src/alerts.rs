@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use truce_sync::profile::{AlertRule, Area};
-use uuid::Uuid;
+use truce_sync::ObservationKey;
 
 use crate::publish::area_of;
 
@@ -12,7 +12,7 @@ use crate::publish::area_of;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertInput {
     /// The observation.
-    pub id: Uuid,
+    pub key: ObservationKey,
     /// When it started, Unix milliseconds.
     pub observed_at_ms: i64,
     /// Its kind.
@@ -39,14 +39,14 @@ pub struct Alert {
     /// Last observation time in the window.
     pub to_ms: i64,
     /// The observations in the window, oldest first.
-    pub records: Vec<Uuid>,
+    pub records: Vec<ObservationKey>,
 }
 
 /// Evaluates every rule. Windows are anchored at each observation and do not overlap within
 /// one rule and area: once a window fires, the next starts after it.
 pub fn evaluate(rules: &[AlertRule], areas: &[Area], observations: &[AlertInput]) -> Vec<Alert> {
     let mut sorted: Vec<&AlertInput> = observations.iter().collect();
-    sorted.sort_by_key(|o| (o.observed_at_ms, o.id));
+    sorted.sort_by_key(|o| (o.observed_at_ms, o.key));
     let mut sweep = Sweep::new(rules, areas);
     for o in sorted {
         sweep.push(o);
@@ -81,7 +81,7 @@ pub struct OpenWindow {
     /// The area code ("" outside every area).
     pub area: String,
     /// Time (Unix milliseconds) and id of each observation.
-    pub records: Vec<(i64, Uuid)>,
+    pub records: Vec<(i64, ObservationKey)>,
 }
 
 /// What a sweep leaves behind, to be kept and resumed from.
@@ -104,7 +104,7 @@ pub struct Sweep<'a> {
     rules: &'a [AlertRule],
     areas: &'a [Area],
     /// Per rule and area: the observations from the window's anchor on, oldest first.
-    open: Vec<BTreeMap<String, VecDeque<(i64, Uuid)>>>,
+    open: Vec<BTreeMap<String, VecDeque<(i64, ObservationKey)>>>,
     /// Alerts closed before this sweep started (when it resumed from a checkpoint).
     closed_before: usize,
     alerts: Vec<Alert>,
@@ -189,7 +189,7 @@ impl<'a> Sweep<'a> {
                     window.pop_front();
                 }
             }
-            window.push_back((o.observed_at_ms, o.id));
+            window.push_back((o.observed_at_ms, o.key));
         }
     }
 
@@ -266,7 +266,7 @@ fn threshold(rule: &AlertRule) -> usize {
     usize::try_from(rule.threshold).unwrap_or(usize::MAX).max(1)
 }
 
-fn fire(rule: &AlertRule, area: &str, window: &mut VecDeque<(i64, Uuid)>) -> Alert {
+fn fire(rule: &AlertRule, area: &str, window: &mut VecDeque<(i64, ObservationKey)>) -> Alert {
     Alert {
         rule: rule.name.clone(),
         level: rule.level,
@@ -314,7 +314,10 @@ mod tests {
 
     fn obs(hour: i64, category: &str, lat: f64) -> AlertInput {
         AlertInput {
-            id: Uuid::now_v7(),
+            key: ObservationKey {
+                id: uuid::Uuid::now_v7(),
+                device_id: uuid::Uuid::nil(),
+            },
             observed_at_ms: hour * 3_600_000,
             kind: "violation".into(),
             category: category.into(),
@@ -373,7 +376,7 @@ mod tests {
             }
             let window_ms = i64::from(rule.window_hours) * 3_600_000;
             for (area, mut list) in by_area {
-                list.sort_by_key(|o| (o.observed_at_ms, o.id));
+                list.sort_by_key(|o| (o.observed_at_ms, o.key));
                 let mut start = 0;
                 while start < list.len() {
                     let mut end = start;
@@ -389,7 +392,7 @@ mod tests {
                             area: area.clone(),
                             from_ms: list[start].observed_at_ms,
                             to_ms: list[end].observed_at_ms,
-                            records: list[start..=end].iter().map(|o| o.id).collect(),
+                            records: list[start..=end].iter().map(|o| o.key).collect(),
                         });
                         start = end + 1;
                     } else {
@@ -458,7 +461,7 @@ mod tests {
             .iter()
             .filter(|o| o.observed_at_ms >= from_ms)
             .collect();
-        sorted.sort_by_key(|o| (o.observed_at_ms, o.id));
+        sorted.sort_by_key(|o| (o.observed_at_ms, o.key));
         sweep = sweep.checkpoint_every(every);
         for o in sorted {
             sweep.push(o);

@@ -18,7 +18,16 @@ use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::KdfCost;
 use crate::publish::{DataFormat, PublicOptions};
 use crate::store::{ObservationFilter, QueueRow, SortOrder};
+use crate::terminal::{terminal_line, terminal_safe, OutputKind, TerminalWriter};
 use truce_sync::verification::VerificationStatus;
+
+/// Prints a message for people on stderr, escaped as [`terminal_safe`] says: the values in it
+/// (paths, names) cannot drive the terminal.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        eprintln!("{}", terminal_safe(&format!($($arg)*)))
+    };
+}
 
 /// Largest observation JSON accepted on stdin or from a file.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
@@ -79,6 +88,10 @@ pub enum Command {
     Show {
         /// The observation id, or a unique beginning or end of it (as `list` shows).
         id: String,
+        /// The device that made it, when several devices used the id (a unique beginning or
+        /// end of the device id; `ID@DEVICE` says the same).
+        #[arg(long, value_name = "DEVICE")]
+        device: Option<String>,
         /// Print JSON: {"current": {...}, "history": [...]}.
         #[arg(long)]
         json: bool,
@@ -88,6 +101,9 @@ pub enum Command {
     Amend {
         /// The observation id, or a unique beginning or end of it (as `list` shows).
         id: String,
+        /// The device that made it, when several devices used the id (see `show`).
+        #[arg(long, value_name = "DEVICE")]
+        device: Option<String>,
         /// Read the partial JSON object from FILE instead of stdin.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
@@ -122,7 +138,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         import_secret: Option<PathBuf>,
     },
-    /// Write a signed, encrypted bundle of the entries not yet exported into DIR; prints its path.
+    /// Write signed, encrypted bundles of the entries no bundle carried yet into DIR (one per
+    /// range of them); prints their paths.
     Export {
         /// Folder to write the bundle into (a USB stick, a shared folder).
         #[arg(long, value_name = "DIR")]
@@ -160,11 +177,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Coordinators: every device bundles came from, with its fingerprint, entries and gaps.
+    /// Coordinators: every device bundles came from, with its fingerprint, entries, gaps and
+    /// whether it is accepted; `truce devices accept ID` accepts one.
     Devices {
         /// Print JSON Lines.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<DevicesCommand>,
     },
     /// Coordinators: export observations to CSV, GeoJSON or HXL; --public redacts for publication.
     ExportData {
@@ -174,9 +194,10 @@ pub enum Command {
         /// The file to write (replaced atomically).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Redact for publication: no observer, device or team; narratives only when tagged
-        /// `public`; coordinates on a grid; times to the hour; only verified and corroborated
-        /// records unless --status is given.
+        /// Redact for publication: no observer, device or team; narrative, place, weapon and
+        /// parties not coded in the profile only when tagged `public`; coordinates on a grid;
+        /// times to the hour, in UTC; only verified and corroborated records unless --status
+        /// is given.
         #[arg(long)]
         public: bool,
         /// Grid size in degrees for --public.
@@ -229,6 +250,17 @@ pub enum Command {
         /// The date in the pages' footer (default: today, UTC); packages pass their own.
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<String>,
+    },
+}
+
+/// What `truce devices` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Accept a device once its fingerprint is confirmed with its observer (by phone, radio or
+    /// in person): its records then count in alerts, reports and exports.
+    Accept {
+        /// The device id, or a unique beginning or end of it (as `truce devices` shows).
+        id: String,
     },
 }
 
@@ -434,7 +466,9 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let usage = e.downcast_ref::<UsageError>().is_some();
-            eprintln!("error: {e:#}");
+            // Errors quote what they refuse (a file name, a serde message naming a field of a
+            // hostile file): one line, every control character escaped.
+            eprintln!("error: {}", terminal_line(&format!("{e:#}")));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -468,7 +502,22 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let dir = data_dir(cli.data_dir)?;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Everything printed on stdout is escaped for the terminal; JSON output keeps its data
+    // exact (see `crate::terminal`).
+    let kind = match &command {
+        Command::List { json: true, .. }
+        | Command::Show { json: true, .. }
+        | Command::Events { json: true }
+        | Command::Devices { json: true, .. }
+        | Command::Alerts { json: true }
+        | Command::Import { json: true, .. }
+        | Command::Report {
+            format: ReportFormat::Json,
+            ..
+        } => OutputKind::Json,
+        _ => OutputKind::Text,
+    };
+    let mut out = TerminalWriter::new(stdout.lock(), kind);
     match command {
         Command::Init {
             observer,
@@ -489,7 +538,7 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
             let device = journal.device();
             writeln!(out, "{}", device.device_id)?;
-            eprintln!(
+            note!(
                 "Created an encrypted journal in {} for {} ({}). Device fingerprint: {}",
                 dir.display(),
                 device.observer,
@@ -516,6 +565,8 @@ pub fn run(cli: Cli) -> Result<()> {
         } => {
             let mut filter = observation_filter(&filter)?;
             filter.limit = limit;
+            // Listed, marked: records of devices not yet accepted, and ids two devices used.
+            filter.include_pending_devices = true;
             let journal = unlock(&dir)?;
             let rows = journal.query(&filter)?;
             if json {
@@ -524,19 +575,26 @@ pub fn run(cli: Cli) -> Result<()> {
                     if with_status {
                         value["status"] = json!(row.status.code());
                     }
+                    if row.device_pending {
+                        value["device_pending"] = json!(true);
+                    }
+                    if !row.id_also_used_by.is_empty() {
+                        value["id_also_used_by"] = json!(row.id_also_used_by);
+                    }
                     writeln!(out, "{value}")?;
                 }
             } else if rows.is_empty() {
                 if journal.count()? == 0 {
-                    eprintln!("The journal has no observations yet. Save one with `truce record`.");
+                    note!("The journal has no observations yet. Save one with `truce record`.");
                 } else {
-                    eprintln!("No observation matches these filters.");
+                    note!("No observation matches these filters.");
                 }
             } else {
                 print_table(&mut out, &rows, with_status)?;
             }
         }
-        Command::Show { id, json } => {
+        Command::Show { id, device, json } => {
+            let id = observation_ref(id, device);
             let journal = unlock(&dir)?;
             let history = journal.show(&id)?;
             let current = history
@@ -567,20 +625,22 @@ pub fn run(cli: Cli) -> Result<()> {
                         "  {}  {:<12}  {}  {}",
                         e.at,
                         e.status.code(),
-                        e.by_observer,
+                        terminal_line(&e.by_observer),
                         one_line(&e.note, 60)
                     )?;
                 }
             }
         }
-        Command::Amend { id, json } => {
+        Command::Amend { id, device, json } => {
+            let id = observation_ref(id, device);
             let patch = read_object(json.as_deref(), "amendment")?;
             let mut journal = unlock(&dir)?;
             let saved = journal.amend(&id, patch)?;
             writeln!(out, "{}", saved.revision)?;
-            eprintln!(
+            note!(
                 "Saved revision {} of {}.",
-                saved.revision, saved.observation.id
+                saved.revision,
+                saved.observation.id
             );
         }
         Command::Passwd => {
@@ -588,7 +648,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut journal = unlock(&dir)?;
             let new = new_passphrase(NEW_PASSPHRASE_ENV)?;
             journal.change_passphrase(&new, cost)?;
-            eprintln!(
+            note!(
                 "Passphrase changed, and the journal re-encrypted with a new key: the old passphrase no longer opens it, not even with an old copy of its key file. (Backups made before keep their old key and passphrase.)"
             );
         }
@@ -602,13 +662,13 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let report = Journal::wipe(&dir)?;
             if report.key_destroyed || report.files_removed > 0 {
-                eprintln!(
+                note!(
                     "Wiped the journal in {}: key destroyed, {} database file(s) removed.",
                     dir.display(),
                     report.files_removed
                 );
             } else {
-                eprintln!(
+                note!(
                     "There was no journal in {}; nothing to wipe.",
                     dir.display()
                 );
@@ -620,11 +680,11 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "journal:     {}", dir.display())?;
             writeln!(out, "device:      {}", device.device_id)?;
             writeln!(out, "fingerprint: {}", device.fingerprint)?;
-            writeln!(out, "observer:    {}", device.observer)?;
+            writeln!(out, "observer:    {}", terminal_line(&device.observer))?;
             writeln!(
                 out,
                 "team:        {}",
-                device.team.as_deref().unwrap_or("-")
+                terminal_line(device.team.as_deref().unwrap_or("-"))
             )?;
             writeln!(out, "role:        {}", device.role.code())?;
             writeln!(out, "created:     {}", device.created_at)?;
@@ -644,7 +704,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let journal = unlock(&dir)?;
             if let Some(path) = import_secret {
                 let recipient = journal.import_coordinator_secret(&path)?;
-                eprintln!(
+                note!(
                     "Restored the coordinator key {recipient}. Delete {} now.",
                     path.display()
                 );
@@ -657,7 +717,7 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "device key:  {}", keys.device_key)?;
             if let Some(path) = export_secret {
                 journal.export_coordinator_secret(&path)?;
-                eprintln!(
+                note!(
                     "warning: {} now holds your coordinator secret key. Anyone with it can read every bundle of the mission. Keep it offline and delete it when done.",
                     path.display()
                 );
@@ -671,21 +731,35 @@ pub fn run(cli: Cli) -> Result<()> {
         } => {
             let journal = unlock(&dir)?;
             let range = match (all, from, to) {
-                (true, _, _) => ExportRange::All,
-                (false, Some(a), Some(b)) => ExportRange::Seqs(a, b),
-                _ => ExportRange::Pending,
+                (true, _, _) => Some(ExportRange::All),
+                (false, Some(a), Some(b)) => Some(ExportRange::Seqs(a, b)),
+                _ => None,
             };
-            match journal.export(&out_dir, range)? {
-                Some(report) => {
-                    writeln!(out, "{}", report.path.display())?;
-                    eprintln!(
-                        "Exported entries {}-{} to {}.",
-                        report.first_seq,
-                        report.last_seq,
-                        report.path.display()
-                    );
+            let mut printed = Ok(());
+            let mut report_one = |report: &crate::exchange::ExportReport| {
+                if printed.is_ok() {
+                    printed = writeln!(out, "{}", report.path.display()).and_then(|()| out.flush());
                 }
-                None => eprintln!("Nothing new to export. Use --all to export everything again."),
+                note!(
+                    "Exported entries {}-{} to {}.",
+                    report.first_seq,
+                    report.last_seq,
+                    report.path.display()
+                );
+            };
+            // Pending: one bundle per range no export carried yet (a bundle holds one
+            // contiguous range), so one command sends everything that never left the device.
+            let written: Vec<_> = match range {
+                Some(range) => journal
+                    .export(&out_dir, range)?
+                    .inspect(&mut report_one)
+                    .into_iter()
+                    .collect(),
+                None => journal.export_pending(&out_dir, &mut report_one)?,
+            };
+            printed?;
+            if written.is_empty() {
+                note!("Nothing new to export. Use --all to export everything again.");
             }
         }
         Command::Import { paths, json } => {
@@ -720,12 +794,12 @@ pub fn run(cli: Cli) -> Result<()> {
             printed?;
             let alerts = journal.alerts()?;
             if !alerts.is_empty() {
-                eprintln!(
+                note!(
                     "{} escalation alert(s) active; see `truce alerts`.",
                     alerts.len()
                 );
             }
-            eprintln!(
+            note!(
                 "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known.",
                 files.len(),
                 files.len() - refused
@@ -751,19 +825,58 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Events { json } => {
             let journal = unlock(&dir)?;
-            for (event, ids) in journal.events()? {
+            for (event, keys) in journal.events()? {
                 if json {
-                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                    writeln!(out, "{}", json!({"event_id": event, "observations": ids}))?;
+                    let ids: Vec<String> = keys.iter().map(|k| k.id.to_string()).collect();
+                    let devices: Vec<String> =
+                        keys.iter().map(|k| k.device_id.to_string()).collect();
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({"event_id": event, "observations": ids, "devices": devices})
+                    )?;
                 } else {
-                    writeln!(out, "event {event}: {} reports", ids.len())?;
-                    for id in ids {
-                        writeln!(out, "    {id}")?;
+                    writeln!(out, "event {event}: {} reports", keys.len())?;
+                    for key in keys {
+                        writeln!(out, "    {}  (device {})", key.id, key.device_id)?;
                     }
                 }
             }
         }
-        Command::Devices { json } => {
+        Command::Devices {
+            json,
+            action: Some(DevicesCommand::Accept { id }),
+        } => {
+            let mut journal = unlock(&dir)?;
+            let (device, was_pending) = journal.accept_device(&id)?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"device_id": device.device_id, "observer": device.observer,
+                           "fingerprint": device.fingerprint, "accepted_at": device.accepted_at,
+                           "was_pending": was_pending})
+                )?;
+            } else {
+                writeln!(out, "{}", device.device_id)?;
+                if was_pending {
+                    note!(
+                        "Accepted device {} ({}, fingerprint {}): its records now count in alerts, reports and exports.",
+                        device.device_id,
+                        terminal_line(&device.observer),
+                        device.fingerprint
+                    );
+                } else {
+                    note!(
+                        "Device {} ({}) was accepted already, on {}.",
+                        device.device_id,
+                        terminal_line(&device.observer),
+                        device.accepted_at.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        Command::Devices { json, action: None } => {
             let journal = unlock(&dir)?;
             for d in journal.devices()? {
                 if json {
@@ -772,7 +885,8 @@ pub fn run(cli: Cli) -> Result<()> {
                         out,
                         "{}",
                         json!({"device_id": d.device_id, "observer": d.observer, "fingerprint": d.fingerprint,
-                               "last_bundle_at": d.last_bundle_at, "entries": d.entries, "gaps": gaps})
+                               "last_bundle_at": d.last_bundle_at, "entries": d.entries, "gaps": gaps,
+                               "accepted": d.accepted_at.is_some(), "accepted_at": d.accepted_at})
                     )?;
                 } else {
                     let gaps: Vec<String> = d
@@ -788,9 +902,14 @@ pub fn run(cli: Cli) -> Result<()> {
                         .collect();
                     writeln!(
                         out,
-                        "{}  {:<20}  {}  last bundle {}  {} entries  {}",
+                        "{}  {:<8}  {:<20}  {}  last bundle {}  {} entries  {}",
                         d.device_id,
-                        d.observer,
+                        if d.accepted_at.is_some() {
+                            "accepted"
+                        } else {
+                            "PENDING"
+                        },
+                        terminal_line(&d.observer),
                         d.fingerprint,
                         d.last_bundle_at.as_deref().unwrap_or("-"),
                         d.entries,
@@ -820,7 +939,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let public = public.then_some(PublicOptions { grid_deg: grid });
             let rows = journal.export_data(format, &filter, public, &path)?;
             writeln!(out, "{}", path.display())?;
-            eprintln!("Wrote {rows} observation(s) to {}.", path.display());
+            note!("Wrote {rows} observation(s) to {}.", path.display());
         }
         Command::Report {
             from,
@@ -866,30 +985,33 @@ pub fn run(cli: Cli) -> Result<()> {
                 let from = millis_to_utc(a.from_ms).to_rfc3339();
                 let to = millis_to_utc(a.to_ms).to_rfc3339();
                 if json {
-                    let records: Vec<String> = a.records.iter().map(ToString::to_string).collect();
+                    let records: Vec<String> = a.records.iter().map(|k| k.id.to_string()).collect();
+                    let devices: Vec<String> =
+                        a.records.iter().map(|k| k.device_id.to_string()).collect();
                     writeln!(
                         out,
                         "{}",
-                        json!({"rule": a.rule, "level": a.level, "area": a.area, "from": from, "to": to, "records": records})
+                        json!({"rule": a.rule, "level": a.level, "area": a.area, "from": from, "to": to,
+                               "records": records, "devices": devices})
                     )?;
                 } else {
                     writeln!(
                         out,
                         "level {}  {}  area {}  {} records, {} to {}",
                         a.level,
-                        a.rule,
-                        if a.area.is_empty() { "(none)" } else { &a.area },
+                        terminal_line(&a.rule),
+                        terminal_line(if a.area.is_empty() { "(none)" } else { &a.area }),
                         a.records.len(),
                         from,
                         to
                     )?;
-                    for id in &a.records {
-                        writeln!(out, "    {id}")?;
+                    for key in &a.records {
+                        writeln!(out, "    {}  (device {})", key.id, key.device_id)?;
                     }
                 }
             }
             if alerts.is_empty() && !json {
-                eprintln!("No escalation alerts.");
+                note!("No escalation alerts.");
             }
         }
         Command::Man { .. } => {} // handled above, before the data directory
@@ -937,7 +1059,7 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
             crate::fsutil::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(out, "{}", path.display())?;
-            eprintln!("Signed mission profile written. Give it to every device: `truce profile import {}`.", path.display());
+            note!("Signed mission profile written. Give it to every device: `truce profile import {}`.", path.display());
         }
         ProfileCommand::Import { file } => {
             let text = read_limited(
@@ -946,12 +1068,20 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
                 "mission profile",
             )?;
             let mut journal = unlock(dir)?;
+            let check = journal.inspect_profile(&text)?;
             let profile = journal.import_profile(&text)?;
-            eprintln!(
-                "Installed the mission profile for {} ({} coordinator recipient(s)).",
-                profile.mission,
-                profile.recipients.len()
+            note!(
+                "Installed the mission profile for {} ({} coordinator recipient(s)), signed by coordinator key {}.",
+                terminal_line(&profile.mission),
+                profile.recipients.len(),
+                check.signer_fingerprint
             );
+            if check.first_install {
+                note!(
+                    "This is the first profile on this device, so only you can vouch for its signer: check the fingerprint {} with your coordinator. Later profiles are accepted only from that key.",
+                    check.signer_fingerprint
+                );
+            }
         }
         ProfileCommand::Show => {
             let journal = unlock(dir)?;
@@ -960,7 +1090,7 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
                     "no mission profile installed; import one with `truce profile import FILE`"
                 ),
                 Some(p) => {
-                    writeln!(out, "mission:    {}", p.profile.mission)?;
+                    writeln!(out, "mission:    {}", terminal_line(&p.profile.mission))?;
                     writeln!(out, "issued:     {}", p.profile.issued_at.to_rfc3339())?;
                     writeln!(
                         out,
@@ -1010,35 +1140,45 @@ fn read_limited(path: &Path, max: u64, what: &str) -> Result<String> {
 }
 
 fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std::io::Result<()> {
-    let name = report.file.display();
+    let name = report.file.display().to_string();
     let device = report.device_id.map(|d| d.to_string());
     if json {
         let gaps: Vec<Value> = report.gaps.iter().map(|(a, b)| json!([a, b])).collect();
         let line = json!({
-            "file": name.to_string(), "device_id": device, "fingerprint": report.fingerprint,
-            "new_device": report.new_device, "new_entries": report.new_entries,
+            "file": name, "device_id": device, "fingerprint": report.fingerprint,
+            "new_device": report.new_device, "device_pending": report.device_pending,
+            "held_already": report.held_already, "new_entries": report.new_entries,
             "known_entries": report.known_entries, "gaps": gaps, "refused": report.refused,
         });
         return writeln!(out, "{line}");
     }
+    // The file name comes from the stick and the reason may quote the bundle: neither may
+    // break the line, whatever `out` escapes besides.
+    let name = terminal_line(&name);
     let short = device
         .as_deref()
         .map(|d| d[..8].to_owned())
         .unwrap_or_else(|| "?".into());
     match &report.refused {
-        Some(reason) => writeln!(out, "{name}: REFUSED (quarantined): {reason}"),
+        Some(reason) => writeln!(
+            out,
+            "{name}: REFUSED (quarantined): {}",
+            terminal_line(reason)
+        ),
         None => {
             writeln!(
                 out,
                 "{name}: device {short}…: {} new, {} already known",
                 report.new_entries, report.known_entries
             )?;
-            if report.new_device {
+            if report.device_pending {
                 writeln!(
                     out,
-                    "  new device {}, fingerprint {}: check it with the observer",
+                    "  {} device {}, fingerprint {}: PENDING, its records count nowhere until you check the fingerprint with the observer and run `truce devices accept {}`",
+                    if report.new_device { "new" } else { "unaccepted" },
                     device.as_deref().unwrap_or("?"),
-                    report.fingerprint.as_deref().unwrap_or("?")
+                    report.fingerprint.as_deref().unwrap_or("?"),
+                    device.as_deref().unwrap_or("?"),
                 )?;
             }
             for (a, b) in &report.gaps {
@@ -1050,6 +1190,14 @@ fn print_import(out: &mut impl Write, report: &ImportReport, json: bool) -> std:
             }
             Ok(())
         }
+    }
+}
+
+/// An observation reference for `show` and `amend`: the id part, and the device's if given.
+fn observation_ref(id: String, device: Option<String>) -> String {
+    match device {
+        Some(device) => format!("{id}@{device}"),
+        None => id,
     }
 }
 
@@ -1119,6 +1267,7 @@ fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
         device,
         text: args.search.clone(),
         limit: None,
+        include_pending_devices: false,
         sort: match args.sort {
             SortArg::Newest => SortOrder::NewestObserved,
             SortArg::Oldest => SortOrder::OldestObserved,
@@ -1226,7 +1375,7 @@ fn read_object(path: Option<&Path>, what: &str) -> Result<Map<String, Value>> {
         None => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                eprintln!("Type the {what} as JSON, then press Ctrl-D:");
+                note!("Type the {what} as JSON, then press Ctrl-D:");
             }
             stdin
                 .lock()
@@ -1284,9 +1433,20 @@ fn print_table(out: &mut impl Write, rows: &[QueueRow], with_status: bool) -> Re
         } else {
             String::new()
         };
+        let mut marks = String::new();
+        if row.device_pending {
+            marks.push_str("[device pending] ");
+        }
+        for other in &row.id_also_used_by {
+            let other = other.to_string();
+            marks.push_str(&format!(
+                "[id also used by device …{}] ",
+                &other[other.len() - 8..]
+            ));
+        }
         writeln!(
             out,
-            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status}{}",
+            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status}{marks}{}",
             short_id(rev),
             o.observed_at.format("%Y-%m-%d %H:%M %:z"),
             one_line(&format!("{}/{}", o.kind, o.category), 30),
@@ -1311,7 +1471,7 @@ fn print_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
         if value.is_null() || value == &json!([]) || value == &json!("") {
             continue;
         }
-        writeln!(out, "{key:<16} {}", display_value(value))?;
+        writeln!(out, "{key:<16} {}", detail_text(&display_value(value)))?;
     }
     writeln!(out, "{:<16} {}", "device_id", current.device_id)?;
     writeln!(
@@ -1342,12 +1502,23 @@ fn print_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
             "  rev {}  {}  {}  {}",
             rev.revision,
             rev.recorded_at.format("%Y-%m-%d %H:%M:%S %:z"),
-            rev.observer,
+            terminal_line(&rev.observer),
             change
         )?;
         previous = Some(fields);
     }
     Ok(())
+}
+
+/// A value of `show`'s detail: each line after the first indented under the value's column,
+/// so that no line of a narrative can pass for a field; every control character but the line
+/// breaks and tabs escaped.
+fn detail_text(text: &str) -> String {
+    let indent = format!("\n{:17}", "");
+    text.lines()
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join(&indent)
 }
 
 fn display_value(value: &Value) -> String {

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use truce_sync::profile::Area;
 use truce_sync::verification::VerificationStatus;
-use truce_sync::{fingerprint, Observation, ObservationRevision, Role};
+use truce_sync::{fingerprint, Observation, ObservationKey, ObservationRevision, Role};
 use uuid::Uuid;
 
 use crate::alerts::Alert;
@@ -36,6 +36,9 @@ pub struct DeviceReport {
     pub entries: u64,
     /// Missing ranges of its log.
     pub gaps: Vec<(u64, u64)>,
+    /// When the coordinator accepted it; `None` while it is pending (its records count
+    /// nowhere until then).
+    pub accepted_at: Option<String>,
 }
 
 impl Journal {
@@ -69,7 +72,7 @@ impl Journal {
                 "the note is longer than {NOTE_MAX_CHARS} characters"
             )));
         }
-        let id = self.store.resolve_id(id_part)?;
+        let key = self.store.resolve(id_part)?;
         let event = VerificationEvent {
             status,
             note: note.to_owned(),
@@ -77,7 +80,7 @@ impl Journal {
             by_device: self.device.device_id,
             at: now().to_rfc3339(),
         };
-        self.store.add_verification(id, &event)?;
+        self.store.add_verification(key, &event)?;
         Ok(event)
     }
 
@@ -90,13 +93,13 @@ impl Journal {
                 "give at least two observations to link as one event".into(),
             ));
         }
-        let ids = id_parts
+        let keys = id_parts
             .iter()
-            .map(|p| self.store.resolve_id(p))
+            .map(|p| self.store.resolve(p))
             .collect::<Result<Vec<_>, _>>()?;
         let mut events = std::collections::BTreeSet::new();
-        for id in &ids {
-            if let Some(event) = self.store.event_of(*id)? {
+        for key in &keys {
+            if let Some(event) = self.store.event_of(*key)? {
                 events.insert(event);
             }
         }
@@ -111,12 +114,12 @@ impl Journal {
             .next()
             .unwrap_or_else(|| Uuid::now_v7().to_string());
         self.store
-            .link_event(&event, &ids, &self.device.observer, &now().to_rfc3339())?;
+            .link_event(&event, &keys, &self.device.observer, &now().to_rfc3339())?;
         Ok(event)
     }
 
     /// Every event and the observations linked to it.
-    pub fn events(&self) -> Result<Vec<(String, Vec<Uuid>)>, JournalError> {
+    pub fn events(&self) -> Result<Vec<(String, Vec<ObservationKey>)>, JournalError> {
         Ok(self.store.events()?)
     }
 
@@ -125,8 +128,8 @@ impl Journal {
         &self,
         id_part: &str,
     ) -> Result<Vec<VerificationEvent>, JournalError> {
-        let id = self.store.resolve_id(id_part)?;
-        Ok(self.store.verification_trail(id)?)
+        let key = self.store.resolve(id_part)?;
+        Ok(self.store.verification_trail(key)?)
     }
 
     /// Every device bundles came from, with its gaps.
@@ -147,9 +150,53 @@ impl Journal {
                 last_bundle_at: d.last_bundle_at,
                 entries: d.entries,
                 gaps: self.store.received_gaps(d.device_id)?,
+                accepted_at: d.accepted_at,
             });
         }
         Ok(out)
+    }
+
+    /// Accepts a device after its fingerprint was confirmed with its observer (by phone, by
+    /// radio, in person): from now on its records count in alerts, reports and exports.
+    /// `device_part` is a unique beginning or end of its id. Returns the device as it now
+    /// stands, and whether it was pending until now.
+    pub fn accept_device(
+        &mut self,
+        device_part: &str,
+    ) -> Result<(DeviceReport, bool), JournalError> {
+        self.coordinators_only("accepting devices")?;
+        let wanted = device_part.trim().to_ascii_lowercase();
+        let devices = self.devices()?;
+        let matching: Vec<&DeviceReport> = devices
+            .iter()
+            .filter(|d| {
+                let id = d.device_id.to_string();
+                !wanted.is_empty() && (id.starts_with(&wanted) || id.ends_with(&wanted))
+            })
+            .collect();
+        let device = match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(JournalError::Refused(format!(
+                    "no device matches `{device_part}`; `truce devices` lists the devices bundles came from"
+                )))
+            }
+            _ => {
+                return Err(JournalError::Refused(format!(
+                    "`{device_part}` matches more than one device; give more characters of its id"
+                )))
+            }
+        };
+        let was_pending = self
+            .store
+            .accept_device(device.device_id, &now().to_rfc3339())?;
+        *self.alerts_cache.borrow_mut() = None;
+        let accepted = self
+            .devices()?
+            .into_iter()
+            .find(|d| d.device_id == device.device_id)
+            .unwrap_or(device);
+        Ok((accepted, was_pending))
     }
 
     /// Writes the observations matching `filter` to `out` atomically; returns the row count.
@@ -176,7 +223,10 @@ impl Journal {
                 ));
             }
         }
-        let areas = self.profile()?.map(|p| p.profile.areas).unwrap_or_default();
+        let (areas, parties) = self
+            .profile()?
+            .map(|p| (p.profile.areas, p.profile.parties))
+            .unwrap_or_default();
         let io = |e: std::io::Error| JournalError::Io {
             action: "write",
             path: out.to_path_buf(),
@@ -187,7 +237,7 @@ impl Journal {
             DataWriter::new(BufWriter::new(file), format, public.is_some()).map_err(io)?;
         self.store.each_matching(&filter, |row| {
             writer
-                .row(&row_values(&row, &areas, public.as_ref()))
+                .row(&row_values(&row, &areas, &parties, public.as_ref()))
                 .map_err(io)
         })?;
         let (buffered, rows) = writer.finish().map_err(io)?;
@@ -270,7 +320,11 @@ impl Journal {
         if profile.profile.alert_rules.is_empty() {
             return Ok((Vec::new(), None));
         }
-        let key = (self.store.revisions_marker()?, profile.text.clone());
+        let key = (
+            self.store.revisions_marker()?,
+            self.store.alert_sweep_touched_from()?,
+            profile.text.clone(),
+        );
         if let Some(cache) = self.alerts_cache.borrow().as_ref() {
             if cache.key == key {
                 return Ok((cache.alerts.clone(), None));
@@ -280,14 +334,29 @@ impl Journal {
         let rules = &profile.profile.alert_rules;
         let areas = &profile.profile.areas;
         let digest = rules_digest(rules, areas)?;
-        let kept_marker = self.store.alert_sweep_marker(&digest)?;
+        let kept = self.store.alert_sweep_marker(&digest)?;
         let mut swept = None;
-        if kept_marker != Some(marker) {
+        let current = crate::store::KeptSweep {
+            revisions_marker: marker,
+            touched_from_ms: None,
+        };
+        if kept != Some(current) {
             // A later marker than the journal's own means the kept alerts are not this
-            // journal's history (a restored copy): sweep from the start.
-            let checkpoint = match kept_marker {
-                Some(kept) if kept < marker => {
-                    match self.store.earliest_time_touched_since(kept)? {
+            // journal's history (a restored copy): sweep from the start. Otherwise resume
+            // before the earliest time that new revisions, or a device accepted since, touch.
+            let checkpoint = match kept {
+                Some(kept) if kept.revisions_marker <= marker => {
+                    let added = if kept.revisions_marker < marker {
+                        self.store
+                            .earliest_time_touched_since(kept.revisions_marker)?
+                    } else {
+                        None
+                    };
+                    let changed = match (added, kept.touched_from_ms) {
+                        (Some(a), Some(t)) => Some(a.min(t)),
+                        (a, t) => a.or(t),
+                    };
+                    match changed {
                         Some(changed_ms) => self.store.alert_checkpoint_at_or_before(changed_ms)?,
                         None => None,
                     }
@@ -411,7 +480,8 @@ pub struct AlertSweep {
 /// sweep that evaluates them (so a build that sweeps differently starts afresh).
 fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalError> {
     use sha2::{Digest, Sha256};
-    const SWEEP_VERSION: &str = "truce-alert-sweep v1";
+    // v2: observations are keyed by id and device (0011).
+    const SWEEP_VERSION: &str = "truce-alert-sweep v2";
     let json = serde_json::to_vec(&(SWEEP_VERSION, rules, areas)).map_err(|e| {
         JournalError::Refused(format!("the alert rules cannot be written out: {e}"))
     })?;
@@ -422,7 +492,7 @@ fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalEr
 /// store and the mission profile's text.
 #[derive(Debug)]
 pub(crate) struct AlertsCache {
-    key: (i64, String),
+    key: (i64, Option<i64>, String),
     alerts: Vec<Alert>,
 }
 
@@ -522,9 +592,9 @@ impl Journal {
     pub fn event_cluster(
         &self,
         id_part: &str,
-    ) -> Result<Option<(String, Vec<Uuid>)>, JournalError> {
-        let id = self.store.resolve_id(id_part)?;
-        let Some(event) = self.store.event_of(id)? else {
+    ) -> Result<Option<(String, Vec<ObservationKey>)>, JournalError> {
+        let key = self.store.resolve(id_part)?;
+        let Some(event) = self.store.event_of(key)? else {
             return Ok(None);
         };
         Ok(self.store.events()?.into_iter().find(|(e, _)| *e == event))
@@ -537,8 +607,8 @@ impl Journal {
     /// link would refuse) are left out. See [`rank_link_suggestions`].
     pub fn link_suggestions(&self, id_part: &str) -> Result<Vec<LinkSuggestion>, JournalError> {
         self.coordinators_only("suggesting reports to link")?;
-        let id = self.store.resolve_id(id_part)?;
-        let Some(target) = self.store.history(id)?.pop() else {
+        let key = self.store.resolve(id_part)?;
+        let Some(target) = self.store.history(key)?.pop() else {
             return Err(JournalError::UnknownObservation(id_part.to_owned()));
         };
         let at = target.observation.observed_at.timestamp_millis();
@@ -548,11 +618,11 @@ impl Journal {
             at.saturating_add(LINK_WINDOW_MS),
             LINK_CANDIDATES_MAX,
         )?;
-        let mut excluded = std::collections::HashSet::from([id]);
-        if self.store.event_of(id)?.is_some() {
+        let mut excluded = std::collections::HashSet::from([key]);
+        if self.store.event_of(key)?.is_some() {
             for candidate in &candidates {
-                let cid = candidate.observation.id;
-                if cid != id && self.store.event_of(cid)?.is_some() {
+                let cid = candidate.key();
+                if cid != key && self.store.event_of(cid)?.is_some() {
                     // In this event already, or in another one a link would refuse to merge.
                     excluded.insert(cid);
                 }
@@ -626,7 +696,7 @@ pub fn observation_area<'a>(areas: &'a [Area], o: &Observation) -> Option<&'a Ar
 pub fn rank_link_suggestions(
     target: &ObservationRevision,
     candidates: Vec<ObservationRevision>,
-    excluded: &std::collections::HashSet<Uuid>,
+    excluded: &std::collections::HashSet<ObservationKey>,
     areas: &[Area],
 ) -> Vec<LinkSuggestion> {
     let t = &target.observation;
@@ -636,7 +706,10 @@ pub fn rank_link_suggestions(
         .into_iter()
         .filter_map(|candidate| {
             let o = &candidate.observation;
-            if o.id == t.id || excluded.contains(&o.id) || o.kind != t.kind {
+            if candidate.key() == target.key()
+                || excluded.contains(&candidate.key())
+                || o.kind != t.kind
+            {
                 return None;
             }
             let apart_ms = (o.observed_at.timestamp_millis() - at).abs();
@@ -845,7 +918,19 @@ mod tests {
         let held: Vec<_> = (0..90).map(|_| record(&mut device, 0, 3 * day)).collect();
         let first = send(&mut coordinator, &mut device);
         assert_eq!(first.resumed_from_ms, None, "nothing was kept yet");
-        assert!(!coordinator.alerts().expect("alerts").is_empty());
+        assert!(
+            coordinator.alerts().expect("alerts").is_empty(),
+            "a device not accepted yet counts in no alert"
+        );
+        let (_, was_pending) = coordinator
+            .accept_device(&device.device().device_id.to_string())
+            .expect("accepted");
+        assert!(was_pending);
+        let (alerts, swept) = coordinator.alerts_swept().expect("alerts");
+        let first = swept.expect("accepting a device sweeps its records");
+        assert_eq!(first.observations, 90);
+        assert_eq!(alerts, evaluated_afresh(&coordinator));
+        assert!(!alerts.is_empty());
 
         // The third day: new reports, one held report moved into it from the second day, one
         // given another category. The sweep resumes in the second day.
@@ -901,6 +986,30 @@ mod tests {
             .expect("amended");
         let third = send(&mut coordinator, &mut device);
         assert_eq!(third.resumed_from_ms, None);
+
+        // A second device whose reports are all on the third day: pending, it changes nothing;
+        // accepted, the sweep resumes from a checkpoint before its earliest report.
+        let mut bo = open("bo", Role::Monitor);
+        bo.import_profile(&text).expect("profile installed");
+        let bo_held: Vec<_> = (0..12)
+            .map(|_| record(&mut bo, 2 * day + 600, 3 * day))
+            .collect();
+        send(&mut coordinator, &mut bo);
+        let before_accepting = coordinator.alerts().expect("alerts");
+        coordinator
+            .accept_device(&bo.device().device_id.to_string())
+            .expect("accepted");
+        let (alerts, swept) = coordinator.alerts_swept().expect("alerts");
+        let swept = swept.expect("accepting a device sweeps again");
+        let earliest_bo = bo_held
+            .iter()
+            .map(|r| r.observation.observed_at.timestamp_millis())
+            .min()
+            .expect("bo's reports");
+        let resumed = swept.resumed_from_ms.expect("resumed from a checkpoint");
+        assert!(resumed <= earliest_bo, "{resumed} after {earliest_bo}");
+        assert_eq!(alerts, evaluated_afresh(&coordinator));
+        assert_ne!(alerts, before_accepting, "bo's reports count now");
 
         // `truce check` finds kept alerts that went wrong, and sets them aside.
         assert_eq!(coordinator.check().expect("check"), Vec::<String>::new());
@@ -1020,7 +1129,7 @@ mod tests {
             Some((48.5, 37.5)),
             None,
         );
-        let excluded = HashSet::from([linked.observation.id]);
+        let excluded = HashSet::from([linked.key()]);
         let candidates = vec![
             too_far.clone(),
             edge.clone(),

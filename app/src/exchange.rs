@@ -51,10 +51,22 @@ pub struct Keys {
     pub device_key: String,
 }
 
+/// A mission profile checked before it is installed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileCheck {
+    /// The profile.
+    pub profile: MissionProfile,
+    /// The fingerprint of the coordinator key that signed it.
+    pub signer_fingerprint: String,
+    /// No profile is installed yet: nothing vouches for this signer but the user's check.
+    pub first_install: bool,
+}
+
 /// Which entries to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportRange {
-    /// Everything not exported yet.
+    /// What no bundle written so far carries: with [`Journal::export`], its lowest range (a
+    /// bundle carries one contiguous range); [`Journal::export_pending`] writes them all.
     Pending,
     /// The whole log again.
     All,
@@ -82,13 +94,20 @@ pub struct ImportReport {
     pub device_id: Option<Uuid>,
     /// Its key fingerprint, when known.
     pub fingerprint: Option<String>,
-    /// This bundle registered a device never seen before (trust on first use).
+    /// This bundle registered a device never seen before.
     pub new_device: bool,
+    /// The device is not accepted yet: its records are held, marked, but count nowhere until
+    /// the coordinator confirms its fingerprint (`truce devices accept`).
+    pub device_pending: bool,
+    /// This very bundle was imported before (its signature verified again, every entry held):
+    /// nothing changed.
+    pub held_already: bool,
     /// Entries added.
     pub new_entries: u64,
     /// Entries already held.
     pub known_entries: u64,
-    /// Missing ranges of the device's log after this import.
+    /// Missing ranges of the device's log once this import is durable (as the commit that
+    /// holds it leaves them: found once per device, not once per bundle).
     pub gaps: Vec<(u64, u64)>,
     /// Why the bundle was refused (quarantined); None when imported.
     pub refused: Option<String>,
@@ -101,6 +120,8 @@ impl ImportReport {
             device_id,
             fingerprint: None,
             new_device: false,
+            device_pending: false,
+            held_already: false,
             new_entries: 0,
             known_entries: 0,
             gaps: Vec::new(),
@@ -258,14 +279,31 @@ impl Journal {
     pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
         match self.store.profile_text()? {
             None => Ok(None),
-            Some(text) => SignedProfile::open(&text).map(Some).map_err(|e| {
+            Some(text) => SignedProfile::open_installed(&text).map(Some).map_err(|e| {
                 JournalError::Damaged(format!("the installed mission profile is unreadable: {e}"))
             }),
         }
     }
 
+    /// What installing a mission profile from its signed text would do, without installing
+    /// it: the same checks as [`Journal::import_profile`]. A first install trusts whoever
+    /// signed it, so the signer's fingerprint is for the user to check with the coordinator.
+    pub fn inspect_profile(&self, text: &str) -> Result<ProfileCheck, JournalError> {
+        let new = SignedProfile::open(text)?;
+        let current = self.profile()?;
+        if let Some(current) = &current {
+            new.may_replace(current)?;
+        }
+        Ok(ProfileCheck {
+            signer_fingerprint: fingerprint(&new.signer_key),
+            first_install: current.is_none(),
+            profile: new.profile,
+        })
+    }
+
     /// Installs a mission profile from its signed text. An update must be signed by the same
-    /// coordinator and be newer.
+    /// coordinator and be newer. The first one is trusted on its signer's word: callers show
+    /// [`ProfileCheck::signer_fingerprint`] (the GUI asks for confirmation first).
     pub fn import_profile(&mut self, text: &str) -> Result<MissionProfile, JournalError> {
         let new = SignedProfile::open(text)?;
         if let Some(current) = self.profile()? {
@@ -284,27 +322,65 @@ impl Journal {
         ))
     }
 
-    /// Entries saved but not yet exported.
+    /// Entries saved but in no bundle written so far: those of [`Self::unexported_ranges`].
     pub fn pending_export(&self) -> Result<u64, JournalError> {
         Ok(self
-            .store
-            .log_head()?
-            .saturating_sub(self.store.last_exported_seq()?))
+            .unexported_ranges()?
+            .iter()
+            .map(|(first, last)| last - first + 1)
+            .sum())
     }
 
-    /// Writes one bundle into `out_dir` atomically. Returns `None` when there is nothing to export.
+    /// The ranges of the device log that no bundle written so far carries, in order. Not
+    /// only what follows the highest entry exported: a chosen range (`--from 6 --to 6`) leaves
+    /// the entries before it pending.
+    pub fn unexported_ranges(&self) -> Result<Vec<(u64, u64)>, JournalError> {
+        let head = self.store.log_head()?;
+        Ok(uncovered(self.store.exported_ranges()?, head))
+    }
+
+    /// Writes one bundle per range of [`Self::unexported_ranges`], lowest first, calling
+    /// `on_written` as each is on disk; returns them all (empty: nothing to export). On an
+    /// error, the bundles already written stay written and counted as exported.
+    pub fn export_pending(
+        &self,
+        out_dir: &Path,
+        mut on_written: impl FnMut(&ExportReport),
+    ) -> Result<Vec<ExportReport>, JournalError> {
+        self.export_recipients()?;
+        let mut written = Vec::new();
+        for (first, last) in self.unexported_ranges()? {
+            if let Some(report) = self.export(out_dir, ExportRange::Seqs(first, last))? {
+                on_written(&report);
+                written.push(report);
+            }
+        }
+        Ok(written)
+    }
+
+    fn export_recipients(&self) -> Result<(String, Vec<age::x25519::Recipient>), JournalError> {
+        let profile = self.profile()?.ok_or_else(|| {
+            JournalError::Refused("no mission profile installed, so there is no coordinator to encrypt to. Import the profile from your coordinator with `truce profile import FILE`".into())
+        })?;
+        let recipients = profile.profile.age_recipients()?;
+        Ok((profile.profile.mission, recipients))
+    }
+
+    /// Writes one bundle into `out_dir` atomically. Returns `None` when there is nothing to
+    /// export. [`ExportRange::Pending`] writes the lowest range not yet exported; use
+    /// [`Self::export_pending`] to write every one.
     pub fn export(
         &self,
         out_dir: &Path,
         range: ExportRange,
     ) -> Result<Option<ExportReport>, JournalError> {
-        let profile = self.profile()?.ok_or_else(|| {
-            JournalError::Refused("no mission profile installed, so there is no coordinator to encrypt to. Import the profile from your coordinator with `truce profile import FILE`".into())
-        })?;
-        let recipients = profile.profile.age_recipients()?;
+        let (mission, recipients) = self.export_recipients()?;
         let head = self.store.log_head()?;
         let (first, last) = match range {
-            ExportRange::Pending => (self.store.last_exported_seq()? + 1, head),
+            ExportRange::Pending => match self.unexported_ranges()?.first() {
+                Some(&range) => range,
+                None => return Ok(None),
+            },
             ExportRange::All => (1, head),
             ExportRange::Seqs(a, b) => {
                 if a == 0 || b < a || b > head {
@@ -330,7 +406,7 @@ impl Journal {
             device_id: self.device.device_id,
             device_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
             observer: self.device.observer.clone(),
-            mission: profile.profile.mission.clone(),
+            mission,
             created_at,
             first_seq: first,
             last_seq: last,
@@ -391,14 +467,16 @@ impl Journal {
         on_durable: impl FnMut(&[ImportReport]),
     ) -> Result<(), JournalError> {
         let identity = self.coordinator_identity()?;
+        let mission = self.profile()?.map(|p| p.profile.mission);
         let taxonomy = &self.taxonomy;
         let store = &mut self.store;
         // Two threads: one reads the bundles (decrypts, decompresses, checks the chain, parses
         // the records) while this one writes what it has read.
         let identity = &identity;
+        let mission = mission.as_deref();
         std::thread::scope(|scope| {
             let (sender, reads) = std::sync::mpsc::sync_channel(READ_AHEAD);
-            scope.spawn(move || read_bundles(files, identity, taxonomy, sender));
+            scope.spawn(move || read_bundles(files, identity, mission, taxonomy, sender));
             merge_bundles(store, files, reads, on_durable)
         })
     }
@@ -437,11 +515,12 @@ struct ReadEntry {
 fn read_bundles(
     files: &[PathBuf],
     identity: &CoordinatorIdentity,
+    mission: Option<&str>,
     taxonomy: &Taxonomy,
     out: SyncSender<Read>,
 ) {
     for path in files {
-        if read_bundle(path, identity, taxonomy, &out).is_err() {
+        if read_bundle(path, identity, mission, taxonomy, &out).is_err() {
             return;
         }
     }
@@ -450,6 +529,7 @@ fn read_bundles(
 fn read_bundle(
     path: &Path,
     identity: &CoordinatorIdentity,
+    mission: Option<&str>,
     taxonomy: &Taxonomy,
     out: &SyncSender<Read>,
 ) -> Result<(), SendError<Read>> {
@@ -467,6 +547,12 @@ fn read_bundle(
         Err(e) => return refuse(e.to_string()),
     };
     let device_id = reader.manifest().device_id;
+    if let Some(mission) = mission.filter(|m| *m != reader.manifest().mission) {
+        return refuse(format!(
+            "the bundle is for mission \"{}\", not this coordinator's mission \"{mission}\"; it was sent with another mission's profile",
+            reader.manifest().mission
+        ));
+    }
     out.send(Read::Opened {
         manifest: Box::new(reader.manifest().clone()),
         fingerprint: fingerprint(reader.device_key()),
@@ -578,15 +664,36 @@ fn merge_bundles(
         if run.pending_entries() >= IMPORT_COMMIT_ENTRIES
             || since.elapsed() >= IMPORT_COMMIT_INTERVAL
         {
+            fill_gaps(&mut run, &mut pending)?;
             run.commit()?;
             on_durable(&pending);
             pending.clear();
             since = Instant::now();
         }
     }
+    fill_gaps(&mut run, &mut pending)?;
     run.finish()?;
     if !pending.is_empty() {
         on_durable(&pending);
+    }
+    Ok(())
+}
+
+/// The gaps of each device imported into, once per device for the reports about to be made
+/// durable (not once per bundle: a stick may hold thousands of one device's bundles).
+fn fill_gaps(run: &mut ImportRun<'_>, reports: &mut [ImportReport]) -> Result<(), JournalError> {
+    let mut gaps: std::collections::HashMap<Uuid, Vec<(u64, u64)>> = Default::default();
+    for report in reports.iter_mut().filter(|r| r.refused.is_none()) {
+        let Some(device) = report.device_id else {
+            continue;
+        };
+        let held = match gaps.entry(device) {
+            std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(run.received_gaps(device)?)
+            }
+        };
+        report.gaps = held.clone();
     }
     Ok(())
 }
@@ -628,25 +735,28 @@ fn merge_bundle(
     let known = import
         .known_device(device_id)
         .map_err(|e| refusal.with(Reason::store(e)))?;
-    let new_device = match known {
+    let (new_device, device_pending) = match known {
         Some(known) if known.device_key != manifest.device_key => {
             return Err(refusal.with(Reason::text(format!(
                 "device {device_id} is known with another key; this bundle is signed by {device_fingerprint}. Possible impersonation: check with the device's observer"
             ))));
         }
-        Some(_) => false,
+        Some(known) => (false, !known.accepted),
         None => {
+            // Seen for the first time: held, but pending until the coordinator confirms its
+            // fingerprint with the observer (`truce devices accept`).
             import
                 .register_device(
                     &KnownDevice {
                         device_id,
                         device_key: manifest.device_key.clone(),
                         observer: manifest.observer.clone(),
+                        accepted: false,
                     },
                     at,
                 )
                 .map_err(|e| refusal.with(Reason::store(e)))?;
-            true
+            (true, true)
         }
     };
     let (mut new_entries, mut known_entries) = (0u64, 0u64);
@@ -715,7 +825,7 @@ fn merge_bundle(
             }
         }
     }
-    import
+    let held_already = import
         .finish(
             device_id,
             &manifest.bundle_id,
@@ -726,17 +836,17 @@ fn merge_bundle(
         )
         .map_err(|e| refusal.with(Reason::store(e)))?;
     run.add_pending(new_entries);
-    let gaps = run
-        .received_gaps(device_id)
-        .map_err(|e| refusal.with(Reason::store(e)))?;
     Ok(ImportReport {
         file: path.to_path_buf(),
         device_id: Some(device_id),
         fingerprint: Some(device_fingerprint),
         new_device,
+        device_pending,
+        held_already,
         new_entries,
         known_entries,
-        gaps,
+        // Filled in once per device before the reports are given (see `fill_gaps`).
+        gaps: Vec::new(),
         refused: None,
     })
 }
@@ -758,9 +868,15 @@ impl Reason {
         Reason { text, fatal: None }
     }
 
-    /// Store errors are the journal's problem (disk full, damage), not the bundle's.
+    /// A fault of the journal itself (disk full, damage) stops the run; anything else the
+    /// store refuses (a value out of range, a constraint the bundle's data breaks) refuses only
+    /// this bundle.
     fn store(e: StoreError) -> Reason {
-        Reason::fatal(e.into())
+        if e.is_journal_fault() {
+            Reason::fatal(e.into())
+        } else {
+            Reason::text(format!("the journal cannot hold this bundle's data: {e}"))
+        }
     }
 
     fn fatal(e: JournalError) -> Reason {
@@ -799,6 +915,26 @@ fn io(e: std::io::Error, action: &'static str, path: &Path) -> JournalError {
     }
 }
 
+/// The ranges of `1..=head` that no range in `covered` (the bundles written, in any order and
+/// overlapping) holds, in order.
+fn uncovered(covered: Vec<(u64, u64)>, head: u64) -> Vec<(u64, u64)> {
+    let covered_to = covered
+        .iter()
+        .filter(|(first, last)| first <= last)
+        .map(|&(_, last)| last)
+        .max()
+        .unwrap_or(0);
+    let mut out: Vec<(u64, u64)> = log::gaps_in_ranges(covered)
+        .into_iter()
+        .filter(|&(first, _)| first <= head)
+        .map(|(first, last)| (first, last.min(head)))
+        .collect();
+    if head > covered_to {
+        out.push((covered_to + 1, head));
+    }
+    out
+}
+
 /// A bundle's file name: only the date and the random bundle id.
 fn bundle_file_name(at: &DateTime<FixedOffset>, bundle_id: &str) -> String {
     format!("{}-{bundle_id}.{BUNDLE_EXTENSION}", at.format("%Y%m%d"))
@@ -833,4 +969,26 @@ pub fn bundle_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, JournalError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod uncovered_tests {
+    use super::uncovered;
+
+    #[test]
+    fn pending_is_every_entry_no_export_covered() {
+        assert_eq!(uncovered(vec![], 0), vec![]);
+        assert_eq!(uncovered(vec![], 6), vec![(1, 6)]);
+        assert_eq!(uncovered(vec![(1, 2)], 6), vec![(3, 6)]);
+        // The case: 1-2, then 6-6 alone; 3-5 never left the device.
+        assert_eq!(uncovered(vec![(1, 2), (6, 6)], 6), vec![(3, 5)]);
+        assert_eq!(uncovered(vec![(6, 6), (1, 2)], 8), vec![(3, 5), (7, 8)]);
+        assert_eq!(
+            uncovered(vec![(2, 3), (6, 6)], 8),
+            vec![(1, 1), (4, 5), (7, 8)]
+        );
+        // Overlapping and repeated exports (`--all`) cover what they hold, once.
+        assert_eq!(uncovered(vec![(1, 6), (1, 4), (3, 6)], 6), vec![]);
+        assert_eq!(uncovered(vec![(1, 3), (2, 5)], 5), vec![]);
+    }
 }

@@ -7,8 +7,8 @@ use age::secrecy::SecretString;
 use chrono::{DateTime, FixedOffset, Local, Timelike};
 use serde_json::{Map, Value};
 use truce_sync::{
-    DeviceSigningKey, NewObservationDefaults, Observation, ObservationRevision, Role, SchemaError,
-    Taxonomy,
+    DeviceSigningKey, NewObservationDefaults, Observation, ObservationKey, ObservationRevision,
+    Role, SchemaError, Taxonomy,
 };
 use uuid::Uuid;
 
@@ -163,6 +163,14 @@ pub enum JournalError {
     /// The id prefix matches several observations.
     #[error("`{0}` matches more than one observation; give more characters of the id")]
     AmbiguousId(String),
+    /// Several devices recorded an observation with this id: each is its own observation.
+    #[error("observation {id} was recorded on {} devices, each its own observation: {}. Say which one with --device DEVICE (or ID@DEVICE), giving the beginning or end of its device id", devices.len(), shared_id_devices(devices))]
+    SharedId {
+        /// The id they share.
+        id: Uuid,
+        /// Each device that used it, with its observer.
+        devices: Vec<(Uuid, String)>,
+    },
     /// `record` was given an id that is already used.
     #[error("observation {0} is already in the journal; to change it, use `truce amend {0}`")]
     Duplicate(Uuid),
@@ -201,9 +209,19 @@ impl From<StoreError> for JournalError {
             StoreError::Conflict(id) => JournalError::Conflict(id),
             StoreError::NotFound(id) => JournalError::UnknownObservation(id),
             StoreError::Ambiguous(id) => JournalError::AmbiguousId(id),
+            StoreError::SharedId { id, devices } => JournalError::SharedId { id, devices },
             other => JournalError::Store(other),
         }
     }
+}
+
+/// "device 0190… (Ana), device 0191… (Eve)".
+fn shared_id_devices(devices: &[(Uuid, String)]) -> String {
+    devices
+        .iter()
+        .map(|(device, observer)| format!("device {device} ({observer})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn io_error<'a>(
@@ -471,20 +489,27 @@ impl Journal {
         Ok(self.store.list_current(limit)?)
     }
 
-    /// Every revision of one observation (by full id, or a unique beginning or end of it), oldest first.
+    /// Every revision of one observation (by full id, or a unique beginning or end of it,
+    /// optionally `@DEVICE` for an id that several devices used), oldest first.
     pub fn show(&self, id_or_prefix: &str) -> Result<Vec<ObservationRevision>, JournalError> {
-        let id = self.store.resolve_id(id_or_prefix)?;
-        Ok(self.store.history(id)?)
+        let key = self.store.resolve(id_or_prefix)?;
+        Ok(self.store.history(key)?)
     }
 
-    /// Which of `ids` were saved on this device (a new observation or an amendment) after the
-    /// last export, so are in no bundle yet. Imported records never are.
+    /// The observation `id_or_prefix` names (see [`Journal::show`]).
+    pub fn resolve(&self, id_or_prefix: &str) -> Result<ObservationKey, JournalError> {
+        Ok(self.store.resolve(id_or_prefix)?)
+    }
+
+    /// Which of `ids` have a revision saved on this device (a new observation or an
+    /// amendment) that no bundle written so far carries ([`Self::unexported_ranges`]).
+    /// Imported records never are.
     pub fn unexported_among(
         &self,
         ids: &[Uuid],
     ) -> Result<std::collections::HashSet<Uuid>, JournalError> {
-        let after = self.store.last_exported_seq()?;
-        Ok(self.store.logged_after(after, ids)?)
+        let ranges = self.unexported_ranges()?;
+        Ok(self.store.logged_in(&ranges, ids)?)
     }
 
     /// How many observations the journal holds.
@@ -1269,6 +1294,22 @@ mod tests {
             vec![a],
             "the amendment is new"
         );
+        // A later range exported alone (entry 4) leaves the amendment (entry 3) pending.
+        let c = journal
+            .record(obj(
+                r#"{"kind":"incident","category":"mine_uxo","method":"heard"}"#,
+            ))
+            .expect("record")
+            .observation
+            .id;
+        journal
+            .store
+            .record_export("later", &now().to_rfc3339(), 4, 4, "later.age")
+            .expect("record the export");
+        let pending = journal.unexported_among(&[a, b, c]).expect("query");
+        assert_eq!(pending.into_iter().collect::<Vec<_>>(), vec![a]);
+        assert_eq!(journal.pending_export().expect("count"), 1);
+        assert_eq!(journal.unexported_ranges().expect("ranges"), vec![(3, 3)]);
     }
 
     #[test]

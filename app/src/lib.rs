@@ -17,6 +17,7 @@ pub mod preferences;
 pub mod publish;
 pub mod report;
 pub mod store;
+pub mod terminal;
 
 pub use journal::{DeviceSummary, Journal, JournalError, JournalPaths, Profile, WipeReport};
 pub use keyfile::KdfCost;

@@ -1,12 +1,14 @@
 //! Data exports for coordinators: CSV, GeoJSON and HXL-tagged CSV, and the public redacted
-//! variant (no identities, coarse places and times, confirmed records only).
+//! variant (no identities, no free text unless tagged `public`, coarse places and times in UTC,
+//! confirmed records only).
 
 use std::io::Write;
 
-use chrono::{DateTime, FixedOffset, Timelike};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Timelike, Utc};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use truce_sync::profile::Area;
+use truce_sync::taxonomy::Code;
 
 use crate::store::QueueRow;
 
@@ -34,8 +36,18 @@ impl Default for PublicOptions {
     }
 }
 
-/// The tag that marks a narrative as fit for publication.
+/// The tag that marks a record's free text (narrative, place, weapon, parties named in words)
+/// as fit for publication.
 pub const PUBLIC_NARRATIVE_TAG: &str = "public";
+
+/// Free-text columns of a public export: empty unless the record is tagged
+/// [`PUBLIC_NARRATIVE_TAG`]. A place in words ("Roof of Ana's house at 48.5124N 37.5432E")
+/// would undo the grid, and a narrative or weapon can name people and places.
+pub const PUBLIC_FREE_TEXT: [&str; 3] = ["narrative", "place", "weapon"];
+
+/// Party columns of a public export: kept when the value is one of the mission profile's party
+/// codes or `unknown`, else (a party typed in words) treated as free text.
+pub const PUBLIC_PARTY_COLUMNS: [&str; 2] = ["initiator", "target"];
 
 /// Columns a full export adds after the schema v1 fields: device metadata, verification, area.
 pub const EXTRA_COLUMNS: [&str; 6] = [
@@ -120,9 +132,15 @@ pub fn area_of(areas: &[Area], lat: Option<f64>, lon: Option<f64>) -> Option<&Ar
 }
 
 /// One row as named values, full or public.
+///
+/// Public: [`PUBLIC_COLUMNS`] only; the id replaced by an opaque one; times to the hour, in
+/// UTC (`Z`: an offset would name the team's time zone); coordinates snapped to the grid;
+/// [`PUBLIC_FREE_TEXT`] empty and [`PUBLIC_PARTY_COLUMNS`] empty unless a profile party code,
+/// both unless the record is tagged [`PUBLIC_NARRATIVE_TAG`].
 pub fn row_values(
     row: &QueueRow,
     areas: &[Area],
+    parties: &[Code],
     public: Option<&PublicOptions>,
 ) -> Map<String, Value> {
     let mut map = match serde_json::to_value(&row.revision) {
@@ -139,13 +157,10 @@ pub fn row_values(
         return map;
     };
     map.insert("id".into(), json!(public_id(&o.id.to_string())));
-    map.insert(
-        "observed_at".into(),
-        json!(to_the_hour(o.observed_at).to_rfc3339()),
-    );
+    map.insert("observed_at".into(), json!(public_time(o.observed_at)));
     map.insert(
         "observed_until".into(),
-        json!(o.observed_until.map(|t| to_the_hour(t).to_rfc3339())),
+        json!(o.observed_until.map(public_time)),
     );
     map.insert(
         "lat".into(),
@@ -156,10 +171,31 @@ pub fn row_values(
         json!(o.lon.map(|v| snap(v, options.grid_deg))),
     );
     if !o.tags.iter().any(|t| t == PUBLIC_NARRATIVE_TAG) {
-        map.insert("narrative".into(), json!(""));
+        for column in PUBLIC_FREE_TEXT {
+            // The narrative is text, never absent; place and weapon are optional.
+            let dropped = if column == "narrative" {
+                json!("")
+            } else {
+                Value::Null
+            };
+            map.insert(column.into(), dropped);
+        }
+        for (column, value) in [("initiator", &o.initiator), ("target", &o.target)] {
+            let coded = value
+                .as_deref()
+                .is_some_and(|v| v == "unknown" || parties.iter().any(|p| p.code == v));
+            if !coded {
+                map.insert(column.into(), Value::Null);
+            }
+        }
     }
     map.retain(|k, _| PUBLIC_COLUMNS.contains(&k.as_str()));
     map
+}
+
+/// A public time: to the hour, in UTC, written with `Z`.
+fn public_time(t: DateTime<FixedOffset>) -> String {
+    to_the_hour(t.with_timezone(&Utc).fixed_offset()).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A stable public id that does not reveal the record id (whose UUID v7 holds the exact time).
@@ -321,6 +357,10 @@ mod tests {
         assert_eq!(snap(-0.01, 0.05), -0.025);
         let t = DateTime::parse_from_rfc3339("2026-11-24T05:37:12+03:00").expect("time");
         assert_eq!(to_the_hour(t).to_rfc3339(), "2026-11-24T05:00:00+03:00");
+        assert_eq!(public_time(t), "2026-11-24T02:00:00Z");
+        // A half-hour offset: to the hour in UTC, so the offset leaves no trace.
+        let t = DateTime::parse_from_rfc3339("2026-11-24T05:10:00+05:30").expect("time");
+        assert_eq!(public_time(t), "2026-11-23T23:00:00Z");
     }
 
     #[test]
@@ -331,6 +371,79 @@ mod tests {
         assert_eq!(a.len(), 16);
         assert!(!a.contains("01a20f85"));
         assert_eq!(a, public_id("01a20f85-14ac-7654-b291-d23b0e5bbb16"));
+    }
+
+    fn row(extra: Value) -> QueueRow {
+        let mut record = json!({
+            "id": "01a20f85-14ac-7654-b291-d23b0e5bbb16", "kind": "violation",
+            "category": "shelling", "method": "seen", "lat": 48.51243, "lon": 37.54321,
+            "observed_at": "2026-11-24T05:37:12+03:00", "observed_until": "2026-11-24T06:05:00+03:00",
+            "place": "Roof of Ana's house at 48.5124N 37.5432E", "weapon": "82mm mortar from Ana's yard",
+            "initiator": "Ana's neighbours", "target": "party_b",
+            "narrative": "Ana saw it", "tags": ["night"],
+        });
+        if let (Value::Object(r), Value::Object(e)) = (&mut record, extra) {
+            r.extend(e);
+        }
+        let observation: truce_sync::Observation =
+            serde_json::from_value(record).expect("a record");
+        QueueRow {
+            revision: truce_sync::ObservationRevision {
+                observation,
+                revision: 1,
+                recorded_at: DateTime::parse_from_rfc3339("2026-11-24T05:40:00+03:00")
+                    .expect("time"),
+                device_id: uuid::Uuid::nil(),
+                observer: "Ana".into(),
+            },
+            status: truce_sync::verification::VerificationStatus::Verified,
+            device_pending: false,
+            id_also_used_by: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn public_rows_drop_free_text_unless_tagged_public_and_write_utc() {
+        let parties = [Code {
+            code: "party_b".into(),
+            label: "Party B".into(),
+        }];
+        let options = PublicOptions::default();
+        let public = row_values(&row(json!({})), &[], &parties, Some(&options));
+        for column in ["narrative", "place", "weapon", "initiator"] {
+            let value = &public[column];
+            assert!(
+                value.is_null() || value == "",
+                "{column} is dropped: {value}"
+            );
+        }
+        assert_eq!(public["target"], "party_b", "a profile party code is kept");
+        assert_eq!(public["observed_at"], "2026-11-24T02:00:00Z");
+        assert_eq!(public["observed_until"], "2026-11-24T03:00:00Z");
+        let text = Value::Object(public.clone()).to_string();
+        for secret in ["Ana", "48.5124", "37.5432", "+03:00", "01a20f85"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        let unknown = row_values(
+            &row(json!({"initiator": "unknown"})),
+            &[],
+            &[],
+            Some(&options),
+        );
+        assert_eq!(unknown["initiator"], "unknown");
+        assert!(unknown["target"].is_null(), "no profile: not a party code");
+
+        let tagged = row_values(&row(json!({"tags": ["public"]})), &[], &[], Some(&options));
+        assert_eq!(tagged["place"], "Roof of Ana's house at 48.5124N 37.5432E");
+        assert_eq!(tagged["weapon"], "82mm mortar from Ana's yard");
+        assert_eq!(tagged["narrative"], "Ana saw it");
+        assert_eq!(tagged["initiator"], "Ana's neighbours");
+        assert_eq!(tagged["observed_at"], "2026-11-24T02:00:00Z");
+        assert!(!tagged.contains_key("observer") && !tagged.contains_key("tags"));
+
+        let full = row_values(&row(json!({})), &[], &parties, None);
+        assert_eq!(full["place"], "Roof of Ana's house at 48.5124N 37.5432E");
+        assert_eq!(full["observed_at"], "2026-11-24T05:37:12+03:00");
     }
 
     #[test]

@@ -60,6 +60,15 @@ fn alerts_follow_each_import_and_stay_put_without_one() {
             .expect("something to export");
         let report = coordinator.import_bundle(&bundle.path).expect("import");
         assert!(report.refused.is_none(), "{:?}", report.refused);
+        if report.device_pending {
+            assert!(
+                coordinator.alerts().expect("alerts").is_empty(),
+                "a device not accepted yet raises no alert"
+            );
+            coordinator
+                .accept_device(&device.device().device_id.to_string())
+                .expect("accepted");
+        }
         coordinator.alerts().expect("alerts")
     };
 

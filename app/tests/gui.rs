@@ -498,6 +498,15 @@ fn a_monitor_exports_and_the_coordinator_imports() {
     fill(&gui, "Profile file", &profile_file.display().to_string());
     tap(&gui, "Import profile");
     gui.settle();
+    // A first profile: nothing is installed until its signer's key is confirmed.
+    assert_eq!(
+        labels_containing(&gui, "First mission profile on this device: East").len(),
+        1
+    );
+    assert_eq!(labels_containing(&gui, "Coordinator key: ").len(), 1);
+    assert!(labels_containing(&gui, "Mission profile installed").is_empty());
+    tap(&gui, "Key confirmed: install");
+    gui.settle();
     let installed = labels_containing(&gui, "Mission profile installed: East");
     assert_eq!(installed.len(), 1, "{installed:?}");
     tap(&gui, "Back");

@@ -125,9 +125,24 @@ const RECORDS: [&str; 5] = [
     r#"{"kind":"incident","category":"mine_uxo","method":"seen","observed_at":"2026-11-22T09:00:00+00:00","place":"Bridge","narrative":"Unexploded shell near the bridge"}"#,
 ];
 
-/// A coordinator journal in `hq` holding a monitor's five records from one bundle; the first
-/// shelling report is already verified. Returns the ids, in the order of `RECORDS`.
+/// A coordinator journal in `hq` holding a monitor's five records from one bundle, its device
+/// accepted; the first shelling report is already verified. Returns the ids, in the order of
+/// `RECORDS`.
 fn seed(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
+    let ids = seed_pending(hq, device, usb);
+    let mut coordinator = open(hq);
+    let device = coordinator.devices().expect("devices")[0].device_id;
+    coordinator
+        .accept_device(&device.to_string())
+        .expect("accepted");
+    coordinator
+        .verify(&ids[0], VerificationStatus::Verified, "Seen by two teams")
+        .expect("verify");
+    ids
+}
+
+/// The same as [`seed`], with the device not accepted yet and nothing verified.
+fn seed_pending(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
     let coordinator = new_coordinator(hq);
     let profile = coordinator
         .create_profile("East", &[], Some(template()))
@@ -158,9 +173,7 @@ fn seed(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
     let mut coordinator = open(hq);
     let report = coordinator.import_bundle(&bundle.path).expect("import");
     assert_eq!(report.new_entries, 5, "{report:?}");
-    coordinator
-        .verify(&ids[0], VerificationStatus::Verified, "Seen by two teams")
-        .expect("verify");
+    assert!(report.device_pending);
     ids
 }
 
@@ -294,6 +307,48 @@ fn the_queue_filters_by_status_and_search_and_verification_keeps_a_trail() {
     assert_eq!(trail.len(), 2);
     assert_eq!(trail[1].status, VerificationStatus::Unfounded);
     assert_eq!(trail[0].by_observer, "HQ desk");
+}
+
+/// A device seen for the first time: its cards are marked, it counts in no report, and the
+/// Devices screen accepts it once its fingerprint is confirmed; then it counts.
+#[test]
+fn a_pending_device_is_marked_and_accepted_from_the_devices_screen() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    seed_pending(hq.path(), device.path(), usb.path());
+    let gui = start(hq.path(), LAPTOP);
+    unlock(&gui);
+    assert_eq!(cards(&gui).len(), 5, "visible while pending");
+    assert_eq!(
+        labels_containing(&gui, "Device not accepted: counts nowhere yet").len(),
+        5
+    );
+    tap(&gui, "Report");
+    fill(&gui, "Report from", "2026-11-23 00:00");
+    fill(&gui, "Report to", "2026-11-24 00:00");
+    tap(&gui, "Show report");
+    assert_eq!(
+        labels_containing(&gui, "Observations in the period: "),
+        ["Observations in the period: 0"]
+    );
+    tap(&gui, "Devices");
+    assert_eq!(
+        labels_containing(&gui, "Pending: its records count").len(),
+        1
+    );
+    tap(&gui, "Accept the device of Ana K.");
+    gui.settle();
+    assert!(labels_containing(&gui, "Pending: its records count").is_empty());
+    assert!(labels_containing(&gui, "Accept the device of").is_empty());
+    assert!(labels_containing(&gui, "Device not accepted").is_empty());
+    tap(&gui, "Report");
+    tap(&gui, "Show report");
+    assert_eq!(
+        labels_containing(&gui, "Observations in the period: "),
+        ["Observations in the period: 4"]
+    );
+    drop(gui);
+    let journal = open(hq.path());
+    assert!(journal.devices().expect("devices")[0].accepted_at.is_some());
 }
 
 #[test]
@@ -586,7 +641,7 @@ fn the_detail_suggests_reports_of_the_same_event_and_links_them() {
         .event_cluster(&ids[0])
         .expect("cluster")
         .expect("an event");
-    let mut linked: Vec<String> = linked.iter().map(ToString::to_string).collect();
+    let mut linked: Vec<String> = linked.iter().map(|k| k.id.to_string()).collect();
     linked.sort();
     let mut expected = vec![ids[0].clone(), near];
     expected.sort();

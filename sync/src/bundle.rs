@@ -10,13 +10,13 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::device::DeviceSigningKey;
-use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry, StoredEntry};
+use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry, StoredEntry, MAX_SEQ};
 
 /// The `format` value of a bundle manifest.
 pub const FORMAT: &str = "truce-bundle";
@@ -116,6 +116,14 @@ pub enum BundleError {
         /// What is wrong.
         reason: String,
     },
+    /// A bundle of a format version this build does not read: Truce needs updating.
+    #[error("this bundle is format version {found}, and this Truce reads up to version {known}: update Truce to import it (nothing was imported; the file is kept)")]
+    TooNew {
+        /// The version the manifest declares.
+        found: u32,
+        /// The newest version this build reads.
+        known: u32,
+    },
     /// The signature line is missing or does not verify.
     #[error("the bundle's signature is {0}")]
     Signature(&'static str),
@@ -204,6 +212,9 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
             ));
         }
         if manifest.entry_count == 0
+            || manifest.first_seq == 0
+            || manifest.last_seq < manifest.first_seq
+            || manifest.last_seq > MAX_SEQ
             || manifest.last_seq + 1 - manifest.first_seq != manifest.entry_count
         {
             return Err(BundleError::Manifest(
@@ -437,6 +448,16 @@ impl<'a> BundleReader<'a> {
         let line = reader
             .line()?
             .ok_or_else(|| BundleError::Manifest("the bundle is empty".into()))?;
+        // The version first, read leniently: a newer manifest has fields this build does not
+        // know, and must be reported as needing a newer Truce, not as an unknown field.
+        if let Ok(probe) = serde_json::from_slice::<crate::FormatProbe>(&line) {
+            if probe.format == FORMAT && probe.version > VERSION {
+                return Err(BundleError::TooNew {
+                    found: probe.version,
+                    known: VERSION,
+                });
+            }
+        }
         let manifest: Manifest =
             serde_json::from_slice(&line).map_err(|e| BundleError::Manifest(e.to_string()))?;
         check_manifest(&manifest, &limits)?;
@@ -506,7 +527,7 @@ impl<'a> BundleReader<'a> {
             .map_err(|_| BundleError::Signature("malformed"))?;
         let digest = std::mem::take(&mut self.hasher).finalize();
         self.device_key
-            .verify(&signed_message(&digest), &Signature::from_bytes(&bytes))
+            .verify_strict(&signed_message(&digest), &Signature::from_bytes(&bytes))
             .map_err(|_| {
                 BundleError::Signature(
                     "invalid: the bundle was altered or not signed by the device it names",
@@ -587,6 +608,12 @@ fn check_manifest(m: &Manifest, limits: &Limits) -> Result<(), BundleError> {
     {
         return bad("its range of entries is inconsistent");
     }
+    if m.last_seq > MAX_SEQ {
+        return Err(BundleError::Manifest(format!(
+            "its last sequence number {} is beyond the largest a device log can reach ({MAX_SEQ})",
+            m.last_seq
+        )));
+    }
     if m.entry_count > limits.max_entries {
         return Err(BundleError::TooLarge(format!(
             "{} entries; at most {}",
@@ -601,6 +628,21 @@ fn check_manifest(m: &Manifest, limits: &Limits) -> Result<(), BundleError> {
     }
     if m.observer.chars().count() > 100 || m.mission.chars().count() > 200 {
         return bad("its observer or mission name is too long");
+    }
+    check_manifest_text(m)?;
+    Ok(())
+}
+
+/// The manifest's names hold no control character (see [`crate::text`]); its other text
+/// fields are hex, a UUID or a time, which their own checks and types hold to.
+fn check_manifest_text(m: &Manifest) -> Result<(), BundleError> {
+    for (field, text) in [("observer", &m.observer), ("mission", &m.mission)] {
+        if let Some(c) = crate::text::line_control(text) {
+            return Err(BundleError::Manifest(format!(
+                "its {field} name {}",
+                crate::text::line_control_message(c)
+            )));
+        }
     }
     Ok(())
 }
@@ -706,6 +748,24 @@ mod tests {
             out.push(e);
         }
         Ok(out)
+    }
+
+    #[test]
+    fn manifest_names_with_control_characters_are_refused() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let limits = Limits::default();
+        check_manifest(&manifest(&key, 1, 1), &limits).expect("a plain manifest passes");
+        for (observer, mission) in [("Ana\u{1b}]0;x\u{7}", "Test"), ("Ana", "Test\u{9b}2K")] {
+            let mut m = manifest(&key, 1, 1);
+            m.observer = observer.into();
+            m.mission = mission.into();
+            let err = check_manifest(&m, &limits).expect_err("refused");
+            assert!(
+                matches!(&err, BundleError::Manifest(r) if r.contains("control character U+")),
+                "{err}"
+            );
+            assert!(!err.to_string().chars().any(char::is_control), "{err}");
+        }
     }
 
     #[test]
@@ -895,6 +955,23 @@ mod tests {
         assert!(drain(reader).is_err(), "an altered entry is refused");
     }
 
+    /// A manifest of a newer version, with fields this build does not know, asks for a newer
+    /// Truce instead of naming an unknown field.
+    #[test]
+    fn a_newer_bundle_asks_for_a_newer_truce() {
+        let newer =
+            r#"{"format":"truce-bundle","version":2,"features":["attachments"],"bundle_id":"ab"}"#;
+        let refused =
+            BundleReader::from_plaintext(format!("{newer}\n").as_bytes(), Limits::default())
+                .err()
+                .expect("refused");
+        assert!(
+            matches!(refused, BundleError::TooNew { found: 2, known: 1 }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("update Truce"), "{refused}");
+    }
+
     /// The committed hostile corpus (tests/testdata/bundles) never makes the reader panic, and
     /// only the cases expected to import read through.
     #[test]
@@ -937,7 +1014,12 @@ mod tests {
                     "another-key",
                     "conflicting",
                     "schema",
-                    "oversize-field"
+                    "oversize-field",
+                    "reuses-an-id",
+                    // Control characters in a record: refused with its schema check.
+                    "record-observer",
+                    "place-c1",
+                    "narrative-carriage-return",
                 ]
                 .iter()
                 .any(|ok| name.contains(ok)),

@@ -7,11 +7,23 @@ pub mod log;
 pub mod observation;
 pub mod profile;
 pub mod taxonomy;
+pub mod text;
 pub mod verification;
 
 pub use device::{fingerprint, DeviceSigningKey, KeyLengthError, Role};
 pub use observation::{
-    parse_object, LocationSource, Method, NewObservationDefaults, Observation, ObservationRevision,
-    SchemaError, TimePrecision,
+    parse_object, LocationSource, Method, NewObservationDefaults, Observation, ObservationKey,
+    ObservationRevision, SchemaError, TimePrecision,
 };
 pub use taxonomy::Taxonomy;
+
+/// The `format` and `version` of a Truce file, read leniently (every other field ignored) before
+/// the strict parse, so that a file newer than this build is reported as needing a newer Truce
+/// rather than as carrying unknown fields.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct FormatProbe {
+    #[serde(default)]
+    pub(crate) format: String,
+    #[serde(default)]
+    pub(crate) version: u32,
+}

@@ -206,6 +206,14 @@ pub struct ParsedRecord {
     pub body: String,
 }
 
+/// The highest sequence number a device log may reach: 2^53 - 1, the largest integer every
+/// JSON reader holds exactly, and far below what SQLite's 64-bit integers and `seq + 1` can
+/// hold. A device saving one entry a second would need 285 million years.
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
+/// The highest revision number a record may carry: a million amendments of one observation.
+pub const MAX_REVISION: u32 = 1_000_000;
+
 /// Parses and validates a record (schema v1 plus device metadata) against `taxonomy`.
 ///
 /// Records as Truce writes them ([`record_json`]: the observation's fields, then `revision`,
@@ -245,16 +253,22 @@ fn checked_record(
 ) -> Result<ParsedRecord, EntryError> {
     let schema = |error| EntryError::Schema { seq, error };
     observation.validate(taxonomy).map_err(schema)?;
-    if meta.revision == 0 {
+    if meta.revision == 0 || meta.revision > MAX_REVISION {
         return Err(schema(SchemaError::invalid(
             "revision",
-            "must be 1 or more",
+            "must be between 1 and 1,000,000",
         )));
     }
     if meta.observer.chars().count() > 100 {
         return Err(schema(SchemaError::invalid(
             "observer",
             "is longer than 100 characters",
+        )));
+    }
+    if let Some(c) = crate::text::line_control(&meta.observer) {
+        return Err(schema(SchemaError::invalid(
+            "observer",
+            crate::text::line_control_message(c),
         )));
     }
     Ok(ParsedRecord {
@@ -604,6 +618,28 @@ mod tests {
         assert!(split_record(&spaced).is_none());
         let general = parse_record(1, &spaced, &taxonomy).expect("valid");
         assert_eq!(general, fast);
+    }
+
+    #[test]
+    fn an_observer_name_with_control_characters_is_refused_on_both_paths() {
+        let taxonomy = Taxonomy::builtin();
+        let mut rev = revision();
+        rev.observer = "Ana\u{1b}[2K\u{1b}[1Aok".into();
+        let written = record_json(&rev);
+        let value: Value = serde_json::from_str(&written).expect("json");
+        let spaced = serde_json::to_string_pretty(&value).expect("ser");
+        for raw in [written, spaced] {
+            let err = parse_record(4, &raw, &taxonomy).expect_err("refused");
+            let text = err.to_string();
+            assert!(
+                text.contains("observer") && text.contains("U+001B"),
+                "{text}"
+            );
+            assert!(
+                !text.contains('\u{1b}'),
+                "the reason quotes no raw escape: {text}"
+            );
+        }
     }
 
     /// The differential check of the `record_parse` fuzz target (fuzz/), on the layouts it is

@@ -14,6 +14,9 @@ use crate::taxonomy::Taxonomy;
 pub const NARRATIVE_MAX_CHARS: usize = 10_000;
 /// Longest short text field (place, weapon), in characters.
 pub const SHORT_TEXT_MAX_CHARS: usize = 500;
+/// Largest count (`event_count`, `killed`, `injured`) and distance in metres a record may
+/// carry: far above any real one, and small enough that a million records summed stay exact.
+pub const MAX_COUNT: u32 = 1_000_000;
 /// Longest party code or tag, in characters.
 pub const CODE_MAX_CHARS: usize = 64;
 /// Most tags on one observation.
@@ -178,6 +181,34 @@ pub struct ObservationRevision {
     pub device_id: Uuid,
     /// The observer signed in on that device.
     pub observer: String,
+}
+
+/// An observation's identity: its id together with the device that made it. Ids are chosen
+/// on devices, so two devices may use the same one (by chance, or a stranger on purpose); the
+/// pair never merges one device's record into another's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObservationKey {
+    /// The observation's id (UUID v7, chosen on its device).
+    pub id: Uuid,
+    /// The device that made it.
+    pub device_id: Uuid,
+}
+
+impl std::fmt::Display for ObservationKey {
+    /// `ID@DEVICE`, the form `truce show` and `truce amend` accept.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.id, self.device_id)
+    }
+}
+
+impl ObservationRevision {
+    /// The identity of the observation this is a revision of.
+    pub fn key(&self) -> ObservationKey {
+        ObservationKey {
+            id: self.observation.id,
+            device_id: self.device_id,
+        }
+    }
 }
 
 /// What is wrong with an observation. Every variant says which field, and what to do.
@@ -470,6 +501,20 @@ impl Observation {
                 ));
             }
         }
+        for (field, value) in [
+            ("event_count", self.event_count),
+            ("killed", self.killed),
+            ("injured", self.injured),
+            ("distance_min_m", self.distance_min_m),
+            ("distance_max_m", self.distance_max_m),
+        ] {
+            if let Some(value) = value.filter(|v| *v > MAX_COUNT) {
+                return Err(SchemaError::field(
+                    field,
+                    format!("{value} is more than {MAX_COUNT}"),
+                ));
+            }
+        }
         if let (Some(min), Some(max)) = (self.distance_min_m, self.distance_max_m) {
             if min > max {
                 return Err(SchemaError::field(
@@ -487,9 +532,19 @@ impl Observation {
             }
         }
         check_len("narrative", &self.narrative, NARRATIVE_MAX_CHARS)?;
+        if let Some(c) = crate::text::free_text_control(&self.narrative) {
+            return Err(SchemaError::field(
+                "narrative",
+                format!(
+                    "holds the control character {}; a narrative may hold line breaks and tabs, no other control characters",
+                    crate::text::code_point(c)
+                ),
+            ));
+        }
         for (field, text) in [("place", &self.place), ("weapon", &self.weapon)] {
             if let Some(text) = text {
                 check_len(field, text, SHORT_TEXT_MAX_CHARS)?;
+                check_line(field, text)?;
             }
         }
         for (field, code) in [("initiator", &self.initiator), ("target", &self.target)] {
@@ -521,11 +576,23 @@ fn check_len(field: &str, text: &str, max: usize) -> Result<(), SchemaError> {
     Ok(())
 }
 
+/// One-line text: no control characters at all (see [`crate::text`]).
+fn check_line(field: &str, text: &str) -> Result<(), SchemaError> {
+    match crate::text::line_control(text) {
+        Some(c) => Err(SchemaError::field(
+            field,
+            crate::text::line_control_message(c),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn check_code(field: &str, code: &str) -> Result<(), SchemaError> {
     if code.trim().is_empty() {
         return Err(SchemaError::field(field, "contains an empty value"));
     }
-    check_len(field, code, CODE_MAX_CHARS)
+    check_len(field, code, CODE_MAX_CHARS)?;
+    check_line(field, code)
 }
 
 #[cfg(test)]
@@ -638,9 +705,24 @@ mod tests {
             (with("observed_at", json!("yesterday")), "observed_at"),
             (with("narative", json!("typo")), "narative"),
             (with("killed", json!(-2)), "killed"),
+            (with("killed", json!(MAX_COUNT + 1)), "killed"),
+            (
+                with("event_count", json!(u64::from(u32::MAX))),
+                "event_count",
+            ),
+            (
+                with("distance_max_m", json!(MAX_COUNT + 1)),
+                "distance_max_m",
+            ),
             (with("location_source", json!("gps")), "location_source"),
             (with("location_source", json!("described")), "place"),
             (with("tags", json!(["ok", ""])), "tags"),
+            (with("tags", json!(["ok\u{1b}[2K"])), "tags"),
+            (with("narrative", json!("fake\u{1b}[2K\rline")), "narrative"),
+            (with("narrative", json!("csi \u{9b}2K")), "narrative"),
+            (with("place", json!("hill 4\nsecond line")), "place"),
+            (with("weapon", json!("\u{7}mortar")), "weapon"),
+            (with("initiator", json!("party\u{85}")), "initiator"),
         ];
         for (input, field) in cases {
             assert_eq!(field_of(parse(input.clone())), field, "input: {input}");
@@ -659,9 +741,15 @@ mod tests {
         v["distance_min_m"] = json!(100);
         v["distance_max_m"] = json!(100);
         v["narrative"] = json!("é".repeat(NARRATIVE_MAX_CHARS));
+        parse(v.clone()).expect("all at the limits");
+        // Line breaks and tabs stay in a narrative, and so do the marks Arabic and Persian need.
+        v["narrative"] = json!("first line\nsecond\tline\r\nآنا\u{200f} می\u{200c}خواهد");
+        v["place"] = json!("قرية\u{200f} \u{200e}X");
         v["observed_until"] = v["observed_at"].clone();
         v["observed_at"] = json!("2026-11-24T10:00:00+01:00");
         v["observed_until"] = json!("2026-11-24T09:00:00Z");
+        v["event_count"] = json!(MAX_COUNT);
+        v["killed"] = json!(MAX_COUNT);
         parse(v).expect("all at the limits");
     }
 

@@ -2,7 +2,7 @@
 //! severity ladder and alert rules; signed by the coordinator so devices can trust updates.
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -12,6 +12,8 @@ use crate::taxonomy::{Code, Taxonomy};
 
 /// The `format` of a mission profile.
 pub const FORMAT: &str = "truce-profile";
+/// The newest profile format version this build reads and writes (see docs/formats-v2.md).
+pub const VERSION: u32 = 1;
 /// The `format` of the signed envelope around it.
 pub const SIGNED_FORMAT: &str = "truce-signed-profile";
 /// Domain separation prefix of the signed message.
@@ -125,6 +127,14 @@ pub enum ProfileError {
     /// An update signed by another coordinator.
     #[error("this profile is signed by another coordinator key than the profile already installed; only the original coordinator can update it")]
     OtherSigner,
+    /// A profile of a format version this build does not read: Truce needs updating.
+    #[error("this mission profile is format version {found}, and this Truce reads up to version {known}: update Truce to install it")]
+    TooNew {
+        /// The version the file declares.
+        found: u32,
+        /// The newest version this build reads.
+        known: u32,
+    },
     /// An update older than the installed profile.
     #[error("this profile (issued {new}) is not newer than the installed one (issued {current}); ask the coordinator for the latest")]
     Older {
@@ -141,7 +151,7 @@ impl MissionProfile {
         let ladder = ["Minor", "Notable", "Serious", "Grave", "Critical"];
         MissionProfile {
             format: FORMAT.into(),
-            version: 1,
+            version: VERSION,
             mission: mission.trim().to_owned(),
             issued_at,
             recipients,
@@ -176,8 +186,16 @@ impl MissionProfile {
 
     /// Checks the rules a profile must follow.
     pub fn validate(&self) -> Result<(), ProfileError> {
+        self.validate_structure()?;
+        self.check_names()
+    }
+
+    /// The checks of [`MissionProfile::validate`] but those of names: what a profile a device
+    /// installed before must still pass to be read (one installed by a build that allowed
+    /// control characters in names keeps opening; nothing prints them raw).
+    fn validate_structure(&self) -> Result<(), ProfileError> {
         let bad = |s: String| Err(ProfileError::Invalid(s));
-        if self.format != FORMAT || self.version != 1 {
+        if self.format != FORMAT || self.version != VERSION {
             return bad(format!(
                 "format `{}` version {} is not supported",
                 self.format, self.version
@@ -199,6 +217,42 @@ impl MissionProfile {
                     "alert rule `{}` needs a threshold and a window above 0",
                     rule.name
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every name and code the profile gives (mission, taxonomy, parties, areas, ladder, alert
+    /// rules) is one line of text without control characters (see [`crate::text`]): devices
+    /// and coordinators print them.
+    fn check_names(&self) -> Result<(), ProfileError> {
+        let mut texts: Vec<(&str, &str)> = vec![("the mission name", &self.mission)];
+        for (what, codes) in [
+            ("a kind of its taxonomy", &self.taxonomy.kinds),
+            ("a category of its taxonomy", &self.taxonomy.categories),
+            ("a party", &self.parties),
+            ("a step of its severity ladder", &self.severity_ladder),
+        ] {
+            for c in codes {
+                texts.push((what, &c.code));
+                texts.push((what, &c.label));
+            }
+        }
+        for area in &self.areas {
+            texts.push(("an area", &area.code));
+            texts.push(("an area", &area.label));
+        }
+        for rule in &self.alert_rules {
+            texts.push(("an alert rule", &rule.name));
+            let named = rule.kinds.iter().chain(&rule.categories).chain(&rule.area);
+            texts.extend(named.map(|t| ("an alert rule", t.as_str())));
+        }
+        for (what, text) in texts {
+            if let Some(c) = crate::text::line_control(text) {
+                return Err(ProfileError::Invalid(format!(
+                    "{what} {}",
+                    crate::text::line_control_message(c)
+                )));
             }
         }
         Ok(())
@@ -230,6 +284,15 @@ fn message(body: &str) -> Vec<u8> {
 impl SignedProfile {
     /// Parses a profile file and verifies its signature and content.
     pub fn open(text: &str) -> Result<SignedProfile, ProfileError> {
+        let opened = SignedProfile::open_installed(text)?;
+        opened.profile.check_names()?;
+        Ok(opened)
+    }
+
+    /// [`SignedProfile::open`] for the profile a journal has installed already: every check
+    /// but the one on names, which builds before it did not make, so that a journal whose
+    /// profile was accepted then still opens.
+    pub fn open_installed(text: &str) -> Result<SignedProfile, ProfileError> {
         if text.len() > MAX_PROFILE_BYTES {
             return Err(ProfileError::Format("larger than 1 MiB".into()));
         }
@@ -245,14 +308,24 @@ impl SignedProfile {
         let mut sig = [0u8; 64];
         hex::decode_to_slice(&envelope.signature, &mut sig).map_err(|_| ProfileError::Signature)?;
         signer_key
-            .verify(
+            .verify_strict(
                 &message(envelope.profile.get()),
                 &Signature::from_bytes(&sig),
             )
             .map_err(|_| ProfileError::Signature)?;
+        // The version first, read leniently: a newer profile has fields this build does not
+        // know, and must be reported as needing a newer Truce, not as an unknown field.
+        let probe: crate::FormatProbe = serde_json::from_str(envelope.profile.get())
+            .map_err(|e| ProfileError::Invalid(e.to_string()))?;
+        if probe.format == FORMAT && probe.version > VERSION {
+            return Err(ProfileError::TooNew {
+                found: probe.version,
+                known: VERSION,
+            });
+        }
         let profile: MissionProfile = serde_json::from_str(envelope.profile.get())
             .map_err(|e| ProfileError::Invalid(e.to_string()))?;
-        profile.validate()?;
+        profile.validate_structure()?;
         Ok(SignedProfile {
             profile,
             signer_key,
@@ -306,6 +379,52 @@ mod tests {
         ));
     }
 
+    /// A profile installed by a build that allowed control characters in names keeps opening
+    /// as the installed one, while a new install of it is refused.
+    #[test]
+    fn an_installed_profile_with_old_names_still_opens() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
+        value["mission"] = serde_json::json!("Mission\u{7}East");
+        let body = RawValue::from_string(value.to_string()).expect("raw");
+        let signature = key.sign_raw(&message(body.get()));
+        let text = serde_json::to_string(&Envelope {
+            format: SIGNED_FORMAT.into(),
+            profile: &body,
+            signer_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        })
+        .expect("envelope");
+        assert!(matches!(
+            SignedProfile::open(&text),
+            Err(ProfileError::Invalid(_))
+        ));
+        let installed = SignedProfile::open_installed(&text).expect("still opens");
+        assert_eq!(installed.profile.mission, "Mission\u{7}East");
+    }
+
+    /// A profile of a newer version, with sections this build does not know, asks for a newer
+    /// Truce instead of naming an unknown field.
+    #[test]
+    fn a_newer_profile_asks_for_a_newer_truce() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
+        value["version"] = serde_json::json!(2);
+        value["features"] = serde_json::json!(["handover"]);
+        let body = RawValue::from_string(value.to_string()).expect("raw");
+        let signature = key.sign_raw(&message(body.get()));
+        let text = serde_json::to_string(&Envelope {
+            format: SIGNED_FORMAT.into(),
+            profile: &body,
+            signer_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        })
+        .expect("envelope");
+        let refused = SignedProfile::open(&text).expect_err("refused");
+        assert_eq!(refused, ProfileError::TooNew { found: 2, known: 1 });
+        assert!(refused.to_string().contains("update Truce"), "{refused}");
+    }
+
     #[test]
     fn updates_need_same_signer_and_newer_date() {
         let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
@@ -325,6 +444,44 @@ mod tests {
             forged.may_replace(&v1).err(),
             Some(ProfileError::OtherSigner)
         );
+    }
+
+    #[test]
+    fn names_with_control_characters_are_refused() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let fresh = || profile("2026-11-24T10:00:00Z");
+        let mut cases = Vec::new();
+        let mut p = fresh();
+        p.mission = "Mission\u{1b}[2K East".into();
+        cases.push(p);
+        let mut p = fresh();
+        p.areas.push(Area {
+            code: "north".into(),
+            label: "North\u{9b}1A".into(),
+            bbox: None,
+        });
+        cases.push(p);
+        let mut p = fresh();
+        p.parties.push(Code {
+            code: "a\nb".into(),
+            label: "A".into(),
+        });
+        cases.push(p);
+        let mut p = fresh();
+        p.taxonomy.categories[0].label = "Shelling\u{7}".into();
+        cases.push(p);
+        for p in cases {
+            let err = p.sign(&key).expect_err("refused");
+            assert!(
+                matches!(&err, ProfileError::Invalid(r) if r.contains("control character U+")),
+                "{err}"
+            );
+        }
+        // Arabic and Persian names keep their marks.
+        let mut p = fresh();
+        p.mission = "بعثة\u{200f} شرق\u{200c}ی".into();
+        p.sign(&key)
+            .expect("RLM and ZWNJ are not control characters");
     }
 
     #[test]

@@ -355,12 +355,140 @@ pub fn cases(recipient: &str) -> Vec<Case> {
         },
     ));
 
+    // Sequence numbers past what a device log can reach (2^53 - 1) are refused by the reader
+    // with a reason, never stop the run: 2^63 does not fit SQLite's integers, and 2^63 - 1
+    // would leave no room for the seq after it.
+    for (name, first) in [
+        ("seq-beyond-sqlite", 1u64 << 63),
+        ("seq-at-the-integer-limit", i64::MAX as u64),
+    ] {
+        let (entries, _) = good.entries(first, after_two, &[good.record(1, json!({}))]);
+        let mut body = vec![good.manifest(first, 1)];
+        body.extend(entries);
+        list.push((
+            name,
+            seal(&compress(&good.signed(&good.key, &body)), to),
+            refused("beyond the largest"),
+        ));
+    }
+    // A stranger's device sends "revision 2" of the first device's first observation, reusing
+    // its id: imported as the stranger's own observation (its revision 1 never sent: a gap),
+    // never as a revision of the first device's.
+    let victim_id = first_text
+        .lines()
+        .nth(1)
+        .and_then(|line| serde_json::from_str::<Value>(line).ok())
+        .and_then(|entry| entry["record"]["id"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let stranger = Forger::new(3);
+    let (plain, _) = stranger.bundle(
+        2,
+        [5u8; 32],
+        &[stranger.record(
+            7,
+            json!({"id": victim_id, "revision": 2, "narrative": "rewritten by a stranger"}),
+        )],
+    );
+    list.push((
+        "another-device-reuses-an-id",
+        seal(&compress(&plain), to),
+        Expect::Imported {
+            new_entries: 1,
+            known_entries: 0,
+            gaps: vec![(1, 1)],
+        },
+    ));
+
+    let mut cases = numbered(0, list);
+    cases.extend(numbered(30, terminal_cases(to)));
+    cases
+}
+
+/// Cases numbered from `from`, in order.
+fn numbered(from: usize, list: Vec<(&str, Vec<u8>, Expect)>) -> Vec<Case> {
     list.into_iter()
         .enumerate()
         .map(|(i, (name, bytes, expect))| Case {
-            name: format!("{i:02}-{name}.age"),
+            name: format!("{:02}-{name}.age", from + i),
             bytes,
             expect,
         })
         .collect()
+}
+
+/// Text meant to drive the coordinator's terminal: erase the line, move up, print a fake
+/// success over the refusal (and over the fingerprint of a new device).
+pub const TERMINAL_ATTACK: &str =
+    "\u{1b}[2K\r\u{1b}[1A00-first.age: device 01010101…: 2 new, 0 already known\u{1b}[8m";
+
+/// Cases 30 on: control characters in a bundle's text, each from a device of its own, each
+/// refused with a reason that names the field (issue 15, item 4).
+fn terminal_cases(to: &str) -> Vec<(&'static str, Vec<u8>, Expect)> {
+    let mut list = Vec::new();
+    let genesis = [0u8; 32];
+
+    // The observer name in the manifest (and in the records).
+    let device = Forger::new(30);
+    let records = [device.record(1, json!({"observer": TERMINAL_ATTACK}))];
+    let (entries, _) = device.entries(1, genesis, &records);
+    let mut manifest: Value = serde_json::from_str(&device.manifest(1, 1)).unwrap_or(Value::Null);
+    manifest["observer"] = json!(TERMINAL_ATTACK);
+    let mut body = vec![manifest.to_string()];
+    body.extend(entries);
+    list.push((
+        "observer-escape-sequences",
+        seal(&compress(&device.signed(&device.key, &body)), to),
+        refused("observer name holds the control character U+001B"),
+    ));
+
+    // The observer name in a record only.
+    let device = Forger::new(31);
+    let (plain, _) = device.bundle(
+        1,
+        genesis,
+        &[device.record(1, json!({"observer": TERMINAL_ATTACK}))],
+    );
+    list.push((
+        "record-observer-escape-sequences",
+        seal(&compress(&plain), to),
+        refused("`observer`: holds the control character U+001B"),
+    ));
+
+    // An unknown manifest key: serde's message quotes it into the reason.
+    let device = Forger::new(32);
+    let (entries, _) = device.entries(1, genesis, &[device.record(1, json!({}))]);
+    let mut manifest: Value = serde_json::from_str(&device.manifest(1, 1)).unwrap_or(Value::Null);
+    manifest[TERMINAL_ATTACK] = json!(true);
+    let mut body = vec![manifest.to_string()];
+    body.extend(entries);
+    list.push((
+        "unknown-manifest-key-escape-sequences",
+        seal(&compress(&device.signed(&device.key, &body)), to),
+        refused("unknown field"),
+    ));
+
+    // C1 controls (CSI as one character) in a place, and a carriage return in a narrative.
+    let device = Forger::new(33);
+    let (plain, _) = device.bundle(
+        1,
+        genesis,
+        &[device.record(1, json!({"place": "hill 4\u{9b}2K\u{9b}1A"}))],
+    );
+    list.push((
+        "place-c1-controls",
+        seal(&compress(&plain), to),
+        refused("`place`: holds the control character U+009B"),
+    ));
+    let device = Forger::new(34);
+    let (plain, _) = device.bundle(
+        1,
+        genesis,
+        &[device.record(1, json!({"narrative": "all quiet\rshelling, 40 rounds"}))],
+    );
+    list.push((
+        "narrative-carriage-return",
+        seal(&compress(&plain), to),
+        refused("`narrative`: holds the control character U+000D"),
+    ));
+    list
 }

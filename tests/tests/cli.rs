@@ -30,3 +30,9 @@ mod coordinator;
 
 #[path = "cli/durability.rs"]
 mod durability;
+
+#[path = "cli/trust.rs"]
+mod trust;
+
+#[path = "cli/terminal.rs"]
+mod terminal;

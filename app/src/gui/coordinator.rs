@@ -50,6 +50,13 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     report.on_show(on_app(app, show_report));
     report.on_save_html(on_app(app, save_html));
 
+    window.global::<DevicesAdapter>().on_accept(on_app_with(
+        app,
+        move |app, id: slint::SharedString| {
+            accept_device(app, id.to_string());
+        },
+    ));
+
     let alerts = window.global::<AlertsAdapter>();
     alerts.on_refresh(on_app(app, open_alerts));
     alerts.on_open(on_app_with(app, move |app, id: slint::SharedString| {
@@ -332,8 +339,8 @@ fn alerts(journal: &Journal) -> Result<(bool, Vec<ShownAlert>), JournalError> {
     let mut out = Vec::new();
     for alert in journal.alerts()? {
         let mut records = Vec::new();
-        for id in alert.records.iter().take(ALERT_RECORDS_SHOWN) {
-            let id = id.to_string();
+        for key in alert.records.iter().take(ALERT_RECORDS_SHOWN) {
+            let id = key.to_string();
             if let Some(latest) = journal.show(&id)?.into_iter().last() {
                 let status = journal
                     .verification_trail(&id)?
@@ -583,6 +590,7 @@ fn open_devices(app: &Rc<App>) {
                                     .into(),
                                 entries: count(d.entries),
                                 gaps: sync::gaps(&d.gaps).into(),
+                                accepted: d.accepted_at.is_some(),
                             }
                         })
                         .collect();
@@ -590,6 +598,28 @@ fn open_devices(app: &Rc<App>) {
                     adapter.set_error("".into());
                 }
                 Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
+}
+
+/// Accepts a device (its fingerprint confirmed with the observer), then shows the list again:
+/// its records now count, and the queue's marks go.
+fn accept_device(app: &Rc<App>, id: String) {
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_mut()
+            .ok_or_else(locked)
+            .and_then(|j| j.accept_device(&id));
+        Box::new(move |app: &Rc<App>| match result {
+            Ok(_) => {
+                open_devices(app);
+                queue::reload(app);
+            }
+            Err(e) => {
+                if let Some(w) = app.window() {
+                    w.global::<DevicesAdapter>().set_error(e.to_string().into());
+                }
             }
         })
     }));

@@ -162,11 +162,7 @@ fn show_verification(app: &App, w: &AppWindow, info: Option<Verification>) {
         .collect();
     verify.set_suggestions(ModelRc::new(VecModel::from(suggestions)));
     if let Some(current) = app.detail.current.borrow().as_ref() {
-        queue::set_status(
-            app,
-            &current.observation.id.to_string(),
-            status_of(&info.trail),
-        );
+        queue::set_status(app, &current.key().to_string(), status_of(&info.trail));
     }
 }
 
@@ -300,8 +296,8 @@ fn show(app: &Rc<App>, history: &[ObservationRevision]) {
     adapter.set_error_field("".into());
     adapter.set_error_message("".into());
     w.global::<JournalAdapter>()
-        .set_selected_id(current.observation.id.to_string().into());
-    queue::select(&w, &current.observation.id.to_string());
+        .set_selected_id(current.key().to_string().into());
+    queue::select(&w, &current.key().to_string());
     *app.detail.current.borrow_mut() = Some(current.clone());
 }
 
@@ -323,7 +319,7 @@ fn save_status(app: &Rc<App>) {
         return;
     }
     verify.set_error("".into());
-    let id = current.observation.id.to_string();
+    let id = current.key().to_string();
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().map(|j| {
             j.verify(&id, status, &note)?;
@@ -366,7 +362,7 @@ fn link_with(app: &Rc<App>, other: String) {
         return;
     }
     verify.set_link_error("".into());
-    let id = current.observation.id.to_string();
+    let id = current.key().to_string();
     app.submit(Box::new(move |journal| {
         let result = journal.as_mut().map(|j| {
             j.link(&[id.clone(), other])?;
@@ -470,7 +466,7 @@ fn save_amend(app: &Rc<App>) {
         Err((field, message)) => return show_error(&w, &field, &message),
     };
     show_error(&w, "", "");
-    let id = current.observation.id.to_string();
+    let id = current.key().to_string();
     app.submit(Box::new(move |journal| {
         let result = match journal.as_mut() {
             None => Err(None),

@@ -131,7 +131,9 @@ pub(crate) fn row(revision: &ObservationRevision, taxonomy: &Taxonomy) -> Observ
     let id = o.id.to_string();
     ObservationRow {
         short_id: format::short_id(&id).into(),
-        id: id.into(),
+        // Callbacks pass the id with its device: two devices may have used the same id.
+        id: revision.key().to_string().into(),
+        full_id: id.into(),
         kind: o.kind.as_str().into(),
         kind_label: label(&taxonomy.kinds, &o.kind).into(),
         category: o.category.as_str().into(),

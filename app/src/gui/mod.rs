@@ -170,6 +170,7 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
         detail: detail::DetailState::default(),
         queue: queue::QueueState::default(),
         coordinator: coordinator::CoordinatorState::default(),
+        sync_profile_waiting: RefCell::new(None),
     });
     APPS.with(|apps| {
         let mut apps = apps.borrow_mut();
@@ -245,6 +246,9 @@ pub(crate) struct App {
     detail: detail::DetailState,
     queue: queue::QueueState,
     coordinator: coordinator::CoordinatorState,
+    /// A first mission profile read on the Sync screen, waiting for the user to confirm its
+    /// signer's fingerprint (cleared on lock).
+    sync_profile_waiting: RefCell<Option<String>>,
 }
 
 impl App {
@@ -355,6 +359,7 @@ impl App {
         self.lock_timer.stop();
         self.draft_timer.stop();
         *self.draft.borrow_mut() = None;
+        self.sync_profile_waiting.borrow_mut().take();
         let was_unlocked = self.unlocked.replace(false);
         self.submit_quiet(Box::new(|journal| {
             *journal = None;
@@ -383,8 +388,8 @@ impl App {
     pub(crate) fn upsert_observation(self: &Rc<Self>, revision: ObservationRevision) {
         {
             let mut list = self.observations.borrow_mut();
-            let id = revision.observation.id;
-            list.retain(|r| r.observation.id != id);
+            let key = revision.key();
+            list.retain(|r| r.key() != key);
             let key = |r: &ObservationRevision| {
                 (
                     r.observation.observed_at.timestamp_millis(),

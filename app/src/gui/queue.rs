@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::coordinator::{QueueExtra, QueuePage};
 use crate::journal::{Journal, JournalError};
 use crate::preferences::{sort_code, sort_from_code, QueuePreferences};
-use crate::store::{ObservationFilter, SortOrder};
+use crate::store::{ObservationFilter, QueueRow, SortOrder};
 
 use super::journal_view::{choices, row};
 use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
@@ -70,6 +70,18 @@ pub(crate) fn item(
         place: r.place,
         observer: revision.observer.as_str().into(),
         status: status.code().into(),
+        device_pending: false,
+        id_shared: false,
+    }
+}
+
+/// A queue row as the cards show it, with its marks: a device not accepted yet, an id that
+/// another device used too.
+pub(crate) fn queue_item(row: &QueueRow, taxonomy: &Taxonomy) -> QueueItem {
+    QueueItem {
+        device_pending: row.device_pending,
+        id_shared: !row.id_also_used_by.is_empty(),
+        ..item(&row.revision, row.status, taxonomy)
     }
 }
 
@@ -156,6 +168,8 @@ fn query(w: &AppWindow) -> Result<(ObservationFilter, QueueExtra), String> {
         text: Some(a.get_search().trim().to_owned()).filter(|t| !t.is_empty()),
         limit: None,
         sort: sort_from_code(a.get_sort().as_str()).unwrap_or(SortOrder::NewestObserved),
+        // The queue shows every record held, those of devices not accepted yet marked.
+        include_pending_devices: true,
     };
     let extra = QueueExtra {
         area: Some(a.get_area().to_string()).filter(|s| !s.is_empty()),
@@ -261,7 +275,7 @@ fn show_page(
             let items: Vec<QueueItem> = page
                 .rows
                 .iter()
-                .map(|r| item(&r.revision, r.status, &app.queue.taxonomy))
+                .map(|r| queue_item(r, &app.queue.taxonomy))
                 .collect();
             if offset == 0 {
                 app.queue.rows.set_vec(items);

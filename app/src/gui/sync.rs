@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
-use crate::exchange::{bundle_files, ExportRange, ImportReport};
+use crate::exchange::{bundle_files, ImportReport};
 use crate::journal::{Journal, JournalError};
 
 use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
@@ -22,6 +22,7 @@ pub const PROFILE_MAX_BYTES: u64 = 1024 * 1024;
 struct Status {
     pending: u64,
     mission: Option<String>,
+    signer: Option<String>,
     recipient: Option<String>,
 }
 
@@ -30,6 +31,9 @@ fn status(journal: &Journal) -> Result<Status, JournalError> {
     Ok(Status {
         pending: journal.pending_export()?,
         mission: journal.profile()?.map(|p| p.profile.mission),
+        signer: journal
+            .profile()?
+            .map(|p| truce_sync::fingerprint(&p.signer_key)),
         recipient: if coordinator {
             journal.keys()?.recipient
         } else {
@@ -52,6 +56,8 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
 
     adapter.on_export(on_app(app, export));
     adapter.on_import_profile(on_app(app, import_profile));
+    adapter.on_confirm_profile(on_app(app, confirm_profile));
+    adapter.on_cancel_profile(on_app(app, cancel_profile));
     adapter.on_import_bundles(on_app(app, import_bundles));
 }
 
@@ -110,6 +116,7 @@ fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
         Ok(status) => {
             adapter.set_pending(status.pending.min(i32::MAX as u64) as i32);
             adapter.set_mission(status.mission.unwrap_or_default().into());
+            adapter.set_profile_signer(status.signer.unwrap_or_default().into());
             adapter.set_recipient(status.recipient.unwrap_or_default().into());
         }
         Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
@@ -157,23 +164,28 @@ fn export(app: &Rc<App>) {
     set_outcome(&w, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            let written = j.export(&dir, ExportRange::Pending)?;
+            let written = j.export_pending(&dir, |_| {})?;
             Ok((written, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match result {
                 Ok((written, status)) => {
-                    match written {
-                        Some(report) => {
-                            let name = report
-                                .path
-                                .file_name()
-                                .map(|n| n.to_string_lossy().into_owned())
-                                .unwrap_or_default();
-                            set_outcome(&w, SyncOutcome::Exported, &name);
-                        }
-                        None => set_outcome(&w, SyncOutcome::NothingToExport, ""),
+                    if written.is_empty() {
+                        set_outcome(&w, SyncOutcome::NothingToExport, "");
+                    } else {
+                        // One bundle per range not yet exported: every file name, a line each.
+                        let names: Vec<String> = written
+                            .iter()
+                            .map(|report| {
+                                report
+                                    .path
+                                    .file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default()
+                            })
+                            .collect();
+                        set_outcome(&w, SyncOutcome::Exported, &names.join("\n"));
                     }
                     show_status(app, Ok(status));
                 }
@@ -201,13 +213,56 @@ pub(crate) fn read_profile(path: &Path) -> Result<String, JournalError> {
     Ok(text)
 }
 
+/// Checks the profile file; an update from the same coordinator is installed at once, a
+/// first profile waits until the user confirms its signer's fingerprint.
 fn import_profile(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
     let path = PathBuf::from(w.global::<SyncAdapter>().get_profile_path().trim());
     set_outcome(&w, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            let text = read_profile(&path)?;
+            let check = j.inspect_profile(&text)?;
+            Ok((text, check))
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok((text, check)) if check.first_install => {
+                    let adapter = w.global::<SyncAdapter>();
+                    adapter.set_confirm_mission(check.profile.mission.as_str().into());
+                    adapter.set_confirm_signer(check.signer_fingerprint.as_str().into());
+                    *app.sync_profile_waiting.borrow_mut() = Some(text);
+                }
+                Ok((text, _)) => install_profile(app, text),
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// The waiting first profile, its signer confirmed: installed.
+fn confirm_profile(app: &Rc<App>) {
+    if let Some(text) = app.sync_profile_waiting.borrow_mut().take() {
+        install_profile(app, text);
+    }
+    cancel_profile(app);
+}
+
+/// Forgets a first profile waiting for confirmation.
+fn cancel_profile(app: &Rc<App>) {
+    app.sync_profile_waiting.borrow_mut().take();
+    if let Some(w) = app.window() {
+        let adapter = w.global::<SyncAdapter>();
+        adapter.set_confirm_signer("".into());
+        adapter.set_confirm_mission("".into());
+    }
+}
+
+fn install_profile(app: &Rc<App>, text: String) {
+    app.submit(Box::new(move |journal| {
         let result = journal.as_mut().ok_or_else(locked).and_then(|j| {
-            let profile = j.import_profile(&read_profile(&path)?)?;
+            let profile = j.import_profile(&text)?;
             Ok((profile.mission, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {
@@ -319,6 +374,7 @@ pub(crate) fn bundle_row(report: &ImportReport) -> BundleRow {
             .into(),
         device: device.into(),
         new_device: report.new_device,
+        device_pending: report.device_pending,
         new_entries: report.new_entries.min(i32::MAX as u64) as i32,
         known_entries: report.known_entries.min(i32::MAX as u64) as i32,
         gaps: gaps(&report.gaps).into(),
@@ -347,6 +403,9 @@ pub(crate) fn clear(window: &AppWindow) {
     adapter.set_coordinator(false);
     adapter.set_pending(0);
     adapter.set_mission("".into());
+    adapter.set_profile_signer("".into());
+    adapter.set_confirm_signer("".into());
+    adapter.set_confirm_mission("".into());
     adapter.set_recipient("".into());
     adapter.set_outcome(SyncOutcome::None);
     adapter.set_outcome_detail("".into());

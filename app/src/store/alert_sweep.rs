@@ -2,10 +2,21 @@
 //! raised, its checkpoints, and what they were evaluated over. All SQL for it lives here.
 
 use rusqlite::{params, OptionalExtension};
+use truce_sync::ObservationKey;
 use uuid::Uuid;
 
 use super::{Store, StoreError};
 use crate::alerts::{Alert, Checkpoint, OpenWindow, SweepOutcome};
+
+/// What the kept alerts were evaluated over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptSweep {
+    /// The revisions marker then.
+    pub revisions_marker: i64,
+    /// The earliest time whose alerts must be evaluated again although no revision was added
+    /// (a device accepted since), if any.
+    pub touched_from_ms: Option<i64>,
+}
 
 /// Where a sweep resumed: the boundary of the checkpoint it started from and how many alerts
 /// had closed before it. Everything kept before it stays; everything after is replaced.
@@ -25,22 +36,38 @@ pub(super) const EARLIEST_TIME_TOUCHED: &str = "SELECT min(t) FROM (
          SELECT min(observed_at_ms) AS t FROM observation_revision NOT INDEXED WHERE rowid > ?1
          UNION ALL
          SELECT (SELECT min(h.observed_at_ms) FROM observation_revision AS h
-                 WHERE h.observation_id = r.observation_id)
+                 WHERE h.observation_id = r.observation_id AND h.device_id = r.device_id)
          FROM observation_revision AS r NOT INDEXED WHERE r.rowid > ?1 AND r.revision > 1
      )";
 
 impl Store {
     /// The revisions marker (see [`Store::revisions_marker`]) the kept alerts were evaluated
-    /// over, if the kept alerts are those of the rules and areas with this `digest`.
-    pub fn alert_sweep_marker(&self, digest: &str) -> Result<Option<i64>, StoreError> {
+    /// over, if the kept alerts are those of the rules and areas with this `digest`; with the
+    /// time from which they must be swept again all the same (a device accepted since), if any.
+    pub fn alert_sweep_marker(&self, digest: &str) -> Result<Option<KeptSweep>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT revisions_marker FROM alert_sweep WHERE rules_digest = ?1",
+                "SELECT revisions_marker, touched_from_ms FROM alert_sweep WHERE rules_digest = ?1",
                 [digest],
-                |row| row.get(0),
+                |row| {
+                    Ok(KeptSweep {
+                        revisions_marker: row.get(0)?,
+                        touched_from_ms: row.get(1)?,
+                    })
+                },
             )
             .optional()?)
+    }
+
+    /// The time from which the kept alerts must be swept again although no revision was added
+    /// (see [`Store::accept_device`]), whatever rules they were kept for.
+    pub fn alert_sweep_touched_from(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT min(touched_from_ms) FROM alert_sweep", [], |row| {
+                row.get(0)
+            })?)
     }
 
     /// The earliest observation time any revision added after `marker` touches: its own time
@@ -149,7 +176,7 @@ impl Store {
                 .map(|a| (a, false))
                 .chain(outcome.open_at_end.iter().map(|a| (a, true)));
             for (seq, (alert, open_at_end)) in (first_seq..).zip(raised) {
-                let records: Vec<u8> = alert.records.iter().flat_map(|id| *id.as_bytes()).collect();
+                let records: Vec<u8> = alert.records.iter().flat_map(key_bytes).collect();
                 raise.execute(params![
                     seq,
                     open_at_end,
@@ -182,7 +209,7 @@ impl Store {
                     let ids: Vec<u8> = w
                         .records
                         .iter()
-                        .flat_map(|(_, id)| *id.as_bytes())
+                        .flat_map(|(_, key)| key_bytes(key))
                         .collect();
                     window.execute(params![
                         c.boundary_ms,
@@ -257,14 +284,26 @@ impl Store {
     }
 }
 
-/// Observation ids kept 16 bytes each.
-fn ids_of(bytes: &[u8]) -> Result<Vec<Uuid>, StoreError> {
-    if !bytes.len().is_multiple_of(16) {
-        return Err(damaged("a list of observation ids is cut short"));
+/// An observation's key as kept: its id's 16 bytes, then its device's (since 0011).
+fn key_bytes(key: &ObservationKey) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(key.id.as_bytes());
+    bytes[16..].copy_from_slice(key.device_id.as_bytes());
+    bytes
+}
+
+/// Observation keys kept 32 bytes each (see [`key_bytes`]).
+fn ids_of(bytes: &[u8]) -> Result<Vec<ObservationKey>, StoreError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(damaged("a list of observations is cut short"));
     }
+    let uuid = |b: &[u8]| Uuid::from_bytes(b.try_into().unwrap_or_default());
     Ok(bytes
-        .chunks_exact(16)
-        .map(|b| Uuid::from_bytes(b.try_into().unwrap_or_default()))
+        .chunks_exact(32)
+        .map(|b| ObservationKey {
+            id: uuid(&b[..16]),
+            device_id: uuid(&b[16..]),
+        })
         .collect())
 }
 

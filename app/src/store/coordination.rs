@@ -4,10 +4,10 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, OptionalExtension};
 use truce_sync::verification::VerificationStatus;
-use truce_sync::ObservationRevision;
+use truce_sync::{ObservationKey, ObservationRevision};
 use uuid::Uuid;
 
-use super::{RawRevision, Store, StoreError};
+use super::{RawRevision, Store, StoreError, COUNTED_DEVICE};
 
 /// One step of an observation's verification trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,9 @@ pub struct ObservationFilter {
     pub limit: Option<u32>,
     /// The order of the rows (newest observation first by default).
     pub sort: SortOrder,
+    /// Also the records of devices the coordinator has not accepted yet (the queue shows
+    /// them, marked); reports, alerts and exports leave them out.
+    pub include_pending_devices: bool,
 }
 
 /// How the incident queue is sorted. Ties keep the newest observation first.
@@ -84,6 +87,10 @@ pub struct QueueRow {
     pub revision: ObservationRevision,
     /// Its current status.
     pub status: VerificationStatus,
+    /// Its device is not accepted yet: it does not count in reports, alerts or exports.
+    pub device_pending: bool,
+    /// Other devices that made an observation with the same id (each its own observation).
+    pub id_also_used_by: Vec<Uuid>,
 }
 
 /// What the coordinator knows of one device.
@@ -101,42 +108,57 @@ pub struct DeviceStatus {
     pub entries: u64,
     /// Highest sequence number held.
     pub last_seq: u64,
+    /// When the coordinator accepted it; `None` while it is pending.
+    pub accepted_at: Option<String>,
 }
 
-const STATUS_SQL: &str = "coalesce((SELECT v.status FROM verification v WHERE v.observation_id = c.observation_id ORDER BY v.id DESC LIMIT 1), 'unverified')";
+const STATUS_SQL: &str = "coalesce((SELECT v.status FROM verification v WHERE v.observation_id = c.observation_id AND v.device_id = c.device_id ORDER BY v.id DESC LIMIT 1), 'unverified')";
+
+/// The other devices that used a row's id, comma-separated (NULL if none).
+const SHARED_ID_SQL: &str = "(SELECT group_concat(DISTINCT o.device_id) FROM observation_revision o
+      WHERE o.observation_id = c.observation_id AND o.device_id <> c.device_id)";
 
 impl Store {
-    /// Whether an observation with this exact id is held.
-    pub fn has_observation(&self, id: Uuid) -> Result<bool, StoreError> {
+    /// Whether this observation is held.
+    pub fn has_observation(&self, key: ObservationKey) -> Result<bool, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM observation_revision WHERE observation_id = ?1)",
-            [id.to_string()],
+            "SELECT EXISTS (SELECT 1 FROM observation_revision WHERE observation_id = ?1 AND device_id = ?2)",
+            [key.id.to_string(), key.device_id.to_string()],
             |row| row.get(0),
         )?)
     }
 
     /// Appends a step to an observation's verification trail.
-    pub fn add_verification(&self, id: Uuid, event: &VerificationEvent) -> Result<(), StoreError> {
+    pub fn add_verification(
+        &self,
+        key: ObservationKey,
+        event: &VerificationEvent,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO verification (observation_id, status, note, by_observer, by_device, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO verification (observation_id, device_id, status, note, by_observer, by_device, at) VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)",
             params![
-                id.to_string(),
+                key.id.to_string(),
                 event.status.code(),
                 event.note,
                 event.by_observer,
                 event.by_device.to_string(),
-                event.at
+                event.at,
+                key.device_id.to_string(),
             ],
         )?;
         Ok(())
     }
 
     /// An observation's verification trail, oldest first.
-    pub fn verification_trail(&self, id: Uuid) -> Result<Vec<VerificationEvent>, StoreError> {
+    pub fn verification_trail(
+        &self,
+        key: ObservationKey,
+    ) -> Result<Vec<VerificationEvent>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT status, note, by_observer, by_device, at FROM verification WHERE observation_id = ?1 ORDER BY id",
+            "SELECT status, note, by_observer, by_device, at FROM verification
+             WHERE observation_id = ?1 AND device_id = ?2 ORDER BY id",
         )?;
-        let rows = stmt.query_map([id.to_string()], |row| {
+        let rows = stmt.query_map([key.id.to_string(), key.device_id.to_string()], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
@@ -169,9 +191,13 @@ impl Store {
         mut f: impl FnMut(QueueRow) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut sql = format!(
-            "SELECT c.body, c.revision, c.recorded_at, c.device_id, c.observer, {STATUS_SQL} AS status
+            "SELECT c.body, c.revision, c.recorded_at, c.device_id, c.observer, {STATUS_SQL} AS status,
+                    NOT {COUNTED_DEVICE} AS pending, {SHARED_ID_SQL} AS shared
              FROM observation_current c WHERE 1 = 1"
         );
+        if !filter.include_pending_devices {
+            sql.push_str(&format!(" AND {COUNTED_DEVICE}"));
+        }
         let mut args: Vec<SqlValue> = Vec::new();
         let mut push = |clause: &str, value: SqlValue, sql: &mut String| {
             args.push(value);
@@ -253,21 +279,32 @@ impl Store {
             let status = VerificationStatus::from_code(&status).ok_or_else(|| {
                 StoreError::Damaged(format!("unknown verification status `{status}`"))
             })?;
+            let device_pending: bool = row.get(6).map_err(StoreError::from)?;
+            let shared: Option<String> = row.get(7).map_err(StoreError::from)?;
+            let id_also_used_by = shared
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(|d| Uuid::parse_str(d).map_err(|e| StoreError::Damaged(e.to_string())))
+                .collect::<Result<_, _>>()?;
             f(QueueRow {
                 revision: raw.decode()?,
                 status,
+                device_pending,
+                id_also_used_by,
             })?;
         }
         Ok(())
     }
 
     /// The event an observation is linked to, if any.
-    pub fn event_of(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+    pub fn event_of(&self, key: ObservationKey) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT event_id FROM event_link WHERE observation_id = ?1 LIMIT 1",
-                [id.to_string()],
+                "SELECT event_id FROM event_link WHERE observation_id = ?1 AND device_id = ?2 LIMIT 1",
+                [key.id.to_string(), key.device_id.to_string()],
                 |row| row.get(0),
             )
             .optional()?)
@@ -277,15 +314,15 @@ impl Store {
     pub fn link_event(
         &mut self,
         event_id: &str,
-        ids: &[Uuid],
+        keys: &[ObservationKey],
         by: &str,
         at: &str,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        for id in ids {
+        for key in keys {
             tx.execute(
-                "INSERT OR IGNORE INTO event_link (event_id, observation_id, linked_by, at) VALUES (?1, ?2, ?3, ?4)",
-                params![event_id, id.to_string(), by, at],
+                "INSERT OR IGNORE INTO event_link (event_id, observation_id, device_id, linked_by, at) VALUES (?1, ?2, ?5, ?3, ?4)",
+                params![event_id, key.id.to_string(), by, at, key.device_id.to_string()],
             )?;
         }
         tx.commit()?;
@@ -293,20 +330,29 @@ impl Store {
     }
 
     /// Every event with its linked observations, newest link first.
-    pub fn events(&self) -> Result<Vec<(String, Vec<Uuid>)>, StoreError> {
+    pub fn events(&self) -> Result<Vec<(String, Vec<ObservationKey>)>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT event_id, observation_id FROM event_link ORDER BY event_id DESC, observation_id",
+            "SELECT event_id, observation_id, device_id FROM event_link
+             ORDER BY event_id DESC, observation_id, device_id",
         )?;
         let rows = stmt.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
         })?;
-        let mut out: Vec<(String, Vec<Uuid>)> = Vec::new();
+        let mut out: Vec<(String, Vec<ObservationKey>)> = Vec::new();
         for row in rows {
-            let (event, id) = row?;
-            let id = Uuid::parse_str(&id).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let (event, id, device) = row?;
+            let uuid = |t: &str| Uuid::parse_str(t).map_err(|e| StoreError::Damaged(e.to_string()));
+            let key = ObservationKey {
+                id: uuid(&id)?,
+                device_id: uuid(&device)?,
+            };
             match out.last_mut() {
-                Some((last, ids)) if *last == event => ids.push(id),
-                _ => out.push((event, vec![id])),
+                Some((last, keys)) if *last == event => keys.push(key),
+                _ => out.push((event, vec![key])),
             }
         }
         Ok(out)
@@ -331,16 +377,16 @@ impl Store {
         )
     }
 
-    /// Every device a coordinator has received bundles from.
+    /// Every device a coordinator has received bundles from, those still pending first.
     /// Entries held are counted from the imports (each one records how many it added), not by
     /// scanning the entries.
     pub fn device_statuses(&self) -> Result<Vec<DeviceStatus>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT d.device_id, d.device_key, d.observer, d.last_bundle_at,
+            "SELECT d.device_id, d.device_key, d.observer, d.last_bundle_at, d.accepted_at,
                     (SELECT coalesce(sum(b.new_entries), 0) FROM bundle_import b
                      WHERE b.device_id = d.device_id AND b.status = 'imported'),
                     (SELECT coalesce(max(seq), 0) FROM received_entry r WHERE r.device_id = d.device_id)
-             FROM known_device d ORDER BY d.observer, d.device_id",
+             FROM known_device d ORDER BY d.accepted_at IS NOT NULL, d.observer, d.device_id",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((
@@ -348,12 +394,13 @@ impl Store {
                 row.get::<_, String>(1)?,
                 row.get::<_, String>(2)?,
                 row.get::<_, Option<String>>(3)?,
-                row.get::<_, u64>(4)?,
+                row.get::<_, Option<String>>(4)?,
                 row.get::<_, u64>(5)?,
+                row.get::<_, u64>(6)?,
             ))
         })?;
         rows.map(|row| {
-            let (id, device_key, observer, last_bundle_at, entries, last_seq) = row?;
+            let (id, device_key, observer, last_bundle_at, accepted_at, entries, last_seq) = row?;
             Ok(DeviceStatus {
                 device_id: Uuid::parse_str(&id).map_err(|e| StoreError::Damaged(e.to_string()))?,
                 device_key,
@@ -361,8 +408,42 @@ impl Store {
                 last_bundle_at,
                 entries,
                 last_seq,
+                accepted_at,
             })
         })
         .collect()
+    }
+
+    /// Accepts a device whose fingerprint the coordinator confirmed: from now on its records
+    /// count in alerts, reports and exports. The kept alerts are swept again from its earliest
+    /// record. False if it was accepted already; [`StoreError::NotFound`] if no bundle came
+    /// from it.
+    pub fn accept_device(&mut self, device_id: Uuid, at: &str) -> Result<bool, StoreError> {
+        let device = device_id.to_string();
+        let tx = self.conn.transaction()?;
+        let known: Option<Option<String>> = tx
+            .query_row(
+                "SELECT accepted_at FROM known_device WHERE device_id = ?1",
+                [&device],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match known {
+            None => return Err(StoreError::NotFound(device)),
+            Some(Some(_)) => return Ok(false),
+            Some(None) => {}
+        }
+        tx.execute(
+            "UPDATE known_device SET accepted_at = ?2 WHERE device_id = ?1",
+            params![device, at],
+        )?;
+        tx.execute(
+            "UPDATE alert_sweep SET touched_from_ms = min(coalesce(touched_from_ms, earliest), earliest)
+             FROM (SELECT min(observed_at_ms) AS earliest FROM observation_revision WHERE device_id = ?1)
+             WHERE earliest IS NOT NULL",
+            [&device],
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 }

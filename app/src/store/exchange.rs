@@ -120,6 +120,8 @@ pub struct KnownDevice {
     pub device_key: String,
     /// The observer named in its first bundle.
     pub observer: String,
+    /// Whether the coordinator accepted it (its records count).
+    pub accepted: bool,
 }
 
 impl Store {
@@ -132,13 +134,14 @@ impl Store {
             })?)
     }
 
-    /// The highest sequence number ever exported (0 if none).
-    pub fn last_exported_seq(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT coalesce(max(last_seq), 0) FROM bundle_export",
-            [],
-            |row| row.get(0),
-        )?)
+    /// The range `(first, last)` of every bundle this device wrote, in no order.
+    pub fn exported_ranges(&self) -> Result<Vec<(u64, u64)>, StoreError> {
+        let ranges = self
+            .conn
+            .prepare_cached("SELECT first_seq, last_seq FROM bundle_export")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(ranges)
     }
 
     /// Calls `f` for each log entry from `from` to `to`, in order, streaming from the database.
@@ -378,26 +381,54 @@ impl Import<'_> {
         Ok(self
             .tx
             .query_row(
-                "SELECT device_key, observer FROM known_device WHERE device_id = ?1",
+                "SELECT device_key, observer, accepted_at IS NOT NULL FROM known_device WHERE device_id = ?1",
                 [device_id.to_string()],
                 |row| {
                     Ok(KnownDevice {
                         device_id,
                         device_key: row.get(0)?,
                         observer: row.get(1)?,
+                        accepted: row.get(2)?,
                     })
                 },
             )
             .optional()?)
     }
 
-    /// Registers a device seen for the first time.
+    /// Registers a device seen for the first time; accepted at once only if `device.accepted`.
     pub fn register_device(&self, device: &KnownDevice, at: &str) -> Result<(), StoreError> {
         self.tx.execute(
-            "INSERT INTO known_device (device_id, device_key, observer, first_seen) VALUES (?1, ?2, ?3, ?4)",
-            params![device.device_id.to_string(), device.device_key, device.observer, at],
+            "INSERT INTO known_device (device_id, device_key, observer, first_seen, accepted_at)
+             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?4 END)",
+            params![
+                device.device_id.to_string(),
+                device.device_key,
+                device.observer,
+                at,
+                device.accepted
+            ],
         )?;
         Ok(())
+    }
+
+    /// Whether this bundle of this device was imported already, with this range.
+    pub fn bundle_held(
+        &self,
+        device_id: Uuid,
+        bundle_id: &str,
+        (first_seq, last_seq): (u64, u64),
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM bundle_import
+                            WHERE device_id = ?1 AND status = 'imported' AND bundle_id = ?2
+                              AND first_seq = ?3 AND last_seq = ?4)",
+            )?
+            .query_row(
+                params![device_id.to_string(), bundle_id, first_seq, last_seq],
+                |row| row.get(0),
+            )?)
     }
 
     /// The highest sequence number held of a device's log (0 if none).
@@ -455,10 +486,10 @@ impl Import<'_> {
                 let held: String = self
                 .tx
                 .prepare_cached(
-                    "SELECT body FROM observation_revision WHERE observation_id = ?1 AND revision = ?2",
+                    "SELECT body FROM observation_revision WHERE observation_id = ?1 AND device_id = ?2 AND revision = ?3",
                 )?
                 .query_row(
-                    params![text.observation_id, rev.revision],
+                    params![text.observation_id, text.device_id, rev.revision],
                     |row| row.get(0),
                 )?;
                 // The same observation may be written with other spacing or field order: compare
@@ -510,7 +541,9 @@ impl Import<'_> {
     }
 
     /// Records the import and updates the device: the bundle is kept in the run, durable at the
-    /// run's next commit.
+    /// run's next commit. A bundle held already (the same bundle of the same device, its
+    /// signature verified again and every entry found held) adds no row: re-importing a stick
+    /// costs the same the tenth time as the first. Returns whether it was held already.
     pub fn finish(
         self,
         device_id: Uuid,
@@ -519,17 +552,20 @@ impl Import<'_> {
         at: &str,
         (first_seq, last_seq): (u64, u64),
         (new, known): (u64, u64),
-    ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "UPDATE known_device SET last_bundle_at = ?2 WHERE device_id = ?1",
-            params![device_id.to_string(), at],
-        )?;
-        self.tx.execute(
-            "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, new_entries, known_entries, first_seq, last_seq)
-             VALUES (?1, ?2, ?3, ?4, 'imported', ?5, ?6, ?7, ?8)",
-            params![bundle_id, file_name, device_id.to_string(), at, new, known, first_seq, last_seq],
-        )?;
+    ) -> Result<bool, StoreError> {
+        let held = new == 0 && self.bundle_held(device_id, bundle_id, (first_seq, last_seq))?;
+        if !held {
+            self.tx.execute(
+                "UPDATE known_device SET last_bundle_at = ?2 WHERE device_id = ?1",
+                params![device_id.to_string(), at],
+            )?;
+            self.tx.execute(
+                "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, new_entries, known_entries, first_seq, last_seq)
+                 VALUES (?1, ?2, ?3, ?4, 'imported', ?5, ?6, ?7, ?8)",
+                params![bundle_id, file_name, device_id.to_string(), at, new, known, first_seq, last_seq],
+            )?;
+        }
         self.tx.commit()?;
-        Ok(())
+        Ok(held)
     }
 }

@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_received_entry_compact",
         sql: include_str!("../../migrations/0010_received_entry_compact.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_observation_owner",
+        sql: include_str!("../../migrations/0011_observation_owner.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -131,7 +136,7 @@ mod tests {
             .expect("with a position");
         conn.execute(insert, ["b", r#"{"id":"b"}"#])
             .expect("without one");
-        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8, 9, 10]);
+        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8, 9, 10, 11]);
         let position = |id: &str| -> (Option<f64>, Option<f64>) {
             conn.query_row(
                 "SELECT lat, lon FROM observation_revision WHERE observation_id = ?1",
@@ -197,7 +202,7 @@ mod tests {
             .expect("rows")
         };
         let before = records(&conn);
-        assert_eq!(migrate(&mut conn).expect("migrate"), vec![10]);
+        assert_eq!(migrate(&mut conn).expect("migrate"), vec![10, 11]);
         assert_eq!(records(&conn), before, "every record and hash as before");
         assert_eq!(
             before[0].3.as_deref(),

@@ -8,7 +8,7 @@ mod migrations;
 mod preferences;
 mod wal;
 
-pub use alert_sweep::ResumedFrom;
+pub use alert_sweep::{KeptSweep, ResumedFrom};
 pub use cipher::set_memory_security;
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 pub use exchange::{Import, ImportRun, KnownDevice};
@@ -17,7 +17,7 @@ use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
-use truce_sync::{DeviceSigningKey, Observation, ObservationRevision, Role};
+use truce_sync::{DeviceSigningKey, Observation, ObservationKey, ObservationRevision, Role};
 use uuid::Uuid;
 
 use crate::keyfile::DatabaseKey;
@@ -59,6 +59,14 @@ pub enum StoreError {
     /// The prefix matches several observations.
     #[error("`{0}` matches more than one observation")]
     Ambiguous(String),
+    /// Several devices made an observation with this id; which one is meant?
+    #[error("observation {id} was recorded on {} devices", devices.len())]
+    SharedId {
+        /// The id they share.
+        id: Uuid,
+        /// Each device that used it, with the observer of its latest revision.
+        devices: Vec<(Uuid, String)>,
+    },
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
@@ -70,6 +78,42 @@ pub enum StoreError {
         /// The operating system's error.
         cause: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// Whether this is a fault of the journal itself (its disk, its files, another process),
+    /// which stops whatever is running, rather than a problem of the data being written (a
+    /// value out of range, a constraint it breaks), which refuses only that data.
+    pub fn is_journal_fault(&self) -> bool {
+        match self {
+            StoreError::Sqlite(e) => match e {
+                rusqlite::Error::ToSqlConversionFailure(_)
+                | rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..)
+                | rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::Utf8Error(_)
+                | rusqlite::Error::NulError(_) => false,
+                _ => !matches!(
+                    e.sqlite_error_code(),
+                    Some(
+                        ErrorCode::ConstraintViolation
+                            | ErrorCode::TooBig
+                            | ErrorCode::TypeMismatch
+                    )
+                ),
+            },
+            StoreError::Duplicate(_)
+            | StoreError::Conflict(_)
+            | StoreError::NotFound(_)
+            | StoreError::Ambiguous(_)
+            | StoreError::SharedId { .. } => false,
+            StoreError::Damaged(_)
+            | StoreError::DiskFull
+            | StoreError::Busy
+            | StoreError::TooNew { .. }
+            | StoreError::Read { .. } => true,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -267,8 +311,8 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM observation_revision WHERE observation_id = ?1)",
-            [rev.observation.id.to_string()],
+            "SELECT EXISTS (SELECT 1 FROM observation_revision WHERE observation_id = ?1 AND device_id = ?2)",
+            [rev.observation.id.to_string(), rev.device_id.to_string()],
             |row| row.get(0),
         )?;
         if exists {
@@ -290,8 +334,8 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let latest: Option<u32> = tx.query_row(
-            "SELECT max(revision) FROM observation_revision WHERE observation_id = ?1",
-            [id.to_string()],
+            "SELECT max(revision) FROM observation_revision WHERE observation_id = ?1 AND device_id = ?2",
+            [id.to_string(), rev.device_id.to_string()],
             |row| row.get(0),
         )?;
         match latest {
@@ -307,38 +351,77 @@ impl Store {
         Ok(())
     }
 
-    /// The full id of the one observation whose id starts or ends with `part`
-    /// (case-insensitive). UUID v7 ids made close in time share their beginning, so lists show
-    /// the end.
-    pub fn resolve_id(&self, part: &str) -> Result<Uuid, StoreError> {
-        let prefix = part.trim().to_ascii_lowercase();
-        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(StoreError::NotFound(part.to_owned()));
-        }
-        // `prefix` holds only hex digits and dashes, so it carries no LIKE wildcards.
+    /// The one observation `part` names: a unique beginning or end of its id
+    /// (case-insensitive), optionally followed by `@` and a unique beginning or end of its
+    /// device's id. UUID v7 ids made close in time share their beginning, so lists show the
+    /// end. An id that several devices used is [`StoreError::SharedId`] unless the device is
+    /// named.
+    pub fn resolve(&self, part: &str) -> Result<ObservationKey, StoreError> {
+        let (id_part, device_part) = match part.split_once('@') {
+            Some((id, device)) => (id, Some(device)),
+            None => (part, None),
+        };
+        let clean = |text: &str| -> Option<String> {
+            let text = text.trim().to_ascii_lowercase();
+            (!text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+                .then_some(text)
+        };
+        let not_found = || StoreError::NotFound(part.trim().to_owned());
+        let prefix = clean(id_part).ok_or_else(not_found)?;
+        let device = match device_part {
+            Some(d) => Some(clean(d).ok_or_else(not_found)?),
+            None => None,
+        };
+        // Both parts hold only hex digits and dashes, so they carry no LIKE wildcards.
         let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT observation_id FROM observation_revision
-             WHERE (observation_id >= ?1 AND observation_id < ?1 || '~')
-                OR observation_id LIKE '%' || ?1
-             LIMIT 2",
+            "SELECT observation_id, device_id, max(revision),
+                    (SELECT observer FROM observation_revision AS o
+                      WHERE o.observation_id = r.observation_id AND o.device_id = r.device_id
+                      ORDER BY o.revision DESC LIMIT 1)
+             FROM observation_revision AS r
+             WHERE ((observation_id >= ?1 AND observation_id < ?1 || '~')
+                    OR observation_id LIKE '%' || ?1)
+               AND (?2 IS NULL OR (device_id >= ?2 AND device_id < ?2 || '~')
+                    OR device_id LIKE '%' || ?2)
+             GROUP BY observation_id, device_id
+             ORDER BY observation_id, device_id
+             LIMIT 21",
         )?;
-        let ids: Vec<String> = stmt
-            .query_map([&prefix], |row| row.get(0))?
+        let found: Vec<(String, String, String)> = stmt
+            .query_map(params![prefix, device], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(3)?))
+            })?
             .collect::<Result<_, _>>()?;
-        match ids.as_slice() {
-            [] => Err(StoreError::NotFound(prefix)),
-            [one] => Uuid::parse_str(one)
-                .map_err(|e| StoreError::Damaged(format!("unreadable id {one}: {e}"))),
-            _ => Err(StoreError::Ambiguous(prefix)),
+        let uuid = |text: &str| {
+            Uuid::parse_str(text)
+                .map_err(|e| StoreError::Damaged(format!("unreadable id {text}: {e}")))
+        };
+        match found.as_slice() {
+            [] => Err(not_found()),
+            [(id, device, _)] => Ok(ObservationKey {
+                id: uuid(id)?,
+                device_id: uuid(device)?,
+            }),
+            [(first, ..), rest @ ..] if rest.iter().all(|(id, ..)| id == first) => {
+                Err(StoreError::SharedId {
+                    id: uuid(first)?,
+                    devices: found
+                        .iter()
+                        .map(|(_, device, observer)| Ok((uuid(device)?, observer.clone())))
+                        .collect::<Result<_, StoreError>>()?,
+                })
+            }
+            _ => Err(StoreError::Ambiguous(part.trim().to_owned())),
         }
     }
 
     /// Every revision of one observation, oldest first.
-    pub fn history(&self, id: Uuid) -> Result<Vec<ObservationRevision>, StoreError> {
+    pub fn history(&self, key: ObservationKey) -> Result<Vec<ObservationRevision>, StoreError> {
         let sql = format!(
-            "SELECT {REVISION_COLUMNS} FROM observation_revision WHERE observation_id = ?1 ORDER BY revision"
+            "SELECT {REVISION_COLUMNS} FROM observation_revision
+             WHERE observation_id = ?1 AND device_id = ?2 ORDER BY revision"
         );
-        self.query_revisions(&sql, [id.to_string()])
+        self.query_revisions(&sql, [key.id.to_string(), key.device_id.to_string()])
     }
 
     /// The latest revision of every observation, newest observation first.
@@ -378,21 +461,32 @@ impl Store {
         Ok(())
     }
 
-    /// Which of `ids` have an entry in this device's log after sequence number `after` (read
-    /// only; one indexed look-up per id).
-    pub fn logged_after(
+    /// Which of `ids` have an entry in this device's log within one of `ranges` (sorted,
+    /// not overlapping; read only; one indexed look-up per id).
+    pub fn logged_in(
         &self,
-        after: u64,
+        ranges: &[(u64, u64)],
         ids: &[Uuid],
     ) -> Result<std::collections::HashSet<Uuid>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM device_log WHERE observation_id = ?1 AND seq > ?2)",
-        )?;
         let mut found = std::collections::HashSet::new();
+        if ranges.is_empty() {
+            return Ok(found);
+        }
+        let within = |seq: u64| {
+            // The last range starting at or before `seq`, if it reaches `seq`.
+            let i = ranges.partition_point(|&(first, _)| first <= seq);
+            i > 0 && seq <= ranges[i - 1].1
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq FROM device_log WHERE observation_id = ?1")?;
         for id in ids {
-            let logged: bool = stmt.query_row(params![id.to_string(), after], |row| row.get(0))?;
-            if logged {
-                found.insert(*id);
+            let mut rows = stmt.query([id.to_string()])?;
+            while let Some(row) = rows.next()? {
+                if within(row.get(0)?) {
+                    found.insert(*id);
+                    break;
+                }
             }
         }
         Ok(found)
@@ -424,9 +518,16 @@ impl Store {
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
+            let device: String = row.get(6)?;
+            let uuid = |text: &str| {
+                Uuid::parse_str(text)
+                    .map_err(|e| StoreError::Damaged(format!("observation id `{text}`: {e}")))
+            };
             f(&crate::alerts::AlertInput {
-                id: Uuid::parse_str(&id)
-                    .map_err(|e| StoreError::Damaged(format!("observation id `{id}`: {e}")))?,
+                key: ObservationKey {
+                    id: uuid(&id)?,
+                    device_id: uuid(&device)?,
+                },
                 observed_at_ms: row.get(1)?,
                 kind: row.get(2)?,
                 category: row.get(3)?,
@@ -440,7 +541,7 @@ impl Store {
     /// How many observations (not revisions) the journal holds.
     pub fn count_observations(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT count(DISTINCT observation_id) FROM observation_revision",
+            "SELECT count(*) FROM (SELECT DISTINCT observation_id, device_id FROM observation_revision)",
             [],
             |row| row.get(0),
         )?)
@@ -574,7 +675,7 @@ fn insert_revision_text(
             "INSERT INTO observation_revision
                (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body, lat, lon)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (observation_id, revision) DO NOTHING",
+             ON CONFLICT (observation_id, device_id, revision) DO NOTHING",
         )?
         .execute(params![
             text.observation_id,
@@ -592,6 +693,12 @@ fn insert_revision_text(
     Ok(inserted == 1)
 }
 
+/// The condition (on a revision's `device_id`) that its device counts: this journal's own, or
+/// one the coordinator accepted. Records of devices still pending stay out of alerts, reports
+/// and exports.
+pub(crate) const COUNTED_DEVICE: &str = "(device_id IN (SELECT device_id FROM device)
+     OR device_id IN (SELECT device_id FROM known_device WHERE accepted_at IS NOT NULL))";
+
 /// The query of [`Store::each_alert_input`] and its arguments. Every column it reads is in the
 /// index `observation_revision_for_alerts` (migration 0008), in the order it sorts by, so
 /// SQLite reads that index alone.
@@ -601,9 +708,9 @@ fn alert_input_query(
     from_ms: Option<i64>,
 ) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut sql = String::from(
-        "SELECT observation_id, observed_at_ms, kind, category, lat, lon
-         FROM observation_current WHERE 1 = 1",
+    let mut sql = format!(
+        "SELECT observation_id, observed_at_ms, kind, category, lat, lon, device_id
+         FROM observation_current WHERE {COUNTED_DEVICE}",
     );
     let mut args: Vec<Value> = Vec::new();
     if let Some(from_ms) = from_ms {
@@ -619,7 +726,7 @@ fn alert_input_query(
             args.extend(values.iter().map(|v| Value::Text(v.clone())));
         }
     }
-    sql.push_str(" ORDER BY observed_at_ms, observation_id");
+    sql.push_str(" ORDER BY observed_at_ms, observation_id, device_id");
     (sql, args)
 }
 
@@ -797,13 +904,13 @@ mod tests {
             })
             .expect("inputs");
         assert_eq!(seen.len(), 1, "{seen:?}");
-        assert_eq!(seen[0].id, first.observation.id);
+        assert_eq!(seen[0].key, first.key());
         assert_eq!((seen[0].lat, seen[0].lon), (Some(10.5), Some(37.25)));
         let mut all = 0;
         store
             .each_alert_input(&[], &[], None, |o| {
                 all += 1;
-                assert_eq!(o.lat.is_some(), o.id == first.observation.id);
+                assert_eq!(o.lat.is_some(), o.key == first.key());
             })
             .expect("inputs");
         assert_eq!(all, 2);
@@ -836,7 +943,7 @@ mod tests {
         assert_eq!(current.len(), 1);
         assert_eq!(current[0].revision, 2);
         assert_eq!(current[0].observation.severity, Some(4));
-        let history = store.history(first.observation.id).expect("history");
+        let history = store.history(first.key()).expect("history");
         assert_eq!(
             history.iter().map(|r| r.revision).collect::<Vec<_>>(),
             vec![1, 2]
@@ -949,30 +1056,125 @@ mod tests {
         store.insert_new(&rev).expect("insert");
         let full = rev.observation.id.to_string();
         assert_eq!(
-            store.resolve_id(&full[..8].to_uppercase()).expect("prefix"),
-            rev.observation.id
+            store.resolve(&full[..8].to_uppercase()).expect("prefix"),
+            rev.key()
         );
-        assert_eq!(
-            store.resolve_id(&full[28..]).expect("suffix"),
-            rev.observation.id
-        );
+        assert_eq!(store.resolve(&full[28..]).expect("suffix"), rev.key());
         let other = revision(
             &device,
             r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
         );
         store.insert_new(&other).expect("insert");
         assert!(matches!(
-            store.resolve_id(&full[..4]),
+            store.resolve(&full[..4]),
             Err(StoreError::Ambiguous(_))
         ));
+        assert!(matches!(store.resolve("%"), Err(StoreError::NotFound(_))));
         assert!(matches!(
-            store.resolve_id("%"),
+            store.resolve("ffffffff"),
             Err(StoreError::NotFound(_))
         ));
-        assert!(matches!(
-            store.resolve_id("ffffffff"),
-            Err(StoreError::NotFound(_))
-        ));
+    }
+
+    /// What a bundle's data can make the store refuse (a constraint, a value out of range)
+    /// refuses that bundle; what the journal itself suffers stops the run.
+    #[test]
+    fn data_errors_are_told_apart_from_journal_faults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _key, _) = new_store(dir.path());
+        let constraint = store
+            .conn
+            .execute(
+                "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES ('d', 0, x'', x'', '{}', 'b')",
+                [],
+            )
+            .expect_err("seq 0 breaks a CHECK");
+        assert!(!StoreError::from(constraint).is_journal_fault());
+        let out_of_range = store
+            .conn
+            .execute(
+                "INSERT INTO received_entry (device_id, seq, prev_hash, hash, record, bundle_id) VALUES ('d', ?1, x'', x'', '{}', 'b')",
+                [u64::MAX],
+            )
+            .expect_err("2^64 - 1 does not fit");
+        assert!(!StoreError::from(out_of_range).is_journal_fault());
+        assert!(StoreError::DiskFull.is_journal_fault());
+        assert!(StoreError::Damaged("a page".into()).is_journal_fault());
+        let io = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+            None,
+        );
+        assert!(StoreError::from(io).is_journal_fault());
+    }
+
+    /// Two devices that used one id hold two observations, each with its own history; naming
+    /// the id alone asks which, naming the device answers.
+    #[test]
+    fn an_id_two_devices_used_is_two_observations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (mut store, _key, device) = new_store(dir.path());
+        let first = revision(
+            &device,
+            r#"{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"genuine"}"#,
+        );
+        store.insert_new(&first).expect("insert");
+        let stranger = DeviceRecord {
+            device_id: Uuid::now_v7(),
+            observer: "Eve".into(),
+            ..self::device()
+        };
+        let mut forged = revision(
+            &stranger,
+            r#"{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"forged"}"#,
+        );
+        forged.observation.id = first.observation.id;
+        forged.revision = 2;
+        {
+            let tx = store.conn.transaction().expect("tx");
+            assert!(
+                insert_revision(&tx, &forged, &body_json(&forged).expect("body")).expect("insert")
+            );
+            tx.commit().expect("commit");
+        }
+        let id = first.observation.id.to_string();
+        match store.resolve(&id) {
+            Err(StoreError::SharedId {
+                id: shared,
+                devices,
+            }) => {
+                assert_eq!(shared, first.observation.id);
+                let mut want = vec![
+                    (device.device_id, "Ana".to_owned()),
+                    (stranger.device_id, "Eve".to_owned()),
+                ];
+                want.sort();
+                let mut got = devices;
+                got.sort();
+                assert_eq!(got, want);
+            }
+            other => panic!("expected SharedId, got {other:?}"),
+        }
+        let stranger_end = stranger.device_id.to_string();
+        let key = store
+            .resolve(&format!("{}@{}", &id[28..], &stranger_end[28..]))
+            .expect("with the device");
+        assert_eq!(key, forged.key());
+        let genuine = store.history(first.key()).expect("history");
+        assert_eq!(genuine.len(), 1);
+        assert_eq!(genuine[0].observation.narrative, "genuine");
+        assert_eq!(
+            store.history(key).expect("history")[0]
+                .observation
+                .narrative,
+            "forged"
+        );
+        let current = store.list_current(None).expect("list");
+        assert_eq!(
+            current.len(),
+            2,
+            "two observations, each at its own latest revision"
+        );
+        assert_eq!(store.count_observations().expect("count"), 2);
     }
 
     #[test]

@@ -49,6 +49,7 @@ fn seeded() -> Seeded {
         .ok()
         .stdout;
     coordinator.run(&["import", bundle.trim()], "").ok();
+    coordinator.run(&["devices", "accept", &device_id], "").ok();
     Seeded {
         coordinator,
         device_id,
@@ -278,8 +279,8 @@ fn public_export_reveals_no_identity_or_exact_place() {
             "{format}: coordinates on the 0.05° grid"
         );
         assert!(
-            text.contains("2026-11-20T05:00:00+03:00"),
-            "{format}: times to the hour"
+            text.contains("2026-11-20T02:00:00Z") && !text.contains("+03:00"),
+            "{format}: times to the hour, in UTC"
         );
     }
     let (_, text) = export(c, "csv", &["--public"]);
@@ -290,6 +291,101 @@ fn public_export_reveals_no_identity_or_exact_place() {
         .any(|h| h == "observer" || h == "device_id" || h == "recorded_at"));
     let (_, text) = export(c, "csv", &["--public", "--status", "disputed"]);
     assert_eq!(csv_rows(&text).1.len(), 1);
+}
+
+/// Free text next to coordinates on the grid would undo the grid ("Roof of Ana's house at
+/// 48.5124N 37.5432E"), and an offset names the team's time zone: the public export keeps free
+/// text only from records tagged `public`, and writes every time in UTC.
+#[test]
+fn public_export_drops_free_text_unless_tagged_public_and_writes_utc() {
+    let mission = Mission::new();
+    let device = mission.device("Ana K.");
+    let device_id = device.run(&["status"], "").ok().stdout;
+    let device_id = device_id
+        .lines()
+        .find_map(|l| l.strip_prefix("device:"))
+        .map(|d| d.trim().to_owned())
+        .expect("status names the device");
+    let place = "Roof of Ana's house at 48.5124N 37.5432E";
+    let weapon = "82mm mortar fired from Ana's yard";
+    let ids = [
+        device.record(
+            &json!({"kind": "violation", "category": "shelling", "method": "seen",
+                    "lat": 48.5124, "lon": 37.5432, "location_source": "gps",
+                    "observed_at": "2026-11-20T05:37:12+03:00", "observed_until": "2026-11-20T07:05:00+03:00",
+                    "place": place, "weapon": weapon, "initiator": "Ana's neighbours",
+                    "narrative": "seen from the roof", "tags": ["night"]})
+            .to_string(),
+        ),
+        device.record(
+            &json!({"kind": "violation", "category": "shelling", "method": "heard",
+                    "observed_at": "2026-11-21T10:15:00-05:00", "place": "Market square of X",
+                    "weapon": "mortar (assessed)", "narrative": "public account", "tags": ["public"]})
+            .to_string(),
+        ),
+    ];
+    let bundle = device
+        .run(&["export", "--out", path_str(&device.scratch("usb"))], "")
+        .ok()
+        .stdout;
+    let c = &mission.coordinator;
+    c.run(&["import", bundle.trim()], "").ok();
+    c.run(&["devices", "accept", &device_id], "").ok();
+    for id in &ids {
+        c.run(
+            &["verify", id, "--status", "verified", "--note", "checked"],
+            "",
+        )
+        .ok();
+    }
+    for format in ["csv", "hxl", "geojson"] {
+        let (_, text) = export(c, format, &["--public"]);
+        for secret in [
+            place,
+            weapon,
+            "Ana",
+            "48.5124",
+            "37.5432",
+            "seen from the roof",
+            "night",
+            "+03:00",
+            "-05:00",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{format}: the public export reveals {secret:?}"
+            );
+        }
+        for kept in ["Market square of X", "mortar (assessed)", "public account"] {
+            assert!(
+                text.contains(kept),
+                "{format}: a record tagged public keeps {kept:?}"
+            );
+        }
+        for time in [
+            "2026-11-20T02:00:00Z",
+            "2026-11-20T04:00:00Z",
+            "2026-11-21T15:00:00Z",
+        ] {
+            assert!(text.contains(time), "{format}: {time} (UTC, to the hour)");
+        }
+    }
+    let (_, text) = export(c, "csv", &["--public"]);
+    let (header, rows) = csv_rows(&text);
+    assert_eq!(rows.len(), 2);
+    for column in ["observed_at", "observed_until"] {
+        let at = header.iter().position(|h| h == column).expect(column);
+        for row in &rows {
+            assert!(
+                row[at].is_empty() || row[at].ends_with('Z'),
+                "{column}: {}",
+                row[at]
+            );
+        }
+    }
+    // The full export keeps everything as recorded.
+    let (_, text) = export(c, "csv", &[]);
+    assert!(text.contains(place) && text.contains("2026-11-20T05:37:12+03:00"));
 }
 
 #[test]
@@ -352,7 +448,21 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
         .ok()
         .stdout;
     let run = coordinator.run(&["import", bundle.trim()], "").ok();
-    assert!(run.stderr.contains("1 escalation alert"), "{}", run.stderr);
+    assert!(!run.stderr.contains("escalation alert"), "{}", run.stderr);
+    assert!(run.stdout.contains("PENDING"), "{}", run.stdout);
+    let device_id = device
+        .run(&["status"], "")
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("device:").map(|d| d.trim().to_owned()))
+        .expect("the device's id");
+    let accepted = coordinator.run(&["devices", "accept", &device_id], "").ok();
+    assert!(
+        accepted.stderr.contains("Accepted device"),
+        "{}",
+        accepted.stderr
+    );
 
     let report = coordinator
         .run(

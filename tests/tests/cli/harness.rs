@@ -387,9 +387,47 @@ impl Mission {
         (run, report)
     }
 
-    /// The coordinator's current records, by id.
+    /// The coordinator's current records, by id, as the devices sent them (without the
+    /// coordinator's marks: a device not accepted yet, an id two devices used).
     pub fn state(&self) -> BTreeMap<String, Value> {
-        by_id(self.coordinator.list())
+        let mut rows = self.coordinator.list();
+        for row in &mut rows {
+            if let Value::Object(fields) = row {
+                fields.remove("device_pending");
+                fields.remove("id_also_used_by");
+            }
+        }
+        by_id(rows)
+    }
+
+    /// The coordinator's current records, each observation (id and device) once, in order.
+    pub fn state_rows(&self) -> Vec<Value> {
+        let mut rows = self.coordinator.list();
+        rows.sort_by_key(|r| (r["id"].to_string(), r["device_id"].to_string()));
+        rows
+    }
+
+    /// A second coordinator journal holding the same coordinator identity as `mission`'s
+    /// (`keys --export-secret`, then `--import-secret`), without a profile: it reads the same
+    /// bundles.
+    pub fn on_coordinator_of(mission: &Mission) -> Mission {
+        let secret = mission
+            .coordinator
+            .scratch("secret")
+            .join("coordinator.key");
+        if !secret.exists() {
+            mission
+                .coordinator
+                .run(&["keys", "--export-secret", path_str(&secret)], "")
+                .ok();
+        }
+        let twin = Journal::coordinator();
+        twin.run(&["keys", "--import-secret", path_str(&secret)], "")
+            .ok();
+        Mission {
+            coordinator: twin,
+            profile: mission.profile.clone(),
+        }
     }
 }
 
