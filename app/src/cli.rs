@@ -36,8 +36,8 @@ const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 pub const PASSPHRASE_ENV: &str = "TRUCE_PASSPHRASE";
 /// Environment variable with the new passphrase for `truce passwd`, for scripts.
 pub const NEW_PASSPHRASE_ENV: &str = "TRUCE_NEW_PASSPHRASE";
-/// Test-only: scrypt work factor (log2 N) for new key files. Weakens the passphrase; never set
-/// it for a real journal.
+/// Test-only: scrypt work factor (log2 N) for new key files. Weakens the passphrase; only debug
+/// builds (the tests) honour it, and release builds refuse to run with it set.
 pub const KDF_WORK_FACTOR_ENV: &str = "TRUCE_INSECURE_KDF_WORK_FACTOR";
 
 /// Truce: an offline, encrypted field log for ceasefire monitoring.
@@ -108,7 +108,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
-    /// Change the passphrase (rewraps the key; the database is not rewritten).
+    /// Change the passphrase and re-encrypt the journal with a new key, so that an old copy of
+    /// the key file with the old passphrase no longer opens it.
     Passwd,
     /// Emergency wipe: destroy the key, then the database. Irreversible; needs no passphrase.
     Wipe {
@@ -523,6 +524,7 @@ pub fn run(cli: Cli) -> Result<()> {
             team,
             role,
         } => {
+            let cost = kdf_cost()?;
             let passphrase = new_passphrase(PASSPHRASE_ENV)?;
             let journal = Journal::init(
                 &dir,
@@ -532,7 +534,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     team,
                     role: role.into(),
                 },
-                kdf_cost()?,
+                cost,
             )?;
             let device = journal.device();
             writeln!(out, "{}", device.device_id)?;
@@ -642,10 +644,13 @@ pub fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Passwd => {
-            let journal = unlock(&dir)?;
+            let cost = kdf_cost()?;
+            let mut journal = unlock(&dir)?;
             let new = new_passphrase(NEW_PASSPHRASE_ENV)?;
-            journal.change_passphrase(&new, kdf_cost()?)?;
-            note!("Passphrase changed. The old passphrase no longer opens this journal.");
+            journal.change_passphrase(&new, cost)?;
+            note!(
+                "Passphrase changed, and the journal re-encrypted with a new key: the old passphrase no longer opens it, not even with an old copy of its key file. (Backups made before keep their old key and passphrase.)"
+            );
         }
         Command::Wipe { yes } => {
             if !yes {
@@ -1290,22 +1295,37 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
         })
 }
 
+/// How hard new key files stretch the passphrase: age's calibration, unless a debug build
+/// (the tests) is given a work factor in `TRUCE_INSECURE_KDF_WORK_FACTOR`.
 fn kdf_cost() -> Result<KdfCost> {
-    match std::env::var(KDF_WORK_FACTOR_ENV) {
-        Err(_) => Ok(KdfCost::Calibrated),
-        Ok(text) => {
-            let n: u8 = text
-                .parse()
-                .ok()
-                .filter(|n| (1..=30).contains(n))
-                .ok_or_else(|| {
-                    UsageError(format!(
-                        "{KDF_WORK_FACTOR_ENV} must be a number from 1 to 30"
-                    ))
-                })?;
-            Ok(KdfCost::WorkFactor(n))
-        }
+    kdf_cost_from(
+        std::env::var_os(KDF_WORK_FACTOR_ENV),
+        cfg!(debug_assertions),
+    )
+}
+
+/// `kdf_cost` for the variable's value, in a debug build or not. A release build refuses the
+/// variable rather than ignore it, so nobody believes a weak key file is what they asked for.
+fn kdf_cost_from(value: Option<std::ffi::OsString>, debug_build: bool) -> Result<KdfCost> {
+    let Some(value) = value else {
+        return Ok(KdfCost::Calibrated);
+    };
+    if !debug_build {
+        return Err(UsageError(format!(
+            "{KDF_WORK_FACTOR_ENV} is set, but it is for tests only: it would make the passphrase easy to guess, and this build refuses it. Unset it (`unset {KDF_WORK_FACTOR_ENV}`) and run the command again"
+        ))
+        .into());
     }
+    let n: u8 = value
+        .to_str()
+        .and_then(|text| text.parse().ok())
+        .filter(|n| (1..=30).contains(n))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{KDF_WORK_FACTOR_ENV} must be a number from 1 to 30"
+            ))
+        })?;
+    Ok(KdfCost::WorkFactor(n))
 }
 
 fn unlock(dir: &Path) -> Result<Journal> {
@@ -1532,5 +1552,35 @@ mod tests {
         assert!(parse_bound("yesterday", false).is_err());
         assert!(latest_cutoff("25:00").is_err());
         assert!(latest_cutoff("19:30").expect("cut-off") <= chrono::Utc::now());
+    }
+
+    #[test]
+    fn the_insecure_work_factor_is_for_debug_builds_only() {
+        let set = || Some(std::ffi::OsString::from("10"));
+        assert_eq!(
+            kdf_cost_from(None, false).expect("unset"),
+            KdfCost::Calibrated
+        );
+        assert_eq!(
+            kdf_cost_from(None, true).expect("unset"),
+            KdfCost::Calibrated
+        );
+        assert_eq!(
+            kdf_cost_from(set(), true).expect("debug build"),
+            KdfCost::WorkFactor(10)
+        );
+        let refused = kdf_cost_from(set(), false).expect_err("release build");
+        assert!(refused.downcast_ref::<UsageError>().is_some());
+        let message = refused.to_string();
+        assert!(
+            message.contains(KDF_WORK_FACTOR_ENV) && message.contains("Unset it"),
+            "{message}"
+        );
+        for bad in ["0", "31", "ten", ""] {
+            assert!(
+                kdf_cost_from(Some(bad.into()), true).is_err(),
+                "{bad:?} must be refused"
+            );
+        }
     }
 }

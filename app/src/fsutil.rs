@@ -1,4 +1,4 @@
-//! File-system helpers that keep promises: atomic replace (temp file, fsync, rename, fsync dir) and shredding.
+//! File-system helpers that keep promises: atomic replace (temp file, fsync, rename, fsync dir), renames that survive power loss, and shredding.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -66,6 +66,13 @@ impl Drop for AtomicFile {
             let _ = fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// Renames `from` over `to` (atomic: `to` is the old file or the new one, never neither), then
+/// flushes the folder so the rename survives a power loss. Both must be in the same folder.
+pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)?;
+    sync_dir(&parent_dir(to))
 }
 
 /// Open options for files only the owner may read (0600 on Unix).

@@ -20,6 +20,10 @@ use crate::store::{DeviceRecord, Store, StoreError};
 pub const DATABASE_FILE: &str = "journal.db";
 /// File name of the wrapped database key inside the data directory.
 pub const KEY_FILE: &str = "journal.key";
+/// File name of the next wrapped key while the passphrase changes: the new database key under
+/// the new passphrase, kept beside the current key file until the database has been
+/// re-encrypted with it and the key file replaced.
+pub const NEXT_KEY_FILE: &str = "journal.key.next";
 /// The GUI's settings (theme, language, auto-lock, wipe-after), not secret, in the data directory.
 pub const SETTINGS_FILE: &str = "settings.json";
 /// Wrong passphrases in a row, for the optional wipe after failed unlocks; not secret.
@@ -41,6 +45,9 @@ pub struct JournalPaths {
     pub database: PathBuf,
     /// The wrapped key.
     pub key_file: PathBuf,
+    /// The next wrapped key, present only while a passphrase change is under way (or was
+    /// interrupted).
+    pub next_key_file: PathBuf,
 }
 
 impl JournalPaths {
@@ -50,17 +57,18 @@ impl JournalPaths {
             dir: dir.to_path_buf(),
             database: dir.join(DATABASE_FILE),
             key_file: dir.join(KEY_FILE),
+            next_key_file: dir.join(NEXT_KEY_FILE),
         }
     }
 
-    /// The database's write-ahead log and shared-memory files.
-    fn sidecars(&self) -> [PathBuf; 2] {
-        let db = self.database.as_os_str().to_owned();
-        let mut wal = db.clone();
-        wal.push("-wal");
-        let mut shm = db;
-        shm.push("-shm");
-        [PathBuf::from(wal), PathBuf::from(shm)]
+    /// The database's write-ahead log, shared-memory file and rollback journal (SQLite keeps
+    /// one while the database is created, before it switches to WAL).
+    fn sidecars(&self) -> [PathBuf; 3] {
+        ["-wal", "-shm", "-journal"].map(|suffix| {
+            let mut path = self.database.as_os_str().to_owned();
+            path.push(suffix);
+            PathBuf::from(path)
+        })
     }
 }
 
@@ -114,6 +122,17 @@ pub enum JournalError {
     /// The passphrase does not unwrap the key.
     #[error("wrong passphrase for the journal in {0}. Nothing was changed; try again, checking the keyboard layout and Caps Lock")]
     WrongPassphrase(PathBuf),
+    /// A passphrase change was interrupted after the database took its new key, and the
+    /// passphrase given is the one it replaced.
+    #[error("a passphrase change on the journal in {0} was interrupted after it took effect, so the previous passphrase no longer opens it: unlock it with the new passphrase. Nothing was changed")]
+    PassphraseChanged(PathBuf),
+    /// A passphrase change was interrupted before the database took its new key, and the
+    /// passphrase given is the one it was to set.
+    #[error("a passphrase change on the journal in {0} was interrupted before it took effect, so the new passphrase does not open it yet: unlock it with the previous passphrase, then change the passphrase again. Nothing was changed")]
+    PassphraseNotChanged(PathBuf),
+    /// A passphrase change stopped half-way, and the journal must be unlocked again.
+    #[error("the passphrase change did not finish ({0}). Nothing is lost: unlock the journal again, with the new passphrase, or with the previous one if the new one does not open it")]
+    UnfinishedPassphraseChange(String),
     /// A file of the journal is damaged or missing.
     #[error("journal damaged: {0}. Nothing was changed. Keep a copy of the data directory and restore it from a backup or a recent bundle")]
     Damaged(String),
@@ -134,7 +153,8 @@ pub enum JournalError {
     /// The observation breaks schema v1.
     #[error("invalid observation: {0}. Nothing was saved")]
     Invalid(SchemaError),
-    /// A profile or passphrase given at init or passwd is not acceptable.
+    /// A profile or passphrase given at init or passwd is not acceptable, or a passphrase
+    /// change could not be made (and nothing changed).
     #[error("{0}")]
     Refused(String),
     /// No observation matches the id.
@@ -221,13 +241,18 @@ fn io_error<'a>(
 }
 
 fn key_error(paths: &JournalPaths, e: KeyFileError) -> JournalError {
+    key_error_at(paths, &paths.key_file, e)
+}
+
+/// `key_error` for the key file at `path` (the key file, or the next one).
+fn key_error_at(paths: &JournalPaths, path: &Path, e: KeyFileError) -> JournalError {
     match e {
         KeyFileError::WrongPassphrase => JournalError::WrongPassphrase(paths.dir.clone()),
         KeyFileError::Damaged { reason, .. } => JournalError::Damaged(format!(
             "the key file {} is unusable: {reason}",
-            paths.key_file.display()
+            path.display()
         )),
-        KeyFileError::Io { cause, .. } => io_error("use the key file", &paths.key_file)(cause),
+        KeyFileError::Io { cause, .. } => io_error("use the key file", path)(cause),
         other => JournalError::Refused(other.to_string()),
     }
 }
@@ -329,8 +354,14 @@ impl Journal {
             }
             (true, true) => {}
         }
-        let key = keyfile::read(&paths.key_file, passphrase).map_err(|e| key_error(&paths, e))?;
-        let store = Store::open(&paths.database, &key)?;
+        let (key, store) = if paths.next_key_file.exists() {
+            unlock_after_interruption(&paths, passphrase)?
+        } else {
+            let key =
+                keyfile::read(&paths.key_file, passphrase).map_err(|e| key_error(&paths, e))?;
+            let store = Store::open(&paths.database, &key)?;
+            (key, store)
+        };
         let device = store.device()?;
         let mut journal = Journal {
             paths,
@@ -486,11 +517,106 @@ impl Journal {
         Ok(self.store.count_observations()?)
     }
 
-    /// Rewraps the database key with a new passphrase; the database is not rewritten.
-    pub fn change_passphrase(&self, new: &SecretString, cost: KdfCost) -> Result<(), JournalError> {
+    /// Whether `passphrase` is this journal's passphrase: it unwraps the key file, and the key
+    /// inside is the one the journal is open with. For asking again before a passphrase change.
+    pub fn confirm_passphrase(&self, passphrase: &SecretString) -> Result<(), JournalError> {
+        let key = keyfile::read(&self.paths.key_file, passphrase)
+            .map_err(|e| key_error(&self.paths, e))?;
+        if key.same_key(&self.key) {
+            Ok(())
+        } else {
+            Err(JournalError::Refused(
+                "the journal's key changed since it was unlocked (was the passphrase changed elsewhere?): lock the journal, unlock it again and retry".into(),
+            ))
+        }
+    }
+
+    /// Changes the passphrase and re-encrypts the database with a fresh random key (same page
+    /// authentication and size, same key file version), so that an old copy of the key file,
+    /// with the old passphrase, no longer opens the journal. The journal stays open, under the
+    /// new key.
+    ///
+    /// Crash-safe: the log is checkpointed; the next key file (new key, new passphrase) is
+    /// written beside the key file and flushed; the database is re-encrypted in one
+    /// transaction; a new connection with the new key confirms it; only then does the next key
+    /// file replace the key file (a rename). A crash at any point leaves a journal that opens
+    /// with the old passphrase or the new one, whole: `open` tries both key files.
+    pub fn change_passphrase(
+        &mut self,
+        new: &SecretString,
+        cost: KdfCost,
+    ) -> Result<(), JournalError> {
+        self.change_passphrase_until(new, cost, None)
+    }
+
+    /// `change_passphrase`, which tests can stop right after `stop`, as a crash there would
+    /// (the connections of the moment are left open and unflushed, not closed).
+    fn change_passphrase_until(
+        &mut self,
+        new: &SecretString,
+        cost: KdfCost,
+        stop: Option<PasswdStep>,
+    ) -> Result<(), JournalError> {
         keyfile::check_new_passphrase(new).map_err(JournalError::Refused)?;
-        keyfile::write(&self.paths.key_file, &self.key, new, cost)
-            .map_err(|e| key_error(&self.paths, e))
+        let paths = self.paths.clone();
+        let next = self.key.fresh_like().map_err(|e| key_error(&paths, e))?;
+        // 1. An empty log: the re-encryption is then one transaction over the database alone.
+        self.store.checkpoint()?;
+        // 2. The next key file is on disk before the database takes its key.
+        keyfile::write(&paths.next_key_file, &next, new, cost)
+            .map_err(|e| key_error_at(&paths, &paths.next_key_file, e))?;
+        if stop == Some(PasswdStep::NextKeyFileWritten) {
+            return Ok(());
+        }
+        // 3. The re-encryption, on a connection of its own (see `Store::rekey_in_place`).
+        let worker = match Store::open(&paths.database, &self.key) {
+            Ok(worker) => worker,
+            Err(e) => {
+                discard_next_key_file(&paths);
+                return Err(e.into());
+            }
+        };
+        let rekeyed = worker.rekey_in_place(&next);
+        if stop == Some(PasswdStep::Rekeyed) {
+            std::mem::forget(worker);
+            return Ok(());
+        }
+        // The new pages go from the log into the database (a raw copy of the pages, sound
+        // whatever the rekey did); the log is emptied.
+        let _ = worker.checkpoint();
+        drop(worker);
+        if stop == Some(PasswdStep::Checkpointed) {
+            return Ok(());
+        }
+        // 4. Only a new connection keyed with the new key proves that the change took.
+        let store = match rekeyed.and_then(|()| Store::open(&paths.database, &next)) {
+            Ok(store) => store,
+            // The database kept its old key: nothing changed, and the next key file goes.
+            // SQLCipher does not report why a re-encryption failed (a full disk, most likely:
+            // the log must hold a copy of every page), so the new key just does not open it.
+            Err(e) if self.store.readable() => {
+                discard_next_key_file(&paths);
+                return Err(match e {
+                    StoreError::Damaged(_) => JournalError::Refused(
+                        "the journal could not be re-encrypted, so its passphrase is unchanged. Re-encrypting needs free disk space about the size of the journal: free some and try again".into(),
+                    ),
+                    other => other.into(),
+                });
+            }
+            Err(e) => return Err(JournalError::UnfinishedPassphraseChange(e.to_string())),
+        };
+        if stop == Some(PasswdStep::Confirmed) {
+            std::mem::forget(store);
+            return Ok(());
+        }
+        // 5. The journal is under the new key, in memory and then in the key file.
+        self.store = store;
+        self.key = next;
+        promote_next_key_file(&paths)?;
+        // Should the worker's checkpoint have been kept from finishing (a reader in another
+        // process), the database file still holds pages under the old key: try once more.
+        let _ = self.store.checkpoint();
+        Ok(())
     }
 
     /// Runs the full integrity checks: SQLite's and SQLCipher's, then the hash chains of this
@@ -517,39 +643,137 @@ impl Journal {
         Ok(problems)
     }
 
-    /// Emergency wipe of the journal in `dir`, without the passphrase: the wrapped key is
-    /// overwritten, flushed and deleted first (after that nothing can decrypt the journal),
-    /// then the database, WAL and SHM files are removed.
+    /// Emergency wipe of the journal in `dir`, without the passphrase: the wrapped key (and
+    /// the next one, while a passphrase change is unfinished) is overwritten, flushed and
+    /// deleted first (after that nothing can decrypt the journal), then the database, its WAL,
+    /// SHM and rollback journal files are removed.
     pub fn wipe(dir: &Path) -> Result<WipeReport, JournalError> {
         let paths = JournalPaths::new(dir);
         let mut report = WipeReport::default();
-        // Leftover temp key files from an interrupted passphrase change hold the key too.
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            let prefix = format!(".{KEY_FILE}.tmp-");
-            for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                    fsutil::shred(&entry.path()).map_err(io_error("destroy", &entry.path()))?;
-                }
+        // Every file that holds the key first: temp key files an interrupted write left, the
+        // next key file of an unfinished passphrase change, then the key file.
+        for name in [KEY_FILE, NEXT_KEY_FILE] {
+            for path in temp_files_of(dir, name) {
+                fsutil::shred(&path).map_err(io_error("destroy", &path))?;
             }
         }
-        report.key_destroyed =
-            fsutil::shred(&paths.key_file).map_err(io_error("destroy", &paths.key_file))?;
+        let next_destroyed = fsutil::shred(&paths.next_key_file)
+            .map_err(io_error("destroy", &paths.next_key_file))?;
+        report.key_destroyed = fsutil::shred(&paths.key_file)
+            .map_err(io_error("destroy", &paths.key_file))?
+            || next_destroyed;
         let _ = fsutil::sync_dir(dir);
         for path in std::iter::once(paths.database.clone()).chain(paths.sidecars()) {
             if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
                 report.files_removed += 1;
             }
         }
-        // The GUI's settings and failed-unlock count: not secret, but they say Truce was here.
+        // The GUI's settings and failed-unlock count, and their temp files: not secret, but
+        // they say Truce was here.
         for name in [SETTINGS_FILE, UNLOCK_FAILURES_FILE] {
-            let path = dir.join(name);
-            if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
-                report.files_removed += 1;
+            for path in std::iter::once(dir.join(name)).chain(temp_files_of(dir, name)) {
+                if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
+                    report.files_removed += 1;
+                }
             }
         }
         let _ = fsutil::sync_dir(dir);
         Ok(report)
     }
+}
+
+/// Where a passphrase change can stop early, for the tests that simulate a crash there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum PasswdStep {
+    /// The next key file is on disk; the database is untouched.
+    NextKeyFileWritten,
+    /// The database's re-encryption is committed to its log, not yet checkpointed.
+    Rekeyed,
+    /// The re-encrypted pages are in the database.
+    Checkpointed,
+    /// A connection with the new key opened the database; the key file is the old one.
+    Confirmed,
+}
+
+/// Unlocks a journal whose data directory holds a next key file: a passphrase change was
+/// interrupted (or is under way in another process). The key file or the next key file,
+/// whichever the passphrase unwraps and whose key decrypts the database, opens it; a next key
+/// file that does is promoted to be the key file, which finishes the change. Keys are tried
+/// read-only first, so a passphrase that opens nothing changes nothing on disk.
+fn unlock_after_interruption(
+    paths: &JournalPaths,
+    passphrase: &SecretString,
+) -> Result<(DatabaseKey, Store), JournalError> {
+    let current = match keyfile::read(&paths.key_file, passphrase) {
+        // The change never reached the database. The next key file encrypts nothing; it stays
+        // for the next passphrase change to replace (another process may be changing the
+        // passphrase right now), and the wipe destroys it.
+        Ok(key) if Store::opens_with(&paths.database, &key)? => {
+            let store = Store::open(&paths.database, &key)?;
+            return Ok((key, store));
+        }
+        other => other,
+    };
+    let next = match keyfile::read(&paths.next_key_file, passphrase) {
+        // The database took the new key: finish the change. The log may still hold the
+        // re-encrypted pages, over pages under the old key in the database file.
+        Ok(key) if Store::opens_with(&paths.database, &key)? => {
+            let store = Store::open(&paths.database, &key)?;
+            store.checkpoint()?;
+            promote_next_key_file(paths)?;
+            return Ok((key, store));
+        }
+        other => other,
+    };
+    Err(match (current, next) {
+        (Ok(_), Err(KeyFileError::WrongPassphrase)) => {
+            JournalError::PassphraseChanged(paths.dir.clone())
+        }
+        (Err(KeyFileError::WrongPassphrase), Ok(_)) => {
+            JournalError::PassphraseNotChanged(paths.dir.clone())
+        }
+        (Ok(_), _) | (_, Ok(_)) => JournalError::Damaged(format!(
+            "the database {} decrypts neither with the key of {} nor with that of {}, which a passphrase change left",
+            paths.database.display(),
+            paths.key_file.display(),
+            paths.next_key_file.display()
+        )),
+        (Err(e), _) => key_error(paths, e),
+    })
+}
+
+/// The next key file becomes the key file (one rename, flushed): the passphrase change is done.
+fn promote_next_key_file(paths: &JournalPaths) -> Result<(), JournalError> {
+    fsutil::replace(&paths.next_key_file, &paths.key_file).map_err(|cause| {
+        JournalError::UnfinishedPassphraseChange(format!(
+            "cannot rename {} to {}: {cause}",
+            paths.next_key_file.display(),
+            paths.key_file.display()
+        ))
+    })
+}
+
+/// Destroys the next key file of a passphrase change that did not reach the database. A
+/// failure leaves it in place, where it does no harm: `open` tries it only when the key file
+/// does not open the database, and the next change or the wipe replaces or destroys it.
+fn discard_next_key_file(paths: &JournalPaths) {
+    let _ = fsutil::shred(&paths.next_key_file);
+    let _ = fsutil::sync_dir(&paths.dir);
+}
+
+/// The temp files an atomic write of `name` in `dir` left behind when it was interrupted.
+fn temp_files_of(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let prefix = format!(".{name}.tmp-");
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn remove_database_files(paths: &JournalPaths) {
@@ -683,30 +907,269 @@ mod tests {
         assert!(journal.check().expect("check").is_empty());
     }
 
+    fn record_some(journal: &mut Journal, n: usize) {
+        for i in 0..n {
+            journal
+                .record(obj(&format!(
+                    r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"impact {i}"}}"#
+                )))
+                .expect("record");
+        }
+    }
+
+    /// Every observation with its history, to compare journals by.
+    fn contents(journal: &Journal) -> Vec<Vec<ObservationRevision>> {
+        journal
+            .list(None)
+            .expect("list")
+            .iter()
+            .map(|rev| journal.show(&rev.observation.id.to_string()).expect("show"))
+            .collect()
+    }
+
+    /// The files of a data directory and their bytes, without SQLite's shared-memory index
+    /// (rebuilt from the log by whoever opens the database first; it holds no data).
+    fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| !p.to_string_lossy().ends_with("-shm"))
+            .map(|p| {
+                let name = p.file_name().expect("name").to_string_lossy().into_owned();
+                (name, std::fs::read(&p).expect("read"))
+            })
+            .collect()
+    }
+
     #[test]
-    fn passphrase_change_rewraps_without_touching_the_database() {
+    fn passphrase_change_re_encrypts_the_database_with_a_fresh_key() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let journal =
+        let mut journal =
             Journal::init(dir.path(), &pass("correct horse"), profile(), FAST).expect("init");
-        let db = journal.paths().database.clone();
-        drop(journal);
-        let before = std::fs::read(&db).expect("read db");
-        let journal = Journal::open(dir.path(), &pass("correct horse")).expect("open");
+        record_some(&mut journal, 3);
+        let before = contents(&journal);
+        let paths = journal.paths().clone();
+        let old_key_file = std::fs::read(&paths.key_file).expect("key file");
+        assert!(matches!(
+            journal.change_passphrase(&pass("short"), FAST),
+            Err(JournalError::Refused(_))
+        ));
         journal
             .change_passphrase(&pass("battery staple"), FAST)
             .expect("passwd");
-        assert!(journal.change_passphrase(&pass("short"), FAST).is_err());
+        // The open journal carries on under the new key.
+        assert_eq!(contents(&journal), before);
+        record_some(&mut journal, 1);
+        let after = contents(&journal);
+        assert_eq!(after.len(), 4);
+        let new_key = keyfile::read(&paths.key_file, &pass("battery staple")).expect("new key");
+        assert!(new_key.same_key(&journal.key));
+        assert!(journal.confirm_passphrase(&pass("battery staple")).is_ok());
+        assert!(matches!(
+            journal.confirm_passphrase(&pass("correct horse")),
+            Err(JournalError::WrongPassphrase(_))
+        ));
         drop(journal);
-        assert_eq!(
-            std::fs::read(&db).expect("read db"),
-            before,
-            "the database was not rewritten"
-        );
+
+        let left: Vec<_> = files(dir.path()).into_keys().collect();
+        assert_eq!(left, vec![DATABASE_FILE.to_owned(), KEY_FILE.to_owned()]);
+        let new_key_file = std::fs::read(&paths.key_file).expect("key file");
+        assert_ne!(new_key_file, old_key_file);
         assert!(matches!(
             Journal::open(dir.path(), &pass("correct horse")),
             Err(JournalError::WrongPassphrase(_))
         ));
-        Journal::open(dir.path(), &pass("battery staple")).expect("new passphrase opens");
+        // The old key file with the old passphrase unwraps the old key, which opens nothing.
+        std::fs::write(&paths.key_file, &old_key_file).expect("old key file back");
+        assert!(matches!(
+            Journal::open(dir.path(), &pass("correct horse")),
+            Err(JournalError::Damaged(_))
+        ));
+        std::fs::write(&paths.key_file, &new_key_file).expect("new key file back");
+        let journal = Journal::open(dir.path(), &pass("battery staple")).expect("new opens");
+        assert_eq!(contents(&journal), after);
+        assert!(journal.check().expect("check").is_empty());
+    }
+
+    #[test]
+    fn passphrase_change_keeps_the_key_file_version_and_page_settings() {
+        use keyfile::{PageAuth, PageSize};
+        let cases = [
+            (
+                DatabaseKey::generate(PageSize::Standard)
+                    .expect("random")
+                    .with_page_auth(PageAuth::HmacSha512),
+                "truce-journal-key v1\n",
+            ),
+            (
+                DatabaseKey::generate(PageSize::Standard)
+                    .expect("random")
+                    .with_page_auth(PageAuth::HmacSha256),
+                "truce-journal-key v2\npage-auth hmac-sha256\n",
+            ),
+            (
+                DatabaseKey::generate(PageSize::Large).expect("random"),
+                "truce-journal-key v3\npage-auth hmac-sha256\npage-size 16384\n",
+            ),
+        ];
+        for (key, header) in cases {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let paths = JournalPaths::new(dir.path());
+            let device = DeviceRecord {
+                device_id: Uuid::now_v7(),
+                observer: "Ana".into(),
+                team: None,
+                role: Role::Monitor,
+                signing_key: DeviceSigningKey::from_bytes(&[7u8; 32]),
+                created_at: now().to_rfc3339(),
+            };
+            drop(Store::create(&paths.database, &key, &device).expect("create"));
+            keyfile::write(&paths.key_file, &key, &pass("correct horse"), FAST).expect("key");
+            let mut journal = Journal::open(dir.path(), &pass("correct horse")).expect("open");
+            record_some(&mut journal, 2);
+            journal
+                .change_passphrase(&pass("battery staple"), FAST)
+                .expect("passwd");
+            drop(journal);
+            let bytes = std::fs::read(&paths.key_file).expect("key file");
+            assert!(bytes.starts_with(header.as_bytes()), "{header}");
+            let back = keyfile::read(&paths.key_file, &pass("battery staple")).expect("unwraps");
+            assert_eq!(
+                (back.page_auth(), back.page_size()),
+                (key.page_auth(), key.page_size())
+            );
+            assert!(!back.same_key(&key), "a fresh key");
+            let journal = Journal::open(dir.path(), &pass("battery staple")).expect("opens");
+            assert_eq!(journal.count().expect("count"), 2);
+            assert!(journal.check().expect("check").is_empty());
+        }
+    }
+
+    /// Copies every file of `from` into a new folder: the disk as a crash (SIGKILL) at this
+    /// moment would leave it, connections and all.
+    fn crash_image(from: &Path) -> tempfile::TempDir {
+        let image = tempfile::tempdir().expect("tempdir");
+        for entry in std::fs::read_dir(from).expect("ls") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, image.path().join(path.file_name().expect("name"))).expect("copy");
+        }
+        image
+    }
+
+    #[test]
+    fn a_passphrase_change_interrupted_anywhere_opens_with_one_of_the_two_passphrases() {
+        let (old, new) = (pass("correct horse"), pass("battery staple"));
+        // Where the change stops, whether to tear its last frame off the log (a crash while
+        // the re-encryption was being committed), and whether the new passphrase opens then.
+        let cases = [
+            (PasswdStep::NextKeyFileWritten, false, false),
+            (PasswdStep::Rekeyed, true, false),
+            (PasswdStep::Rekeyed, false, true),
+            (PasswdStep::Checkpointed, false, true),
+            (PasswdStep::Confirmed, false, true),
+        ];
+        for (step, torn, new_opens) in cases {
+            let case = format!("stopped after {step:?}{}", if torn { ", torn" } else { "" });
+            let dir = tempfile::tempdir().expect("tempdir");
+            let role = if torn {
+                Role::Coordinator
+            } else {
+                Role::Monitor
+            };
+            let mut journal =
+                Journal::init(dir.path(), &old, Profile { role, ..profile() }, FAST).expect("init");
+            record_some(&mut journal, 40);
+            let first = journal.list(Some(1)).expect("list")[0].observation.id;
+            journal
+                .amend(&first.to_string(), obj(r#"{"severity":4}"#))
+                .expect("amend");
+            let before = contents(&journal);
+            journal
+                .change_passphrase_until(&new, FAST, Some(step))
+                .expect(&case);
+            let image = crash_image(dir.path());
+            drop(journal);
+            let paths = JournalPaths::new(image.path());
+            assert!(paths.next_key_file.exists(), "{case}");
+            if torn {
+                let mut wal = paths.database.as_os_str().to_owned();
+                wal.push("-wal");
+                let len = std::fs::metadata(&wal).expect("wal").len();
+                let frame = 24 + u64::from(keyfile::PageSize::Large.bytes());
+                assert!(len > 32 + frame, "{case}: the log holds the rekey");
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&wal)
+                    .expect("wal");
+                file.set_len(len - frame)
+                    .expect("tear the commit frame off");
+            }
+
+            let (winner, loser) = if new_opens {
+                (&new, &old)
+            } else {
+                (&old, &new)
+            };
+            let untouched = files(image.path());
+            let err = Journal::open(image.path(), loser).expect_err(&case);
+            if new_opens {
+                assert!(
+                    matches!(err, JournalError::PassphraseChanged(_)),
+                    "{case}: {err}"
+                );
+            } else {
+                assert!(
+                    matches!(err, JournalError::PassphraseNotChanged(_)),
+                    "{case}: {err}"
+                );
+            }
+            assert_eq!(
+                files(image.path()),
+                untouched,
+                "{case}: the failed unlock changed files"
+            );
+            assert!(matches!(
+                Journal::open(image.path(), &pass("neither of them")),
+                Err(JournalError::WrongPassphrase(_))
+            ));
+            assert_eq!(
+                files(image.path()),
+                untouched,
+                "{case}: a wrong passphrase changed files"
+            );
+
+            let mut journal = Journal::open(image.path(), winner).expect(&case);
+            assert_eq!(contents(&journal), before, "{case}");
+            let problems = journal.check().expect("check");
+            assert!(problems.is_empty(), "{case}: {problems:?}");
+            if new_opens {
+                assert!(
+                    !paths.next_key_file.exists(),
+                    "{case}: the change was finished"
+                );
+                assert!(keyfile::read(&paths.key_file, &new).is_ok(), "{case}");
+            } else {
+                // The next key file of a change that never reached the database stays until
+                // the next change replaces it.
+                journal
+                    .change_passphrase(&pass("third passphrase"), FAST)
+                    .expect(&case);
+                assert!(!paths.next_key_file.exists(), "{case}");
+            }
+            record_some(&mut journal, 1);
+            drop(journal);
+            let winner = if new_opens {
+                new.clone()
+            } else {
+                pass("third passphrase")
+            };
+            let journal = Journal::open(image.path(), &winner).expect(&case);
+            assert_eq!(
+                journal.count().expect("count"),
+                before.len() as u64 + 1,
+                "{case}"
+            );
+        }
     }
 
     #[test]
@@ -719,13 +1182,37 @@ mod tests {
                 r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
             ))
             .expect("record");
+        // An unfinished passphrase change: the next key file holds a key too.
+        journal
+            .change_passphrase_until(
+                &pass("battery staple"),
+                FAST,
+                Some(PasswdStep::NextKeyFileWritten),
+            )
+            .expect("next key file");
         drop(journal);
+        assert!(dir.path().join(NEXT_KEY_FILE).exists());
         std::fs::write(dir.path().join(SETTINGS_FILE), "{}").expect("settings");
         std::fs::write(dir.path().join(UNLOCK_FAILURES_FILE), "2").expect("failures");
+        // What interrupted writes leave: temp files of the key files and of the settings, and
+        // SQLite's rollback journal (kept while a database is created).
+        for name in [
+            ".journal.key.tmp-0a1b2c",
+            ".journal.key.next.tmp-3d4e5f",
+            ".settings.json.tmp-6a7b8c",
+            ".unlock-failures.tmp-9d0e1f",
+            "journal.db-journal",
+        ] {
+            std::fs::write(dir.path().join(name), "left behind").expect("leftover");
+        }
         let report = Journal::wipe(dir.path()).expect("wipe");
         assert!(report.key_destroyed);
         assert!(report.files_removed >= 1);
-        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
         assert!(matches!(
             Journal::open(dir.path(), &pass("correct horse")),
             Err(JournalError::NotFound(_))

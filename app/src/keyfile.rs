@@ -24,7 +24,7 @@ use std::path::Path;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::fsutil;
 
@@ -47,14 +47,6 @@ pub enum PageAuth {
 }
 
 impl PageAuth {
-    /// The value of SQLCipher's `cipher_hmac_algorithm` pragma.
-    fn sqlcipher_name(self) -> &'static str {
-        match self {
-            PageAuth::HmacSha512 => "HMAC_SHA512",
-            PageAuth::HmacSha256 => "HMAC_SHA256",
-        }
-    }
-
     /// Its name on the key file's `page-auth` line.
     fn key_file_name(self) -> &'static str {
         match self {
@@ -148,18 +140,36 @@ impl DatabaseKey {
         }
     }
 
-    /// The SQL statements that hand this key to SQLCipher as a raw key, with the journal's page
-    /// authentication and size. Zeroized on drop.
-    pub(crate) fn sqlcipher_pragma(&self) -> Zeroizing<String> {
-        let mut hex = Zeroizing::new(hex::encode(&self.bytes[..]));
-        let pragma = Zeroizing::new(format!(
-            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_hmac_algorithm = {}; PRAGMA cipher_page_size = {};",
-            hex.as_str(),
-            self.page_auth.sqlcipher_name(),
-            self.page_size()
-        ));
-        hex.zeroize();
-        pragma
+    /// A fresh random key for the same journal: the same page authentication and page size,
+    /// and so the same key file version, as this one. For re-encrypting the journal when its
+    /// passphrase changes.
+    pub fn fresh_like(&self) -> Result<Self, KeyFileError> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(&mut bytes[..]).map_err(|e| KeyFileError::Random(e.to_string()))?;
+        Ok(DatabaseKey {
+            bytes,
+            page_auth: self.page_auth,
+            page_size: self.page_size,
+        })
+    }
+
+    /// How the journal's pages are authenticated.
+    pub fn page_auth(&self) -> PageAuth {
+        self.page_auth
+    }
+
+    /// The raw 256-bit key, for the store to hand to SQLCipher (and nothing else).
+    pub(crate) fn secret_bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+
+    /// Whether both are the same key (compared without an early exit).
+    pub(crate) fn same_key(&self, other: &DatabaseKey) -> bool {
+        self.bytes
+            .iter()
+            .zip(other.bytes.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     }
 }
 
@@ -476,7 +486,6 @@ mod tests {
         let back = read(&path, &pass("correct horse")).expect("unwraps");
         assert_eq!(back.page_auth, PageAuth::HmacSha512);
         assert_eq!(&back.bytes[..], &key.bytes[..]);
-        assert!(back.sqlcipher_pragma().contains("HMAC_SHA512"));
 
         // Version 2 names the page authentication and no page size: 4096 bytes, and it stays
         // version 2.
@@ -492,7 +501,6 @@ mod tests {
             (PageAuth::HmacSha256, None)
         );
         assert_eq!(back.page_size(), 4096);
-        assert!(back.sqlcipher_pragma().contains("cipher_page_size = 4096;"));
         write(&path, &back, &pass("other horse"), FAST).expect("rewrap");
         assert!(std::fs::read(&path)
             .expect("read")
@@ -510,10 +518,7 @@ mod tests {
             assert!(bytes.starts_with(header.as_bytes()), "{size:?}");
             let back = read(&path, &pass("correct horse")).expect("unwraps");
             assert_eq!(back.page_size(), size.bytes());
-            assert!(back.sqlcipher_pragma().contains(&format!(
-                "HMAC_SHA256; PRAGMA cipher_page_size = {};",
-                size.bytes()
-            )));
+            assert_eq!(back.page_auth(), PageAuth::HmacSha256);
             let mut later = bytes.clone();
             later[19] = b'4';
             std::fs::write(&path, &later).expect("write");
@@ -541,6 +546,39 @@ mod tests {
             std::fs::write(&path, &bad).expect("write");
             let err = read(&path, &pass("correct horse")).expect_err("refused");
             assert!(err.to_string().contains("page-size line"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_fresh_key_keeps_the_page_settings_and_so_the_key_file_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("journal.key");
+        let header = |key: &DatabaseKey| {
+            write(&path, key, &pass("correct horse"), FAST).expect("write");
+            let bytes = std::fs::read(&path).expect("read");
+            let end = bytes
+                .windows(7)
+                .position(|w| w == b"sha256 ")
+                .expect("the checksum line");
+            bytes[..end].to_vec()
+        };
+        for key in [
+            DatabaseKey::generate(PageSize::Standard)
+                .expect("random")
+                .with_page_auth(PageAuth::HmacSha512),
+            DatabaseKey::generate(PageSize::Standard)
+                .expect("random")
+                .with_page_auth(PageAuth::HmacSha256),
+            DatabaseKey::generate(PageSize::Standard).expect("random"),
+            DatabaseKey::generate(PageSize::Large).expect("random"),
+        ] {
+            let fresh = key.fresh_like().expect("random");
+            assert_ne!(&fresh.bytes[..], &key.bytes[..]);
+            assert_eq!(
+                (fresh.page_auth, fresh.page_size),
+                (key.page_auth, key.page_size)
+            );
+            assert_eq!(header(&fresh), header(&key));
         }
     }
 

@@ -255,6 +255,65 @@ fn emergency_wipe_needs_the_word_and_returns_to_setup() {
 }
 
 #[test]
+fn changing_the_passphrase_re_encrypts_the_journal() {
+    const NEW: &str = "a whole new passphrase";
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    {
+        let mut journal = open_journal(dir.path());
+        journal
+            .record(truce_sync::parse_object(r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"Impacts north of the bridge"}"#).expect("json"))
+            .expect("record");
+    }
+    let key_file = dir.path().join("journal.key");
+    let old_key = std::fs::read(&key_file).expect("key file");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+
+    // The current passphrase is asked again.
+    fill(&gui, "Current passphrase", "not the passphrase");
+    fill(&gui, "New passphrase", NEW);
+    fill(&gui, "Repeat the new passphrase", NEW);
+    tap(&gui, "Change passphrase");
+    gui.settle();
+    assert!(!labels_containing(&gui, "Wrong passphrase").is_empty());
+    assert!(labels_containing(&gui, "re-encrypted with a new key").is_empty());
+    assert_eq!(std::fs::read(&key_file).expect("key file"), old_key);
+
+    // The form empties itself after each attempt.
+    fill(&gui, "Current passphrase", PASSPHRASE);
+    fill(&gui, "New passphrase", NEW);
+    fill(&gui, "Repeat the new passphrase", NEW);
+    tap(&gui, "Change passphrase");
+    gui.settle();
+    assert!(!labels_containing(&gui, "re-encrypted with a new key").is_empty());
+    // The window carries on with the journal, under its new key.
+    tap(&gui, "Back");
+    assert_eq!(
+        labels_containing(&gui, "Impacts north of the bridge").len(),
+        1
+    );
+    gui.lock();
+    gui.settle();
+    drop(gui);
+
+    let new_key = std::fs::read(&key_file).expect("key file");
+    assert_ne!(new_key, old_key);
+    assert!(Journal::open(dir.path(), &SecretString::from(PASSPHRASE.to_owned())).is_err());
+    let journal =
+        Journal::open(dir.path(), &SecretString::from(NEW.to_owned())).expect("the new opens");
+    assert_eq!(journal.count().expect("count"), 1);
+    drop(journal);
+    // The old key file, with the old passphrase, no longer opens the database.
+    std::fs::write(&key_file, &old_key).expect("old key file back");
+    assert!(matches!(
+        Journal::open(dir.path(), &SecretString::from(PASSPHRASE.to_owned())),
+        Err(truce::JournalError::Damaged(_))
+    ));
+}
+
+#[test]
 fn french_is_selectable_in_settings() {
     let dir = tempfile::tempdir().expect("tempdir");
     new_journal(dir.path());

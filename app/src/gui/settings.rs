@@ -17,7 +17,9 @@ use crate::journal::{Journal, JournalError, SETTINGS_FILE};
 use crate::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::session::session_error;
-use super::ui::{AppAdapter, AppWindow, Screen, SessionError, SettingsAdapter, Theme};
+use super::ui::{
+    AppAdapter, AppWindow, Screen, SessionAdapter, SessionError, SettingsAdapter, Theme,
+};
 use super::{on_app_with, App};
 
 /// What the wipe confirmation field must hold.
@@ -207,14 +209,14 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         }
         let current = SecretString::from(current.to_string());
         let new = SecretString::from(new.to_string());
-        let dir = app.paths.dir.clone();
         let cost = app.kdf_cost;
         app.submit(Box::new(move |journal| {
-            let result = match journal.as_ref() {
+            let result = match journal.as_mut() {
                 None => Ok(()),
-                // Re-authenticate with the current passphrase before rewrapping the key.
-                Some(j) => Journal::open(&dir, &current)
-                    .map(drop)
+                // Ask for the current passphrase again, then change it and re-encrypt the
+                // journal with a new key (the slow part: the whole database is rewritten).
+                Some(j) => j
+                    .confirm_passphrase(&current)
                     .and_then(|()| j.change_passphrase(&new, cost)),
             };
             Box::new(move |app: &Rc<App>| {
@@ -222,6 +224,16 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
                 let settings = w.global::<SettingsAdapter>();
                 match result {
                     Ok(()) => settings.set_passphrase_changed(true),
+                    // The journal in memory may no longer read the database: lock, and say
+                    // on the unlock screen which passphrase to use.
+                    Err(e @ JournalError::UnfinishedPassphraseChange(_)) => {
+                        tracing::warn!("passphrase change unfinished: {e}");
+                        app.lock();
+                        let session = w.global::<SessionAdapter>();
+                        let (error, detail) = session_error(&e);
+                        session.set_error(error);
+                        session.set_error_detail(detail.into());
+                    }
                     Err(e) => {
                         let (error, detail) = session_error(&e);
                         settings.set_passphrase_error(error);

@@ -1,6 +1,7 @@
 //! The encrypted journal store: the only code in Truce that speaks SQL (SQLCipher through rusqlite).
 
 mod alert_sweep;
+mod cipher;
 mod coordination;
 mod exchange;
 mod migrations;
@@ -8,6 +9,7 @@ mod preferences;
 mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
+pub use cipher::set_memory_security;
 pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 pub use exchange::{Import, ImportRun, KnownDevice};
 
@@ -212,10 +214,7 @@ impl Store {
 
     fn connect(path: &Path, key: &DatabaseKey, flags: OpenFlags) -> Result<Store, StoreError> {
         let mut conn = Connection::open_with_flags(path, flags)?;
-        conn.execute_batch(&key.sqlcipher_pragma())?;
-        // SQLCipher logs decryption failures to stderr by default, and keying switches that on;
-        // Truce reports failures itself, so logging goes off after the key.
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        cipher::apply_key(&conn, key)?;
         // The first read proves the key: SQLCipher reports "not a database" otherwise.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
             .map_err(|e| match StoreError::from(e) {

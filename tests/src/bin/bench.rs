@@ -2,6 +2,8 @@
 //! pipeline a user would build (sqlite3 | zstd | age, minisign). Prints a table, writes JSON.
 //!
 //! `cargo run --release -p truce-tests --bin bench -- --records 100000 --bundles 100`
+//!
+//! (`--import-child` is the bench's own child process: see `import_child`.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -226,7 +228,8 @@ fn truce_cmd(data_dir: &Path) -> Command {
     cmd.arg("--data-dir")
         .arg(data_dir)
         .env("TRUCE_PASSPHRASE", "benchmark passphrase")
-        .env("TRUCE_INSECURE_KDF_WORK_FACTOR", "10");
+        // Export and import write no key file; a release build refuses the test-only work factor.
+        .env_remove(truce::cli::KDF_WORK_FACTOR_ENV);
     cmd
 }
 
@@ -286,7 +289,87 @@ fn args() -> Result<Args> {
     Ok(a)
 }
 
+/// `bench --import-child on|off DIR BUNDLES`: imports the bundles in BUNDLES into the
+/// coordinator journal in DIR, with SQLCipher's memory security on or off, as `truce import`
+/// does (the import, then the alerts); prints the seconds it took. A process of its own for
+/// each setting, since SQLCipher's setting is for the whole process and cannot go back off.
+fn import_child(mut it: impl Iterator<Item = String>) -> Result<()> {
+    let on = match it.next().as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => bail!("--import-child on|off DIR BUNDLES"),
+    };
+    let dir = PathBuf::from(it.next().context("DIR")?);
+    let bundles = PathBuf::from(it.next().context("BUNDLES")?);
+    truce::store::set_memory_security(on);
+    let t = Instant::now();
+    let mut journal = Journal::open(&dir, &pass())?;
+    let files = truce::exchange::bundle_files(&[bundles])?;
+    let mut refused = 0;
+    journal.import_bundles(&files, |reports| {
+        refused += reports.iter().filter(|r| r.refused.is_some()).count();
+    })?;
+    journal.alerts()?;
+    drop(journal);
+    if refused > 0 {
+        bail!("{refused} bundle(s) refused");
+    }
+    println!("{}", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Import seconds of a copy of `empty` (a coordinator journal with nothing imported), in a
+/// child process with SQLCipher's memory security on or off.
+fn import_with_memory_security(empty: &Path, usb: &Path, work: &Path, on: bool) -> Result<f64> {
+    let dir = work.join(if on {
+        "coordinator-ms-on"
+    } else {
+        "coordinator-ms-off"
+    });
+    std::fs::create_dir_all(&dir)?;
+    truce_tests::copy_files(empty, &dir);
+    let out = Command::new(std::env::current_exe()?)
+        .arg("--import-child")
+        .arg(if on { "on" } else { "off" })
+        .arg(&dir)
+        .arg(usb)
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "the import with memory security {} failed",
+            if on { "on" } else { "off" }
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+}
+
+/// Seconds to change the passphrase of the journal in `dir` (to the same passphrase: the
+/// database is re-encrypted with a new key all the same), and, as the floor for rewriting
+/// every page once, seconds to copy its database file and flush the copy; and its size.
+fn rekey_against_copy(dir: &Path, work: &Path) -> Result<(f64, f64, u64)> {
+    let mut journal = Journal::open(dir, &pass())?;
+    let t = Instant::now();
+    journal.change_passphrase(&pass(), KdfCost::WorkFactor(10))?;
+    let rekey = t.elapsed().as_secs_f64();
+    drop(journal);
+    let database = dir.join(truce::journal::DATABASE_FILE);
+    let size = std::fs::metadata(&database)?.len();
+    let copy = work.join("database-copy.db");
+    let t = Instant::now();
+    std::fs::copy(&database, &copy)?;
+    std::fs::File::open(&copy)?.sync_all()?;
+    let copied = t.elapsed().as_secs_f64();
+    std::fs::remove_file(&copy)?;
+    Ok((rekey, copied, size))
+}
+
 fn main() -> Result<()> {
+    let mut raw = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("--import-child") {
+        raw.next();
+        return import_child(raw);
+    }
     let args = args()?;
     // The `truce` binary the export and import run as, built (or found up to date) now rather
     // than after the device has recorded every observation.
@@ -339,6 +422,11 @@ fn main() -> Result<()> {
         .recipient
         .context("a coordinator has a recipient")?;
     drop(coordinator);
+    // The coordinator as it is before any import, for the imports with and without memory
+    // security.
+    let empty_coordinator = work.as_path().join("coordinator-empty");
+    std::fs::create_dir_all(&empty_coordinator)?;
+    truce_tests::copy_files(&coordinator_dir, &empty_coordinator);
     let mut device = Journal::init(
         &device_dir,
         &pass(),
@@ -374,6 +462,21 @@ fn main() -> Result<()> {
     let export_rate = args.records as f64 / export_time.as_secs_f64();
     let export_mb = plain_bytes as f64 / 1e6 / export_time.as_secs_f64();
     drop(device);
+
+    // The passphrase change of the device's journal: the whole database re-encrypted.
+    let (rekey_s, copy_s, db_bytes) = rekey_against_copy(&device_dir, work.as_path())?;
+    table.push((
+        format!("passphrase change, {} records (s)", args.records),
+        format!("{rekey_s:.2}"),
+        format!(
+            "{copy_s:.2} to copy the {:.1} MB database file and flush the copy",
+            db_bytes as f64 / 1e6
+        ),
+    ));
+    results.insert(
+        "passphrase_change".into(),
+        json!({"seconds": rekey_s, "copy_seconds": copy_s, "database_bytes": db_bytes, "records": args.records}),
+    );
 
     // Peak memory of one export of everything, in a child process.
     let all_dir = work.as_path().join("all");
@@ -454,6 +557,22 @@ fn main() -> Result<()> {
         format!("{} bundles", args.bundles),
     ));
     results.insert("import".into(), json!({"obs_per_s": import_rate, "peak_kib": import_hwm, "bare_obs_per_s": bare_rate, "schema_obs_per_s": schema_rate, "plain_obs_per_s": plain_import, "bundles": args.bundles}));
+
+    // SQLCipher's memory security (freed memory wiped): the same import, in a process of its
+    // own with it off, then on.
+    let off_s = import_with_memory_security(&empty_coordinator, &usb, work.as_path(), false)?;
+    let on_s = import_with_memory_security(&empty_coordinator, &usb, work.as_path(), true)?;
+    let (off_rate, on_rate) = (args.records as f64 / off_s, args.records as f64 / on_s);
+    let cost = (on_s / off_s - 1.0) * 100.0;
+    table.push((
+        "import, memory security on (obs/s)".into(),
+        format!("{on_rate:.0}"),
+        format!("{off_rate:.0} with it off: {cost:+.1}% time (in-process, no start-up)"),
+    ));
+    results.insert(
+        "memory_security".into(),
+        json!({"on_obs_per_s": on_rate, "off_obs_per_s": off_rate, "cost_percent": cost}),
+    );
 
     // 5. Coordinator queries. The device is accepted first (its fingerprint checked), as a
     //    coordinator does before its records count; its records are swept into the alerts then.

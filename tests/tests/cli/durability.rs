@@ -1,5 +1,7 @@
 //! Crash durability: a recorder killed with SIGKILL at random moments never loses a record it
-//! acknowledged, and the journal always opens and passes both integrity checks.
+//! acknowledged, and the journal always opens and passes both integrity checks; `truce passwd`
+//! killed at random moments leaves a journal that opens, whole, with the old passphrase or
+//! the new one; a full disk is reported as such.
 //!
 //! 20 kills by default; set TRUCE_CRASH_KILLS (e.g. 1000) for a long run.
 
@@ -7,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{path_str, Journal, Mission};
+use crate::harness::{path_str, Journal, Mission, MINIMAL};
 
 fn recorder_bin() -> std::path::PathBuf {
     let truce = truce_tests::truce_bin();
@@ -41,10 +43,7 @@ fn start_recorder(recorder: &std::path::Path, journal: &Journal) -> std::process
 
 #[test]
 fn killed_mid_write_nothing_acknowledged_is_lost() {
-    let kills: u32 = std::env::var("TRUCE_CRASH_KILLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let kills = crash_kills();
     let journal = Journal::created("Ana");
     let recorder = recorder_bin();
     let mut seed = std::time::SystemTime::now()
@@ -104,6 +103,107 @@ fn killed_mid_write_nothing_acknowledged_is_lost() {
         "the recorder saved something in most rounds ({} records)",
         acknowledged.len()
     );
+}
+
+fn crash_kills() -> u32 {
+    std::env::var("TRUCE_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
+
+/// Puts the files of `snapshot` back as the only files of `dir`.
+fn restore(
+    dir: &std::path::Path,
+    snapshot: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>,
+) {
+    for path in truce_tests::files_under(dir) {
+        std::fs::remove_file(path).expect("remove");
+    }
+    for (name, bytes) in snapshot {
+        std::fs::write(dir.join(name), bytes).expect("restore");
+    }
+}
+
+#[test]
+fn passwd_killed_anywhere_opens_with_the_old_or_the_new_passphrase() {
+    const NEW: &str = "a whole new passphrase";
+    let kills = crash_kills();
+    let journal = Journal::created("Ana Passwd Killed");
+    for _ in 0..30 {
+        journal.record(MINIMAL);
+    }
+    let listed = journal.list_raw();
+    let original = journal.files();
+    let passwd = || {
+        let mut cmd = Command::new(truce_tests::truce_bin());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TRUCE_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.arg("--data-dir")
+            .arg(&journal.dir)
+            .arg("passwd")
+            .env("HOME", journal.scratch("home"))
+            .env("TRUCE_INSECURE_KDF_WORK_FACTOR", "10")
+            .env("TRUCE_PASSPHRASE", &journal.passphrase)
+            .env("TRUCE_NEW_PASSPHRASE", NEW)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    // How long a whole passphrase change takes here: the kills fall within it.
+    let started = Instant::now();
+    assert!(passwd().status().expect("run passwd").success());
+    let whole = started.elapsed().as_micros() as u64 + 1;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("passwd crash test seed {seed}, {kills} kills within {whole} µs");
+    let (mut old_opened, mut new_opened) = (0, 0);
+    for round in 0..kills {
+        restore(&journal.dir, &original);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let after = Duration::from_micros(seed % whole);
+        let mut child = passwd().spawn().expect("start passwd");
+        std::thread::sleep(after);
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+
+        let with = |passphrase: &str, args: &[&str]| {
+            journal
+                .run_env(args, "", &[("TRUCE_PASSPHRASE", passphrase)])
+                .no_panic()
+        };
+        let old = with(&journal.passphrase, &["list", "--json"]);
+        let new = with(NEW, &["list", "--json"]);
+        let opens = match (old.code, new.code) {
+            (Some(0), Some(1)) => journal.passphrase.as_str(),
+            (Some(1), Some(0)) => NEW,
+            other => panic!(
+                "round {round} (seed {seed}, killed after {after:?}): exactly one passphrase must open the journal, got {other:?}:\n{}\n{}",
+                old.stderr, new.stderr
+            ),
+        };
+        if opens == NEW {
+            new_opened += 1;
+            assert_eq!(new.stdout, listed, "round {round}: records lost");
+        } else {
+            old_opened += 1;
+            assert_eq!(old.stdout, listed, "round {round}: records lost");
+        }
+        assert_eq!(
+            with(opens, &["check"]).stdout.trim(),
+            "ok",
+            "round {round}: integrity"
+        );
+    }
+    eprintln!("the old passphrase opened {old_opened} times, the new one {new_opened} times");
 }
 
 /// A small tmpfs mounted over a folder for one test, unmounted when dropped.
@@ -366,5 +466,62 @@ fn tampered_wal_left_by_a_crash_is_reported() {
             "acknowledged record {id} was lost"
         );
     }
+    assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
+}
+
+/// A passphrase change needs free space about the size of the journal (the log holds a copy of
+/// every page while the database is re-encrypted). Without it the change fails clearly, the
+/// old passphrase still opens the whole journal, and no next key file is left behind.
+#[test]
+fn disk_full_passwd_fails_clearly_and_changes_nothing() {
+    let journal = Journal::new();
+    let Some(_disk) = SmallDisk::mount(&journal.dir, "6m") else {
+        return;
+    };
+    journal.init("Ana Passwd Disk Full");
+    let long = "shells landing near the school. ".repeat(100);
+    for i in 0..100 {
+        journal.record(&format!(
+            r#"{{"kind":"violation","category":"shelling","method":"heard","narrative":"{i} {long}"}}"#
+        ));
+    }
+    let before = journal.list_raw();
+    let filler = journal.dir.join("filler");
+    fill(&filler);
+    // Room for the next key file and a few pages, not for a copy of the database.
+    let full = std::fs::metadata(&filler).expect("filler").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&filler)
+        .and_then(|f| f.set_len(full.saturating_sub(96 * 1024)))
+        .expect("free a little space");
+    let database = std::fs::metadata(journal.path("journal.db"))
+        .expect("database")
+        .len();
+    assert!(
+        database > 4 * 96 * 1024,
+        "the database ({database} bytes) must not fit"
+    );
+
+    let run = journal
+        .run_env(
+            &["passwd"],
+            "",
+            &[("TRUCE_NEW_PASSPHRASE", "a whole new passphrase")],
+        )
+        .no_panic();
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("passphrase is unchanged") && run.stderr.contains("free disk space"),
+        "passwd must say that nothing changed, and why:\n{}",
+        run.stderr
+    );
+    assert!(!journal.path("journal.key.next").exists());
+    std::fs::remove_file(&filler).expect("free the space");
+    assert_eq!(
+        journal.list_raw(),
+        before,
+        "the old passphrase opens it all"
+    );
     assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
 }

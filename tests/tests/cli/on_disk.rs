@@ -1,5 +1,6 @@
 //! What the journal leaves on disk: nothing readable without the key, nothing changed by a
-//! wrong passphrase, and a passphrase change that only rewraps the key.
+//! wrong passphrase, and a passphrase change that re-encrypts the journal, so that an old key
+//! file opens nothing, and that a crash at any point leaves openable.
 
 use std::path::Path;
 
@@ -202,13 +203,16 @@ fn plain_sqlite_cannot_read_the_database() {
 }
 
 #[test]
-fn passwd_rewraps_the_key_only() {
+fn passwd_re_encrypts_so_an_old_key_file_opens_nothing() {
     let mut journal = Journal::created("Ana Passwd");
-    journal.record(MINIMAL);
-    journal.record(MINIMAL);
+    for _ in 0..3 {
+        journal.record(MINIMAL);
+    }
     let listed = journal.list_raw();
     let database = std::fs::read(journal.path("journal.db")).expect("read database");
-    let old_key = std::fs::read(journal.path("journal.key")).expect("read key file");
+    // A copy of the key file, as a backup or a seized stick might hold.
+    let aside = journal.scratch("aside");
+    std::fs::copy(journal.path("journal.key"), aside.join("journal.key")).expect("copy aside");
     let new_passphrase = "a whole new passphrase";
 
     // A new passphrase that is too short is refused and changes nothing.
@@ -223,38 +227,120 @@ fn passwd_rewraps_the_key_only() {
     journal
         .run_env(&["passwd"], "", &[("TRUCE_NEW_PASSPHRASE", new_passphrase)])
         .ok()
-        .no_stdout();
+        .no_stdout()
+        .stderr_has("re-encrypted with a new key");
 
-    assert_eq!(
+    assert_ne!(
         std::fs::read(journal.path("journal.db")).expect("read database"),
         database,
-        "passwd must not rewrite the database"
+        "passwd re-encrypts the database"
     );
+    let new_key = std::fs::read(journal.path("journal.key")).expect("read key file");
     assert_ne!(
-        std::fs::read(journal.path("journal.key")).expect("read key file"),
-        old_key,
-        "passwd rewraps the key"
+        new_key,
+        std::fs::read(aside.join("journal.key")).expect("read the copy"),
+        "passwd writes a new key file"
     );
     let leftovers: Vec<_> = files_under(&journal.dir)
         .into_iter()
         .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().contains(".tmp"))
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.contains(".tmp") || n.ends_with(".next")
+            })
         })
         .collect();
     assert!(
         leftovers.is_empty(),
-        "temporary key files left behind: {leftovers:?}"
+        "temporary or next key files left behind: {leftovers:?}"
     );
 
-    // The old passphrase fails, the new one opens the same journal.
+    // The old passphrase fails on the new key file.
     journal
         .run(&["list", "--json"], "")
         .fails(1)
         .no_stdout()
         .stderr_has("wrong passphrase");
+    // The old key file with the old passphrase unwraps the old key, which no longer decrypts
+    // the database.
+    std::fs::copy(aside.join("journal.key"), journal.path("journal.key")).expect("old key back");
+    for args in [vec!["list", "--json"], vec!["check"]] {
+        journal
+            .run(&args, "")
+            .fails(1)
+            .no_stdout()
+            .stderr_has("journal damaged");
+    }
+    // The new key file and the new passphrase open the same journal, whole.
+    std::fs::write(journal.path("journal.key"), &new_key).expect("new key back");
     journal.passphrase = new_passphrase.to_owned();
     assert_eq!(journal.list_raw(), listed);
+    journal.run(&["check"], "").ok();
     journal.record(MINIMAL);
-    assert_eq!(journal.list().len(), 3);
+    assert_eq!(journal.list().len(), 4);
+}
+
+/// The two states a crash (SIGKILL) during `truce passwd` leaves on disk: the next key file
+/// beside the old key file, with the database under its old key (before the rekey) or its new
+/// one (after). They are rebuilt from a copy of the journal whose passphrase changed to the end.
+#[test]
+fn passwd_interrupted_before_or_after_the_rekey_opens_with_one_passphrase() {
+    let new_passphrase = "a whole new passphrase";
+    let journal = Journal::created("Ana Interrupted");
+    for _ in 0..3 {
+        journal.record(MINIMAL);
+    }
+    let listed = journal.list_raw();
+    let old_key = std::fs::read(journal.path("journal.key")).expect("read key file");
+    let changed = Journal::new();
+    std::fs::create_dir(&changed.dir).expect("data directory");
+    truce_tests::copy_files(&journal.dir, &changed.dir);
+    changed
+        .run_env(&["passwd"], "", &[("TRUCE_NEW_PASSPHRASE", new_passphrase)])
+        .ok();
+    let next_key = std::fs::read(changed.path("journal.key")).expect("read key file");
+
+    let state = |database: &Path| {
+        let state = Journal::new();
+        std::fs::create_dir(&state.dir).expect("data directory");
+        std::fs::copy(database, state.path("journal.db")).expect("copy the database");
+        std::fs::write(state.path("journal.key"), &old_key).expect("key file");
+        std::fs::write(state.path("journal.key.next"), &next_key).expect("next key file");
+        state
+    };
+    let old_passphrase = journal.passphrase.as_str();
+    for (mut state, opens, refused, says, finished) in [
+        (
+            state(&journal.path("journal.db")),
+            old_passphrase,
+            new_passphrase,
+            "interrupted before it took effect",
+            false,
+        ),
+        (
+            state(&changed.path("journal.db")),
+            new_passphrase,
+            old_passphrase,
+            "interrupted after it took effect",
+            true,
+        ),
+    ] {
+        let untouched = state.files();
+        state.passphrase = refused.to_owned();
+        state
+            .run(&["list", "--json"], "")
+            .fails(1)
+            .no_stdout()
+            .stderr_has(says);
+        assert_same_files(&untouched, &state.files(), "after an unlock that failed");
+        state.passphrase = opens.to_owned();
+        assert_eq!(state.list_raw(), listed, "{says}");
+        state.run(&["check"], "").ok();
+        // Opening with the new passphrase finishes the change: the next key file is the key
+        // file now. Before the rekey, it stays until the next change replaces it.
+        assert_eq!(state.path("journal.key.next").exists(), !finished, "{says}");
+        let key = std::fs::read(state.path("journal.key")).expect("read key file");
+        let expected = if finished { &next_key } else { &old_key };
+        assert!(key == *expected, "{says}");
+    }
 }
