@@ -119,6 +119,13 @@ pub enum Command {
     },
     /// Show this device's identity and the journal's size.
     Status,
+    /// Show the unlock policy (wipe after N wrong passphrases in a row), or set it with
+    /// --wipe-after (the passphrase is asked first). The GUI's setting is the same one.
+    Settings {
+        /// Wipe the journal after N wrong passphrases in a row: 0 (off), 5, 10 or 20.
+        #[arg(long, value_name = "N")]
+        wipe_after: Option<u32>,
+    },
     /// Run the full integrity checks on the journal: SQLite's, SQLCipher's, the hash chains
     /// of the device log and of every entry received, and the kept escalation alerts.
     Check,
@@ -672,6 +679,33 @@ pub fn run(cli: Cli) -> Result<()> {
                     "There was no journal in {}; nothing to wipe.",
                     dir.display()
                 );
+            }
+        }
+        Command::Settings { wipe_after } => {
+            use crate::unlock_policy::{self, UnlockPolicy, WIPE_AFTER_CHOICES};
+            if let Some(n) = wipe_after {
+                if !WIPE_AFTER_CHOICES.contains(&n) {
+                    return Err(UsageError(format!(
+                        "--wipe-after {n} is not offered; use 0 (off), 5, 10 or 20"
+                    ))
+                    .into());
+                }
+                // Only whoever holds the passphrase changes the policy.
+                drop(unlock(&dir)?);
+                UnlockPolicy { wipe_after: n }.save(&dir).with_context(|| {
+                    format!("cannot save the unlock policy in {}", dir.display())
+                })?;
+            }
+            let policy = UnlockPolicy::load(&dir);
+            if policy.wipe_after == 0 {
+                writeln!(out, "wipe after:  off")?;
+            } else {
+                writeln!(
+                    out,
+                    "wipe after:  {} wrong passphrases in a row ({} so far)",
+                    policy.wipe_after,
+                    unlock_policy::failures(&dir)
+                )?;
             }
         }
         Command::Status => {

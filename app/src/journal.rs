@@ -122,6 +122,9 @@ pub enum JournalError {
     /// The passphrase does not unwrap the key.
     #[error("wrong passphrase for the journal in {0}. Nothing was changed; try again, checking the keyboard layout and Caps Lock")]
     WrongPassphrase(PathBuf),
+    /// Wrong passphrases reached the limit of the unlock policy: the journal was wiped.
+    #[error("{0} wrong passphrases in a row: the journal in {1} was wiped, as its unlock policy says. Nothing of it can be recovered; set up a new journal with `truce init`")]
+    WipedAfterFailedUnlocks(u32, PathBuf),
     /// A passphrase change was interrupted after the database took its new key, and the
     /// passphrase given is the one it replaced.
     #[error("a passphrase change on the journal in {0} was interrupted after it took effect, so the previous passphrase no longer opens it: unlock it with the new passphrase. Nothing was changed")]
@@ -338,8 +341,35 @@ impl Journal {
         })
     }
 
-    /// Unlocks the journal in `dir`. A wrong passphrase changes nothing on disk.
+    /// Unlocks the journal in `dir`, under its unlock policy ([`crate::unlock_policy`]): with the
+    /// policy on, a wrong passphrase is counted, and the one that reaches the limit wipes the
+    /// journal ([`JournalError::WipedAfterFailedUnlocks`]); an unlock starts the count again.
+    /// Otherwise a wrong passphrase changes nothing on disk.
     pub fn open(dir: &Path, passphrase: &SecretString) -> Result<Journal, JournalError> {
+        match Journal::open_unguarded(dir, passphrase) {
+            Ok(journal) => {
+                crate::unlock_policy::reset_failures(dir);
+                Ok(journal)
+            }
+            Err(e @ (JournalError::WrongPassphrase(_) | JournalError::PassphraseChanged(_))) => {
+                let Some(failures) = crate::unlock_policy::wrong_passphrase(dir) else {
+                    return Err(e);
+                };
+                tracing::info!(
+                    "wiping the journal after {failures} failed unlocks, as its unlock policy says"
+                );
+                Journal::wipe(dir)?;
+                Err(JournalError::WipedAfterFailedUnlocks(
+                    failures,
+                    dir.to_path_buf(),
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Journal::open`] without the unlock policy.
+    fn open_unguarded(dir: &Path, passphrase: &SecretString) -> Result<Journal, JournalError> {
         let paths = JournalPaths::new(dir);
         match (paths.key_file.exists(), paths.database.exists()) {
             (false, false) => return Err(JournalError::NotFound(paths.dir)),
@@ -670,7 +700,11 @@ impl Journal {
         }
         // The GUI's settings and failed-unlock count, and their temp files: not secret, but
         // they say Truce was here.
-        for name in [SETTINGS_FILE, UNLOCK_FAILURES_FILE] {
+        for name in [
+            SETTINGS_FILE,
+            UNLOCK_FAILURES_FILE,
+            crate::unlock_policy::UNLOCK_POLICY_FILE,
+        ] {
             for path in std::iter::once(dir.join(name)).chain(temp_files_of(dir, name)) {
                 if fsutil::remove_if_exists(&path).map_err(io_error("remove", &path))? {
                     report.files_removed += 1;

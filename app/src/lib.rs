@@ -18,6 +18,7 @@ pub mod publish;
 pub mod report;
 pub mod store;
 pub mod terminal;
+pub mod unlock_policy;
 
 pub use journal::{DeviceSummary, Journal, JournalError, JournalPaths, Profile, WipeReport};
 pub use keyfile::KdfCost;

@@ -14,8 +14,7 @@ use slint::ComponentHandle;
 use truce_sync::profile::SignedProfile;
 use truce_sync::Role;
 
-use crate::fsutil;
-use crate::journal::{Journal, JournalError, Profile, UNLOCK_FAILURES_FILE};
+use crate::journal::{Journal, JournalError, Profile};
 use crate::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
@@ -36,35 +35,9 @@ struct Opened {
     taxonomy: truce_sync::Taxonomy,
 }
 
-/// Wrong passphrases in a row so far (0 when the file is absent or unreadable).
-pub(crate) fn failures(dir: &Path) -> u32 {
-    std::fs::read_to_string(dir.join(UNLOCK_FAILURES_FILE))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Counts one more wrong passphrase, durably; returns the new count.
-pub(crate) fn record_failure(dir: &Path) -> std::io::Result<u32> {
-    let n = failures(dir).saturating_add(1);
-    fsutil::write_atomic(&dir.join(UNLOCK_FAILURES_FILE), format!("{n}\n").as_bytes())?;
-    Ok(n)
-}
-
-/// A successful unlock: the count starts again.
-pub(crate) fn reset_failures(dir: &Path) {
-    if let Err(e) = fsutil::remove_if_exists(&dir.join(UNLOCK_FAILURES_FILE)) {
-        tracing::warn!("cannot reset the count of failed unlocks: {e}");
-    }
-}
-
-/// Wrong passphrases left before the wipe (0: the setting is off).
+/// Wrong passphrases left before the wipe (0: the policy is off).
 pub(crate) fn attempts_left(dir: &Path) -> i32 {
-    let limit = super::settings::Saved::load(dir).wipe_after;
-    if limit == 0 {
-        return 0;
-    }
-    limit.saturating_sub(failures(dir)).max(1) as i32
+    crate::unlock_policy::attempts_left(dir).map_or(0, |n| n.min(i32::MAX as u32) as i32)
 }
 
 /// What an unlock attempt led to.
@@ -72,32 +45,6 @@ enum Unlock {
     Opened(Box<Result<Opened, JournalError>>),
     /// Too many wrong passphrases: the journal was wiped (or the wipe failed: the error).
     Wiped(Result<(), JournalError>),
-}
-
-/// After a wrong passphrase: counts it when the setting is on, and wipes at the limit.
-fn after_wrong_passphrase(dir: &Path) -> Option<Result<(), JournalError>> {
-    let limit = super::settings::Saved::load(dir).wipe_after;
-    if limit == 0 {
-        return None;
-    }
-    let n = match record_failure(dir) {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!("cannot count the failed unlock: {e}");
-            failures(dir).saturating_add(1)
-        }
-    };
-    if n < limit {
-        return None;
-    }
-    tracing::warn!("wiping the journal after {n} failed unlocks, as set in Settings");
-    Some(Journal::wipe(dir).map(|report| {
-        tracing::info!(
-            "wiped: key destroyed {}, {} files removed",
-            report.key_destroyed,
-            report.files_removed
-        );
-    }))
 }
 
 fn opened(journal: &Journal) -> Result<Opened, JournalError> {
@@ -159,16 +106,10 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                     *journal = Some(j);
                     Ok(shown)
                 });
-                let outcome = match &result {
-                    Ok(_) => {
-                        reset_failures(&dir);
-                        Unlock::Opened(Box::new(result))
-                    }
-                    Err(JournalError::WrongPassphrase(_)) => match after_wrong_passphrase(&dir) {
-                        Some(wiped) => Unlock::Wiped(wiped),
-                        None => Unlock::Opened(Box::new(result)),
-                    },
-                    Err(_) => Unlock::Opened(Box::new(result)),
+                // The unlock policy is the journal's: `Journal::open` counts and wipes.
+                let outcome = match result {
+                    Err(JournalError::WipedAfterFailedUnlocks(..)) => Unlock::Wiped(Ok(())),
+                    result => Unlock::Opened(Box::new(result)),
                 };
                 let left = attempts_left(&dir);
                 Box::new(move |app: &Rc<App>| {

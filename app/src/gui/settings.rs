@@ -25,8 +25,8 @@ use super::{on_app_with, App};
 /// What the wipe confirmation field must hold.
 pub const WIPE_WORD: &str = "WIPE";
 
-/// The wipe-after choices offered (0: off).
-pub const WIPE_AFTER_CHOICES: [u32; 4] = [0, 5, 10, 20];
+/// The wipe-after choices offered (0: off): the unlock policy's.
+pub use crate::unlock_policy::WIPE_AFTER_CHOICES;
 
 /// The settings kept between runs. Unknown or missing members keep their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,11 +64,6 @@ impl Saved {
                 None
             }
         }
-    }
-
-    /// The settings file in `dir`, or the defaults.
-    pub(crate) fn load(dir: &Path) -> Saved {
-        Saved::read(dir).unwrap_or_default()
     }
 
     /// Values outside what the screen offers fall back to safe ones.
@@ -124,6 +119,13 @@ fn persist(app: &Rc<App>) {
             if let Err(e) = saved.write(&dir) {
                 tracing::warn!("{e}");
             }
+            // The limit is the journal's unlock policy, which the command line enforces too.
+            let policy = crate::unlock_policy::UnlockPolicy {
+                wipe_after: saved.wipe_after,
+            };
+            if let Err(e) = policy.save(&dir) {
+                tracing::warn!("cannot save the unlock policy: {e}");
+            }
         }
         Box::new(|_| {})
     }));
@@ -144,8 +146,10 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         adapter.set_auto_lock_minutes(saved.auto_lock_minutes as i32);
         app.auto_lock
             .set(Duration::from_secs(u64::from(saved.auto_lock_minutes) * 60));
-        adapter.set_wipe_after(saved.wipe_after as i32);
     }
+    // The unlock policy is the journal's own (the command line sets it too).
+    adapter
+        .set_wipe_after(crate::unlock_policy::UnlockPolicy::load(&app.paths.dir).wipe_after as i32);
     clear(window);
 
     adapter.on_set_wipe_after(on_app_with(app, move |app, attempts: i32| {
@@ -339,7 +343,10 @@ mod tests {
     fn settings_round_trip_and_bad_values_fall_back() {
         let dir = tempfile::tempdir().expect("tempdir");
         assert_eq!(Saved::read(dir.path()), None);
-        assert_eq!(Saved::load(dir.path()), Saved::default());
+        assert_eq!(
+            Saved::read(dir.path()).unwrap_or_default(),
+            Saved::default()
+        );
         let saved = Saved {
             dark: true,
             language: "fr".into(),
@@ -356,12 +363,15 @@ mod tests {
             r#"{"dark":true,"language":"xx","auto_lock_minutes":0,"wipe_after":7,"later":1}"#,
         )
         .expect("write");
-        let odd = Saved::load(dir.path());
+        let odd = Saved::read(dir.path()).unwrap_or_default();
         assert!(odd.dark);
         assert_eq!(odd.language, "");
         assert_eq!(odd.auto_lock_minutes, 1);
         assert_eq!(odd.wipe_after, 5, "an odd limit is never read as off");
         std::fs::write(dir.path().join(SETTINGS_FILE), "not json").expect("write");
-        assert_eq!(Saved::load(dir.path()), Saved::default());
+        assert_eq!(
+            Saved::read(dir.path()).unwrap_or_default(),
+            Saved::default()
+        );
     }
 }

@@ -432,3 +432,57 @@ fn a_bundle_for_another_mission_is_refused() {
     )
     .is_empty());
 }
+
+/// The unlock policy holds on the command line as in the GUI: with `settings --wipe-after 5`,
+/// the fifth wrong passphrase in a row wipes the journal; an unlock in between starts the count
+/// again. Setting it needs the passphrase.
+#[test]
+fn the_command_line_wipes_after_n_wrong_passphrases() {
+    let journal = Journal::created("Ana");
+    journal.record(r#"{"kind":"violation","category":"shelling","method":"heard"}"#);
+    assert!(journal.run(&["settings"], "").ok().stdout.contains("off"));
+    journal
+        .run_env(
+            &["settings", "--wipe-after", "5"],
+            "",
+            &[("TRUCE_PASSPHRASE", "not the passphrase")],
+        )
+        .fails(1)
+        .stderr_has("wrong passphrase");
+    journal
+        .run(&["settings", "--wipe-after", "7"], "")
+        .fails(2)
+        .stderr_has("0 (off), 5, 10 or 20");
+    journal.run(&["settings", "--wipe-after", "5"], "").ok();
+    let wrong = |n: usize| {
+        for _ in 0..n {
+            journal
+                .run_env(&["list"], "", &[("TRUCE_PASSPHRASE", "a guess")])
+                .fails(1)
+                .stderr_has("wrong passphrase");
+        }
+    };
+    wrong(4);
+    assert!(journal
+        .run(&["settings"], "")
+        .ok()
+        .stdout
+        .contains("5 wrong passphrases in a row (4 so far)"));
+    // The right one starts the count again.
+    assert_eq!(
+        json_lines(&journal.run(&["list", "--json"], "").ok().stdout).len(),
+        1
+    );
+    wrong(4);
+    assert!(
+        journal.path("journal.key").exists(),
+        "still below the limit"
+    );
+    journal
+        .run_env(&["list"], "", &[("TRUCE_PASSPHRASE", "a guess")])
+        .fails(1)
+        .stderr_has("wiped");
+    assert!(!journal.path("journal.key").exists());
+    assert!(!journal.path("journal.db").exists());
+    journal.run(&["list"], "").fails(1).stderr_has("no journal");
+}
