@@ -404,6 +404,20 @@ mod tests {
         ));
     }
 
+    /// `value` signed as it is, with none of the checks `sign` makes: what another build, or a
+    /// newer one, could have written.
+    fn signed_as_is(value: &serde_json::Value, key: &DeviceSigningKey) -> String {
+        let body = RawValue::from_string(value.to_string()).expect("raw");
+        let signature = key.sign_raw(&message(body.get()));
+        serde_json::to_string(&Envelope {
+            format: SIGNED_FORMAT.into(),
+            profile: &body,
+            signer_key: hex::encode(key.verifying_key().as_bytes()),
+            signature: hex::encode(signature.to_bytes()),
+        })
+        .expect("envelope")
+    }
+
     /// A profile installed by a build that allowed control characters in names keeps opening
     /// as the installed one, while a new install of it is refused.
     #[test]
@@ -411,15 +425,7 @@ mod tests {
         let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
         let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
         value["mission"] = serde_json::json!("Mission\u{7}East");
-        let body = RawValue::from_string(value.to_string()).expect("raw");
-        let signature = key.sign_raw(&message(body.get()));
-        let text = serde_json::to_string(&Envelope {
-            format: SIGNED_FORMAT.into(),
-            profile: &body,
-            signer_key: hex::encode(key.verifying_key().as_bytes()),
-            signature: hex::encode(signature.to_bytes()),
-        })
-        .expect("envelope");
+        let text = signed_as_is(&value, &key);
         assert!(matches!(
             SignedProfile::open(&text),
             Err(ProfileError::Invalid(_))
@@ -436,15 +442,7 @@ mod tests {
         let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
         value["version"] = serde_json::json!(2);
         value["features"] = serde_json::json!(["handover"]);
-        let body = RawValue::from_string(value.to_string()).expect("raw");
-        let signature = key.sign_raw(&message(body.get()));
-        let text = serde_json::to_string(&Envelope {
-            format: SIGNED_FORMAT.into(),
-            profile: &body,
-            signer_key: hex::encode(key.verifying_key().as_bytes()),
-            signature: hex::encode(signature.to_bytes()),
-        })
-        .expect("envelope");
+        let text = signed_as_is(&value, &key);
         let refused = SignedProfile::open(&text).expect_err("refused");
         assert_eq!(refused, ProfileError::TooNew { found: 2, known: 1 });
         assert!(refused.to_string().contains("update Truce"), "{refused}");

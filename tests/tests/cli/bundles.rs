@@ -396,27 +396,47 @@ fn expected_refusals() -> usize {
         .count()
 }
 
-/// `truce export` sends every entry no export carried, not only those after the highest one
-/// exported: a range exported alone (`--from 6 --to 6`) leaves the entries before it pending.
-#[test]
-fn a_range_export_does_not_hide_older_unexported_entries() {
-    let mission = Mission::new();
-    let device = mission.device("Ana");
-    for n in 1..=6 {
+/// A device of `mission` with `records` observations, the `ranges` of its log exported alone
+/// (`--from A --to B`): the device, its stick and the bundles written.
+fn ranges_exported(
+    mission: &Mission,
+    observer: &str,
+    records: usize,
+    ranges: &[(&str, &str)],
+) -> (Journal, PathBuf, Vec<PathBuf>) {
+    let device = mission.device(observer);
+    for n in 1..=records {
         device.record(&observation(n, &format!("entry {n}")));
     }
     let usb = device.scratch("usb");
-    let usb_arg = path_str(&usb);
     let mut bundles = Vec::new();
-    for (from, to) in [("1", "2"), ("6", "6")] {
+    for (from, to) in ranges {
         let run = device
             .run(
-                &["export", "--out", usb_arg, "--from", from, "--to", to],
+                &[
+                    "export",
+                    "--out",
+                    path_str(&usb),
+                    "--from",
+                    from,
+                    "--to",
+                    to,
+                ],
                 "",
             )
             .ok();
         bundles.push(PathBuf::from(run.single_line()));
     }
+    (device, usb, bundles)
+}
+
+/// `truce export` sends every entry no export carried, not only those after the highest one
+/// exported: a range exported alone (`--from 6 --to 6`) leaves the entries before it pending.
+#[test]
+fn a_range_export_does_not_hide_older_unexported_entries() {
+    let mission = Mission::new();
+    let (device, usb, mut bundles) = ranges_exported(&mission, "Ana", 6, &[("1", "2"), ("6", "6")]);
+    let usb_arg = path_str(&usb);
     let status = device.run(&["status"], "").ok().stdout;
     assert!(status.contains("to export:   3"), "entries 3-5: {status}");
 
@@ -452,22 +472,8 @@ fn a_range_export_does_not_hide_older_unexported_entries() {
 #[test]
 fn export_writes_one_bundle_per_range_never_exported() {
     let mission = Mission::new();
-    let device = mission.device("Bo");
-    for n in 1..=8 {
-        device.record(&observation(n, &format!("entry {n}")));
-    }
-    let usb = device.scratch("usb");
+    let (device, usb, mut bundles) = ranges_exported(&mission, "Bo", 8, &[("2", "3"), ("6", "6")]);
     let usb_arg = path_str(&usb);
-    let mut bundles = Vec::new();
-    for (from, to) in [("2", "3"), ("6", "6")] {
-        let run = device
-            .run(
-                &["export", "--out", usb_arg, "--from", from, "--to", to],
-                "",
-            )
-            .ok();
-        bundles.push(PathBuf::from(run.single_line()));
-    }
     let run = device.run(&["export", "--out", usb_arg], "").ok();
     let written: Vec<PathBuf> = run.stdout.lines().map(PathBuf::from).collect();
     assert_eq!(written.len(), 3, "1, 4-5 and 7-8: {}", run.stdout);

@@ -27,10 +27,10 @@ fn device_id(journal: &Journal) -> String {
         .unwrap_or_else(|| panic!("status names the device: {status}"))
 }
 
-/// An outsider: their own coordinator journal, whose profile names the mission's name and the
+/// An outsider: their own coordinator journal, whose profile names `mission_name` and the
 /// mission coordinator's recipient (printed by `truce keys`, carried by every profile), and a
-/// monitor with that profile, signed in as the victim's observer.
-fn outsider(mission: &Mission, observer: &str) -> Journal {
+/// monitor with that profile, signed in as `observer` (the victim's name, say).
+fn outsider_in(mission: &Mission, mission_name: &str, observer: &str) -> Journal {
     let recipient = mission
         .coordinator
         .run(&["keys"], "")
@@ -48,7 +48,7 @@ fn outsider(mission: &Mission, observer: &str) -> Journal {
                 "profile",
                 "create",
                 "--mission",
-                "Mission East",
+                mission_name,
                 "--recipient",
                 &recipient,
                 "--out",
@@ -62,6 +62,11 @@ fn outsider(mission: &Mission, observer: &str) -> Journal {
         .run(&["profile", "import", path_str(&profile)], "")
         .ok();
     device
+}
+
+/// [`outsider_in`] the mission's own name.
+fn outsider(mission: &Mission, observer: &str) -> Journal {
+    outsider_in(mission, "Mission East", observer)
 }
 
 /// The victim's record, verified by the coordinator after accepting the victim's device.
@@ -384,36 +389,7 @@ fn a_new_device_counts_only_once_accepted() {
 #[test]
 fn a_bundle_for_another_mission_is_refused() {
     let mission = Mission::new();
-    let recipient = mission
-        .coordinator
-        .run(&["keys"], "")
-        .ok()
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("recipient:"))
-        .map(|r| r.trim().to_owned())
-        .expect("recipient");
-    let other = Journal::coordinator();
-    let profile = other.scratch("p").join("profile.json");
-    other
-        .run(
-            &[
-                "profile",
-                "create",
-                "--mission",
-                "Mission West",
-                "--recipient",
-                &recipient,
-                "--out",
-                path_str(&profile),
-            ],
-            "",
-        )
-        .ok();
-    let device = Journal::created("Ana");
-    device
-        .run(&["profile", "import", path_str(&profile)], "")
-        .ok();
+    let device = outsider_in(&mission, "Mission West", "Ana");
     device.record(r#"{"kind":"violation","category":"shelling","method":"heard"}"#);
     let (run, report) = mission.import(&[export(&device, &[])]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
