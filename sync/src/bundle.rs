@@ -108,11 +108,14 @@ pub enum BundleError {
     /// The manifest line is missing or malformed.
     #[error("the bundle's manifest is invalid: {0}")]
     Manifest(String),
-    /// An entry line is malformed, out of order or altered.
-    #[error("the bundle's entry {index} is invalid: {reason}")]
+    /// An entry line is malformed, out of order or altered. Named by the sequence number the
+    /// device log gives it (what `truce devices` and the gaps speak of), not its position.
+    #[error("the bundle's entry {seq} (entry {index} of this bundle) is invalid: {reason}")]
     Entry {
         /// Position in the bundle, from 1.
         index: u64,
+        /// The sequence number that line holds, or should hold, in the device's log.
+        seq: u64,
         /// What is wrong.
         reason: String,
     },
@@ -243,6 +246,7 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
                         if entry_hash_of_bytes(check.seq, &check.prev, record) != check.hash {
                             return Err(BundleError::Entry {
                                 index: check.index,
+                                seq: check.seq,
                                 reason: "the device log's chain is broken".into(),
                             });
                         }
@@ -272,8 +276,10 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
     /// written, and refuses the bundle if they differ.
     pub fn stored_entry(&mut self, entry: StoredEntry<'_>) -> Result<(), BundleError> {
         let index = entry.seq.wrapping_sub(self.manifest.first_seq) + 1;
+        let seq = entry.seq;
         let bad = |reason: &str| BundleError::Entry {
             index,
+            seq,
             reason: reason.into(),
         };
         if entry.seq != self.next_seq || entry.seq > self.manifest.last_seq {
@@ -493,7 +499,8 @@ impl<'a> BundleReader<'a> {
             self.done = true;
             return Ok(None);
         }
-        let bad = |reason: String| BundleError::Entry { index, reason };
+        let seq = self.manifest.first_seq.saturating_add(self.read);
+        let bad = |reason: String| BundleError::Entry { index, seq, reason };
         let text = std::str::from_utf8(&line).map_err(|_| bad("it is not valid UTF-8".into()))?;
         let entry: LogEntry = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         let expected = self.manifest.first_seq + self.read;
@@ -830,7 +837,7 @@ mod tests {
             .and_then(|()| w.finish(&key).map(|_| ()))
             .expect_err("the altered record is refused");
         assert!(
-            matches!(&err, BundleError::Entry { index: 2, reason } if reason.contains("chain is broken")),
+            matches!(&err, BundleError::Entry { index: 2, reason, .. } if reason.contains("chain is broken")),
             "{err:?}"
         );
     }
@@ -953,6 +960,33 @@ mod tests {
         let reader =
             BundleReader::from_plaintext(forged.as_bytes(), Limits::default()).expect("manifest");
         assert!(drain(reader).is_err(), "an altered entry is refused");
+    }
+
+    /// A refused entry is named by its sequence number in the device's log, as the gaps and
+    /// `truce devices` name entries, not by its place in the bundle.
+    #[test]
+    fn a_refused_entry_is_named_by_its_seq() {
+        let first = LogEntry::new(61, EntryHash([3u8; 32]), r#"{"n":61}"#.into()).expect("entry");
+        let second = LogEntry::new(62, first.hash, r#"{"n":62}"#.into()).expect("entry");
+        let manifest = serde_json::json!({"format": FORMAT, "version": VERSION, "bundle_id": "ab",
+            "device_id": Uuid::nil(), "device_key": hex::encode([0u8; 32]), "observer": "Ana",
+            "mission": "East", "created_at": "2026-12-04T09:00:00Z",
+            "first_seq": 61, "last_seq": 62, "entry_count": 2});
+        let altered = serde_json::to_string(&second)
+            .expect("line")
+            .replace(r#""n":62"#, r#""n":63"#);
+        let plain = format!(
+            "{manifest}\n{}\n{altered}\n",
+            serde_json::to_string(&first).expect("line")
+        );
+        let Ok(mut reader) = BundleReader::from_plaintext(plain.as_bytes(), Limits::default())
+        else {
+            panic!("the manifest reads");
+        };
+        assert!(reader.next_entry().expect("entry 61").is_some());
+        let refused = reader.next_entry().expect_err("entry 62 is altered");
+        let text = refused.to_string();
+        assert!(text.contains("entry 62 (entry 2 of this bundle)"), "{text}");
     }
 
     /// A manifest of a newer version, with fields this build does not know, asks for a newer
