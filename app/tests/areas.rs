@@ -1,29 +1,15 @@
 //! One area rule: a record with only a `place` lands in the same mission area in the queue's
 //! area filter, the report, the escalation alerts, link suggestions and the data exports.
 
-use age::secrecy::SecretString;
+mod common;
+
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use truce::coordinator::QueueExtra;
 use truce::exchange::ExportRange;
 use truce::publish::DataFormat;
 use truce::store::ObservationFilter;
-use truce::{Journal, KdfCost, Profile};
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
-use truce_sync::Role;
-
-fn pass() -> SecretString {
-    SecretString::from("areas test passphrase".to_owned())
-}
-
-fn journal(dir: &std::path::Path, observer: &str, role: Role) -> Journal {
-    let profile = Profile {
-        observer: observer.into(),
-        team: None,
-        role,
-    };
-    Journal::init(dir, &pass(), profile, KdfCost::WorkFactor(10)).expect("journal")
-}
 
 fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().expect("an object")
@@ -32,7 +18,7 @@ fn object(value: Value) -> Map<String, Value> {
 #[test]
 fn a_place_names_the_same_area_everywhere() {
     let root = tempfile::tempdir().expect("temp dir");
-    let mut coordinator = journal(&root.path().join("hq"), "HQ", Role::Coordinator);
+    let mut coordinator = common::new_coordinator(&root.path().join("hq"));
     let mut template = MissionProfile::new("East", Utc::now().fixed_offset(), Vec::new());
     template.areas = vec![
         Area {
@@ -58,7 +44,7 @@ fn a_place_names_the_same_area_everywhere() {
     let profile = coordinator
         .create_profile("East", &[], Some(template))
         .expect("profile");
-    let mut device = journal(&root.path().join("device"), "Ana", Role::Monitor);
+    let mut device = common::new_monitor(&root.path().join("device"));
     device.import_profile(&profile).expect("profile installed");
     // Two with a position in the north; one with only a place, written as the area's name.
     for (hour, position) in [(1, Some((48.5, 37.5))), (2, Some((48.6, 37.4))), (3, None)] {

@@ -1,5 +1,5 @@
-//! Helpers shared by the GUI test binaries: find controls by accessible label, tap, type, read
-//! and check touch-target sizes.
+//! Helpers shared by the app's test binaries: test journals, and for the GUI tests, finding
+//! controls by accessible label, tapping, typing, reading and checking touch-target sizes.
 
 #![allow(dead_code)]
 
