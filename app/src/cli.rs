@@ -13,12 +13,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use truce_sync::{ObservationRevision, Role};
 
-use crate::exchange::{ExportRange, ImportReport};
-use crate::journal::{Journal, JournalError, Profile};
-use crate::keyfile::KdfCost;
-use crate::publish::{DataFormat, PublicOptions};
-use crate::store::{ObservationFilter, QueueRow, SortOrder};
 use crate::terminal::{terminal_line, terminal_safe, OutputKind, TerminalWriter};
+use truce_core::exchange::{ExportRange, ImportReport};
+use truce_core::journal::{Journal, JournalError, Profile};
+use truce_core::keyfile::{KdfCost, KDF_WORK_FACTOR_ENV};
+use truce_core::publish::{DataFormat, PublicOptions};
+use truce_core::store::{ObservationFilter, QueueRow, SortOrder};
 use truce_sync::verification::VerificationStatus;
 
 /// Prints a message for people on stderr, escaped as [`terminal_safe`] says: the values in it
@@ -36,9 +36,6 @@ const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 pub const PASSPHRASE_ENV: &str = "TRUCE_PASSPHRASE";
 /// Environment variable with the new passphrase for `truce passwd`, for scripts.
 pub const NEW_PASSPHRASE_ENV: &str = "TRUCE_NEW_PASSPHRASE";
-/// Test-only: scrypt work factor (log2 N) for new key files. Weakens the passphrase; only debug
-/// builds (the tests) honour it, and release builds refuse to run with it set.
-pub const KDF_WORK_FACTOR_ENV: &str = "TRUCE_INSECURE_KDF_WORK_FACTOR";
 
 /// Truce: an offline, encrypted field log for ceasefire monitoring.
 #[derive(Debug, Parser)]
@@ -490,18 +487,33 @@ fn init_logging() {
         .try_init();
 }
 
+/// The window, on the journal in `dir`.
+#[cfg(feature = "gui")]
+fn run_gui(dir: &Path) -> Result<()> {
+    truce_ui::run(dir, kdf_cost()?).map_err(|e| {
+        let e = e.to_string();
+        anyhow!(
+            "cannot open the window: {}. Without a display, use the subcommands (see `truce --help`)",
+            e.trim_end_matches('.')
+        )
+    })
+}
+
+/// A headless build (`--no-default-features`) has no window to open.
+#[cfg(not(feature = "gui"))]
+fn run_gui(_dir: &Path) -> Result<()> {
+    Err(UsageError(
+        "this build of Truce has no window (it was built without the `gui` feature); use the subcommands (see `truce --help`)".into(),
+    )
+    .into())
+}
+
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
         // No subcommand: the GUI, on the same journal the subcommands use.
         let dir = data_dir(cli.data_dir)?;
-        return crate::gui::run(&dir, kdf_cost()?).map_err(|e| {
-            let e = e.to_string();
-            anyhow!(
-                "cannot open the window: {}. Without a display, use the subcommands (see `truce --help`)",
-                e.trim_end_matches('.')
-            )
-        });
+        return run_gui(&dir);
     };
     if let Command::Man { out_dir, date } = &command {
         // Needs no journal, so no data directory either.
@@ -682,7 +694,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Settings { wipe_after } => {
-            use crate::unlock_policy::{self, UnlockPolicy, WIPE_AFTER_CHOICES};
+            use truce_core::unlock_policy::{self, UnlockPolicy, WIPE_AFTER_CHOICES};
             if let Some(n) = wipe_after {
                 if !WIPE_AFTER_CHOICES.contains(&n) {
                     return Err(UsageError(format!(
@@ -770,7 +782,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 _ => None,
             };
             let mut printed = Ok(());
-            let mut report_one = |report: &crate::exchange::ExportReport| {
+            let mut report_one = |report: &truce_core::exchange::ExportReport| {
                 if printed.is_ok() {
                     printed = writeln!(out, "{}", report.path.display()).and_then(|()| out.flush());
                 }
@@ -797,7 +809,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import { paths, json } => {
-            let files = crate::exchange::bundle_files(&paths)?;
+            let files = truce_core::exchange::bundle_files(&paths)?;
             if files.is_empty() {
                 bail!("no bundle files (*.age) found in the given paths");
             }
@@ -993,19 +1005,19 @@ pub fn run(cli: Cli) -> Result<()> {
             let journal = unlock(&dir)?;
             let report = journal.report(from, to)?;
             let text = match format {
-                ReportFormat::Text => crate::report::to_text(&report),
+                ReportFormat::Text => truce_core::report::to_text(&report),
                 ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
                 ReportFormat::Html => {
                     let mission = journal
                         .profile()?
                         .map(|p| p.profile.mission)
                         .unwrap_or_else(|| "Truce".into());
-                    crate::report::to_html(&report, &mission)
+                    truce_core::report::to_html(&report, &mission)
                 }
             };
             match file {
                 Some(path) => {
-                    crate::fsutil::write_atomic(&path, text.as_bytes())
+                    truce_core::fsutil::write_atomic(&path, text.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     writeln!(out, "{}", path.display())?;
                 }
@@ -1090,7 +1102,7 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
             }
             let journal = unlock(dir)?;
             let text = journal.create_profile(&mission, &recipients, template)?;
-            crate::fsutil::write_atomic(&path, text.as_bytes())
+            truce_core::fsutil::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(out, "{}", path.display())?;
             note!("Signed mission profile written. Give it to every device: `truce profile import {}`.", path.display());
@@ -1149,7 +1161,7 @@ fn template_profile(text: &str) -> Result<truce_sync::profile::MissionProfile> {
     let mut value: Value = serde_json::from_str(text)?;
     let base = serde_json::to_value(truce_sync::profile::MissionProfile::new(
         "template",
-        crate::journal::now(),
+        truce_core::journal::now(),
         vec![],
     ))?;
     if let (Value::Object(base), Value::Object(given)) = (&base, &mut value) {
@@ -1262,7 +1274,7 @@ fn parse_bound(text: &str, end: bool) -> Result<i64> {
             "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
         ))
     })?;
-    Ok(crate::report::utc_day_bound_ms(day, end))
+    Ok(truce_core::report::utc_day_bound_ms(day, end))
 }
 
 fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
@@ -1363,8 +1375,8 @@ fn kdf_cost_from(value: Option<std::ffi::OsString>, debug_build: bool) -> Result
 }
 
 fn unlock(dir: &Path) -> Result<Journal> {
-    if !dir.join(crate::journal::KEY_FILE).exists()
-        && !dir.join(crate::journal::DATABASE_FILE).exists()
+    if !dir.join(truce_core::journal::KEY_FILE).exists()
+        && !dir.join(truce_core::journal::DATABASE_FILE).exists()
     {
         return Err(JournalError::NotFound(dir.to_path_buf()).into());
     }

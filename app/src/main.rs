@@ -1,5 +1,9 @@
-//! The `truce` binary: hands over to the library's command line.
+//! The `truce` binary: the command line, and the window when no subcommand is given.
+
+mod cli;
+mod manpage;
+mod terminal;
 
 fn main() -> std::process::ExitCode {
-    truce::cli::main()
+    cli::main()
 }

@@ -13,8 +13,8 @@ use age::secrecy::SecretString;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration as Days, FixedOffset};
 use serde_json::{json, Map, Value};
-use truce::exchange::ExportRange;
-use truce::{Journal, KdfCost, Profile};
+use truce_core::exchange::ExportRange;
+use truce_core::{Journal, KdfCost, Profile};
 use truce_sync::Role;
 
 /// A small deterministic generator, so every run uses the same observations.
@@ -169,7 +169,7 @@ const PAGE_AUTH: &str = "PRAGMA cipher_hmac_algorithm = HMAC_SHA256;";
 fn coordinator_pages() -> String {
     format!(
         "PRAGMA cipher_page_size = {};",
-        truce::keyfile::PageSize::Large.bytes()
+        truce_core::keyfile::PageSize::Large.bytes()
     )
 }
 
@@ -229,7 +229,7 @@ fn truce_cmd(data_dir: &Path) -> Command {
         .arg(data_dir)
         .env("TRUCE_PASSPHRASE", "benchmark passphrase")
         // Export and import write no key file; a release build refuses the test-only work factor.
-        .env_remove(truce::cli::KDF_WORK_FACTOR_ENV);
+        .env_remove(truce_core::keyfile::KDF_WORK_FACTOR_ENV);
     cmd
 }
 
@@ -301,10 +301,10 @@ fn import_child(mut it: impl Iterator<Item = String>) -> Result<()> {
     };
     let dir = PathBuf::from(it.next().context("DIR")?);
     let bundles = PathBuf::from(it.next().context("BUNDLES")?);
-    truce::store::set_memory_security(on);
+    truce_core::store::set_memory_security(on);
     let t = Instant::now();
     let mut journal = Journal::open(&dir, &pass())?;
-    let files = truce::exchange::bundle_files(&[bundles])?;
+    let files = truce_core::exchange::bundle_files(&[bundles])?;
     let mut refused = 0;
     journal.import_bundles(&files, |reports| {
         refused += reports.iter().filter(|r| r.refused.is_some()).count();
@@ -353,7 +353,7 @@ fn rekey_against_copy(dir: &Path, work: &Path) -> Result<(f64, f64, u64)> {
     journal.change_passphrase(&pass(), KdfCost::WorkFactor(10))?;
     let rekey = t.elapsed().as_secs_f64();
     drop(journal);
-    let database = dir.join(truce::journal::DATABASE_FILE);
+    let database = dir.join(truce_core::journal::DATABASE_FILE);
     let size = std::fs::metadata(&database)?.len();
     let copy = work.join("database-copy.db");
     let t = Instant::now();
@@ -582,14 +582,14 @@ fn main() -> Result<()> {
     }
     coordinator.alerts()?;
     let t = Instant::now();
-    let queue = coordinator.query(&truce::store::ObservationFilter {
+    let queue = coordinator.query(&truce_core::store::ObservationFilter {
         limit: Some(100),
         ..Default::default()
     })?;
     let queue_ms = t.elapsed().as_secs_f64() * 1000.0;
     let day_from = start.timestamp_millis();
     let t = Instant::now();
-    let day = coordinator.query(&truce::store::ObservationFilter {
+    let day = coordinator.query(&truce_core::store::ObservationFilter {
         from_ms: Some(day_from),
         to_ms: Some(day_from + 86_400_000),
         ..Default::default()
@@ -600,27 +600,27 @@ fn main() -> Result<()> {
     let report = coordinator.report(to - Days::days(1), to)?;
     let report_ms = t.elapsed().as_secs_f64() * 1000.0;
     // The coordinator's incident queue, as the GUI asks for it: a page of 200.
-    let extra = truce::coordinator::QueueExtra::default();
-    let page = |filter: &truce::store::ObservationFilter,
-                extra: &truce::coordinator::QueueExtra|
+    let extra = truce_core::coordinator::QueueExtra::default();
+    let page = |filter: &truce_core::store::ObservationFilter,
+                extra: &truce_core::coordinator::QueueExtra|
      -> Result<(f64, usize)> {
         let t = Instant::now();
         let page = coordinator.queue_page(filter, extra, 0, 200)?;
         Ok((t.elapsed().as_secs_f64() * 1000.0, page.rows.len()))
     };
-    let (queue_page_ms, _) = page(&truce::store::ObservationFilter::default(), &extra)?;
-    let shelling = truce::store::ObservationFilter {
+    let (queue_page_ms, _) = page(&truce_core::store::ObservationFilter::default(), &extra)?;
+    let shelling = truce_core::store::ObservationFilter {
         categories: vec!["shelling".into()],
         statuses: vec![truce_sync::verification::VerificationStatus::Unverified],
         ..Default::default()
     };
     let (category_ms, category_rows) = page(&shelling, &extra)?;
-    let north = truce::coordinator::QueueExtra {
+    let north = truce_core::coordinator::QueueExtra {
         area: Some("north".into()),
         party: None,
     };
-    let (area_ms, area_rows) = page(&truce::store::ObservationFilter::default(), &north)?;
-    let search = truce::store::ObservationFilter {
+    let (area_ms, area_rows) = page(&truce_core::store::ObservationFilter::default(), &north)?;
+    let search = truce_core::store::ObservationFilter {
         text: Some("armoured".into()),
         ..Default::default()
     };
@@ -798,7 +798,7 @@ fn reimport(work: &Path, n: u64) -> Result<(f64, f64)> {
         device.export(&usb, ExportRange::Pending)?;
     }
     drop(device);
-    let files = truce::exchange::bundle_files(&[usb])?;
+    let files = truce_core::exchange::bundle_files(&[usb])?;
     coordinator.import_bundles(&files, |_| {})?;
     let mut times = Vec::new();
     for _ in 0..10 {

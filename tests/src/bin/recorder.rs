@@ -15,7 +15,7 @@ fn main() -> Result<()> {
         .context("usage: recorder DATA_DIR")?;
     let passphrase = std::env::var("TRUCE_PASSPHRASE").context("TRUCE_PASSPHRASE is not set")?;
     let mut journal =
-        truce::Journal::open(std::path::Path::new(&dir), &SecretString::from(passphrase))?;
+        truce_core::Journal::open(std::path::Path::new(&dir), &SecretString::from(passphrase))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for n in 0u64.. {

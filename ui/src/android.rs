@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::keyfile::KdfCost;
+use truce_core::keyfile::KdfCost;
 
 /// Folder, inside the app's private internal storage, that holds the journal.
 const JOURNAL_DIR: &str = "journal";
@@ -23,7 +23,7 @@ pub fn android_main(app: slint::android::AndroidApp) {
         tracing::error!("cannot start the Slint Android backend: {e}");
         return;
     }
-    if let Err(e) = crate::gui::run(&dir, KdfCost::Calibrated) {
+    if let Err(e) = crate::run(&dir, KdfCost::Calibrated) {
         tracing::error!("the window failed: {e}");
     }
 }

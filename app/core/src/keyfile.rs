@@ -28,6 +28,10 @@ use zeroize::Zeroizing;
 
 use crate::fsutil;
 
+/// Test-only: scrypt work factor (log2 N) for new key files. Weakens the passphrase; only debug
+/// builds (the tests) honour it, and release builds refuse to run with it set.
+pub const KDF_WORK_FACTOR_ENV: &str = "TRUCE_INSECURE_KDF_WORK_FACTOR";
+
 const MAGIC_V1: &str = "truce-journal-key v1";
 const MAGIC_V2: &str = "truce-journal-key v2";
 const MAGIC_V3: &str = "truce-journal-key v3";

@@ -1,7 +1,7 @@
 //! Adapters for the coordinator workspace's screens besides the queue: `ReportAdapter` (the
 //! daily report and its HTML file), `AlertsAdapter` (escalation alerts with their records),
 //! `ExportsAdapter` (CSV, GeoJSON, HXL, full or public) and `DevicesAdapter`. Each calls the
-//! use cases of `crate::coordinator` on the journal thread. Also the working preferences (the
+//! use cases of `truce_core::coordinator` on the journal thread. Also the working preferences (the
 //! cut-off, the export folder, the queue filters): loaded from the journal after an unlock and
 //! saved back to it when they change, never to the plaintext settings file.
 
@@ -14,11 +14,11 @@ use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Taxonomy;
 
-use crate::journal::{Journal, JournalError};
-use crate::preferences::{Cutoff, Preferences};
-use crate::publish::{DataFormat, PublicOptions};
-use crate::report::Report;
-use crate::store::ObservationFilter;
+use truce_core::journal::{Journal, JournalError};
+use truce_core::preferences::{Cutoff, Preferences};
+use truce_core::publish::{DataFormat, PublicOptions};
+use truce_core::report::Report;
+use truce_core::store::ObservationFilter;
 
 use super::ui::{
     AlertItem, AlertsAdapter, AppWindow, Breakdown, CountRow, DayBar, DeviceItem, DevicesAdapter,
@@ -304,8 +304,8 @@ fn save_html(app: &Rc<App>) {
     app.submit(Box::new(move |_| {
         let path = dir.join(report_file_name(&report));
         let result = if dir.is_dir() {
-            let html = crate::report::to_html(&report, &mission);
-            crate::fsutil::write_atomic(&path, html.as_bytes())
+            let html = truce_core::report::to_html(&report, &mission);
+            truce_core::fsutil::write_atomic(&path, html.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))
         } else {
             Err(format!("{} is not a folder", dir.display()))

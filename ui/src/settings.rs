@@ -12,9 +12,9 @@ use std::time::Duration;
 use age::secrecy::SecretString;
 use slint::ComponentHandle;
 
-use crate::fsutil;
-use crate::journal::{Journal, JournalError, SETTINGS_FILE};
-use crate::keyfile::MIN_PASSPHRASE_CHARS;
+use truce_core::fsutil;
+use truce_core::journal::{Journal, JournalError, SETTINGS_FILE};
+use truce_core::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::session::session_error;
 use super::ui::{
@@ -26,7 +26,7 @@ use super::{on_app_with, App};
 pub const WIPE_WORD: &str = "WIPE";
 
 /// The wipe-after choices offered (0: off): the unlock policy's.
-pub use crate::unlock_policy::WIPE_AFTER_CHOICES;
+pub use truce_core::unlock_policy::WIPE_AFTER_CHOICES;
 
 /// The settings kept between runs. Unknown or missing members keep their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,7 +120,7 @@ fn persist(app: &Rc<App>) {
                 tracing::warn!("{e}");
             }
             // The limit is the journal's unlock policy, which the command line enforces too.
-            let policy = crate::unlock_policy::UnlockPolicy {
+            let policy = truce_core::unlock_policy::UnlockPolicy {
                 wipe_after: saved.wipe_after,
             };
             if let Err(e) = policy.save(&dir) {
@@ -148,8 +148,9 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
             .set(Duration::from_secs(u64::from(saved.auto_lock_minutes) * 60));
     }
     // The unlock policy is the journal's own (the command line sets it too).
-    adapter
-        .set_wipe_after(crate::unlock_policy::UnlockPolicy::load(&app.paths.dir).wipe_after as i32);
+    adapter.set_wipe_after(
+        truce_core::unlock_policy::UnlockPolicy::load(&app.paths.dir).wipe_after as i32,
+    );
     clear(window);
 
     adapter.on_set_wipe_after(on_app_with(app, move |app, attempts: i32| {

@@ -11,11 +11,11 @@ use std::process::Command;
 use age::secrecy::SecretString;
 use i_slint_backend_testing::ElementQuery;
 use slint::ComponentHandle;
-use truce::gui::{self, Gui, GuiOptions};
-use truce::Journal;
+use truce_core::Journal;
+use truce_ui::{self as gui, Gui, GuiOptions};
 
 /// The markup, its translations and its fonts.
-const UI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui");
+const UI: &str = env!("CARGO_MANIFEST_DIR");
 /// Set in the child process: the folder to lay the probe out in, and the file to write it to.
 const PROBE_DIR: &str = "TRUCE_TEST_FONT_PROBE_DIR";
 const PROBE_OUT: &str = "TRUCE_TEST_FONT_PROBE_OUT";

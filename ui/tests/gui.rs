@@ -1,4 +1,4 @@
-//! UI tests: the real window, wired by `truce::gui::init`, driven through accessible labels with
+//! UI tests: the real window, wired by `truce_ui::init`, driven through accessible labels with
 //! Slint's testing backend (no display needed). Key derivation uses a low work factor.
 
 mod common;
@@ -10,8 +10,8 @@ use std::time::Duration;
 use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use slint::{ComponentHandle, Model};
-use truce::gui::{self, Gui, GuiOptions};
-use truce::Journal;
+use truce_core::Journal;
+use truce_ui::{self as gui, Gui, GuiOptions};
 
 thread_local! {
     static BACKEND: Cell<bool> = const { Cell::new(false) };
@@ -309,7 +309,7 @@ fn changing_the_passphrase_re_encrypts_the_journal() {
     std::fs::write(&key_file, &old_key).expect("old key file back");
     assert!(matches!(
         Journal::open(dir.path(), &SecretString::from(PASSPHRASE.to_owned())),
-        Err(truce::JournalError::Damaged(_))
+        Err(truce_core::JournalError::Damaged(_))
     ));
 }
 
@@ -525,7 +525,7 @@ fn a_monitor_exports_and_the_coordinator_imports() {
     fill(&gui, "Export folder", &usb.path().display().to_string());
     tap(&gui, "Export");
     gui.settle();
-    let bundles = truce::exchange::bundle_files(&[usb.path().to_path_buf()]).expect("bundles");
+    let bundles = truce_core::exchange::bundle_files(&[usb.path().to_path_buf()]).expect("bundles");
     assert_eq!(bundles.len(), 1, "{bundles:?}");
     let name = bundles[0].file_name().expect("name").to_string_lossy();
     assert_eq!(
@@ -589,7 +589,7 @@ fn a_stick_of_many_bundles_is_imported_with_every_report_listed() {
             .record(truce_sync::parse_object(&json).expect("json"))
             .expect("record");
         monitor
-            .export(usb.path(), truce::exchange::ExportRange::Pending)
+            .export(usb.path(), truce_core::exchange::ExportRange::Pending)
             .expect("export")
             .expect("a bundle");
     }
@@ -661,15 +661,16 @@ fn setup_can_install_the_mission_profile() {
 /// Every `@tr` string of `ui/` has an entry in the French catalogue.
 #[test]
 fn every_string_has_a_french_translation() {
-    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
-    let po = std::fs::read_to_string(ui.join("translations/fr/LC_MESSAGES/truce.po")).expect("po");
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let po =
+        std::fs::read_to_string(ui.join("translations/fr/LC_MESSAGES/truce-ui.po")).expect("po");
     let ids: std::collections::HashSet<&str> = po
         .lines()
         .filter_map(|l| l.strip_prefix("msgid \"")?.strip_suffix('"'))
         .collect();
     let mut missing = Vec::new();
     let mut checked = 0;
-    let mut folders = vec![ui];
+    let mut folders = vec![ui.to_path_buf()];
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).expect("read ui/") {
             let path = entry.expect("entry").path();
@@ -693,7 +694,7 @@ fn every_string_has_a_french_translation() {
         }
     }
     assert!(checked > 100, "only {checked} strings found in ui/");
-    assert!(missing.is_empty(), "not in truce.po: {missing:#?}");
+    assert!(missing.is_empty(), "not in truce-ui.po: {missing:#?}");
 }
 
 fn record(journal: &mut Journal, json: &str) {
@@ -812,7 +813,7 @@ fn use_gps_without_a_location_service_says_so_and_manual_entry_works() {
     tap(&gui, "New observation");
     tap(&gui, "Use GPS");
     gui.settle();
-    if truce::location::GeoClue::detect().is_none() {
+    if truce_core::location::GeoClue::detect().is_none() {
         let said = labels_containing(&gui, "No location service is available");
         assert_eq!(said.len(), 1, "{said:?}");
     }
@@ -957,7 +958,7 @@ fn the_not_exported_badge_goes_after_an_export() {
 }
 
 fn settings_file(dir: &std::path::Path) -> std::path::PathBuf {
-    dir.join(truce::journal::SETTINGS_FILE)
+    dir.join(truce_core::journal::SETTINGS_FILE)
 }
 
 #[test]
@@ -982,7 +983,7 @@ fn wipe_after_failed_unlocks_wipes_at_the_limit_and_returns_to_setup() {
         unlock(&gui, "not the passphrase");
     }
     drop(gui);
-    let failures = dir.path().join(truce::journal::UNLOCK_FAILURES_FILE);
+    let failures = dir.path().join(truce_core::journal::UNLOCK_FAILURES_FILE);
     assert_eq!(
         std::fs::read_to_string(&failures).expect("count").trim(),
         "3"
@@ -1036,7 +1037,7 @@ fn with_wipe_after_off_failed_unlocks_wipe_nothing() {
     assert!(dir.path().join("journal.db").exists());
     assert!(!dir
         .path()
-        .join(truce::journal::UNLOCK_FAILURES_FILE)
+        .join(truce_core::journal::UNLOCK_FAILURES_FILE)
         .exists());
     assert!(labels_containing(&gui, "more wrong passphrase").is_empty());
     unlock(&gui, PASSPHRASE);

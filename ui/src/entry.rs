@@ -7,7 +7,7 @@
 //! before locking and when the window closes. It comes back when the form opens after an
 //! unlock, and is discarded once the observation is saved.
 //!
-//! "Use GPS" asks [`crate::location`] for a fix off the UI thread (on the journal thread, which
+//! "Use GPS" asks [`truce_core::location`] for a fix off the UI thread (on the journal thread, which
 //! holds no lock on the form) and fills latitude, longitude, accuracy and `location_source`.
 
 use std::rc::Rc;
@@ -17,7 +17,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use truce_sync::observation::Method;
 use truce_sync::Taxonomy;
 
-use crate::journal::{Journal, JournalError};
+use truce_core::journal::{Journal, JournalError};
 
 use super::journal_view::choices;
 use super::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, Screen};
@@ -533,7 +533,7 @@ fn use_gps(app: &Rc<App>) {
     adapter.set_locating(true);
     adapter.set_location_message("".into());
     app.submit_quiet(Box::new(|_journal| {
-        let result = crate::location::system().current();
+        let result = truce_core::location::system().current();
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             let adapter = w.global::<EntryAdapter>();
@@ -554,10 +554,10 @@ fn use_gps(app: &Rc<App>) {
                     adapter.set_location_source("gps".into());
                 }
                 // The markup translates the codes; a failure carries the tool's own words.
-                Err(crate::location::LocationError::NotAvailable) => {
+                Err(truce_core::location::LocationError::NotAvailable) => {
                     adapter.set_location_message("unavailable".into())
                 }
-                Err(crate::location::LocationError::NoFix(_)) => {
+                Err(truce_core::location::LocationError::NoFix(_)) => {
                     adapter.set_location_message("no-fix".into())
                 }
                 Err(e) => adapter.set_location_message(e.to_string().into()),

@@ -1,7 +1,7 @@
 //! Adapter for `SyncAdapter`: a monitor exports the entries not yet exported to a folder and
 //! installs the mission profile; a coordinator imports bundle files or folders, one bundle per
 //! job so the screen shows "n / total", and reads a report per bundle. Every file is read and
-//! written on the journal thread, through the use cases of `crate::exchange`.
+//! written on the journal thread, through the use cases of `truce_core::exchange`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -9,8 +9,8 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
-use crate::exchange::{bundle_files, ImportReport};
-use crate::journal::{Journal, JournalError};
+use truce_core::exchange::{bundle_files, ImportReport};
+use truce_core::journal::{Journal, JournalError};
 
 use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
 use super::{format, on_app, App};
@@ -362,8 +362,8 @@ fn reload_observations(app: &Rc<App>) {
     if !app.unlocked.get() {
         return;
     }
-    crate::gui::journal_view::refresh(&w, app);
-    crate::gui::queue::refresh(app);
+    crate::journal_view::refresh(&w, app);
+    crate::queue::refresh(app);
 }
 
 /// One line of the import report.

@@ -1,14 +1,16 @@
-//! The GUI: wires the Slint markup in `ui/` to the journal use cases (todo-mvc pattern).
+//! truce-ui, the GUI: wires the Slint markup in this folder to truce-core's use cases (todo-mvc pattern).
 //!
 //! The markup exports `XxxAdapter` globals; the adapters in this module are the only Rust code
 //! that touches Slint-generated types. [`init`] builds and wires the window without running it,
 //! so UI tests and the screenshot tool drive the very same window as `truce` does.
 //!
-//! Threads: the unlocked [`Journal`](crate::Journal) lives on one background thread
+//! Threads: the unlocked [`Journal`](truce_core::Journal) lives on one background thread
 //! ([`worker`]); key derivation and every disk access run there, and their results come back
 //! to the UI thread as replies. Locking (by hand or after inactivity) drops the journal there,
 //! which zeroizes its keys, and clears every decrypted text from the window.
 
+#[cfg(target_os = "android")]
+pub mod android;
 mod coordinator;
 mod detail;
 mod entry;
@@ -28,8 +30,8 @@ use std::time::Duration;
 use slint::ComponentHandle;
 use truce_sync::{ObservationRevision, Taxonomy};
 
-use crate::journal::JournalPaths;
-use crate::keyfile::KdfCost;
+use truce_core::journal::JournalPaths;
+use truce_core::keyfile::KdfCost;
 
 /// The Slint-generated types (`AppWindow`, the adapter globals and their structs). The
 /// generator writes `todo!` in code paths for components Truce does not use.

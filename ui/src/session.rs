@@ -14,8 +14,8 @@ use slint::ComponentHandle;
 use truce_sync::profile::SignedProfile;
 use truce_sync::Role;
 
-use crate::journal::{Journal, JournalError, Profile};
-use crate::keyfile::MIN_PASSPHRASE_CHARS;
+use truce_core::journal::{Journal, JournalError, Profile};
+use truce_core::keyfile::MIN_PASSPHRASE_CHARS;
 
 use super::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
 use super::{format, on_app_with, App};
@@ -37,7 +37,7 @@ struct Opened {
 
 /// Wrong passphrases left before the wipe (0: the policy is off).
 pub(crate) fn attempts_left(dir: &Path) -> i32 {
-    crate::unlock_policy::attempts_left(dir).map_or(0, |n| n.min(i32::MAX as u32) as i32)
+    truce_core::unlock_policy::attempts_left(dir).map_or(0, |n| n.min(i32::MAX as u32) as i32)
 }
 
 /// What an unlock attempt led to.

@@ -7,7 +7,7 @@
 //!
 //! It fills a journal in a temporary folder (or DIR) through `Journal::record`, with a low key
 //! derivation cost (`TRUCE_INSECURE_KDF_WORK_FACTOR`, 10 unless set), in a child process; then
-//! starts a fresh child that builds the real window (`truce::gui::init`), renders it off-screen
+//! starts a fresh child that builds the real window (`truce_ui::init`), renders it off-screen
 //! with Slint's software renderer at 360×740, unlocks, renders the journal list, and reports:
 //! process start → first frame (unlock screen), → journal list frame, and VmRSS / VmHWM from
 //! /proc/self/status. Linux only (it reads /proc).
@@ -21,13 +21,13 @@ use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
 use slint::ComponentHandle;
-use truce::gui::{self, GuiOptions};
-use truce::{Journal, KdfCost, Profile};
+use truce_core::{Journal, KdfCost, Profile};
+use truce_ui::{self as gui, GuiOptions};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
 fn work_factor() -> KdfCost {
-    let n = std::env::var(truce::cli::KDF_WORK_FACTOR_ENV)
+    let n = std::env::var(truce_core::keyfile::KDF_WORK_FACTOR_ENV)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
@@ -62,7 +62,7 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| temp.path().join("journal"));
     let me = std::env::current_exe().expect("this program");
-    if !dir.join(truce::journal::KEY_FILE).exists() {
+    if !dir.join(truce_core::journal::KEY_FILE).exists() {
         let started = Instant::now();
         let status = Command::new(&me)
             .args(["--prepare", &dir.display().to_string()])

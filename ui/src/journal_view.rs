@@ -14,8 +14,8 @@ use slint::{ComponentHandle, Model, ModelNotify, ModelRc, ModelTracker, VecModel
 use truce_sync::{ObservationRevision, Taxonomy};
 use uuid::Uuid;
 
-use crate::journal::{Journal, JournalError};
-use crate::store::ObservationFilter;
+use truce_core::journal::{Journal, JournalError};
+use truce_core::store::ObservationFilter;
 
 use super::ui::{AppWindow, Choice, JournalAdapter, ObservationRow};
 use super::{detail, entry, format, on_app, on_app_with, App};

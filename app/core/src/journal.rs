@@ -817,7 +817,7 @@ fn remove_database_files(paths: &JournalPaths) {
 }
 
 /// Now, in local time with its offset, to the second (monitors never need finer).
-pub(crate) fn now() -> DateTime<FixedOffset> {
+pub fn now() -> DateTime<FixedOffset> {
     let now = Local::now().fixed_offset();
     now.with_nanosecond(0).unwrap_or(now)
 }

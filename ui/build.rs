@@ -1,4 +1,4 @@
-//! Compiles the Slint markup in ../ui into Rust; the generated types are used only by src/gui.
+//! Compiles the Slint markup in this folder into Rust; the generated types are used only by this crate's src/.
 
 fn main() {
     // Element debug info lets the UI tests find controls by accessible label
@@ -14,10 +14,10 @@ fn main() {
         // (the default for Rust, spelt out so SLINT_EMBED_RESOURCES=false cannot turn them
         // into paths of this build machine).
         .embed_resources(slint_build::EmbedResourcesKind::EmbedFiles)
-        // Translations are plain gettext catalogues, ui/translations/<lang>/LC_MESSAGES/truce.po,
+        // Translations are plain gettext catalogues, ui/translations/<lang>/LC_MESSAGES/truce-ui.po,
         // compiled into the binary; msgids carry no context.
-        .with_bundled_translations("../ui/translations")
+        .with_bundled_translations("translations")
         .with_default_translation_context(slint_build::DefaultTranslationContext::None);
-    slint_build::compile_with_config("../ui/main.slint", config)
+    slint_build::compile_with_config("main.slint", config)
         .expect("the Slint markup in ui/ compiles");
 }

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use truce::gui::{self, GuiOptions};
-use truce::{Journal, KdfCost, Profile};
+use truce_core::{Journal, KdfCost, Profile};
+use truce_ui::{self as gui, GuiOptions};
 
 #[test]
 fn unlock_reply_arrives_through_the_event_loop() {

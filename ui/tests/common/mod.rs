@@ -5,8 +5,8 @@
 
 use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use truce::gui::Gui;
-use truce::{Journal, KdfCost, Profile};
+use truce_core::{Journal, KdfCost, Profile};
+use truce_ui::Gui;
 
 /// Fast key derivation for test journals.
 pub const FAST: KdfCost = KdfCost::WorkFactor(10);

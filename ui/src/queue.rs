@@ -13,10 +13,10 @@ use truce_sync::verification::VerificationStatus;
 use truce_sync::{ObservationRevision, Taxonomy};
 use uuid::Uuid;
 
-use crate::coordinator::{QueueExtra, QueuePage};
-use crate::journal::{Journal, JournalError};
-use crate::preferences::{sort_code, sort_from_code, QueuePreferences};
-use crate::store::{ObservationFilter, QueueRow, SortOrder};
+use truce_core::coordinator::{QueueExtra, QueuePage};
+use truce_core::journal::{Journal, JournalError};
+use truce_core::preferences::{sort_code, sort_from_code, QueuePreferences};
+use truce_core::store::{ObservationFilter, QueueRow, SortOrder};
 
 use super::journal_view::{choices, row};
 use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
@@ -134,7 +134,7 @@ pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
     }
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("“{text}” is not a day: write it as YYYY-MM-DD, e.g. 2026-11-24"))?;
-    Ok(Some(crate::report::utc_day_bound_ms(day, end)))
+    Ok(Some(truce_core::report::utc_day_bound_ms(day, end)))
 }
 
 /// The query the filters on screen describe, or what is wrong with them.

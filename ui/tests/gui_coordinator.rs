@@ -12,12 +12,12 @@ use std::time::Duration;
 use age::secrecy::SecretString;
 use i_slint_backend_testing::AccessibleRole;
 use slint::ComponentHandle;
-use truce::exchange::ExportRange;
-use truce::gui::{self, Gui, GuiOptions};
-use truce::Journal;
+use truce_core::exchange::ExportRange;
+use truce_core::Journal;
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
 use truce_sync::taxonomy::Code;
 use truce_sync::verification::VerificationStatus;
+use truce_ui::{self as gui, Gui, GuiOptions};
 
 /// Phone-wide and tall enough that long screens need no scrolling (the testing backend only
 /// finds what is on screen).
@@ -537,7 +537,7 @@ fn working_preferences_are_restored_from_the_journal() {
     drop(gui);
 
     // Closed and started again.
-    let settings = hq.path().join(truce::journal::SETTINGS_FILE);
+    let settings = hq.path().join(truce_core::journal::SETTINGS_FILE);
     let plaintext = std::fs::read_to_string(&settings).unwrap_or_default();
     assert!(
         !plaintext.contains("19:30")
@@ -564,7 +564,10 @@ fn working_preferences_are_restored_from_the_journal() {
     assert_eq!(prefs.export_dir.as_deref(), Some(out.path()));
     assert_eq!(prefs.queue.area, None);
     assert_eq!(prefs.queue.status, None);
-    assert_eq!(prefs.queue.sort, truce::store::SortOrder::OldestObserved);
+    assert_eq!(
+        prefs.queue.sort,
+        truce_core::store::SortOrder::OldestObserved
+    );
 }
 
 /// The suggestion rows on screen, in the order shown.

@@ -5,7 +5,7 @@
 //! cargo run -p truce --example screenshots -- [OUT_DIR]     # default: target/screenshots
 //! ```
 //!
-//! It drives the real window (`truce::gui::init`) through accessible labels, as the UI tests do,
+//! It drives the real window (`truce_ui::init`) through accessible labels, as the UI tests do,
 //! on a sample journal in a temporary folder. Text is set in the UI's embedded DejaVu Sans.
 
 use std::path::{Path, PathBuf};
@@ -16,9 +16,9 @@ use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, TestingBackend, TestingBackendOptions,
 };
 use slint::ComponentHandle;
-use truce::gui::{self, Gui, GuiOptions};
-use truce::{Journal, KdfCost, Profile};
+use truce_core::{Journal, KdfCost, Profile};
 use truce_sync::verification::VerificationStatus;
+use truce_ui::{self as gui, Gui, GuiOptions};
 
 const FAST: KdfCost = KdfCost::WorkFactor(10);
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -252,7 +252,7 @@ fn coordinator_screens(
     third_device(&team5.with_file_name("team7"), &profile, usb);
     {
         let mut journal = open_journal(hq);
-        for file in truce::exchange::bundle_files(&[usb.to_path_buf()]).expect("bundles") {
+        for file in truce_core::exchange::bundle_files(&[usb.to_path_buf()]).expect("bundles") {
             journal.import_bundle(&file).expect("import");
         }
         // Every device's fingerprint checked but Team 7's: its report stays marked as pending.
@@ -264,7 +264,7 @@ fn coordinator_screens(
             }
         }
         let list = journal
-            .query(&truce::store::ObservationFilter::default())
+            .query(&truce_core::store::ObservationFilter::default())
             .expect("query");
         for (i, row) in list.iter().enumerate().take(12) {
             let id = row.revision.observation.id.to_string();
@@ -448,7 +448,7 @@ fn second_device(dir: &Path, profile: &str, usb: &Path) {
             .expect("sample record");
     }
     journal
-        .export(usb, truce::exchange::ExportRange::Pending)
+        .export(usb, truce_core::exchange::ExportRange::Pending)
         .expect("export");
 }
 
@@ -474,7 +474,7 @@ fn third_device(dir: &Path, profile: &str, usb: &Path) {
         .record(truce_sync::parse_object(json).expect("sample JSON"))
         .expect("sample record");
     journal
-        .export(usb, truce::exchange::ExportRange::Pending)
+        .export(usb, truce_core::exchange::ExportRange::Pending)
         .expect("export");
 }
 

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::journal::Journal;
+use truce_core::journal::Journal;
 
 use super::App;
 
