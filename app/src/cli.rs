@@ -17,8 +17,8 @@ use crate::terminal::{terminal_line, terminal_safe, OutputKind, TerminalWriter};
 use truce_core::exchange::{ExportRange, ImportReport};
 use truce_core::journal::{Journal, JournalError, Profile};
 use truce_core::keyfile::{KdfCost, KDF_WORK_FACTOR_ENV};
+use truce_core::model::{ObservationFilter, QueueRow, SortOrder};
 use truce_core::publish::{DataFormat, PublicOptions};
-use truce_core::store::{ObservationFilter, QueueRow, SortOrder};
 use truce_sync::verification::VerificationStatus;
 
 /// Prints a message for people on stderr, escaped as [`terminal_safe`] says: the values in it

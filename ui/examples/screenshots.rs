@@ -264,7 +264,7 @@ fn coordinator_screens(
             }
         }
         let list = journal
-            .query(&truce_core::store::ObservationFilter::default())
+            .query(&truce_core::model::ObservationFilter::default())
             .expect("query");
         for (i, row) in list.iter().enumerate().take(12) {
             let id = row.revision.observation.id.to_string();

@@ -15,10 +15,10 @@ use truce_sync::verification::VerificationStatus;
 use truce_sync::Taxonomy;
 
 use truce_core::journal::{Journal, JournalError};
+use truce_core::model::ObservationFilter;
 use truce_core::preferences::{Cutoff, Preferences};
 use truce_core::publish::{DataFormat, PublicOptions};
 use truce_core::report::Report;
-use truce_core::store::ObservationFilter;
 
 use super::ui::{
     AlertItem, AlertsAdapter, AppWindow, Breakdown, CountRow, DayBar, DeviceItem, DevicesAdapter,
@@ -35,7 +35,7 @@ pub(crate) struct CoordinatorState {
 }
 
 fn locked() -> JournalError {
-    JournalError::Refused("the journal is locked".into())
+    JournalError::Locked
 }
 
 fn count(n: impl TryInto<i32>) -> i32 {

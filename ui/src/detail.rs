@@ -13,7 +13,7 @@ use truce_sync::{ObservationRevision, SchemaError, Taxonomy, TimePrecision};
 
 use truce_core::coordinator::{LinkSuggestion, Nearness};
 use truce_core::journal::{Journal, JournalError};
-use truce_core::store::VerificationEvent;
+use truce_core::model::VerificationEvent;
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Role;
 

@@ -15,7 +15,7 @@ use truce_sync::{ObservationRevision, Taxonomy};
 use uuid::Uuid;
 
 use truce_core::journal::{Journal, JournalError};
-use truce_core::store::ObservationFilter;
+use truce_core::model::ObservationFilter;
 
 use super::ui::{AppWindow, Choice, JournalAdapter, ObservationRow};
 use super::{detail, entry, format, on_app, on_app_with, App};
@@ -261,7 +261,7 @@ pub(crate) fn refresh(window: &AppWindow, app: &Rc<App>) {
         let result = journal
             .as_ref()
             .map(|j| load(j, &filter))
-            .unwrap_or_else(|| Err(JournalError::Refused("the journal is locked".into())));
+            .unwrap_or_else(|| Err(JournalError::Locked));
         Box::new(move |app: &Rc<App>| {
             if app.journal_view.generation.get() != generation || !app.unlocked.get() {
                 return;

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use truce_core::coordinator::{QueueExtra, QueuePage};
 use truce_core::journal::{Journal, JournalError};
+use truce_core::model::{ObservationFilter, QueueRow, SortOrder};
 use truce_core::preferences::{sort_code, sort_from_code, QueuePreferences};
-use truce_core::store::{ObservationFilter, QueueRow, SortOrder};
 
 use super::journal_view::{choices, row};
 use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
@@ -182,7 +182,7 @@ fn query(w: &AppWindow) -> Result<(ObservationFilter, QueueExtra), String> {
 }
 
 fn locked() -> JournalError {
-    JournalError::Refused("the journal is locked".into())
+    JournalError::Locked
 }
 
 /// Reads the first page again for the filters on screen.

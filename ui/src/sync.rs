@@ -43,7 +43,7 @@ fn status(journal: &Journal) -> Result<Status, JournalError> {
 }
 
 fn locked() -> JournalError {
-    JournalError::Refused("the journal is locked".into())
+    JournalError::Locked
 }
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {

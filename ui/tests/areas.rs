@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use truce_core::coordinator::QueueExtra;
 use truce_core::exchange::ExportRange;
+use truce_core::model::ObservationFilter;
 use truce_core::publish::DataFormat;
-use truce_core::store::ObservationFilter;
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
 
 fn object(value: Value) -> Map<String, Value> {

@@ -566,7 +566,7 @@ fn working_preferences_are_restored_from_the_journal() {
     assert_eq!(prefs.queue.status, None);
     assert_eq!(
         prefs.queue.sort,
-        truce_core::store::SortOrder::OldestObserved
+        truce_core::model::SortOrder::OldestObserved
     );
 }
 

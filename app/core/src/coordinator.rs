@@ -13,9 +13,10 @@ use uuid::Uuid;
 use crate::alerts::Alert;
 use crate::fsutil::AtomicFile;
 use crate::journal::{now, Journal, JournalError};
+use crate::model::{ObservationFilter, VerificationEvent};
 use crate::publish::{row_values, DataFormat, DataWriter, PublicOptions};
 use crate::report::Report;
-use crate::store::{ObservationFilter, ResumedFrom, VerificationEvent};
+use crate::store::ResumedFrom;
 use truce_sync::profile::AlertRule;
 
 /// Longest verification note, in characters.
@@ -253,7 +254,7 @@ impl Journal {
     pub fn query(
         &self,
         filter: &ObservationFilter,
-    ) -> Result<Vec<crate::store::QueueRow>, JournalError> {
+    ) -> Result<Vec<crate::model::QueueRow>, JournalError> {
         let mut rows = Vec::new();
         self.store
             .each_matching(filter, |row| -> Result<(), JournalError> {
@@ -267,7 +268,7 @@ impl Journal {
         &self,
         from_ms: Option<i64>,
         to_ms: Option<i64>,
-    ) -> Result<Vec<crate::store::QueueRow>, JournalError> {
+    ) -> Result<Vec<crate::model::QueueRow>, JournalError> {
         let filter = ObservationFilter {
             from_ms,
             to_ms,
@@ -511,7 +512,7 @@ pub struct QueueExtra {
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueuePage {
     /// The rows, in the filter's order.
-    pub rows: Vec<crate::store::QueueRow>,
+    pub rows: Vec<crate::model::QueueRow>,
     /// Whether more rows match after this page.
     pub more: bool,
 }

@@ -160,6 +160,9 @@ pub enum JournalError {
     /// change could not be made (and nothing changed).
     #[error("{0}")]
     Refused(String),
+    /// The journal is locked (the GUI dropped it after inactivity or on request).
+    #[error("the journal is locked; unlock it and try again. Nothing was changed")]
+    Locked,
     /// No observation matches the id.
     #[error("no observation matches `{0}`; run `truce list` to see the ids")]
     UnknownObservation(String),

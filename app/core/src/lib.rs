@@ -8,11 +8,13 @@ pub mod fsutil;
 pub mod journal;
 pub mod keyfile;
 pub mod location;
+pub mod model;
 pub mod preferences;
 pub mod publish;
 pub mod report;
-pub mod store;
+pub(crate) mod store;
 pub mod unlock_policy;
 
 pub use journal::{DeviceSummary, Journal, JournalError, JournalPaths, Profile, WipeReport};
 pub use keyfile::KdfCost;
+pub use store::set_memory_security;

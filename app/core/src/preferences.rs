@@ -14,7 +14,7 @@ use truce_sync::verification::VerificationStatus;
 use uuid::Uuid;
 
 use crate::journal::{now, Journal, JournalError};
-use crate::store::SortOrder;
+use crate::model::SortOrder;
 
 /// The key of the report's daily cut-off (`"HH:MM"`).
 pub const KEY_CUTOFF: &str = "report.cutoff";

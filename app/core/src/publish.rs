@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use truce_sync::profile::{area_of, Area};
 use truce_sync::taxonomy::Code;
 
-use crate::store::QueueRow;
+use crate::model::QueueRow;
 
 /// Output formats of `truce export-data`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

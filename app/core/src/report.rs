@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use truce_sync::profile::Area;
 
-use crate::store::QueueRow;
+use crate::model::QueueRow;
 use truce_sync::profile::area_of;
 
 /// How many days the daily chart covers.

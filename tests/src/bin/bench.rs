@@ -301,7 +301,7 @@ fn import_child(mut it: impl Iterator<Item = String>) -> Result<()> {
     };
     let dir = PathBuf::from(it.next().context("DIR")?);
     let bundles = PathBuf::from(it.next().context("BUNDLES")?);
-    truce_core::store::set_memory_security(on);
+    truce_core::set_memory_security(on);
     let t = Instant::now();
     let mut journal = Journal::open(&dir, &pass())?;
     let files = truce_core::exchange::bundle_files(&[bundles])?;
@@ -582,14 +582,14 @@ fn main() -> Result<()> {
     }
     coordinator.alerts()?;
     let t = Instant::now();
-    let queue = coordinator.query(&truce_core::store::ObservationFilter {
+    let queue = coordinator.query(&truce_core::model::ObservationFilter {
         limit: Some(100),
         ..Default::default()
     })?;
     let queue_ms = t.elapsed().as_secs_f64() * 1000.0;
     let day_from = start.timestamp_millis();
     let t = Instant::now();
-    let day = coordinator.query(&truce_core::store::ObservationFilter {
+    let day = coordinator.query(&truce_core::model::ObservationFilter {
         from_ms: Some(day_from),
         to_ms: Some(day_from + 86_400_000),
         ..Default::default()
@@ -601,15 +601,15 @@ fn main() -> Result<()> {
     let report_ms = t.elapsed().as_secs_f64() * 1000.0;
     // The coordinator's incident queue, as the GUI asks for it: a page of 200.
     let extra = truce_core::coordinator::QueueExtra::default();
-    let page = |filter: &truce_core::store::ObservationFilter,
+    let page = |filter: &truce_core::model::ObservationFilter,
                 extra: &truce_core::coordinator::QueueExtra|
      -> Result<(f64, usize)> {
         let t = Instant::now();
         let page = coordinator.queue_page(filter, extra, 0, 200)?;
         Ok((t.elapsed().as_secs_f64() * 1000.0, page.rows.len()))
     };
-    let (queue_page_ms, _) = page(&truce_core::store::ObservationFilter::default(), &extra)?;
-    let shelling = truce_core::store::ObservationFilter {
+    let (queue_page_ms, _) = page(&truce_core::model::ObservationFilter::default(), &extra)?;
+    let shelling = truce_core::model::ObservationFilter {
         categories: vec!["shelling".into()],
         statuses: vec![truce_sync::verification::VerificationStatus::Unverified],
         ..Default::default()
@@ -619,8 +619,8 @@ fn main() -> Result<()> {
         area: Some("north".into()),
         party: None,
     };
-    let (area_ms, area_rows) = page(&truce_core::store::ObservationFilter::default(), &north)?;
-    let search = truce_core::store::ObservationFilter {
+    let (area_ms, area_rows) = page(&truce_core::model::ObservationFilter::default(), &north)?;
+    let search = truce_core::model::ObservationFilter {
         text: Some("armoured".into()),
         ..Default::default()
     };

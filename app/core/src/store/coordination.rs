@@ -8,89 +8,19 @@ use truce_sync::{ObservationKey, ObservationRevision};
 use uuid::Uuid;
 
 use super::{RawRevision, Store, StoreError, COUNTED_DEVICE};
+use crate::model::{ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 
-/// One step of an observation's verification trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerificationEvent {
-    /// The status given.
-    pub status: VerificationStatus,
-    /// Why.
-    pub note: String,
-    /// Who gave it.
-    pub by_observer: String,
-    /// From which device.
-    pub by_device: Uuid,
-    /// When (RFC 3339).
-    pub at: String,
-}
-
-/// Which observations a query covers. Empty lists mean "any".
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObservationFilter {
-    /// Observed at or after (Unix milliseconds).
-    pub from_ms: Option<i64>,
-    /// Observed before (Unix milliseconds).
-    pub to_ms: Option<i64>,
-    /// Kind codes.
-    pub kinds: Vec<String>,
-    /// Category codes.
-    pub categories: Vec<String>,
-    /// Verification statuses.
-    pub statuses: Vec<VerificationStatus>,
-    /// The recording device.
-    pub device: Option<Uuid>,
-    /// Words that must appear in the narrative (case-insensitive).
-    pub text: Option<String>,
-    /// At most this many rows.
-    pub limit: Option<u32>,
-    /// The order of the rows (newest observation first by default).
-    pub sort: SortOrder,
-    /// Also the records of devices the coordinator has not accepted yet (the queue shows
-    /// them, marked); reports, alerts and exports leave them out.
-    pub include_pending_devices: bool,
-}
-
-/// How the incident queue is sorted. Ties keep the newest observation first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortOrder {
-    /// Newest observation first.
-    #[default]
-    NewestObserved,
-    /// Oldest observation first.
-    OldestObserved,
-    /// Most recently saved (or amended) first.
-    NewestRecorded,
-    /// Highest severity first (unassessed last).
-    Severity,
-    /// By kind, then category.
-    Kind,
-}
-
-impl SortOrder {
-    fn sql(self) -> &'static str {
-        match self {
-            SortOrder::NewestObserved => "c.observed_at_ms DESC, c.observation_id DESC",
-            SortOrder::OldestObserved => "c.observed_at_ms ASC, c.observation_id ASC",
-            SortOrder::NewestRecorded => "c.recorded_at DESC, c.observed_at_ms DESC",
-            SortOrder::Severity => {
-                "coalesce(json_extract(c.body, '$.severity'), 0) DESC, c.observed_at_ms DESC"
-            }
-            SortOrder::Kind => "c.kind, c.category, c.observed_at_ms DESC",
+/// The ORDER BY clause of a queue query in this order.
+fn order_by(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::NewestObserved => "c.observed_at_ms DESC, c.observation_id DESC",
+        SortOrder::OldestObserved => "c.observed_at_ms ASC, c.observation_id ASC",
+        SortOrder::NewestRecorded => "c.recorded_at DESC, c.observed_at_ms DESC",
+        SortOrder::Severity => {
+            "coalesce(json_extract(c.body, '$.severity'), 0) DESC, c.observed_at_ms DESC"
         }
+        SortOrder::Kind => "c.kind, c.category, c.observed_at_ms DESC",
     }
-}
-
-/// An observation with its current verification status.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueueRow {
-    /// The latest revision.
-    pub revision: ObservationRevision,
-    /// Its current status.
-    pub status: VerificationStatus,
-    /// Its device is not accepted yet: it does not count in reports, alerts or exports.
-    pub device_pending: bool,
-    /// Other devices that made an observation with the same id (each its own observation).
-    pub id_also_used_by: Vec<Uuid>,
 }
 
 /// What the coordinator knows of one device.
@@ -119,15 +49,6 @@ const SHARED_ID_SQL: &str = "(SELECT group_concat(DISTINCT o.device_id) FROM obs
       WHERE o.observation_id = c.observation_id AND o.device_id <> c.device_id)";
 
 impl Store {
-    /// Whether this observation is held.
-    pub fn has_observation(&self, key: ObservationKey) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM observation_revision WHERE observation_id = ?1 AND device_id = ?2)",
-            [key.id.to_string(), key.device_id.to_string()],
-            |row| row.get(0),
-        )?)
-    }
-
     /// Appends a step to an observation's verification trail.
     pub fn add_verification(
         &self,
@@ -259,7 +180,7 @@ impl Store {
             sql.push(')');
         }
         sql.push_str(" ORDER BY ");
-        sql.push_str(filter.sort.sql());
+        sql.push_str(order_by(filter.sort));
         if let Some(limit) = filter.limit {
             push(" LIMIT ?", SqlValue::Integer(i64::from(limit)), &mut sql);
         }

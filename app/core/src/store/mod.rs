@@ -10,8 +10,7 @@ mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
 pub use cipher::set_memory_security;
-pub use coordination::{DeviceStatus, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
-pub use exchange::{Import, ImportRun, KnownDevice};
+pub use exchange::{ImportRun, KnownDevice};
 
 use std::path::Path;
 
@@ -21,8 +20,6 @@ use truce_sync::{DeviceSigningKey, Observation, ObservationKey, ObservationRevis
 use uuid::Uuid;
 
 use crate::keyfile::DatabaseKey;
-
-pub use migrations::latest as latest_schema_version;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
