@@ -290,6 +290,14 @@ pub(crate) fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
+/// Alerts as last evaluated, and what they were evaluated over: the revisions marker of the
+/// store and the mission profile's text.
+#[derive(Debug)]
+pub(crate) struct AlertsCache {
+    pub(crate) key: (i64, Option<i64>, String),
+    pub(crate) alerts: Vec<Alert>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use truce_sync::profile::Area;
 use truce_sync::verification::VerificationStatus;
-use truce_sync::{fingerprint, Observation, ObservationKey, ObservationRevision, Role};
+use truce_sync::{fingerprint, Observation, ObservationKey, ObservationRevision};
 use uuid::Uuid;
 
-use crate::alerts::Alert;
+use crate::alerts::{Alert, AlertsCache};
 use crate::fsutil::AtomicFile;
 use crate::journal::{now, Journal, JournalError};
 use crate::model::{ObservationFilter, VerificationEvent};
@@ -43,16 +43,6 @@ pub struct DeviceReport {
 }
 
 impl Journal {
-    fn coordinators_only(&self, what: &str) -> Result<(), JournalError> {
-        if self.device.role == Role::Coordinator {
-            Ok(())
-        } else {
-            Err(JournalError::Refused(format!(
-                "{what} is for coordinators; this journal was created with --role monitor"
-            )))
-        }
-    }
-
     /// Gives an observation a verification status, with a note; kept with who and when. The
     /// record itself is not touched.
     pub fn verify(
@@ -61,7 +51,7 @@ impl Journal {
         status: VerificationStatus,
         note: &str,
     ) -> Result<VerificationEvent, JournalError> {
-        self.coordinators_only("verification")?;
+        self.require_coordinator("verification")?;
         let note = note.trim();
         if note.is_empty() {
             return Err(JournalError::Refused(
@@ -88,7 +78,7 @@ impl Journal {
     /// Links reports of the same event (two teams heard the same shelling). Joins the event one
     /// of them already belongs to; refuses to merge two different events. Returns the event id.
     pub fn link(&mut self, id_parts: &[String]) -> Result<String, JournalError> {
-        self.coordinators_only("linking reports")?;
+        self.require_coordinator("linking reports")?;
         if id_parts.len() < 2 {
             return Err(JournalError::Refused(
                 "give at least two observations to link as one event".into(),
@@ -135,7 +125,7 @@ impl Journal {
 
     /// Every device bundles came from, with its gaps.
     pub fn devices(&self) -> Result<Vec<DeviceReport>, JournalError> {
-        self.coordinators_only("the device list")?;
+        self.require_coordinator("the device list")?;
         let mut out = Vec::new();
         for d in self.store.device_statuses()? {
             let key = truce_sync::bundle::parse_device_key(&d.device_key).ok_or_else(|| {
@@ -165,7 +155,7 @@ impl Journal {
         &mut self,
         device_part: &str,
     ) -> Result<(DeviceReport, bool), JournalError> {
-        self.coordinators_only("accepting devices")?;
+        self.require_coordinator("accepting devices")?;
         let wanted = device_part.trim().to_ascii_lowercase();
         let devices = self.devices()?;
         let matching: Vec<&DeviceReport> = devices
@@ -490,14 +480,6 @@ fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalEr
     Ok(hex::encode(Sha256::digest(json)))
 }
 
-/// Alerts as last evaluated, and what they were evaluated over: the revisions marker of the
-/// store and the mission profile's text.
-#[derive(Debug)]
-pub(crate) struct AlertsCache {
-    key: (i64, Option<i64>, String),
-    alerts: Vec<Alert>,
-}
-
 /// Filters the store cannot apply, checked on each row as it streams by: the area (from the
 /// mission profile's bounding boxes) and the party (the initiator).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -540,7 +522,7 @@ impl Journal {
         offset: usize,
         limit: usize,
     ) -> Result<QueuePage, JournalError> {
-        self.coordinators_only("the incident queue")?;
+        self.require_coordinator("the incident queue")?;
         let areas = if extra.area.is_some() {
             self.profile()?.map(|p| p.profile.areas).unwrap_or_default()
         } else {
@@ -608,7 +590,7 @@ impl Journal {
     /// missing). Itself, reports already in its event and reports of another event (which a
     /// link would refuse) are left out. See [`rank_link_suggestions`].
     pub fn link_suggestions(&self, id_part: &str) -> Result<Vec<LinkSuggestion>, JournalError> {
-        self.coordinators_only("suggesting reports to link")?;
+        self.require_coordinator("suggesting reports to link")?;
         let key = self.store.resolve(id_part)?;
         let Some(target) = self.store.history(key)?.pop() else {
             return Err(JournalError::UnknownObservation(id_part.to_owned()));
@@ -759,6 +741,7 @@ pub fn rank_link_suggestions(
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use truce_sync::Role;
 
     fn rev(
         kind: &str,

@@ -137,15 +137,6 @@ impl From<ProfileError> for JournalError {
 }
 
 impl Journal {
-    fn require_coordinator(&self, what: &str) -> Result<(), JournalError> {
-        if self.device.role != Role::Coordinator {
-            return Err(JournalError::Refused(format!(
-                "{what} is for coordinators; this journal was created with --role monitor"
-            )));
-        }
-        Ok(())
-    }
-
     /// The coordinator's age identity, created on first use and kept in the encrypted journal.
     pub fn coordinator_identity(&self) -> Result<CoordinatorIdentity, JournalError> {
         self.require_coordinator("a coordinator key")?;

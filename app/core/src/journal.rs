@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::fsutil;
 use crate::keyfile::{self, DatabaseKey, KdfCost, KeyFileError};
 use crate::store::{DeviceRecord, Store, StoreError};
+pub use crate::unlock_policy::{SETTINGS_FILE, UNLOCK_FAILURES_FILE};
 
 /// File name of the encrypted database inside the data directory.
 pub const DATABASE_FILE: &str = "journal.db";
@@ -24,10 +25,6 @@ pub const KEY_FILE: &str = "journal.key";
 /// the new passphrase, kept beside the current key file until the database has been
 /// re-encrypted with it and the key file replaced.
 pub const NEXT_KEY_FILE: &str = "journal.key.next";
-/// The GUI's settings (theme, language, auto-lock, wipe-after), not secret, in the data directory.
-pub const SETTINGS_FILE: &str = "settings.json";
-/// Wrong passphrases in a row, for the optional wipe after failed unlocks; not secret.
-pub const UNLOCK_FAILURES_FILE: &str = "unlock-failures";
 /// An unfinished report (a partial schema v1 object) and when it was saved (RFC 3339).
 pub type Draft = (Map<String, Value>, String);
 
@@ -163,6 +160,9 @@ pub enum JournalError {
     /// The journal is locked (the GUI dropped it after inactivity or on request).
     #[error("the journal is locked; unlock it and try again. Nothing was changed")]
     Locked,
+    /// A coordinator's use case was asked of a monitor's journal.
+    #[error("{0} is for coordinators; this journal was created with --role monitor")]
+    CoordinatorsOnly(String),
     /// No observation matches the id.
     #[error("no observation matches `{0}`; run `truce list` to see the ids")]
     UnknownObservation(String),
@@ -273,9 +273,19 @@ pub struct Journal {
     pub(crate) device: DeviceRecord,
     pub(crate) taxonomy: Taxonomy,
     /// The last alerts evaluated, with what they were evaluated over (see `Journal::alerts`).
-    pub(crate) alerts_cache: std::cell::RefCell<Option<crate::coordinator::AlertsCache>>,
+    pub(crate) alerts_cache: std::cell::RefCell<Option<crate::alerts::AlertsCache>>,
     /// How often the alert sweep takes a checkpoint (tests take them often).
     pub(crate) alert_checkpoint_every: usize,
+}
+
+impl Journal {
+    /// Refuses `what` unless this is a coordinator's journal: the one role check.
+    pub(crate) fn require_coordinator(&self, what: &str) -> Result<(), JournalError> {
+        match self.device.role {
+            Role::Coordinator => Ok(()),
+            _ => Err(JournalError::CoordinatorsOnly(what.to_string())),
+        }
+    }
 }
 
 impl Journal {

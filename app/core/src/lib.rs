@@ -9,6 +9,7 @@ pub mod journal;
 pub mod keyfile;
 pub mod location;
 pub mod model;
+pub mod period;
 pub mod preferences;
 pub mod publish;
 pub mod report;

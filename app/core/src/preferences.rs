@@ -26,44 +26,7 @@ pub const KEY_QUEUE: &str = "queue.filters";
 /// Longest code (area, kind, category, party) kept; anything longer is taken as garbled.
 const CODE_MAX_CHARS: usize = 200;
 
-/// The daily cut-off of the report period, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Cutoff {
-    hour: u8,
-    minute: u8,
-}
-
-impl Cutoff {
-    /// `hour:minute`, or `None` out of range.
-    pub fn new(hour: u8, minute: u8) -> Option<Cutoff> {
-        (hour < 24 && minute < 60).then_some(Cutoff { hour, minute })
-    }
-
-    /// Reads `HH:MM` (or `H:MM`).
-    pub fn parse(text: &str) -> Option<Cutoff> {
-        let (h, m) = text.trim().split_once(':')?;
-        if h.is_empty() || h.len() > 2 || m.len() != 2 {
-            return None;
-        }
-        Cutoff::new(h.parse().ok()?, m.parse().ok()?)
-    }
-
-    /// The hour, 0 to 23.
-    pub fn hour(self) -> u8 {
-        self.hour
-    }
-
-    /// The minute, 0 to 59.
-    pub fn minute(self) -> u8 {
-        self.minute
-    }
-}
-
-impl std::fmt::Display for Cutoff {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:02}:{:02}", self.hour, self.minute)
-    }
-}
+pub use crate::period::Cutoff;
 
 /// The incident queue's filters as last chosen (the narrative search is not kept).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -159,7 +122,7 @@ fn code(value: &Option<Value>) -> Option<String> {
 }
 
 fn day(value: &Option<Value>) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text(value)?, "%Y-%m-%d").ok()
+    crate::period::parse_day(text(value)?).ok()
 }
 
 impl QueuePreferences {

@@ -13,17 +13,7 @@ use truce_sync::profile::area_of;
 /// How many days the daily chart covers.
 pub const CHART_DAYS: i64 = 30;
 
-/// The first millisecond (UTC) of `day`, or of the day after it when `end`, so that a period
-/// ending there holds the whole day.
-pub fn utc_day_bound_ms(day: NaiveDate, end: bool) -> i64 {
-    let day = if end {
-        day.succ_opt().unwrap_or(day)
-    } else {
-        day
-    };
-    day.and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_millis())
-}
+pub use crate::period::utc_day_bound_ms;
 
 /// One line of a breakdown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

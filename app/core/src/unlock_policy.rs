@@ -8,8 +8,11 @@
 use std::path::Path;
 
 use crate::fsutil;
-use crate::journal::{SETTINGS_FILE, UNLOCK_FAILURES_FILE};
 
+/// The GUI's settings (theme, language, auto-lock, wipe-after), not secret, in the data directory.
+pub const SETTINGS_FILE: &str = "settings.json";
+/// Wrong passphrases in a row, for the optional wipe after failed unlocks; not secret.
+pub const UNLOCK_FAILURES_FILE: &str = "unlock-failures";
 /// The file that holds the policy: the number of wrong passphrases in a row that wipe the
 /// journal, as text (absent or 0: off).
 pub const UNLOCK_POLICY_FILE: &str = "unlock-policy";
