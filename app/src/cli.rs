@@ -472,10 +472,24 @@ pub fn main() -> ExitCode {
             let usage = e.downcast_ref::<UsageError>().is_some();
             // Errors quote what they refuse (a file name, a serde message naming a field of a
             // hostile file): one line, every control character escaped.
-            eprintln!("error: {}", terminal_line(&format!("{e:#}")));
+            eprintln!("error: {}", terminal_line(&error_text(&e)));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+/// The error and its causes on one line, `outer: cause: ...`, leaving out a cause whose text
+/// the message already quotes (Truce's errors keep their source and also say it).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn init_logging() {
@@ -1578,6 +1592,23 @@ fn display_value(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_names_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let quoted = anyhow::Error::from(JournalError::Io {
+            action: "read",
+            path: "/media/usb/x".into(),
+            cause: io,
+        });
+        assert_eq!(
+            error_text(&quoted),
+            "cannot read /media/usb/x: no such file"
+        );
+        let outer =
+            anyhow::Error::from(std::io::Error::other("disk gone")).context("cannot export");
+        assert_eq!(error_text(&outer), "cannot export: disk gone");
+    }
     use clap::CommandFactory;
 
     /// clap checks the definition (unique flag names, valid defaults) only when asked.

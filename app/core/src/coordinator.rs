@@ -474,9 +474,11 @@ fn rules_digest(rules: &[AlertRule], areas: &[Area]) -> Result<String, JournalEr
     // v2: observations are keyed by id and device (0011); v3: a place names the area of an
     // observation without a position.
     const SWEEP_VERSION: &str = "truce-alert-sweep v3";
-    let json = serde_json::to_vec(&(SWEEP_VERSION, rules, areas)).map_err(|e| {
-        JournalError::Refused(format!("the alert rules cannot be written out: {e}"))
-    })?;
+    let json =
+        serde_json::to_vec(&(SWEEP_VERSION, rules, areas)).map_err(|e| JournalError::Internal {
+            what: "write out the alert rules",
+            source: e.into(),
+        })?;
     Ok(hex::encode(Sha256::digest(json)))
 }
 

@@ -132,7 +132,7 @@ impl ImportReport {
 
 impl From<ProfileError> for JournalError {
     fn from(e: ProfileError) -> Self {
-        JournalError::Refused(e.to_string())
+        JournalError::Profile(e)
     }
 }
 
@@ -386,8 +386,7 @@ impl Journal {
             return Ok(None);
         }
         let mut id = [0u8; 16];
-        getrandom::getrandom(&mut id)
-            .map_err(|e| JournalError::Refused(format!("no randomness available: {e}")))?;
+        getrandom::getrandom(&mut id).map_err(JournalError::NoRandomness)?;
         let bundle_id = hex::encode(id);
         let created_at = now();
         let manifest = Manifest {
@@ -592,8 +591,9 @@ struct BundleStream<'r> {
 
 impl BundleStream<'_> {
     fn next(&mut self) -> Result<Read, JournalError> {
-        let read = self.reads.recv().map_err(|_| {
-            JournalError::Refused("the bundle reader stopped before the end of the files".into())
+        let read = self.reads.recv().map_err(|_| JournalError::Internal {
+            what: "read the bundles to the end",
+            source: "the bundle reader stopped before the end of the files".into(),
         })?;
         self.ended = matches!(read, Read::Done | Read::Refused(_));
         Ok(read)
@@ -710,9 +710,10 @@ fn merge_bundle(
         }) => (*manifest, fingerprint),
         Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
         Ok(_) => {
-            return Err(refusal.with(Reason::fatal(JournalError::Refused(
-                "the bundle reader's messages came out of order".into(),
-            ))))
+            return Err(refusal.with(Reason::fatal(JournalError::Internal {
+                what: "import the bundle",
+                source: "the bundle reader's messages came out of order".into(),
+            })))
         }
         Err(reason) => return Err(refusal.with(reason)),
     };
@@ -763,9 +764,10 @@ fn merge_bundle(
             Ok(Read::Done) => break,
             Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
             Ok(Read::Opened { .. }) => {
-                return Err(refusal.with(Reason::fatal(JournalError::Refused(
-                    "the bundle reader's messages came out of order".into(),
-                ))))
+                return Err(refusal.with(Reason::fatal(JournalError::Internal {
+                    what: "import the bundle",
+                    source: "the bundle reader's messages came out of order".into(),
+                })))
             }
             Err(e) => return Err(refusal.with(Reason::fatal(e))),
         };
@@ -891,7 +893,7 @@ impl Refusal {
 fn bundle_write(e: BundleError) -> JournalError {
     match e {
         BundleError::Io(e) => io(e, "write", Path::new("the bundle")),
-        other => JournalError::Refused(format!("cannot write the bundle: {other}")),
+        other => JournalError::BundleWrite(other),
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use chrono::{DateTime, FixedOffset, Local, Timelike};
 use serde_json::{Map, Value};
+use truce_sync::bundle::BundleError;
+use truce_sync::profile::ProfileError;
 use truce_sync::{
     DeviceSigningKey, NewObservationDefaults, Observation, ObservationKey, ObservationRevision,
     Role, SchemaError, Taxonomy,
@@ -152,11 +154,33 @@ pub enum JournalError {
     },
     /// The observation breaks schema v1.
     #[error("invalid observation: {0}. Nothing was saved")]
-    Invalid(SchemaError),
-    /// A profile or passphrase given at init or passwd is not acceptable, or a passphrase
-    /// change could not be made (and nothing changed).
+    Invalid(#[source] SchemaError),
+    /// What was asked is not acceptable as given (a name, a passphrase, a range, a note...),
+    /// and nothing changed. The text says what to change.
     #[error("{0}")]
     Refused(String),
+    /// A mission profile is refused: unsigned, signed by another key, older, or from a newer
+    /// Truce.
+    #[error("{0}")]
+    Profile(#[source] ProfileError),
+    /// A bundle could not be written (not the disk: see `Io` and `DiskFull`).
+    #[error("cannot write the bundle: {0}. Nothing was exported; the records stay pending")]
+    BundleWrite(#[source] BundleError),
+    /// The key file is not one this build can use.
+    #[error("the key file cannot be used: {0}")]
+    KeyFile(#[source] KeyFileError),
+    /// The system gave no randomness, so no key or id could be made.
+    #[error("the system gave no randomness ({0}), so nothing was made and nothing changed; try again, and if it goes on, the system's random source is broken")]
+    NoRandomness(#[source] getrandom::Error),
+    /// A fault in Truce itself, not in the user's data or input.
+    #[error("Truce could not {what}: {source}. This is a fault in Truce, not in your data; nothing was changed. Please report it")]
+    Internal {
+        /// What Truce was doing.
+        what: &'static str,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The journal is locked (the GUI dropped it after inactivity or on request).
     #[error("the journal is locked; unlock it and try again. Nothing was changed")]
     Locked,
@@ -191,11 +215,12 @@ pub enum JournalError {
         /// On which path.
         path: PathBuf,
         /// The operating system's error.
+        #[source]
         cause: std::io::Error,
     },
     /// Any other database error.
     #[error("{0}")]
-    Store(StoreError),
+    Store(#[source] StoreError),
 }
 
 impl From<SchemaError> for JournalError {
@@ -259,7 +284,7 @@ fn key_error_at(paths: &JournalPaths, path: &Path, e: KeyFileError) -> JournalEr
             path.display()
         )),
         KeyFileError::Io { cause, .. } => io_error("use the key file", path)(cause),
-        other => JournalError::Refused(other.to_string()),
+        other => JournalError::KeyFile(other),
     }
 }
 
@@ -311,8 +336,7 @@ impl Journal {
         };
         let key = DatabaseKey::generate(page_size).map_err(|e| key_error(&paths, e))?;
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::getrandom(&mut secret[..])
-            .map_err(|e| JournalError::Refused(format!("no randomness available: {e}")))?;
+        getrandom::getrandom(&mut secret[..]).map_err(JournalError::NoRandomness)?;
         let device = DeviceRecord {
             device_id: Uuid::now_v7(),
             observer: profile.observer,

@@ -101,7 +101,7 @@ impl DatabaseKey {
     /// are `page_size`.
     pub fn generate(page_size: PageSize) -> Result<Self, KeyFileError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
-        getrandom::getrandom(&mut bytes[..]).map_err(|e| KeyFileError::Random(e.to_string()))?;
+        getrandom::getrandom(&mut bytes[..]).map_err(KeyFileError::Random)?;
         Ok(DatabaseKey {
             bytes,
             page_auth: PageAuth::HmacSha256,
@@ -149,7 +149,7 @@ impl DatabaseKey {
     /// passphrase changes.
     pub fn fresh_like(&self) -> Result<Self, KeyFileError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
-        getrandom::getrandom(&mut bytes[..]).map_err(|e| KeyFileError::Random(e.to_string()))?;
+        getrandom::getrandom(&mut bytes[..]).map_err(KeyFileError::Random)?;
         Ok(DatabaseKey {
             bytes,
             page_auth: self.page_auth,
@@ -210,7 +210,10 @@ pub enum KeyFileError {
     },
     /// The operating system gave no randomness.
     #[error("no randomness available from the operating system: {0}")]
-    Random(String),
+    Random(#[source] getrandom::Error),
+    /// age could not encrypt the key to the passphrase.
+    #[error("the key cannot be sealed with the passphrase: {0}")]
+    Seal(#[source] age::EncryptError),
     /// Reading or writing the file failed.
     #[error("cannot {action} the key file {path}: {cause}")]
     Io {
@@ -257,7 +260,7 @@ fn wrap(
     }
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .map_err(|e| KeyFileError::Random(e.to_string()))?;
+            .map_err(KeyFileError::Seal)?;
     let mut sealed = Vec::with_capacity(256);
     let io_err = |cause| KeyFileError::Io {
         action: "encrypt",

@@ -201,13 +201,16 @@ impl Preferences {
     /// The `(key, value)` rows that store these preferences.
     pub fn encode(&self) -> Result<Vec<(&'static str, String)>, JournalError> {
         let json = |v: Value| {
-            serde_json::to_string(&v).map_err(|e| {
-                JournalError::Refused(format!("the preferences cannot be written: {e}"))
+            serde_json::to_string(&v).map_err(|e| JournalError::Internal {
+                what: "write the preferences",
+                source: e.into(),
             })
         };
-        let queue = serde_json::to_value(self.queue.encode()).map_err(|e| {
-            JournalError::Refused(format!("the queue filters cannot be written: {e}"))
-        })?;
+        let queue =
+            serde_json::to_value(self.queue.encode()).map_err(|e| JournalError::Internal {
+                what: "write the queue filters",
+                source: e.into(),
+            })?;
         let dir = self
             .export_dir
             .as_ref()

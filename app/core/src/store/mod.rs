@@ -66,13 +66,14 @@ pub enum StoreError {
     },
     /// Any other SQLite error.
     #[error("database error: {0}")]
-    Sqlite(rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
     /// A journal file could not be read (permissions, a failing disk).
     #[error("cannot read {what}: {cause}")]
     Read {
         /// Which file.
         what: &'static str,
         /// The operating system's error.
+        #[source]
         cause: std::io::Error,
     },
 }
