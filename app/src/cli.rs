@@ -1114,7 +1114,7 @@ fn run_profile(dir: &Path, action: ProfileCommand, out: &mut impl Write) -> Resu
                     path.display()
                 );
             }
-            let journal = unlock(dir)?;
+            let mut journal = unlock(dir)?;
             let text = journal.create_profile(&mission, &recipients, template)?;
             truce_core::fsutil::write_atomic(&path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;

@@ -485,7 +485,7 @@ fn open_journal(dir: &Path) -> Journal {
 /// A coordinator's journal and the mission profile it signed.
 fn sample_coordinator(dir: &Path) -> String {
     std::fs::create_dir_all(dir).expect("the coordinator folder");
-    let journal = Journal::init(
+    let mut journal = Journal::init(
         dir,
         &SecretString::from(PASSPHRASE.to_owned()),
         Profile {

@@ -474,7 +474,7 @@ fn a_draft_can_be_discarded() {
 
 /// Creates a coordinator journal in `dir` and returns its signed mission profile for "East".
 fn coordinator_profile(dir: &std::path::Path) -> String {
-    let coordinator = new_coordinator(dir);
+    let mut coordinator = new_coordinator(dir);
     coordinator
         .create_profile("East", &[], None)
         .expect("profile")
@@ -1101,7 +1101,7 @@ fn settings_survive_reopening() {
 fn the_profiles_taxonomy_is_what_the_form_offers() {
     let hq = tempfile::tempdir().expect("tempdir");
     let device = tempfile::tempdir().expect("tempdir");
-    let coordinator = new_coordinator(hq.path());
+    let mut coordinator = new_coordinator(hq.path());
     let mut template =
         truce_sync::profile::MissionProfile::new("East", chrono::Utc::now().fixed_offset(), vec![]);
     template.taxonomy = serde_json::from_value(serde_json::json!({

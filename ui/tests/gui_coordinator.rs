@@ -143,7 +143,7 @@ fn seed(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
 
 /// The same as [`seed`], with the device not accepted yet and nothing verified.
 fn seed_pending(hq: &Path, device: &Path, usb: &Path) -> Vec<String> {
-    let coordinator = new_coordinator(hq);
+    let mut coordinator = new_coordinator(hq);
     let profile = coordinator
         .create_profile("East", &[], Some(template()))
         .expect("profile");

@@ -287,7 +287,11 @@ impl Journal {
             Some(chart_start.min(previous_start)),
             Some(to.timestamp_millis()),
         )?;
-        let areas = self.profile()?.map(|p| p.profile.areas).unwrap_or_default();
+        let areas = self
+            .profile
+            .as_ref()
+            .map(|p| p.profile.areas.clone())
+            .unwrap_or_default();
         Ok(crate::report::build(&rows, from, to, &areas))
     }
 
@@ -526,7 +530,10 @@ impl Journal {
     ) -> Result<QueuePage, JournalError> {
         self.require_coordinator("the incident queue")?;
         let areas = if extra.area.is_some() {
-            self.profile()?.map(|p| p.profile.areas).unwrap_or_default()
+            self.profile
+                .as_ref()
+                .map(|p| p.profile.areas.clone())
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -614,7 +621,11 @@ impl Journal {
                 }
             }
         }
-        let areas = self.profile()?.map(|p| p.profile.areas).unwrap_or_default();
+        let areas = self
+            .profile
+            .as_ref()
+            .map(|p| p.profile.areas.clone())
+            .unwrap_or_default();
         Ok(rank_link_suggestions(
             &target, candidates, &excluded, &areas,
         ))

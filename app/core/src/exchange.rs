@@ -236,7 +236,7 @@ impl Journal {
     /// Creates and signs a mission profile naming this coordinator (and `extra_recipients`) as
     /// recipients. `template` may supply taxonomy, parties, areas, ladder and alert rules.
     pub fn create_profile(
-        &self,
+        &mut self,
         mission: &str,
         extra_recipients: &[String],
         template: Option<MissionProfile>,
@@ -262,18 +262,22 @@ impl Journal {
         }
         let text = profile.sign(&self.device.signing_key)?;
         // The coordinator uses its own profile too (taxonomy, alert rules).
-        self.store.set_profile(&text, &now().to_rfc3339())?;
+        self.install_profile(SignedProfile::open(&text)?)?;
         Ok(text)
+    }
+
+    /// Keeps `signed` as the mission profile: in the journal, and as the one this unlocked
+    /// journal works with (taxonomy, areas, alert rules).
+    fn install_profile(&mut self, signed: SignedProfile) -> Result<(), JournalError> {
+        self.store.set_profile(&signed.text, &now().to_rfc3339())?;
+        self.taxonomy = signed.profile.taxonomy.clone();
+        self.profile = Some(signed);
+        Ok(())
     }
 
     /// The installed mission profile.
     pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
-        match self.store.profile_text()? {
-            None => Ok(None),
-            Some(text) => SignedProfile::open_installed(&text).map(Some).map_err(|e| {
-                JournalError::Damaged(format!("the installed mission profile is unreadable: {e}"))
-            }),
-        }
+        Ok(self.profile.clone())
     }
 
     /// What installing a mission profile from its signed text would do, without installing
@@ -297,12 +301,12 @@ impl Journal {
     /// [`ProfileCheck::signer_fingerprint`] (the GUI asks for confirmation first).
     pub fn import_profile(&mut self, text: &str) -> Result<MissionProfile, JournalError> {
         let new = SignedProfile::open(text)?;
-        if let Some(current) = self.profile()? {
-            new.may_replace(&current)?;
+        if let Some(current) = &self.profile {
+            new.may_replace(current)?;
         }
-        self.store.set_profile(&new.text, &now().to_rfc3339())?;
-        self.taxonomy = new.profile.taxonomy.clone();
-        Ok(new.profile)
+        let profile = new.profile.clone();
+        self.install_profile(new)?;
+        Ok(profile)
     }
 
     /// Entries received from other devices, and bundles refused (quarantined) so far.
@@ -457,7 +461,7 @@ impl Journal {
         on_durable: impl FnMut(&[ImportReport]),
     ) -> Result<(), JournalError> {
         let identity = self.coordinator_identity()?;
-        let mission = self.profile()?.map(|p| p.profile.mission);
+        let mission = self.profile.as_ref().map(|p| p.profile.mission.clone());
         let taxonomy = &self.taxonomy;
         let store = &mut self.store;
         // Two threads: one reads the bundles (decrypts, decompresses, checks the chain, parses

@@ -7,7 +7,7 @@ use age::secrecy::SecretString;
 use chrono::{DateTime, FixedOffset, Local, Timelike};
 use serde_json::{Map, Value};
 use truce_sync::bundle::BundleError;
-use truce_sync::profile::ProfileError;
+use truce_sync::profile::{ProfileError, SignedProfile};
 use truce_sync::{
     DeviceSigningKey, NewObservationDefaults, Observation, ObservationKey, ObservationRevision,
     Role, SchemaError, Taxonomy,
@@ -297,6 +297,9 @@ pub struct Journal {
     pub(crate) store: Store,
     pub(crate) device: DeviceRecord,
     pub(crate) taxonomy: Taxonomy,
+    /// The installed mission profile, read and verified once at unlock and replaced when a
+    /// newer one is installed.
+    pub(crate) profile: Option<SignedProfile>,
     /// The last alerts evaluated, with what they were evaluated over (see `Journal::alerts`).
     pub(crate) alerts_cache: std::cell::RefCell<Option<crate::alerts::AlertsCache>>,
     /// How often the alert sweep takes a checkpoint (tests take them often).
@@ -373,6 +376,7 @@ impl Journal {
             store,
             device,
             taxonomy: Taxonomy::builtin(),
+            profile: None,
             alerts_cache: Default::default(),
             alert_checkpoint_every: crate::alerts::CHECKPOINT_EVERY,
         })
@@ -430,19 +434,25 @@ impl Journal {
             (key, store)
         };
         let device = store.device()?;
-        let mut journal = Journal {
+        let profile = match store.profile_text()? {
+            None => None,
+            Some(text) => Some(SignedProfile::open_installed(&text).map_err(|e| {
+                JournalError::Damaged(format!("the installed mission profile is unreadable: {e}"))
+            })?),
+        };
+        let taxonomy = profile
+            .as_ref()
+            .map_or_else(Taxonomy::builtin, |p| p.profile.taxonomy.clone());
+        Ok(Journal {
             paths,
             key,
             store,
             device,
-            taxonomy: Taxonomy::builtin(),
+            taxonomy,
+            profile,
             alerts_cache: Default::default(),
             alert_checkpoint_every: crate::alerts::CHECKPOINT_EVERY,
-        };
-        if let Some(profile) = journal.profile()? {
-            journal.taxonomy = profile.profile.taxonomy;
-        }
-        Ok(journal)
+        })
     }
 
     /// Where this journal's files are.
@@ -924,6 +934,7 @@ impl ChainCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use truce_sync::profile::MissionProfile;
 
     const FAST: KdfCost = KdfCost::WorkFactor(10);
 
@@ -941,6 +952,39 @@ mod tests {
 
     fn obj(json: &str) -> Map<String, Value> {
         truce_sync::parse_object(json).expect("object")
+    }
+
+    #[test]
+    fn a_coordinators_own_profile_takes_effect_at_once_and_after_unlock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let coordinator = Profile {
+            role: Role::Coordinator,
+            ..profile()
+        };
+        let mut journal =
+            Journal::init(dir.path(), &pass("correct horse"), coordinator, FAST).expect("init");
+        assert!(!journal.taxonomy().has_category("drone_strike"));
+        let mut template = MissionProfile::new("Test", now(), vec![]);
+        template
+            .taxonomy
+            .categories
+            .push(truce_sync::taxonomy::Code {
+                code: "drone_strike".into(),
+                label: "Drone strike".into(),
+            });
+        journal
+            .create_profile("Test mission", &[], Some(template))
+            .expect("profile");
+        assert!(journal.taxonomy().has_category("drone_strike"));
+        let installed = journal.profile().expect("profile").expect("installed");
+        assert_eq!(installed.profile.mission, "Test mission");
+        drop(journal);
+        let journal = Journal::open(dir.path(), &pass("correct horse")).expect("open");
+        assert!(journal.taxonomy().has_category("drone_strike"));
+        assert_eq!(
+            journal.profile().expect("profile").map(|p| p.text),
+            Some(installed.text)
+        );
     }
 
     #[test]

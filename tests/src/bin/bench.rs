@@ -408,7 +408,7 @@ fn main() -> Result<()> {
     let coordinator_dir = work.as_path().join("coordinator");
     let usb = work.as_path().join("usb");
     std::fs::create_dir_all(&usb)?;
-    let coordinator = Journal::init(
+    let mut coordinator = Journal::init(
         &coordinator_dir,
         &pass(),
         profile("HQ", Role::Coordinator),
