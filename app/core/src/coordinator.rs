@@ -7,13 +7,13 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use truce_sync::profile::Area;
 use truce_sync::verification::VerificationStatus;
-use truce_sync::{fingerprint, Observation, ObservationKey, ObservationRevision};
+use truce_sync::{Observation, ObservationKey, ObservationRevision};
 use uuid::Uuid;
 
 use crate::alerts::{Alert, AlertsCache};
 use crate::fsutil::AtomicFile;
 use crate::journal::{now, Journal, JournalError};
-use crate::model::{ObservationFilter, VerificationEvent};
+use crate::model::{KnownDevice, ObservationFilter, VerificationEvent};
 use crate::publish::{row_values, DataFormat, DataWriter, PublicOptions};
 use crate::report::Report;
 use crate::store::ResumedFrom;
@@ -21,26 +21,6 @@ use truce_sync::profile::AlertRule;
 
 /// Longest verification note, in characters.
 pub const NOTE_MAX_CHARS: usize = 2_000;
-
-/// A device as the coordinator sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceReport {
-    /// The device.
-    pub device_id: Uuid,
-    /// Its observer.
-    pub observer: String,
-    /// Its key fingerprint.
-    pub fingerprint: String,
-    /// When its latest bundle was imported.
-    pub last_bundle_at: Option<String>,
-    /// Entries held.
-    pub entries: u64,
-    /// Missing ranges of its log.
-    pub gaps: Vec<(u64, u64)>,
-    /// When the coordinator accepted it; `None` while it is pending (its records count
-    /// nowhere until then).
-    pub accepted_at: Option<String>,
-}
 
 impl Journal {
     /// Gives an observation a verification status, with a note; kept with who and when. The
@@ -123,28 +103,10 @@ impl Journal {
         Ok(self.store.verification_trail(key)?)
     }
 
-    /// Every device bundles came from, with its gaps.
-    pub fn devices(&self) -> Result<Vec<DeviceReport>, JournalError> {
+    /// Every device bundles came from, with its gaps, those still pending first.
+    pub fn devices(&self) -> Result<Vec<KnownDevice>, JournalError> {
         self.require_coordinator("the device list")?;
-        let mut out = Vec::new();
-        for d in self.store.device_statuses()? {
-            let key = truce_sync::bundle::parse_device_key(&d.device_key).ok_or_else(|| {
-                JournalError::Damaged(format!(
-                    "the stored key of device {} is unreadable",
-                    d.device_id
-                ))
-            })?;
-            out.push(DeviceReport {
-                device_id: d.device_id,
-                observer: d.observer,
-                fingerprint: fingerprint(&key),
-                last_bundle_at: d.last_bundle_at,
-                entries: d.entries,
-                gaps: self.store.received_gaps(d.device_id)?,
-                accepted_at: d.accepted_at,
-            });
-        }
-        Ok(out)
+        Ok(self.store.known_devices()?)
     }
 
     /// Accepts a device after its fingerprint was confirmed with its observer (by phone, by
@@ -154,11 +116,11 @@ impl Journal {
     pub fn accept_device(
         &mut self,
         device_part: &str,
-    ) -> Result<(DeviceReport, bool), JournalError> {
+    ) -> Result<(KnownDevice, bool), JournalError> {
         self.require_coordinator("accepting devices")?;
         let wanted = device_part.trim().to_ascii_lowercase();
         let devices = self.devices()?;
-        let matching: Vec<&DeviceReport> = devices
+        let matching: Vec<&KnownDevice> = devices
             .iter()
             .filter(|d| {
                 let id = d.device_id.to_string();

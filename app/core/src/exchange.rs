@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::fsutil;
 use crate::journal::{now, Journal, JournalError};
-use crate::store::{ImportRun, KnownDevice, RevisionText, Store, StoreError};
+use crate::store::{DeviceRegistration, ImportRun, RevisionText, Store, StoreError};
 
 /// File extension of bundles.
 pub const BUNDLE_EXTENSION: &str = "age";
@@ -743,7 +743,7 @@ fn merge_bundle(
             // fingerprint with the observer (`truce devices accept`).
             import
                 .register_device(
-                    &KnownDevice {
+                    &DeviceRegistration {
                         device_id,
                         device_key: manifest.device_key.clone(),
                         observer: manifest.observer.clone(),

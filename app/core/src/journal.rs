@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 use crate::fsutil;
 use crate::keyfile::{self, DatabaseKey, KdfCost, KeyFileError};
-use crate::store::{DeviceRecord, Store, StoreError};
+use crate::model::ThisDevice;
+use crate::store::{DeviceIdentity, Store, StoreError};
 pub use crate::unlock_policy::{SETTINGS_FILE, UNLOCK_FAILURES_FILE};
 
 /// File name of the encrypted database inside the data directory.
@@ -80,23 +81,6 @@ pub struct Profile {
     pub team: Option<String>,
     /// Monitor or coordinator.
     pub role: Role,
-}
-
-/// What the journal says about this device, without secrets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceSummary {
-    /// The device's UUID.
-    pub device_id: Uuid,
-    /// The observer's name.
-    pub observer: String,
-    /// The observer's team.
-    pub team: Option<String>,
-    /// Monitor or coordinator.
-    pub role: Role,
-    /// Fingerprint of the device's signing key.
-    pub fingerprint: String,
-    /// When the journal was created.
-    pub created_at: String,
 }
 
 /// What `wipe` found and destroyed.
@@ -295,7 +279,7 @@ pub struct Journal {
     pub(crate) paths: JournalPaths,
     pub(crate) key: DatabaseKey,
     pub(crate) store: Store,
-    pub(crate) device: DeviceRecord,
+    pub(crate) device: DeviceIdentity,
     pub(crate) taxonomy: Taxonomy,
     /// The installed mission profile, read and verified once at unlock and replaced when a
     /// newer one is installed.
@@ -340,7 +324,7 @@ impl Journal {
         let key = DatabaseKey::generate(page_size).map_err(|e| key_error(&paths, e))?;
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
         getrandom::getrandom(&mut secret[..]).map_err(JournalError::NoRandomness)?;
-        let device = DeviceRecord {
+        let device = DeviceIdentity {
             device_id: Uuid::now_v7(),
             observer: profile.observer,
             team: profile.team,
@@ -461,8 +445,8 @@ impl Journal {
     }
 
     /// The device and observer, without secrets.
-    pub fn device(&self) -> DeviceSummary {
-        DeviceSummary {
+    pub fn device(&self) -> ThisDevice {
+        ThisDevice {
             device_id: self.device.device_id,
             observer: self.device.observer.clone(),
             team: self.device.team.clone(),
@@ -1130,7 +1114,7 @@ mod tests {
         for (key, header) in cases {
             let dir = tempfile::tempdir().expect("tempdir");
             let paths = JournalPaths::new(dir.path());
-            let device = DeviceRecord {
+            let device = DeviceIdentity {
                 device_id: Uuid::now_v7(),
                 observer: "Ana".into(),
                 team: None,

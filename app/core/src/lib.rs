@@ -16,6 +16,7 @@ pub mod report;
 pub(crate) mod store;
 pub mod unlock_policy;
 
-pub use journal::{DeviceSummary, Journal, JournalError, JournalPaths, Profile, WipeReport};
+pub use journal::{Journal, JournalError, JournalPaths, Profile, WipeReport};
 pub use keyfile::KdfCost;
+pub use model::{KnownDevice, ThisDevice};
 pub use store::set_memory_security;

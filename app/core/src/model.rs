@@ -2,7 +2,7 @@
 //! a query asks for and what a row of the coordinator's queue holds. No SQL, no I/O.
 
 use truce_sync::verification::VerificationStatus;
-use truce_sync::ObservationRevision;
+use truce_sync::{ObservationRevision, Role};
 use uuid::Uuid;
 
 /// One step of an observation's verification trail.
@@ -73,4 +73,43 @@ pub struct QueueRow {
     pub device_pending: bool,
     /// Other devices that made an observation with the same id (each its own observation).
     pub id_also_used_by: Vec<Uuid>,
+}
+
+/// This journal's own device, without its secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThisDevice {
+    /// The device's UUID.
+    pub device_id: Uuid,
+    /// The observer's name.
+    pub observer: String,
+    /// The observer's team.
+    pub team: Option<String>,
+    /// Monitor or coordinator.
+    pub role: Role,
+    /// Fingerprint of the device's signing key.
+    pub fingerprint: String,
+    /// When the journal was created.
+    pub created_at: String,
+}
+
+/// A device whose bundles a coordinator holds, as the device list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    /// The device.
+    pub device_id: Uuid,
+    /// The observer named in its first bundle.
+    pub observer: String,
+    /// Fingerprint of its signing key, to confirm with its observer.
+    pub fingerprint: String,
+    /// When its latest bundle was imported.
+    pub last_bundle_at: Option<String>,
+    /// Entries held.
+    pub entries: u64,
+    /// Highest sequence number held.
+    pub last_seq: u64,
+    /// Missing ranges of its log.
+    pub gaps: Vec<(u64, u64)>,
+    /// When the coordinator accepted it; `None` while it is pending (its records count
+    /// nowhere until then).
+    pub accepted_at: Option<String>,
 }

@@ -153,8 +153,8 @@ mod tests {
     use super::*;
     use crate::keyfile::PageSize;
 
-    fn device() -> super::super::DeviceRecord {
-        super::super::DeviceRecord {
+    fn device() -> super::super::DeviceIdentity {
+        super::super::DeviceIdentity {
             device_id: uuid::Uuid::now_v7(),
             observer: "Ana".into(),
             team: None,

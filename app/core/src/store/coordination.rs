@@ -8,7 +8,7 @@ use truce_sync::{ObservationKey, ObservationRevision};
 use uuid::Uuid;
 
 use super::{RawRevision, Store, StoreError, COUNTED_DEVICE};
-use crate::model::{ObservationFilter, QueueRow, SortOrder, VerificationEvent};
+use crate::model::{KnownDevice, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 
 /// The ORDER BY clause of a queue query in this order.
 fn order_by(order: SortOrder) -> &'static str {
@@ -21,25 +21,6 @@ fn order_by(order: SortOrder) -> &'static str {
         }
         SortOrder::Kind => "c.kind, c.category, c.observed_at_ms DESC",
     }
-}
-
-/// What the coordinator knows of one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceStatus {
-    /// The device.
-    pub device_id: Uuid,
-    /// Its public key, hex.
-    pub device_key: String,
-    /// The observer named in its first bundle.
-    pub observer: String,
-    /// When its latest bundle was imported.
-    pub last_bundle_at: Option<String>,
-    /// Entries held.
-    pub entries: u64,
-    /// Highest sequence number held.
-    pub last_seq: u64,
-    /// When the coordinator accepted it; `None` while it is pending.
-    pub accepted_at: Option<String>,
 }
 
 const STATUS_SQL: &str = "coalesce((SELECT v.status FROM verification v WHERE v.observation_id = c.observation_id AND v.device_id = c.device_id ORDER BY v.id DESC LIMIT 1), 'unverified')";
@@ -298,10 +279,10 @@ impl Store {
         )
     }
 
-    /// Every device a coordinator has received bundles from, those still pending first.
-    /// Entries held are counted from the imports (each one records how many it added), not by
-    /// scanning the entries.
-    pub fn device_statuses(&self) -> Result<Vec<DeviceStatus>, StoreError> {
+    /// Every device a coordinator has received bundles from, with the gaps in its log, those
+    /// still pending first. Entries held are counted from the imports (each one records how
+    /// many it added), not by scanning the entries.
+    pub fn known_devices(&self) -> Result<Vec<KnownDevice>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT d.device_id, d.device_key, d.observer, d.last_bundle_at, d.accepted_at,
                     (SELECT coalesce(sum(b.new_entries), 0) FROM bundle_import b
@@ -322,13 +303,20 @@ impl Store {
         })?;
         rows.map(|row| {
             let (id, device_key, observer, last_bundle_at, accepted_at, entries, last_seq) = row?;
-            Ok(DeviceStatus {
-                device_id: Uuid::parse_str(&id).map_err(|e| StoreError::Damaged(e.to_string()))?,
-                device_key,
+            let device_id = Uuid::parse_str(&id).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            let key = truce_sync::bundle::parse_device_key(&device_key).ok_or_else(|| {
+                StoreError::Damaged(format!(
+                    "the stored key of device {device_id} is unreadable"
+                ))
+            })?;
+            Ok(KnownDevice {
+                device_id,
                 observer,
+                fingerprint: truce_sync::fingerprint(&key),
                 last_bundle_at,
                 entries,
                 last_seq,
+                gaps: self.received_gaps(device_id)?,
                 accepted_at,
             })
         })

@@ -111,9 +111,10 @@ pub struct Import<'a> {
     tx: Savepoint<'a>,
 }
 
-/// The device a coordinator knows, as stored.
+/// A device as registered from its first bundle: its key, its observer, and whether the
+/// coordinator accepted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownDevice {
+pub struct DeviceRegistration {
     /// The device's id.
     pub device_id: Uuid,
     /// Its Ed25519 public key, hex.
@@ -377,14 +378,14 @@ impl<'a> ImportRun<'a> {
 
 impl Import<'_> {
     /// The device as known (trust on first use), if it is.
-    pub fn known_device(&self, device_id: Uuid) -> Result<Option<KnownDevice>, StoreError> {
+    pub fn known_device(&self, device_id: Uuid) -> Result<Option<DeviceRegistration>, StoreError> {
         Ok(self
             .tx
             .query_row(
                 "SELECT device_key, observer, accepted_at IS NOT NULL FROM known_device WHERE device_id = ?1",
                 [device_id.to_string()],
                 |row| {
-                    Ok(KnownDevice {
+                    Ok(DeviceRegistration {
                         device_id,
                         device_key: row.get(0)?,
                         observer: row.get(1)?,
@@ -396,7 +397,7 @@ impl Import<'_> {
     }
 
     /// Registers a device seen for the first time; accepted at once only if `device.accepted`.
-    pub fn register_device(&self, device: &KnownDevice, at: &str) -> Result<(), StoreError> {
+    pub fn register_device(&self, device: &DeviceRegistration, at: &str) -> Result<(), StoreError> {
         self.tx.execute(
             "INSERT INTO known_device (device_id, device_key, observer, first_seen, accepted_at)
              VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?4 END)",

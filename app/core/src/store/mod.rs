@@ -10,7 +10,7 @@ mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
 pub use cipher::set_memory_security;
-pub use exchange::{ImportRun, KnownDevice};
+pub use exchange::{DeviceRegistration, ImportRun};
 
 use std::path::Path;
 
@@ -133,9 +133,10 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// The device identity as the journal stores it.
+/// This journal's device as the journal stores it: its id, observer and role, and its signing
+/// key (secret; in memory only while the journal is open).
 #[derive(Debug)]
-pub struct DeviceRecord {
+pub struct DeviceIdentity {
     /// The device's UUID.
     pub device_id: Uuid,
     /// The observer's name.
@@ -168,7 +169,7 @@ impl Store {
     pub fn create(
         path: &Path,
         key: &DatabaseKey,
-        device: &DeviceRecord,
+        device: &DeviceIdentity,
     ) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -270,7 +271,7 @@ impl Store {
     }
 
     /// The device identity stored at `init`.
-    pub fn device(&self) -> Result<DeviceRecord, StoreError> {
+    pub fn device(&self) -> Result<DeviceIdentity, StoreError> {
         let row = self
             .conn
             .query_row(
@@ -290,7 +291,7 @@ impl Store {
             .optional()?
             .ok_or_else(|| StoreError::Damaged("the device identity is missing".into()))?;
         let (device_id, observer, team, role, secret, created_at) = row;
-        Ok(DeviceRecord {
+        Ok(DeviceIdentity {
             device_id: Uuid::parse_str(&device_id)
                 .map_err(|e| StoreError::Damaged(format!("the device id is unreadable: {e}")))?,
             observer,
@@ -741,8 +742,8 @@ mod tests {
     use truce_sync::log::{EntryHash, LogEntry};
     use truce_sync::{NewObservationDefaults, Taxonomy};
 
-    fn device() -> DeviceRecord {
-        DeviceRecord {
+    fn device() -> DeviceIdentity {
+        DeviceIdentity {
             device_id: Uuid::now_v7(),
             observer: "Ana".into(),
             team: Some("Team 3".into()),
@@ -752,7 +753,7 @@ mod tests {
         }
     }
 
-    fn revision(device: &DeviceRecord, json: &str) -> ObservationRevision {
+    fn revision(device: &DeviceIdentity, json: &str) -> ObservationRevision {
         let now = DateTime::parse_from_rfc3339("2026-11-24T21:00:00+02:00").expect("time");
         let map = truce_sync::parse_object(json).expect("object");
         let observation = Observation::from_new_json(
@@ -773,7 +774,7 @@ mod tests {
         }
     }
 
-    fn new_store(dir: &Path) -> (Store, DatabaseKey, DeviceRecord) {
+    fn new_store(dir: &Path) -> (Store, DatabaseKey, DeviceIdentity) {
         let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
         let device = device();
         let store = Store::create(&dir.join("journal.db"), &key, &device).expect("create");
@@ -1123,7 +1124,7 @@ mod tests {
             r#"{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"genuine"}"#,
         );
         store.insert_new(&first).expect("insert");
-        let stranger = DeviceRecord {
+        let stranger = DeviceIdentity {
             device_id: Uuid::now_v7(),
             observer: "Eve".into(),
             ..self::device()
@@ -1271,7 +1272,7 @@ mod tests {
     fn received_metadata_is_dropped_only_where_the_revision_gives_it_back() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (mut store, _key, _) = new_store(dir.path());
-        let sender = DeviceRecord {
+        let sender = DeviceIdentity {
             device_id: Uuid::now_v7(),
             observer: "Ana \"K\" \\ Ødegård\u{2028}".into(),
             ..device()
@@ -1353,7 +1354,7 @@ mod tests {
     fn a_received_body_is_held_once_and_the_record_comes_back_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (mut store, _key, _) = new_store(dir.path());
-        let sender = DeviceRecord {
+        let sender = DeviceIdentity {
             device_id: Uuid::now_v7(),
             ..device()
         };

@@ -50,14 +50,14 @@ impl Store {
 mod tests {
     use super::*;
     use crate::keyfile::DatabaseKey;
-    use crate::store::DeviceRecord;
+    use crate::store::DeviceIdentity;
     use truce_sync::{DeviceSigningKey, Role};
 
     #[test]
     fn preferences_round_trip_and_survive_reopening() {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = DatabaseKey::generate(crate::keyfile::PageSize::Standard).expect("random");
-        let device = DeviceRecord {
+        let device = DeviceIdentity {
             device_id: uuid::Uuid::now_v7(),
             observer: "HQ".into(),
             team: None,
