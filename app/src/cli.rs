@@ -14,9 +14,9 @@ use serde_json::{json, Map, Value};
 use truce_sync::{ObservationRevision, Role};
 
 use crate::terminal::{terminal_line, terminal_safe, OutputKind, TerminalWriter};
-use truce_core::exchange::{ExportRange, ImportReport};
 use truce_core::journal::{Journal, JournalError, Profile};
 use truce_core::keyfile::{KdfCost, KDF_WORK_FACTOR_ENV};
+use truce_core::model::{ExportRange, ImportReport};
 use truce_core::model::{ObservationFilter, QueueRow, SortOrder};
 use truce_core::publish::{DataFormat, PublicOptions};
 use truce_sync::verification::VerificationStatus;
@@ -796,7 +796,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 _ => None,
             };
             let mut printed = Ok(());
-            let mut report_one = |report: &truce_core::exchange::ExportReport| {
+            let mut report_one = |report: &truce_core::model::ExportReport| {
                 if printed.is_ok() {
                     printed = writeln!(out, "{}", report.path.display()).and_then(|()| out.flush());
                 }

@@ -448,7 +448,7 @@ fn second_device(dir: &Path, profile: &str, usb: &Path) {
             .expect("sample record");
     }
     journal
-        .export(usb, truce_core::exchange::ExportRange::Pending)
+        .export(usb, truce_core::model::ExportRange::Pending)
         .expect("export");
 }
 
@@ -474,7 +474,7 @@ fn third_device(dir: &Path, profile: &str, usb: &Path) {
         .record(truce_sync::parse_object(json).expect("sample JSON"))
         .expect("sample record");
     journal
-        .export(usb, truce_core::exchange::ExportRange::Pending)
+        .export(usb, truce_core::model::ExportRange::Pending)
         .expect("export");
 }
 

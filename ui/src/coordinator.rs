@@ -1,7 +1,7 @@
 //! Adapters for the coordinator workspace's screens besides the queue: `ReportAdapter` (the
 //! daily report and its HTML file), `AlertsAdapter` (escalation alerts with their records),
 //! `ExportsAdapter` (CSV, GeoJSON, HXL, full or public) and `DevicesAdapter`. Each calls the
-//! use cases of `truce_core::coordinator` on the journal thread. Also the working preferences (the
+//! use cases of `truce_core::coordination` on the journal thread. Also the working preferences (the
 //! cut-off, the export folder, the queue filters): loaded from the journal after an unlock and
 //! saved back to it when they change, never to the plaintext settings file.
 
@@ -14,9 +14,9 @@ use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Taxonomy;
 
+use truce_core::coordination::preferences::{Cutoff, Preferences};
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ObservationFilter;
-use truce_core::preferences::{Cutoff, Preferences};
 use truce_core::publish::{DataFormat, PublicOptions};
 use truce_core::report::Report;
 

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use slint::{ComponentHandle, ModelRc, VecModel};
 use truce_sync::{ObservationRevision, SchemaError, Taxonomy, TimePrecision};
 
-use truce_core::coordinator::{LinkSuggestion, Nearness};
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::VerificationEvent;
+use truce_core::model::{LinkSuggestion, Nearness};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Role;
 

@@ -13,10 +13,10 @@ use truce_sync::verification::VerificationStatus;
 use truce_sync::{ObservationRevision, Taxonomy};
 use uuid::Uuid;
 
-use truce_core::coordinator::{QueueExtra, QueuePage};
+use truce_core::coordination::preferences::{sort_code, sort_from_code, QueuePreferences};
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::{ObservationFilter, QueueRow, SortOrder};
-use truce_core::preferences::{sort_code, sort_from_code, QueuePreferences};
+use truce_core::model::{QueueExtra, QueuePage};
 
 use super::journal_view::{choices, row};
 use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};

@@ -9,8 +9,9 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
-use truce_core::exchange::{bundle_files, ImportReport};
+use truce_core::exchange::bundle_files;
 use truce_core::journal::{Journal, JournalError};
+use truce_core::model::ImportReport;
 
 use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
 use super::{format, on_app, App};

@@ -5,9 +5,9 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
-use truce_core::coordinator::QueueExtra;
-use truce_core::exchange::ExportRange;
+use truce_core::model::ExportRange;
 use truce_core::model::ObservationFilter;
+use truce_core::model::QueueExtra;
 use truce_core::publish::DataFormat;
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
 

@@ -589,7 +589,7 @@ fn a_stick_of_many_bundles_is_imported_with_every_report_listed() {
             .record(truce_sync::parse_object(&json).expect("json"))
             .expect("record");
         monitor
-            .export(usb.path(), truce_core::exchange::ExportRange::Pending)
+            .export(usb.path(), truce_core::model::ExportRange::Pending)
             .expect("export")
             .expect("a bundle");
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use age::secrecy::SecretString;
 use i_slint_backend_testing::AccessibleRole;
 use slint::ComponentHandle;
-use truce_core::exchange::ExportRange;
+use truce_core::model::ExportRange;
 use truce_core::Journal;
 use truce_sync::profile::{AlertRule, Area, MissionProfile};
 use truce_sync::taxonomy::Code;

@@ -159,6 +159,16 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether an I/O error means the disk (or the user's quota) is full: the one test every
+/// layer uses to say "free some space" rather than "damaged".
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

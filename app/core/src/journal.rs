@@ -243,8 +243,14 @@ fn io_error<'a>(
     action: &'static str,
     path: &'a Path,
 ) -> impl FnOnce(std::io::Error) -> JournalError + 'a {
-    move |cause| {
-        if cause.raw_os_error() == Some(28) {
+    move |cause| JournalError::io(action, path, cause)
+}
+
+impl JournalError {
+    /// An I/O failure while doing `action` on `path`: [`JournalError::DiskFull`] when the disk
+    /// is full (the one place that says so), else [`JournalError::Io`].
+    pub(crate) fn io(action: &'static str, path: &Path, cause: std::io::Error) -> JournalError {
+        if fsutil::is_disk_full(&cause) {
             return JournalError::DiskFull;
         }
         JournalError::Io {

@@ -2,7 +2,7 @@
 //! coordinators run on it, with no GUI and no command line. `truce-sync` holds what crosses devices.
 
 pub mod alerts;
-pub mod coordinator;
+pub mod coordination;
 pub mod exchange;
 pub mod fsutil;
 pub mod journal;
@@ -10,7 +10,6 @@ pub mod keyfile;
 pub mod location;
 pub mod model;
 pub mod period;
-pub mod preferences;
 pub mod publish;
 pub mod report;
 pub(crate) mod store;

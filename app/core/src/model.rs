@@ -1,6 +1,9 @@
 //! The plain types that truce-core's use cases take and return and that the store fills: what
 //! a query asks for and what a row of the coordinator's queue holds. No SQL, no I/O.
 
+use std::path::{Path, PathBuf};
+
+use truce_sync::profile::MissionProfile;
 use truce_sync::verification::VerificationStatus;
 use truce_sync::{ObservationRevision, Role};
 use uuid::Uuid;
@@ -112,4 +115,147 @@ pub struct KnownDevice {
     /// When the coordinator accepted it; `None` while it is pending (its records count
     /// nowhere until then).
     pub accepted_at: Option<String>,
+}
+
+// ---- Exchange ----
+
+/// Which entries to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportRange {
+    /// What no bundle written so far carries: with [`Journal::export`], its lowest range (a
+    /// bundle carries one contiguous range); [`Journal::export_pending`] writes them all.
+    Pending,
+    /// The whole log again.
+    All,
+    /// From one sequence number to another, inclusive.
+    Seqs(u64, u64),
+}
+
+/// A written bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Where it is.
+    pub path: PathBuf,
+    /// First and last sequence numbers in it.
+    pub first_seq: u64,
+    /// Last sequence number in it.
+    pub last_seq: u64,
+}
+
+/// The outcome of one bundle's import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// The bundle file.
+    pub file: PathBuf,
+    /// The sending device, when the bundle got that far.
+    pub device_id: Option<Uuid>,
+    /// Its key fingerprint, when known.
+    pub fingerprint: Option<String>,
+    /// This bundle registered a device never seen before.
+    pub new_device: bool,
+    /// The device is not accepted yet: its records are held, marked, but count nowhere until
+    /// the coordinator confirms its fingerprint (`truce devices accept`).
+    pub device_pending: bool,
+    /// This very bundle was imported before (its signature verified again, every entry held):
+    /// nothing changed.
+    pub held_already: bool,
+    /// Entries added.
+    pub new_entries: u64,
+    /// Entries already held.
+    pub known_entries: u64,
+    /// Missing ranges of the device's log once this import is durable (as the commit that
+    /// holds it leaves them: found once per device, not once per bundle).
+    pub gaps: Vec<(u64, u64)>,
+    /// Why the bundle was refused (quarantined); None when imported.
+    pub refused: Option<String>,
+}
+
+impl ImportReport {
+    pub(crate) fn refused(file: &Path, device_id: Option<Uuid>, reason: String) -> Self {
+        ImportReport {
+            file: file.to_path_buf(),
+            device_id,
+            fingerprint: None,
+            new_device: false,
+            device_pending: false,
+            held_already: false,
+            new_entries: 0,
+            known_entries: 0,
+            gaps: Vec::new(),
+            refused: Some(reason),
+        }
+    }
+}
+
+/// What `truce keys` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    /// The coordinator's age recipient (`age1...`), for coordinators.
+    pub recipient: Option<String>,
+    /// Fingerprint of the device's signing key.
+    pub fingerprint: String,
+    /// The device's public signing key, hex.
+    pub device_key: String,
+}
+
+/// A mission profile checked before it is installed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileCheck {
+    /// The profile.
+    pub profile: MissionProfile,
+    /// The fingerprint of the coordinator key that signed it.
+    pub signer_fingerprint: String,
+    /// No profile is installed yet: nothing vouches for this signer but the user's check.
+    pub first_install: bool,
+}
+
+// ---- Coordination ----
+
+/// Filters the store cannot apply, checked on each row as it streams by: the area (from the
+/// mission profile's bounding boxes) and the party (the initiator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueExtra {
+    /// An area code of the mission profile; "" for observations outside every area.
+    pub area: Option<String>,
+    /// A party code (the initiator); "unknown" also matches observations without one.
+    pub party: Option<String>,
+}
+
+/// One page of the incident queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuePage {
+    /// The rows, in the filter's order.
+    pub rows: Vec<QueueRow>,
+    /// Whether more rows match after this page.
+    pub more: bool,
+}
+
+/// Why a suggested report is thought to be near.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Nearness {
+    /// Both have a position: the distance between them, in kilometres.
+    Distance(f64),
+    /// A position is missing; both are in this area of the mission profile (its label).
+    Area(String),
+}
+
+/// A report that is likely the same event as the one open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkSuggestion {
+    /// Its latest revision.
+    pub revision: ObservationRevision,
+    /// How near it is.
+    pub nearness: Nearness,
+    /// How far apart in time, in minutes (never negative).
+    pub minutes_apart: i64,
+}
+
+/// What evaluating the alerts swept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSweep {
+    /// Where the sweep resumed (a checkpoint's time, Unix milliseconds); `None` when it swept
+    /// from the start.
+    pub resumed_from_ms: Option<i64>,
+    /// How many observations it read.
+    pub observations: u64,
 }

@@ -3,7 +3,7 @@
 
 use age::secrecy::SecretString;
 use serde_json::{json, Map, Value};
-use truce_core::exchange::ExportRange;
+use truce_core::model::ExportRange;
 use truce_core::{Journal, KdfCost, Profile};
 use truce_sync::profile::{AlertRule, MissionProfile};
 use truce_sync::Role;

@@ -13,7 +13,7 @@ use age::secrecy::SecretString;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration as Days, FixedOffset};
 use serde_json::{json, Map, Value};
-use truce_core::exchange::ExportRange;
+use truce_core::model::ExportRange;
 use truce_core::{Journal, KdfCost, Profile};
 use truce_sync::Role;
 
@@ -600,9 +600,9 @@ fn main() -> Result<()> {
     let report = coordinator.report(to - Days::days(1), to)?;
     let report_ms = t.elapsed().as_secs_f64() * 1000.0;
     // The coordinator's incident queue, as the GUI asks for it: a page of 200.
-    let extra = truce_core::coordinator::QueueExtra::default();
+    let extra = truce_core::model::QueueExtra::default();
     let page = |filter: &truce_core::model::ObservationFilter,
-                extra: &truce_core::coordinator::QueueExtra|
+                extra: &truce_core::model::QueueExtra|
      -> Result<(f64, usize)> {
         let t = Instant::now();
         let page = coordinator.queue_page(filter, extra, 0, 200)?;
@@ -615,7 +615,7 @@ fn main() -> Result<()> {
         ..Default::default()
     };
     let (category_ms, category_rows) = page(&shelling, &extra)?;
-    let north = truce_core::coordinator::QueueExtra {
+    let north = truce_core::model::QueueExtra {
         area: Some("north".into()),
         party: None,
     };

@@ -1,0 +1,190 @@
+//! Export on a device: the entries no bundle covered yet, signed, sealed to the mission's
+//! coordinators with age, and written atomically as one bundle file per range.
+
+use std::io::BufWriter;
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use truce_sync::bundle::{BundleError, BundleWriter, Manifest};
+use truce_sync::log;
+
+use crate::fsutil;
+use crate::journal::{now, Journal, JournalError};
+use crate::model::{ExportRange, ExportReport};
+
+/// File extension of bundles.
+pub const BUNDLE_EXTENSION: &str = "age";
+
+impl Journal {
+    /// Entries saved but in no bundle written so far: those of [`Self::unexported_ranges`].
+    pub fn pending_export(&self) -> Result<u64, JournalError> {
+        Ok(self
+            .unexported_ranges()?
+            .iter()
+            .map(|(first, last)| last - first + 1)
+            .sum())
+    }
+
+    /// The ranges of the device log that no bundle written so far carries, in order. Not
+    /// only what follows the highest entry exported: a chosen range (`--from 6 --to 6`) leaves
+    /// the entries before it pending.
+    pub fn unexported_ranges(&self) -> Result<Vec<(u64, u64)>, JournalError> {
+        let head = self.store.log_head()?;
+        Ok(uncovered(self.store.exported_ranges()?, head))
+    }
+
+    /// Writes one bundle per range of [`Self::unexported_ranges`], lowest first, calling
+    /// `on_written` as each is on disk; returns them all (empty: nothing to export). On an
+    /// error, the bundles already written stay written and counted as exported.
+    pub fn export_pending(
+        &self,
+        out_dir: &Path,
+        mut on_written: impl FnMut(&ExportReport),
+    ) -> Result<Vec<ExportReport>, JournalError> {
+        self.export_recipients()?;
+        let mut written = Vec::new();
+        for (first, last) in self.unexported_ranges()? {
+            if let Some(report) = self.export(out_dir, ExportRange::Seqs(first, last))? {
+                on_written(&report);
+                written.push(report);
+            }
+        }
+        Ok(written)
+    }
+
+    fn export_recipients(&self) -> Result<(String, Vec<age::x25519::Recipient>), JournalError> {
+        let profile = self.profile()?.ok_or_else(|| {
+            JournalError::Refused("no mission profile installed, so there is no coordinator to encrypt to. Import the profile from your coordinator with `truce profile import FILE`".into())
+        })?;
+        let recipients = profile.profile.age_recipients()?;
+        Ok((profile.profile.mission, recipients))
+    }
+
+    /// Writes one bundle into `out_dir` atomically. Returns `None` when there is nothing to
+    /// export. [`ExportRange::Pending`] writes the lowest range not yet exported; use
+    /// [`Self::export_pending`] to write every one.
+    pub fn export(
+        &self,
+        out_dir: &Path,
+        range: ExportRange,
+    ) -> Result<Option<ExportReport>, JournalError> {
+        let (mission, recipients) = self.export_recipients()?;
+        let head = self.store.log_head()?;
+        let (first, last) = match range {
+            ExportRange::Pending => match self.unexported_ranges()?.first() {
+                Some(&range) => range,
+                None => return Ok(None),
+            },
+            ExportRange::All => (1, head),
+            ExportRange::Seqs(a, b) => {
+                if a == 0 || b < a || b > head {
+                    return Err(JournalError::Refused(format!(
+                        "the range {a}-{b} is not in the device log (1-{head})"
+                    )));
+                }
+                (a, b)
+            }
+        };
+        if first > last {
+            return Ok(None);
+        }
+        let mut id = [0u8; 16];
+        getrandom::getrandom(&mut id).map_err(JournalError::NoRandomness)?;
+        let bundle_id = hex::encode(id);
+        let created_at = now();
+        let manifest = Manifest {
+            format: truce_sync::bundle::FORMAT.into(),
+            version: truce_sync::bundle::VERSION,
+            bundle_id: bundle_id.clone(),
+            device_id: self.device.device_id,
+            device_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
+            observer: self.device.observer.clone(),
+            mission,
+            created_at,
+            first_seq: first,
+            last_seq: last,
+            entry_count: last - first + 1,
+        };
+        let name = bundle_file_name(&created_at, &bundle_id);
+        let path = out_dir.join(&name);
+        let file =
+            fsutil::AtomicFile::create(&path).map_err(|e| JournalError::io("create", &path, e))?;
+        let result = (|| -> Result<fsutil::AtomicFile, JournalError> {
+            let mut writer = BundleWriter::new(BufWriter::new(file), &recipients, manifest)
+                .map_err(bundle_write)?;
+            self.store.each_log_entry(first, last, |entry| {
+                writer.stored_entry(entry).map_err(bundle_write)
+            })?;
+            let buffered = writer
+                .finish(&self.device.signing_key)
+                .map_err(bundle_write)?;
+            buffered
+                .into_inner()
+                .map_err(|e| JournalError::io("write", &path, e.into_error()))
+        })();
+        let file = result?;
+        file.commit()
+            .map_err(|e| JournalError::io("write", &path, e))?;
+        self.store
+            .record_export(&bundle_id, &created_at.to_rfc3339(), first, last, &name)?;
+        Ok(Some(ExportReport {
+            path,
+            first_seq: first,
+            last_seq: last,
+        }))
+    }
+}
+
+fn bundle_write(e: BundleError) -> JournalError {
+    match e {
+        BundleError::Io(e) => JournalError::io("write", Path::new("the bundle"), e),
+        other => JournalError::BundleWrite(other),
+    }
+}
+
+/// The ranges of `1..=head` that no range in `covered` (the bundles written, in any order and
+/// overlapping) holds, in order.
+fn uncovered(covered: Vec<(u64, u64)>, head: u64) -> Vec<(u64, u64)> {
+    let covered_to = covered
+        .iter()
+        .filter(|(first, last)| first <= last)
+        .map(|&(_, last)| last)
+        .max()
+        .unwrap_or(0);
+    let mut out: Vec<(u64, u64)> = log::gaps_in_ranges(covered)
+        .into_iter()
+        .filter(|&(first, _)| first <= head)
+        .map(|(first, last)| (first, last.min(head)))
+        .collect();
+    if head > covered_to {
+        out.push((covered_to + 1, head));
+    }
+    out
+}
+
+/// A bundle's file name: only the date and the random bundle id.
+fn bundle_file_name(at: &DateTime<FixedOffset>, bundle_id: &str) -> String {
+    format!("{}-{bundle_id}.{BUNDLE_EXTENSION}", at.format("%Y%m%d"))
+}
+
+#[cfg(test)]
+mod uncovered_tests {
+    use super::uncovered;
+
+    #[test]
+    fn pending_is_every_entry_no_export_covered() {
+        assert_eq!(uncovered(vec![], 0), vec![]);
+        assert_eq!(uncovered(vec![], 6), vec![(1, 6)]);
+        assert_eq!(uncovered(vec![(1, 2)], 6), vec![(3, 6)]);
+        // The case: 1-2, then 6-6 alone; 3-5 never left the device.
+        assert_eq!(uncovered(vec![(1, 2), (6, 6)], 6), vec![(3, 5)]);
+        assert_eq!(uncovered(vec![(6, 6), (1, 2)], 8), vec![(3, 5), (7, 8)]);
+        assert_eq!(
+            uncovered(vec![(2, 3), (6, 6)], 8),
+            vec![(1, 1), (4, 5), (7, 8)]
+        );
+        // Overlapping and repeated exports (`--all`) cover what they hold, once.
+        assert_eq!(uncovered(vec![(1, 6), (1, 4), (3, 6)], 6), vec![]);
+        assert_eq!(uncovered(vec![(1, 3), (2, 5)], 5), vec![]);
+    }
+}

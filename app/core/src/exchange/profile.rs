@@ -1,0 +1,92 @@
+//! Mission profiles: a coordinator signs one; a device checks, then installs a newer one from
+//! the same coordinator. The installed profile is read once per unlock.
+
+use truce_sync::fingerprint;
+use truce_sync::profile::{MissionProfile, ProfileError, SignedProfile};
+
+use crate::journal::{now, Journal, JournalError};
+use crate::model::ProfileCheck;
+
+impl From<ProfileError> for JournalError {
+    fn from(e: ProfileError) -> Self {
+        JournalError::Profile(e)
+    }
+}
+
+impl Journal {
+    /// Creates and signs a mission profile naming this coordinator (and `extra_recipients`) as
+    /// recipients. `template` may supply taxonomy, parties, areas, ladder and alert rules.
+    pub fn create_profile(
+        &mut self,
+        mission: &str,
+        extra_recipients: &[String],
+        template: Option<MissionProfile>,
+    ) -> Result<String, JournalError> {
+        let own = self
+            .coordinator_identity()?
+            .identity
+            .to_public()
+            .to_string();
+        let mut recipients = vec![own];
+        for r in extra_recipients {
+            if !recipients.contains(r) {
+                recipients.push(r.clone());
+            }
+        }
+        let mut profile = MissionProfile::new(mission, now(), recipients);
+        if let Some(t) = template {
+            profile.taxonomy = t.taxonomy;
+            profile.parties = t.parties;
+            profile.areas = t.areas;
+            profile.severity_ladder = t.severity_ladder;
+            profile.alert_rules = t.alert_rules;
+        }
+        let text = profile.sign(&self.device.signing_key)?;
+        // The coordinator uses its own profile too (taxonomy, alert rules).
+        self.install_profile(SignedProfile::open(&text)?)?;
+        Ok(text)
+    }
+
+    /// Keeps `signed` as the mission profile: in the journal, and as the one this unlocked
+    /// journal works with (taxonomy, areas, alert rules).
+    fn install_profile(&mut self, signed: SignedProfile) -> Result<(), JournalError> {
+        self.store.set_profile(&signed.text, &now().to_rfc3339())?;
+        self.taxonomy = signed.profile.taxonomy.clone();
+        self.profile = Some(signed);
+        Ok(())
+    }
+
+    /// The installed mission profile.
+    pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
+        Ok(self.profile.clone())
+    }
+
+    /// What installing a mission profile from its signed text would do, without installing
+    /// it: the same checks as [`Journal::import_profile`]. A first install trusts whoever
+    /// signed it, so the signer's fingerprint is for the user to check with the coordinator.
+    pub fn inspect_profile(&self, text: &str) -> Result<ProfileCheck, JournalError> {
+        let new = SignedProfile::open(text)?;
+        let current = self.profile()?;
+        if let Some(current) = &current {
+            new.may_replace(current)?;
+        }
+        Ok(ProfileCheck {
+            signer_fingerprint: fingerprint(&new.signer_key),
+            first_install: current.is_none(),
+            profile: new.profile,
+        })
+    }
+
+    /// Installs a mission profile from its signed text. An update must be signed by the same
+    /// coordinator and be newer. The first one is trusted on its signer's word: callers show
+    /// [`ProfileCheck::signer_fingerprint`] (the GUI asks for confirmation first).
+    pub fn import_profile(&mut self, text: &str) -> Result<MissionProfile, JournalError> {
+        let new = SignedProfile::open(text)?;
+        if let Some(current) = &self.profile {
+            new.may_replace(current)?;
+        }
+        let profile = new.profile.clone();
+        self.install_profile(new)?;
+        Ok(profile)
+    }
+}
