@@ -36,3 +36,6 @@ mod trust;
 
 #[path = "cli/terminal.rs"]
 mod terminal;
+
+#[path = "cli/auditor.rs"]
+mod auditor;

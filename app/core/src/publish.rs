@@ -170,7 +170,10 @@ pub fn row_values(
             };
             map.insert(column.into(), dropped);
         }
-        for (column, value) in [("initiator", &o.initiator), ("target", &o.target)] {
+        for (column, value) in PUBLIC_PARTY_COLUMNS
+            .into_iter()
+            .zip([&o.initiator, &o.target])
+        {
             let coded = value
                 .as_deref()
                 .is_some_and(|v| v == "unknown" || parties.iter().any(|p| p.code == v));
