@@ -39,3 +39,6 @@ mod terminal;
 
 #[path = "cli/auditor.rs"]
 mod auditor;
+
+#[path = "cli/outputs.rs"]
+mod outputs;

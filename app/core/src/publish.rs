@@ -50,26 +50,50 @@ pub const PUBLIC_FREE_TEXT: [&str; 3] = ["narrative", "place", "weapon"];
 pub const PUBLIC_PARTY_COLUMNS: [&str; 2] = ["initiator", "target"];
 
 /// Columns a full export adds after the schema v1 fields: device metadata, verification, area.
-pub const EXTRA_COLUMNS: [&str; 6] = [
+pub const EXTRA_COLUMNS: [&str; 7] = [
     "revision",
     "recorded_at",
     "device_id",
     "observer",
     "status",
+    "area_code",
     "area",
 ];
 
-/// Columns of a full export: schema v1 (in contract order), then [`EXTRA_COLUMNS`].
+/// Time columns and their UTC companions. The originals keep the offset they were observed or
+/// recorded with; the companions (`YYYY-MM-DD HH:MM:SS`, UTC, in CSV and HXL; RFC 3339 with
+/// `Z` in GeoJSON) sort in time order and read as date-times in spreadsheets.
+pub const UTC_COMPANIONS: [(&str, &str); 3] = [
+    ("observed_at", "observed_at_utc"),
+    ("observed_until", "observed_until_utc"),
+    ("recorded_at", "recorded_at_utc"),
+];
+
+/// `columns` with each time column's UTC companion right after it.
+fn with_utc_companions(columns: impl IntoIterator<Item = &'static str>) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for column in columns {
+        out.push(column);
+        if let Some((_, utc)) = UTC_COMPANIONS.iter().find(|(c, _)| *c == column) {
+            out.push(utc);
+        }
+    }
+    out
+}
+
+/// Columns of a full export: schema v1 (in contract order), then [`EXTRA_COLUMNS`], each time
+/// column followed by its UTC companion.
 pub fn columns() -> Vec<&'static str> {
-    truce_sync::observation::FIELDS
-        .iter()
-        .chain(EXTRA_COLUMNS.iter())
-        .copied()
-        .collect()
+    with_utc_companions(
+        truce_sync::observation::FIELDS
+            .iter()
+            .chain(EXTRA_COLUMNS.iter())
+            .copied(),
+    )
 }
 
 /// Columns of a public export: no observer, device or recording metadata, no observer position.
-pub const PUBLIC_COLUMNS: [&str; 21] = [
+pub const PUBLIC_COLUMNS: [&str; 22] = [
     "id",
     "kind",
     "category",
@@ -90,35 +114,68 @@ pub const PUBLIC_COLUMNS: [&str; 21] = [
     "severity",
     "narrative",
     "status",
+    "area_code",
     "area",
 ];
 
-/// The HXL hashtag of a column, following ../shared/DOMAIN.md (empty: no standard tag).
+/// Columns of a public export, each time column followed by its UTC companion.
+pub fn public_columns() -> Vec<&'static str> {
+    with_utc_companions(PUBLIC_COLUMNS)
+}
+
+/// The HXL hashtag of a column. Base hashtags come from the HXL core dictionary only
+/// (hxlstandard.org); attributes say which one of several columns it is. The choices, with
+/// their reasons, are in docs/data-exports.md. Every column is tagged.
 pub fn hxl_tag(column: &str) -> &'static str {
     match column {
         "id" => "#meta+id",
         "kind" => "#event+type",
-        "category" => "#event+category",
+        "category" => "#event+type+sub",
         "observed_at" => "#date+occurred",
-        "observed_until" => "#date+end",
+        "observed_at_utc" => "#date+occurred+utc",
+        "observed_until" => "#date+occurred+end",
+        "observed_until_utc" => "#date+occurred+end+utc",
+        "time_precision" => "#meta+precision+time",
         "lat" => "#geo+lat",
         "lon" => "#geo+lon",
+        "accuracy_m" => "#geo+precision+m",
+        "location_source" => "#geo+source",
         "place" => "#loc+name",
-        "area" => "#adm1+name",
         "method" => "#meta+method",
-        "event_count" => "#indicator+num",
-        "weapon" => "#item+weapon",
+        "direction_deg" => "#geo+bearing+deg",
+        "distance_min_m" => "#geo+distance+min+m",
+        "distance_max_m" => "#geo+distance+max+m",
+        "event_count" => "#indicator+num+events",
+        "count_approx" => "#meta+approx",
+        "weapon" => "#event+weapon",
         "initiator" => "#group+initiator",
         "target" => "#group+target",
         "killed" => "#affected+killed",
         "injured" => "#affected+injured",
         "severity" => "#severity",
         "narrative" => "#description",
-        "status" => "#status",
-        "observer" => "#contact+name",
+        "tags" => "#meta+tags",
+        "revision" => "#meta+revision",
+        "recorded_at" => "#date+reported",
+        "recorded_at_utc" => "#date+reported+utc",
         "device_id" => "#meta+device",
+        "observer" => "#contact+name",
+        "status" => "#status+verification",
+        "area_code" => "#loc+area+code",
+        "area" => "#loc+area+name",
         _ => "",
     }
+}
+
+/// A UTC time in RFC 3339 with `Z`, to the second (the JSON convention).
+fn utc_text(t: DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Utc)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The form of a `_utc` value spreadsheets read as a date-time: `2026-11-24 18:30:00`.
+fn spreadsheet_time(rfc3339_utc: &str) -> String {
+    rfc3339_utc.trim_end_matches('Z').replacen('T', " ", 1)
 }
 
 /// One row as named values, full or public.
@@ -139,9 +196,17 @@ pub fn row_values(
     };
     let o = &row.revision.observation;
     map.insert("status".into(), json!(row.status.code()));
+    let area = area_of(areas, o.lat, o.lon, o.place.as_deref());
+    map.insert("area_code".into(), json!(area.map(|a| a.code.clone())));
+    map.insert("area".into(), json!(area.map(|a| a.label.clone())));
+    map.insert("observed_at_utc".into(), json!(utc_text(o.observed_at)));
     map.insert(
-        "area".into(),
-        json!(area_of(areas, o.lat, o.lon, o.place.as_deref()).map(|a| a.label.clone())),
+        "observed_until_utc".into(),
+        json!(o.observed_until.map(utc_text)),
+    );
+    map.insert(
+        "recorded_at_utc".into(),
+        json!(utc_text(row.revision.recorded_at)),
     );
     let Some(options) = public else {
         return map;
@@ -150,6 +215,11 @@ pub fn row_values(
     map.insert("observed_at".into(), json!(public_time(o.observed_at)));
     map.insert(
         "observed_until".into(),
+        json!(o.observed_until.map(public_time)),
+    );
+    map.insert("observed_at_utc".into(), json!(public_time(o.observed_at)));
+    map.insert(
+        "observed_until_utc".into(),
         json!(o.observed_until.map(public_time)),
     );
     map.insert(
@@ -182,7 +252,8 @@ pub fn row_values(
             }
         }
     }
-    map.retain(|k, _| PUBLIC_COLUMNS.contains(&k.as_str()));
+    let keep = public_columns();
+    map.retain(|k, _| keep.contains(&k.as_str()));
     map
 }
 
@@ -210,18 +281,24 @@ fn snap(v: f64, grid: f64) -> f64 {
     (centre * 1e6).round() / 1e6
 }
 
-fn cell_text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => defuse(s),
-        Value::Array(items) => defuse(
-            &items
-                .iter()
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-                .collect::<Vec<_>>()
-                .join(";"),
-        ),
-        other => other.to_string(),
+/// A value as a cell. `spreadsheet`: text that would run as a formula is defused (CSV); HXL
+/// is a machine format and keeps every value as it is.
+fn cell_text(column: &str, value: &Value, spreadsheet: bool) -> String {
+    let text = match value {
+        Value::Null => return String::new(),
+        Value::String(s) if column.ends_with("_utc") => return spreadsheet_time(s),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(";"),
+        other => return other.to_string(),
+    };
+    if spreadsheet {
+        defuse(&text)
+    } else {
+        text
     }
 }
 
@@ -248,13 +325,17 @@ impl<W: Write> DataWriter<W> {
     /// Writes the header (and hashtag row, or GeoJSON opening).
     pub fn new(mut out: W, format: DataFormat, public: bool) -> std::io::Result<Self> {
         let columns: Vec<&'static str> = if public {
-            PUBLIC_COLUMNS.to_vec()
+            public_columns()
         } else {
             self::columns()
         };
         match format {
             DataFormat::Csv | DataFormat::Hxl => {
-                out.write_all("\u{feff}".as_bytes())?;
+                // The byte-order mark tells spreadsheets the CSV is UTF-8; HXL is for machines,
+                // which would read it as part of the first header.
+                if format == DataFormat::Csv {
+                    out.write_all("\u{feff}".as_bytes())?;
+                }
                 let mut csv = csv::Writer::from_writer(out);
                 csv.write_record(&columns).map_err(csv_io)?;
                 if format == DataFormat::Hxl {
@@ -285,11 +366,13 @@ impl<W: Write> DataWriter<W> {
     /// Writes one row.
     pub fn row(&mut self, values: &Map<String, Value>) -> std::io::Result<()> {
         if let Some(csv) = &mut self.csv {
-            csv.write_record(
-                self.columns
-                    .iter()
-                    .map(|c| values.get(*c).map(cell_text).unwrap_or_default()),
-            )
+            let spreadsheet = self.format == DataFormat::Csv;
+            csv.write_record(self.columns.iter().map(|c| {
+                values
+                    .get(*c)
+                    .map(|v| cell_text(c, v, spreadsheet))
+                    .unwrap_or_default()
+            }))
             .map_err(csv_io)?;
         } else if let Some(out) = &mut self.raw {
             let geometry = match (
@@ -442,10 +525,80 @@ mod tests {
     #[test]
     fn every_public_column_is_a_full_column() {
         let all = columns();
-        assert_eq!(all.len(), 31);
-        for c in PUBLIC_COLUMNS {
+        assert_eq!(all.len(), 25 + EXTRA_COLUMNS.len() + UTC_COMPANIONS.len());
+        for c in public_columns() {
             assert!(all.contains(&c), "{c}");
         }
         assert!(!PUBLIC_COLUMNS.contains(&"observer") && !PUBLIC_COLUMNS.contains(&"device_id"));
+    }
+
+    #[test]
+    fn every_column_has_an_hxl_tag_from_the_core_dictionary() {
+        // The HXL 1.1 core hashtags this export may use.
+        const CORE: [&str; 9] = [
+            "#meta",
+            "#event",
+            "#date",
+            "#geo",
+            "#loc",
+            "#indicator",
+            "#group",
+            "#affected",
+            "#contact",
+        ];
+        const ALSO: [&str; 3] = ["#severity", "#description", "#status"];
+        for column in columns() {
+            let tag = hxl_tag(column);
+            let base = tag.split('+').next().unwrap_or("");
+            assert!(
+                CORE.contains(&base) || ALSO.contains(&base),
+                "{column}: {tag:?} is not a core hashtag"
+            );
+        }
+        let tags: Vec<&str> = columns().into_iter().map(hxl_tag).collect();
+        let unique: std::collections::HashSet<&&str> = tags.iter().collect();
+        assert_eq!(
+            unique.len(),
+            tags.len(),
+            "two columns share a tag: {tags:?}"
+        );
+        assert!(!tags
+            .iter()
+            .any(|t| t.starts_with("#adm") || t.starts_with("#item")));
+    }
+
+    #[test]
+    fn utc_companions_follow_their_columns_and_hxl_keeps_values_as_they_are() {
+        let all = columns();
+        for (column, utc) in UTC_COMPANIONS {
+            let at = all.iter().position(|c| *c == column).expect(column);
+            assert_eq!(all[at + 1], utc);
+        }
+        let values = row_values(
+            &row(
+                json!({"narrative": "=cmd|' /C calc'!A0", "observed_until": "2026-11-24T06:10:00+03:00"}),
+            ),
+            &[],
+            &[],
+            None,
+        );
+        assert_eq!(values["observed_at_utc"], "2026-11-24T02:37:12Z");
+        assert_eq!(values["observed_until_utc"], "2026-11-24T03:10:00Z");
+        let write = |format| {
+            let mut w = DataWriter::new(Vec::new(), format, false).expect("writer");
+            w.row(&values).expect("row");
+            String::from_utf8(w.finish().expect("finish").0).expect("UTF-8")
+        };
+        let csv = write(DataFormat::Csv);
+        assert!(csv.contains(",2026-11-24 02:37:12,"), "{csv}");
+        assert!(csv.contains("'=cmd"), "CSV defuses formulas: {csv}");
+        let hxl = write(DataFormat::Hxl);
+        assert!(hxl.contains(",=cmd|"), "HXL keeps the value: {hxl}");
+        assert!(hxl.contains("#date+occurred+utc"), "{hxl}");
+        let geojson = write(DataFormat::GeoJson);
+        assert!(
+            geojson.contains("\"observed_at_utc\":\"2026-11-24T02:37:12Z\""),
+            "{geojson}"
+        );
     }
 }
