@@ -104,8 +104,14 @@ pub struct KnownDevice {
     pub observer: String,
     /// Fingerprint of its signing key, to confirm with its observer.
     pub fingerprint: String,
-    /// When its latest bundle was imported.
+    /// When its latest bundle was imported (by this coordinator; a stick read again moves it).
     pub last_bundle_at: Option<String>,
+    /// When the latest bundle imported from it was made on the device (UTC, `Z`); `None` for
+    /// bundles imported before Truce kept it.
+    pub latest_bundle_created_at: Option<String>,
+    /// When the newest record received from it was saved on the device (UTC, `Z`): how fresh
+    /// what the coordinator knows of the team is.
+    pub newest_entry_at: Option<String>,
     /// Entries held.
     pub entries: u64,
     /// Highest sequence number held.
@@ -140,6 +146,8 @@ pub struct ExportReport {
     pub first_seq: u64,
     /// Last sequence number in it.
     pub last_seq: u64,
+    /// When it was made: its manifest's `created_at`.
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// The outcome of one bundle's import.

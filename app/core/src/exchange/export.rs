@@ -131,6 +131,7 @@ impl Journal {
             path,
             first_seq: first,
             last_seq: last,
+            created_at,
         }))
     }
 }

@@ -15,7 +15,9 @@ use super::export::BUNDLE_EXTENSION;
 use super::keys::CoordinatorIdentity;
 use crate::journal::{now, Journal, JournalError};
 use crate::model::ImportReport;
-use crate::store::{DeviceRegistration, ImportRun, RevisionText, Store, StoreError};
+use crate::store::{
+    DeviceRegistration, ImportRun, ImportedBundle, RevisionText, Store, StoreError,
+};
 
 impl Journal {
     /// Imports one bundle file: decrypt, verify signature and chain, validate every record,
@@ -352,6 +354,7 @@ fn merge_bundle(
         }
     };
     let (mut new_entries, mut known_entries) = (0u64, 0u64);
+    let mut newest_entry_ms: Option<i64> = None;
     let device_text = device_id.to_string();
     // Beyond the highest entry held, nothing is held around an entry: no look-up needed. The
     // entry before it, if any, came in this bundle, whose reader checked the chain link.
@@ -391,6 +394,8 @@ fn merge_bundle(
             text,
         } in batch
         {
+            let recorded_ms = record.revision.recorded_at.timestamp_millis();
+            newest_entry_ms = Some(newest_entry_ms.map_or(recorded_ms, |n| n.max(recorded_ms)));
             let neighbours = held
                 .as_ref()
                 .map_or_else(Neighbours::default, |h| h.neighbours(entry.seq));
@@ -421,10 +426,14 @@ fn merge_bundle(
     let held_already = import
         .finish(
             device_id,
-            &manifest.bundle_id,
-            file_name,
+            &ImportedBundle {
+                bundle_id: &manifest.bundle_id,
+                file_name,
+                range: (manifest.first_seq, manifest.last_seq),
+                created_at: manifest.created_at,
+                newest_entry_ms,
+            },
             at,
-            (manifest.first_seq, manifest.last_seq),
             (new_entries, known_entries),
         )
         .map_err(|e| refusal.with(Reason::store(e)))?;

@@ -287,7 +287,10 @@ impl Store {
             "SELECT d.device_id, d.device_key, d.observer, d.last_bundle_at, d.accepted_at,
                     (SELECT coalesce(sum(b.new_entries), 0) FROM bundle_import b
                      WHERE b.device_id = d.device_id AND b.status = 'imported'),
-                    (SELECT coalesce(max(seq), 0) FROM received_entry r WHERE r.device_id = d.device_id)
+                    (SELECT coalesce(max(seq), 0) FROM received_entry r WHERE r.device_id = d.device_id),
+                    (SELECT max(b.created_at_ms) FROM bundle_import b
+                     WHERE b.device_id = d.device_id AND b.status = 'imported'),
+                    d.newest_entry_ms
              FROM known_device d ORDER BY d.accepted_at IS NOT NULL, d.observer, d.device_id",
         )?;
         let rows = stmt.query_map([], |row| {
@@ -299,10 +302,26 @@ impl Store {
                 row.get::<_, Option<String>>(4)?,
                 row.get::<_, u64>(5)?,
                 row.get::<_, u64>(6)?,
+                row.get::<_, Option<i64>>(7)?,
+                row.get::<_, Option<i64>>(8)?,
             ))
         })?;
+        let utc = |ms: Option<i64>| {
+            ms.and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
         rows.map(|row| {
-            let (id, device_key, observer, last_bundle_at, accepted_at, entries, last_seq) = row?;
+            let (
+                id,
+                device_key,
+                observer,
+                last_bundle_at,
+                accepted_at,
+                entries,
+                last_seq,
+                made,
+                newest,
+            ) = row?;
             let device_id = Uuid::parse_str(&id).map_err(|e| StoreError::Damaged(e.to_string()))?;
             let key = truce_sync::bundle::parse_device_key(&device_key).ok_or_else(|| {
                 StoreError::Damaged(format!(
@@ -314,6 +333,8 @@ impl Store {
                 observer,
                 fingerprint: truce_sync::fingerprint(&key),
                 last_bundle_at,
+                latest_bundle_created_at: utc(made),
+                newest_entry_at: utc(newest),
                 entries,
                 last_seq,
                 gaps: self.received_gaps(device_id)?,

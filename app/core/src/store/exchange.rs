@@ -111,6 +111,23 @@ pub struct Import<'a> {
     tx: Savepoint<'a>,
 }
 
+/// What an import keeps of a bundle it merged: which one it was, the range of the device's log
+/// it carried, when it was made (its manifest's `created_at`) and when the newest record it
+/// carries was saved (what the device list shows of a device's activity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedBundle<'a> {
+    /// The bundle's id.
+    pub bundle_id: &'a str,
+    /// Its file's name.
+    pub file_name: &'a str,
+    /// The first and last seq it carried.
+    pub range: (u64, u64),
+    /// The manifest's `created_at`.
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    /// The latest `recorded_at` among its records (Unix milliseconds); `None` if it has none.
+    pub newest_entry_ms: Option<i64>,
+}
+
 /// A device as registered from its first bundle: its key, its observer, and whether the
 /// coordinator accepted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -548,22 +565,34 @@ impl Import<'_> {
     pub fn finish(
         self,
         device_id: Uuid,
-        bundle_id: &str,
-        file_name: &str,
+        bundle: &ImportedBundle<'_>,
         at: &str,
-        (first_seq, last_seq): (u64, u64),
         (new, known): (u64, u64),
     ) -> Result<bool, StoreError> {
-        let held = new == 0 && self.bundle_held(device_id, bundle_id, (first_seq, last_seq))?;
+        let (first_seq, last_seq) = bundle.range;
+        let held = new == 0 && self.bundle_held(device_id, bundle.bundle_id, bundle.range)?;
         if !held {
             self.tx.execute(
-                "UPDATE known_device SET last_bundle_at = ?2 WHERE device_id = ?1",
-                params![device_id.to_string(), at],
+                "UPDATE known_device SET last_bundle_at = ?2,
+                        newest_entry_ms = max(coalesce(newest_entry_ms, ?3), coalesce(?3, newest_entry_ms))
+                 WHERE device_id = ?1",
+                params![device_id.to_string(), at, bundle.newest_entry_ms],
             )?;
             self.tx.execute(
-                "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, new_entries, known_entries, first_seq, last_seq)
-                 VALUES (?1, ?2, ?3, ?4, 'imported', ?5, ?6, ?7, ?8)",
-                params![bundle_id, file_name, device_id.to_string(), at, new, known, first_seq, last_seq],
+                "INSERT INTO bundle_import (bundle_id, file_name, device_id, imported_at, status, new_entries, known_entries, first_seq, last_seq, created_at, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, 'imported', ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    bundle.bundle_id,
+                    bundle.file_name,
+                    device_id.to_string(),
+                    at,
+                    new,
+                    known,
+                    first_seq,
+                    last_seq,
+                    bundle.created_at.to_rfc3339(),
+                    bundle.created_at.timestamp_millis()
+                ],
             )?;
         }
         self.tx.commit()?;

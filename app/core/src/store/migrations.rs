@@ -8,7 +8,7 @@ use super::StoreError;
 pub struct Migration {
     /// 1, 2, 3, ... with no gaps.
     pub version: u32,
-    /// The file name under `app/migrations/`, without `.sql`.
+    /// The file name under `app/core/migrations/`, without `.sql`.
     pub name: &'static str,
     /// The SQL, run in one transaction.
     pub sql: &'static str,
@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 11,
         name: "0011_observation_owner",
         sql: include_str!("../../migrations/0011_observation_owner.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "0012_device_activity",
+        sql: include_str!("../../migrations/0012_device_activity.sql"),
     },
 ];
 
@@ -136,7 +141,10 @@ mod tests {
             .expect("with a position");
         conn.execute(insert, ["b", r#"{"id":"b"}"#])
             .expect("without one");
-        assert_eq!(migrate(&mut conn).expect("migrate"), vec![8, 9, 10, 11]);
+        assert_eq!(
+            migrate(&mut conn).expect("migrate"),
+            (8..=latest()).collect::<Vec<_>>()
+        );
         let position = |id: &str| -> (Option<f64>, Option<f64>) {
             conn.query_row(
                 "SELECT lat, lon FROM observation_revision WHERE observation_id = ?1",
@@ -202,7 +210,10 @@ mod tests {
             .expect("rows")
         };
         let before = records(&conn);
-        assert_eq!(migrate(&mut conn).expect("migrate"), vec![10, 11]);
+        assert_eq!(
+            migrate(&mut conn).expect("migrate"),
+            (10..=latest()).collect::<Vec<_>>()
+        );
         assert_eq!(records(&conn), before, "every record and hash as before");
         assert_eq!(
             before[0].3.as_deref(),
@@ -246,6 +257,45 @@ mod tests {
         assert!(duplicate.to_string().contains("UNIQUE"), "{duplicate}");
     }
 
+    #[test]
+    fn migration_12_fills_each_devices_newest_entry_from_the_revisions_held() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        for m in &MIGRATIONS[..11] {
+            conn.execute_batch(m.sql).expect("older migration");
+        }
+        conn.pragma_update(None, "user_version", 11)
+            .expect("version");
+        for device in ["d1", "d2"] {
+            conn.execute(
+                "INSERT INTO known_device (device_id, device_key, observer, first_seen) VALUES (?1, 'k', 'Ana', '2026-11-01T00:00:00Z')",
+                [device],
+            )
+            .expect("device");
+        }
+        let insert = "INSERT INTO observation_revision
+               (observation_id, revision, device_id, observer, recorded_at, observed_at_ms, kind, category, body)
+             VALUES (?1, 1, 'd1', 'Ana', ?2, 0, 'violation', 'shelling', '{}')";
+        // The later instant is the one written with an offset: text order would pick the other.
+        conn.execute(insert, ["a", "2026-11-30T20:00:00Z"])
+            .expect("revision");
+        conn.execute(insert, ["b", "2026-11-30T23:30:00+02:00"])
+            .expect("revision");
+        migrate(&mut conn).expect("migrate");
+        let newest = |device: &str| -> Option<i64> {
+            conn.query_row(
+                "SELECT newest_entry_ms FROM known_device WHERE device_id = ?1",
+                [device],
+                |row| row.get(0),
+            )
+            .expect("row")
+        };
+        let expected = chrono::DateTime::parse_from_rfc3339("2026-11-30T23:30:00+02:00")
+            .expect("time")
+            .timestamp_millis();
+        assert_eq!(newest("d1"), Some(expected));
+        assert_eq!(newest("d2"), None, "a device with no record held has none");
+    }
+
     /// Shipped migrations are frozen: if this fails, you edited one. Revert it and add a new
     /// migration instead. Append the hash of each new migration when it ships.
     #[test]
@@ -262,7 +312,13 @@ mod tests {
             "ba4b9e5572138d6d364556ae924dbe083d8afdd3544bc8a49268b09709326ecc",
             "181f36ce8bfd48ccafb3f870b6304ae6ad42e5bd7552bb4d0d34eb29130d9323",
             "e355a5ea201ebde6d400d5f99e5e9e68019d15ffeda3327c3819abab8b2cf72b",
+            "98e9aff03920861e94645ff60575206cd3ad7fae970e68b9ab67007277007629",
         ];
+        assert_eq!(
+            shipped.len(),
+            MIGRATIONS.len(),
+            "pin the new migration's hash here"
+        );
         for (m, expected) in MIGRATIONS.iter().zip(shipped) {
             let actual = hex::encode(Sha256::digest(m.sql.as_bytes()));
             assert_eq!(

@@ -10,7 +10,7 @@ mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
 pub use cipher::set_memory_security;
-pub use exchange::{DeviceRegistration, ImportRun};
+pub use exchange::{DeviceRegistration, ImportRun, ImportedBundle};
 
 use std::path::Path;
 
@@ -1253,10 +1253,15 @@ mod tests {
             import
                 .finish(
                     device_id,
-                    "b1",
-                    "b1.age",
+                    &ImportedBundle {
+                        bundle_id: "b1",
+                        file_name: "b1.age",
+                        range: (1, n),
+                        created_at: chrono::DateTime::parse_from_rfc3339("2026-11-29T00:00:00Z")
+                            .expect("time"),
+                        newest_entry_ms: None,
+                    },
                     "2026-11-29T00:00:00Z",
-                    (1, n),
                     (n, 0),
                 )
                 .expect("finish");
