@@ -20,19 +20,18 @@ use truce_core::model::ObservationFilter;
 use truce_core::publish::{DataFormat, PublicOptions};
 use truce_core::report::Report;
 
-use super::ui::{
+use crate::files::default_export_dir;
+use crate::format::{self, day_ms};
+use crate::rows::{gaps, label, queue_item};
+use crate::state::{on_app, on_app_with, App, Change, Event};
+use crate::ui::{
     AlertItem, AlertsAdapter, AppWindow, Breakdown, CountRow, DayBar, DeviceItem, DevicesAdapter,
     ExportsAdapter, QueueItem, ReportAdapter, Screen, Toggle,
 };
-use super::{detail, format, on_app, on_app_with, queue, sync, App};
 
-/// The report on screen, kept for "Save HTML report", and the working preferences as last
-/// loaded or saved (`None` until they are loaded after an unlock). Cleared on lock.
-#[derive(Default)]
-pub(crate) struct CoordinatorState {
-    report: RefCell<Option<(Report, String)>>,
-    preferences: RefCell<Option<Preferences>>,
-}
+/// The report on screen with its mission's name, kept for "Save HTML report" (cleared on
+/// lock).
+type Shown = Rc<RefCell<Option<(Report, String)>>>;
 
 fn locked() -> JournalError {
     JournalError::Locked
@@ -43,12 +42,16 @@ fn count(n: impl TryInto<i32>) -> i32 {
 }
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
-    clear(window, app);
+    let shown: Shown = Rc::default();
+    clear(window, &shown);
     let report = window.global::<ReportAdapter>();
     report.set_cutoff("00:00".into());
-    report.on_last_day(on_app(app, last_day));
-    report.on_show(on_app(app, show_report));
-    report.on_save_html(on_app(app, save_html));
+    let r = shown.clone();
+    report.on_last_day(on_app(app, move |app| last_day(app, &r)));
+    let r = shown.clone();
+    report.on_show(on_app(app, move |app| show_report(app, &r)));
+    let r = shown.clone();
+    report.on_save_html(on_app(app, move |app| save_html(app, &r)));
 
     window.global::<DevicesAdapter>().on_accept(on_app_with(
         app,
@@ -60,7 +63,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let alerts = window.global::<AlertsAdapter>();
     alerts.on_refresh(on_app(app, open_alerts));
     alerts.on_open(on_app_with(app, move |app, id: slint::SharedString| {
-        detail::open(app, id.as_str());
+        app.open_observation(id.as_str());
     }));
 
     let exports = window.global::<ExportsAdapter>();
@@ -77,24 +80,35 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         }
     }));
     exports.on_export(on_app(app, export));
-}
 
-/// A coordinator screen opens: read what it shows.
-pub(crate) fn open(app: &Rc<App>, screen: Screen) {
-    match screen {
-        Screen::Report => open_report(app),
-        Screen::Alerts => open_alerts(app),
-        Screen::Exports => open_exports(app),
-        Screen::Devices => open_devices(app),
+    app.subscribe(move |app, event| match event {
+        // A coordinator screen opens: read what it shows.
+        Event::Shown { to, .. } => match to {
+            Screen::Report => open_report(app, &shown),
+            Screen::Alerts => open_alerts(app),
+            Screen::Exports => open_exports(app),
+            Screen::Devices => open_devices(app),
+            _ => {}
+        },
+        Event::PreferencesLoaded => {
+            if let (Some(w), Some(prefs)) = (app.window(), app.preferences()) {
+                apply_preferences(&w, &prefs);
+            }
+        }
+        Event::Locked => {
+            if let Some(w) = app.window() {
+                clear(&w, &shown);
+            }
+        }
         _ => {}
-    }
+    });
 }
 
 /// Prefills an empty folder field like the Sync screen's export folder (on the journal thread:
 /// it lists folders).
 fn prefill_folder(app: &Rc<App>, set: fn(&AppWindow, &str)) {
     app.submit(Box::new(move |_| {
-        let folder = sync::default_export_dir();
+        let folder = default_export_dir();
         Box::new(move |app: &Rc<App>| {
             if let (Some(w), Some(folder)) = (app.window(), folder) {
                 set(&w, &folder.display().to_string());
@@ -142,7 +156,7 @@ pub(crate) fn latest_cutoff(cutoff: &str, now: DateTime<Utc>) -> Result<DateTime
     })
 }
 
-fn open_report(app: &Rc<App>) {
+fn open_report(app: &Rc<App>, shown: &Shown) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<ReportAdapter>();
     adapter.set_saved("".into());
@@ -152,14 +166,14 @@ fn open_report(app: &Rc<App>) {
         });
     }
     if adapter.get_from().is_empty() || adapter.get_to().is_empty() {
-        last_day(app);
+        last_day(app, shown);
     } else {
-        show_report(app);
+        show_report(app, shown);
     }
 }
 
 /// The 24 hours up to the latest cut-off.
-fn last_day(app: &Rc<App>) {
+fn last_day(app: &Rc<App>, shown: &Shown) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<ReportAdapter>();
     match latest_cutoff(&adapter.get_cutoff(), Utc::now()) {
@@ -167,13 +181,13 @@ fn last_day(app: &Rc<App>) {
             remember_cutoff(app, &adapter.get_cutoff());
             adapter.set_to(utc_text(&to).into());
             adapter.set_from(utc_text(&(to - Duration::hours(24))).into());
-            show_report(app);
+            show_report(app, shown);
         }
         Err(e) => adapter.set_error(e.into()),
     }
 }
 
-fn show_report(app: &Rc<App>) {
+fn show_report(app: &Rc<App>, shown: &Shown) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<ReportAdapter>();
     adapter.set_saved("".into());
@@ -188,32 +202,34 @@ fn show_report(app: &Rc<App>) {
     };
     adapter.set_error("".into());
     remember_cutoff(app, &adapter.get_cutoff());
-    app.submit(Box::new(move |journal| {
-        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            let report = j.report(from, to)?;
-            let profile = j.profile()?.map(|p| p.profile);
-            let mission = profile
-                .as_ref()
-                .map(|p| p.mission.clone())
-                .unwrap_or_else(|| "Truce".into());
-            let parties = profile.map(|p| p.parties).unwrap_or_default();
-            Ok((report, mission, parties))
-        });
-        Box::new(move |app: &Rc<App>| {
+    let shown = shown.clone();
+    app.submit_then(
+        move |journal| {
+            journal.as_ref().ok_or_else(locked).and_then(|j| {
+                let report = j.report(from, to)?;
+                let mission = j
+                    .profile()?
+                    .map(|p| p.profile.mission)
+                    .unwrap_or_else(|| "Truce".into());
+                Ok((report, mission))
+            })
+        },
+        move |app, result| {
             let Some(w) = app.window() else { return };
             let adapter = w.global::<ReportAdapter>();
             match result {
-                Ok((report, mission, parties)) => {
-                    present_report(&w, &report, &parties, &app.taxonomy.borrow());
-                    *app.coordinator.report.borrow_mut() = Some((report, mission));
+                Ok((report, mission)) => {
+                    let vocabulary = app.vocabulary();
+                    present_report(&w, &report, &vocabulary.parties, &vocabulary.taxonomy);
+                    *shown.borrow_mut() = Some((report, mission));
                 }
                 Err(e) => {
                     adapter.set_ready(false);
                     adapter.set_error(e.to_string().into());
                 }
             }
-        })
-    }));
+        },
+    );
 }
 
 fn present_report(
@@ -223,18 +239,14 @@ fn present_report(
     taxonomy: &Taxonomy,
 ) {
     let adapter = w.global::<ReportAdapter>();
-    let label = |dimension: &str, key: &str| -> String {
+    let label_of = |dimension: &str, key: &str| -> String {
         let codes = match dimension {
             "kind" => &taxonomy.kinds,
             "category" => &taxonomy.categories,
             "party" => parties,
             _ => return key.to_owned(),
         };
-        codes
-            .iter()
-            .find(|c| c.code == key)
-            .map(|c| c.label.clone())
-            .unwrap_or_else(|| key.to_owned())
+        label(codes, key)
     };
     let breakdowns: Vec<Breakdown> = report
         .breakdowns
@@ -245,7 +257,7 @@ fn present_report(
                 .iter()
                 .map(|c| CountRow {
                     key: c.key.as_str().into(),
-                    label: label(&b.dimension, &c.key).into(),
+                    label: label_of(&b.dimension, &c.key).into(),
                     current: count(c.current),
                     previous: count(c.previous),
                 })
@@ -292,12 +304,12 @@ pub(crate) fn report_file_name(report: &Report) -> String {
     format!("truce-report-{}.html", report.to.format("%Y%m%d-%H%M"))
 }
 
-fn save_html(app: &Rc<App>) {
+fn save_html(app: &Rc<App>, shown: &Shown) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<ReportAdapter>();
     adapter.set_saved("".into());
     adapter.set_error("".into());
-    let Some((report, mission)) = app.coordinator.report.borrow().clone() else {
+    let Some((report, mission)) = shown.borrow().clone() else {
         return;
     };
     let dir = PathBuf::from(adapter.get_out_dir().trim());
@@ -379,7 +391,8 @@ fn open_alerts(app: &Rc<App>) {
             let adapter = w.global::<AlertsAdapter>();
             match result {
                 Ok((has_rules, list)) => {
-                    let taxonomy = app.taxonomy.borrow().clone();
+                    let vocabulary = app.vocabulary();
+                    let taxonomy = &vocabulary.taxonomy;
                     let when = |ms: i64| {
                         DateTime::from_timestamp_millis(ms)
                             .map(|t| utc_text(&t))
@@ -391,7 +404,7 @@ fn open_alerts(app: &Rc<App>) {
                             let records: Vec<QueueItem> = a
                                 .records
                                 .iter()
-                                .map(|(r, s)| queue::item(r, *s, &taxonomy))
+                                .map(|(r, s)| queue_item(r, *s, taxonomy))
                                 .collect();
                             AlertItem {
                                 level: i32::from(a.level),
@@ -403,8 +416,7 @@ fn open_alerts(app: &Rc<App>) {
                             }
                         })
                         .collect();
-                    w.global::<super::ui::QueueAdapter>()
-                        .set_alert_count(count(items.len()));
+                    app.notify(Event::AlertCount(items.len()));
                     adapter.set_alerts(ModelRc::new(VecModel::from(items)));
                     adapter.set_has_rules(has_rules);
                     adapter.set_error("".into());
@@ -510,8 +522,8 @@ fn export_request(
         .filter_map(|t| VerificationStatus::from_code(&t.code))
         .collect();
     let filter = ObservationFilter {
-        from_ms: queue::day_ms(&a.get_from_date(), false)?,
-        to_ms: queue::day_ms(&a.get_to_date(), true)?,
+        from_ms: day_ms(&a.get_from_date(), false)?,
+        to_ms: day_ms(&a.get_to_date(), true)?,
         statuses,
         ..ObservationFilter::default()
     };
@@ -550,7 +562,7 @@ fn export(app: &Rc<App>) {
             let adapter = w.global::<ExportsAdapter>();
             match result {
                 Ok(rows) => {
-                    remember(app, move |p| p.export_dir = Some(dir));
+                    app.remember(move |p| p.export_dir = Some(dir));
                     adapter.set_written_rows(count(rows));
                     adapter.set_written(path.display().to_string().into());
                 }
@@ -593,7 +605,7 @@ fn open_devices(app: &Rc<App>) {
                                     .unwrap_or_default()
                                     .into(),
                                 entries: count(d.entries),
-                                gaps: sync::gaps(&d.gaps).into(),
+                                gaps: gaps(&d.gaps).into(),
                                 accepted: d.accepted_at.is_some(),
                             }
                         })
@@ -618,7 +630,7 @@ fn accept_device(app: &Rc<App>, id: String) {
         Box::new(move |app: &Rc<App>| match result {
             Ok(_) => {
                 open_devices(app);
-                queue::reload(app);
+                app.notify(Event::JournalChanged(Change::DeviceAccepted));
             }
             Err(e) => {
                 if let Some(w) = app.window() {
@@ -631,36 +643,7 @@ fn accept_device(app: &Rc<App>, id: String) {
 
 // ---- Preferences ----
 
-/// Whether the working preferences were loaded since the last unlock.
-pub(crate) fn preferences_loaded(app: &App) -> bool {
-    app.coordinator.preferences.borrow().is_some()
-}
-
-/// Reads the working preferences from the journal, puts them on screen, then reads the
-/// queue's first page with the restored filters. Unreadable preferences are not an error the
-/// coordinator can act on: the defaults are used and the unlock goes on.
-pub(crate) fn load_preferences(app: &Rc<App>) {
-    app.submit(Box::new(move |journal| {
-        let result = journal
-            .as_ref()
-            .ok_or_else(locked)
-            .and_then(Journal::preferences);
-        Box::new(move |app: &Rc<App>| {
-            let Some(w) = app.window() else { return };
-            if !app.unlocked.get() {
-                return;
-            }
-            let prefs = result.unwrap_or_else(|e| {
-                tracing::warn!("the working preferences could not be read; using defaults: {e}");
-                Preferences::default()
-            });
-            apply_preferences(&w, &prefs);
-            *app.coordinator.preferences.borrow_mut() = Some(prefs);
-            queue::reload(app);
-        })
-    }));
-}
-
+/// Puts the remembered cut-off and export folder on screen (after an unlock).
 fn apply_preferences(w: &AppWindow, prefs: &Preferences) {
     w.global::<ReportAdapter>()
         .set_cutoff(prefs.cutoff.to_string().into());
@@ -672,47 +655,19 @@ fn apply_preferences(w: &AppWindow, prefs: &Preferences) {
             .unwrap_or_default()
             .into(),
     );
-    queue::apply_preferences(w, &prefs.queue);
-}
-
-/// Changes the working preferences with `change` and, when that changed them, saves them in
-/// the journal. Does nothing before they were loaded (so defaults never overwrite them).
-pub(crate) fn remember(app: &Rc<App>, change: impl FnOnce(&mut Preferences)) {
-    let updated = {
-        let mut current = app.coordinator.preferences.borrow_mut();
-        let Some(prefs) = current.as_mut() else {
-            return;
-        };
-        let mut updated = prefs.clone();
-        change(&mut updated);
-        if updated == *prefs {
-            return;
-        }
-        *prefs = updated.clone();
-        updated
-    };
-    app.submit_quiet(Box::new(move |journal| {
-        if let Some(j) = journal.as_mut() {
-            if let Err(e) = j.save_preferences(&updated) {
-                tracing::warn!("the working preferences were not saved: {e}");
-            }
-        }
-        Box::new(|_| {})
-    }));
 }
 
 /// Remembers the cut-off on screen, when it is a valid time of day.
 fn remember_cutoff(app: &Rc<App>, text: &str) {
     if let Some(cutoff) = Cutoff::parse(text) {
-        remember(app, move |p| p.cutoff = cutoff);
+        app.remember(move |p| p.cutoff = cutoff);
     }
 }
 
 /// Forgets everything the coordinator screens showed (on lock), the working preferences
 /// included: the journal keeps them and the next unlock restores them.
-pub(crate) fn clear(window: &AppWindow, app: &App) {
-    *app.coordinator.report.borrow_mut() = None;
-    *app.coordinator.preferences.borrow_mut() = None;
+fn clear(window: &AppWindow, shown: &Shown) {
+    *shown.borrow_mut() = None;
     let report = window.global::<ReportAdapter>();
     report.set_cutoff("00:00".into());
     report.set_ready(false);

@@ -4,41 +4,29 @@
 //! `Journal::verification_trail`) and the reports linked as the same event (`Journal::link`),
 //! with the reports likely to be the same event suggested (`Journal::link_suggestions`).
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
 use slint::{ComponentHandle, ModelRc, VecModel};
-use truce_sync::{ObservationRevision, SchemaError, Taxonomy, TimePrecision};
+use truce_sync::{ObservationRevision, SchemaError};
 
 use truce_core::journal::{Journal, JournalError};
-use truce_core::model::VerificationEvent;
-use truce_core::model::{LinkSuggestion, Nearness};
+use truce_core::model::{LinkSuggestion, VerificationEvent};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Role;
 
-use super::journal_view::row;
-use super::ui::{
-    AppWindow, DetailAdapter, FieldRow, JournalAdapter, LinkSuggestionItem, QueueItem, RevisionRow,
-    Screen, TrailRow, VerifyAdapter,
+use crate::format;
+use crate::rows::{fields, observation_row, queue_item, suggestion_item};
+use crate::state::{on_app, on_app_with, App, Event};
+use crate::ui::{
+    AppWindow, DetailAdapter, LinkSuggestionItem, QueueItem, RevisionRow, Screen, TrailRow,
+    VerifyAdapter,
 };
-use super::{format, on_app, on_app_with, queue, App};
-
-/// The observation on screen (decrypted; cleared on lock).
-#[derive(Default)]
-pub(crate) struct DetailState {
-    current: RefCell<Option<ObservationRevision>>,
-}
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let adapter = window.global::<DetailAdapter>();
-    clear(window, app);
-    adapter.on_close(on_app(app, move |app| {
-        if let Some(w) = app.window() {
-            w.global::<JournalAdapter>().set_selected_id("".into());
-        }
-        app.go(Screen::Journal);
-    }));
+    clear(window);
+    adapter.on_close(on_app(app, move |app| app.go(Screen::Journal)));
     adapter.on_start_amend(on_app(app, start_amend));
     adapter.on_save_amend(on_app(app, save_amend));
     let verify = window.global::<VerifyAdapter>();
@@ -48,8 +36,17 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         link_with(app, other.to_string());
     }));
     verify.on_open(on_app_with(app, move |app, id: slint::SharedString| {
-        open(app, id.as_str());
+        app.open_observation(id.as_str());
     }));
+    app.subscribe(|app, event| match event {
+        Event::Open(id) => open(app, id),
+        Event::Locked => {
+            if let Some(w) = app.window() {
+                clear(&w);
+            }
+        }
+        _ => {}
+    });
 }
 
 /// What a coordinator sees of an observation besides its fields.
@@ -92,29 +89,6 @@ fn verification(journal: &Journal, id: &str) -> Result<Option<Verification>, Jou
     }))
 }
 
-/// How near a suggestion is: "850 m", "1.2 km", or the area's name.
-pub(crate) fn near_text(nearness: &Nearness) -> String {
-    match nearness {
-        Nearness::Distance(km) if *km < 1.0 => format!("{} m", (km * 100.0).round() * 10.0),
-        Nearness::Distance(km) => format!("{km:.1} km"),
-        Nearness::Area(label) => label.clone(),
-    }
-}
-
-fn suggestion_item(s: &LinkSuggestion, taxonomy: &Taxonomy) -> LinkSuggestionItem {
-    let r = row(&s.revision, taxonomy);
-    LinkSuggestionItem {
-        id: r.id,
-        short_id: r.short_id,
-        kind: r.kind,
-        category: r.category,
-        category_label: r.category_label,
-        time: r.time,
-        near: near_text(&s.nearness).into(),
-        observer: s.revision.observer.as_str().into(),
-    }
-}
-
 /// The trail as the screen lists it, newest first, each step with the status it replaced.
 pub(crate) fn trail_rows(trail: &[VerificationEvent]) -> Vec<TrailRow> {
     let mut previous = VerificationStatus::default();
@@ -139,30 +113,34 @@ pub(crate) fn trail_rows(trail: &[VerificationEvent]) -> Vec<TrailRow> {
     rows
 }
 
-fn show_verification(app: &App, w: &AppWindow, info: Option<Verification>) {
+fn show_verification(app: &Rc<App>, w: &AppWindow, info: Option<Verification>) {
     let verify = w.global::<VerifyAdapter>();
     let Some(info) = info else {
         verify.set_enabled(false);
         return;
     };
-    let taxonomy = app.taxonomy.borrow().clone();
+    let vocabulary = app.vocabulary();
+    let taxonomy = &vocabulary.taxonomy;
     verify.set_enabled(true);
     verify.set_status(status_of(&info.trail).code().into());
     verify.set_trail(ModelRc::new(VecModel::from(trail_rows(&info.trail))));
     let cluster: Vec<QueueItem> = info
         .cluster
         .iter()
-        .map(|(r, s)| queue::item(r, *s, &taxonomy))
+        .map(|(r, s)| queue_item(r, *s, taxonomy))
         .collect();
     verify.set_cluster(ModelRc::new(VecModel::from(cluster)));
     let suggestions: Vec<LinkSuggestionItem> = info
         .suggestions
         .iter()
-        .map(|s| suggestion_item(s, &taxonomy))
+        .map(|s| suggestion_item(s, taxonomy))
         .collect();
     verify.set_suggestions(ModelRc::new(VecModel::from(suggestions)));
-    if let Some(current) = app.detail.current.borrow().as_ref() {
-        queue::set_status(app, &current.key().to_string(), status_of(&info.trail));
+    if let Some(current) = app.selected() {
+        app.notify(Event::StatusChanged {
+            id: &current.key().to_string(),
+            status: status_of(&info.trail),
+        });
     }
 }
 
@@ -178,7 +156,7 @@ fn reset_verification_form(w: &AppWindow) {
 }
 
 /// Loads an observation's history on the journal thread, then shows it.
-pub(crate) fn open(app: &Rc<App>, id: &str) {
+fn open(app: &Rc<App>, id: &str) {
     let id = id.to_owned();
     app.submit(Box::new(move |journal| {
         let result = journal
@@ -199,86 +177,18 @@ pub(crate) fn open(app: &Rc<App>, id: &str) {
     }));
 }
 
-fn field(label: &str, value: impl Into<String>) -> FieldRow {
-    FieldRow {
-        label: label.into(),
-        value: value.into().into(),
-    }
-}
-
-/// Every field that has a value, labelled by its schema v1 name (the markup translates it).
-pub(crate) fn fields(revision: &ObservationRevision) -> Vec<FieldRow> {
-    let o = &revision.observation;
-    let mut rows = vec![field(
-        "observed_at",
-        format::time_with_offset(&o.observed_at),
-    )];
-    if let Some(until) = &o.observed_until {
-        rows.push(field("observed_until", format::time_with_offset(until)));
-    }
-    if o.time_precision != TimePrecision::Exact {
-        rows.push(field(
-            "time_precision",
-            format::value(&serde_json::to_value(o.time_precision).unwrap_or(Value::Null)),
-        ));
-    }
-    rows.push(field("method", o.method.code()));
-    if let (Some(lat), Some(lon)) = (o.lat, o.lon) {
-        rows.push(field("position", format!("{lat}, {lon}")));
-    }
-    if let Some(a) = o.accuracy_m {
-        rows.push(field("accuracy_m", format!("{a} m")));
-    }
-    if let Some(place) = &o.place {
-        rows.push(field("place", place.clone()));
-    }
-    if let Some(d) = o.direction_deg {
-        rows.push(field("direction_deg", format!("{d}°")));
-    }
-    match (o.distance_min_m, o.distance_max_m) {
-        (Some(a), Some(b)) => rows.push(field("distance", format!("{a}–{b} m"))),
-        (Some(a), None) | (None, Some(a)) => rows.push(field("distance", format!("{a} m"))),
-        (None, None) => {}
-    }
-    if let Some(n) = o.event_count {
-        rows.push(field(
-            "event_count",
-            if o.count_approx {
-                format!("≈ {n}")
-            } else {
-                n.to_string()
-            },
-        ));
-    }
-    for (name, text) in [
-        ("weapon", &o.weapon),
-        ("initiator", &o.initiator),
-        ("target", &o.target),
-    ] {
-        if let Some(text) = text {
-            rows.push(field(name, text.clone()));
-        }
-    }
-    for (name, n) in [("killed", o.killed), ("injured", o.injured)] {
-        if let Some(n) = n {
-            rows.push(field(name, n.to_string()));
-        }
-    }
-    if !o.tags.is_empty() {
-        rows.push(field("tags", o.tags.join(", ")));
-    }
-    rows.push(field("observer", revision.observer.clone()));
-    rows
-}
-
 fn show(app: &Rc<App>, history: &[ObservationRevision]) {
     let Some(w) = app.window() else { return };
     let Some(current) = history.last() else {
         return;
     };
     let adapter = w.global::<DetailAdapter>();
-    adapter.set_current(row(current, &app.taxonomy.borrow()));
-    adapter.set_fields(ModelRc::new(VecModel::from(fields(current))));
+    let vocabulary = app.vocabulary();
+    adapter.set_current(observation_row(current, &vocabulary.taxonomy));
+    adapter.set_fields(ModelRc::new(VecModel::from(fields(
+        current,
+        &vocabulary.parties,
+    ))));
     adapter.set_narrative(current.observation.narrative.as_str().into());
     let revisions: Vec<RevisionRow> = history
         .iter()
@@ -295,16 +205,14 @@ fn show(app: &Rc<App>, history: &[ObservationRevision]) {
     adapter.set_amending(false);
     adapter.set_error_field("".into());
     adapter.set_error_message("".into());
-    w.global::<JournalAdapter>()
-        .set_selected_id(current.key().to_string().into());
-    queue::select(&w, &current.key().to_string());
-    *app.detail.current.borrow_mut() = Some(current.clone());
+    // The lists mark it (wide layout).
+    app.set_selected(Some(current.clone()));
 }
 
 /// Checks the form, then gives the observation on screen its new status on the journal thread.
 fn save_status(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
-    let Some(current) = app.detail.current.borrow().clone() else {
+    let Some(current) = app.selected() else {
         return;
     };
     let verify = w.global::<VerifyAdapter>();
@@ -353,7 +261,7 @@ fn link(app: &Rc<App>) {
 /// the event cluster and the suggestions again.
 fn link_with(app: &Rc<App>, other: String) {
     let Some(w) = app.window() else { return };
-    let Some(current) = app.detail.current.borrow().clone() else {
+    let Some(current) = app.selected() else {
         return;
     };
     let verify = w.global::<VerifyAdapter>();
@@ -386,8 +294,7 @@ fn link_with(app: &Rc<App>, other: String) {
 
 fn start_amend(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
-    let current = app.detail.current.borrow();
-    let Some(current) = current.as_ref() else {
+    let Some(current) = app.selected() else {
         return;
     };
     let o = &current.observation;
@@ -452,7 +359,7 @@ fn show_error(w: &AppWindow, field: &str, message: &str) {
 
 fn save_amend(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
-    let Some(current) = app.detail.current.borrow().clone() else {
+    let Some(current) = app.selected() else {
         return;
     };
     let adapter = w.global::<DetailAdapter>();
@@ -477,7 +384,7 @@ fn save_amend(app: &Rc<App>) {
             match result {
                 Ok(history) => {
                     if let Some(latest) = history.last() {
-                        app.upsert_observation(latest.clone());
+                        app.saved(latest);
                     }
                     show(app, &history);
                 }
@@ -496,8 +403,7 @@ fn save_amend(app: &Rc<App>) {
 }
 
 /// Forgets the observation on screen (on lock).
-pub(crate) fn clear(window: &AppWindow, app: &App) {
-    *app.detail.current.borrow_mut() = None;
+fn clear(window: &AppWindow) {
     let adapter = window.global::<DetailAdapter>();
     adapter.set_current(Default::default());
     adapter.set_fields(ModelRc::default());
@@ -551,20 +457,5 @@ mod tests {
             patch(&current, 3, "forty", "Shelling").unwrap_err().0,
             "event_count"
         );
-    }
-
-    #[test]
-    fn nearness_reads_as_metres_kilometres_or_the_area() {
-        assert_eq!(near_text(&Nearness::Distance(0.8449)), "840 m");
-        assert_eq!(near_text(&Nearness::Distance(1.24)), "1.2 km");
-        assert_eq!(near_text(&Nearness::Area("North".into())), "North");
-    }
-
-    #[test]
-    fn fields_are_labelled_by_schema_name() {
-        let rows = fields(&revision());
-        let names: Vec<String> = rows.iter().map(|r| r.label.to_string()).collect();
-        assert_eq!(names, ["observed_at", "method", "event_count", "observer"]);
-        assert_eq!(rows[0].value.as_str(), "2026-11-24 05:30 +03:00");
     }
 }

@@ -10,18 +10,22 @@
 //! "Use GPS" asks [`truce_core::location`] for a fix off the UI thread (on the journal thread, which
 //! holds no lock on the form) and fills latitude, longitude, accuracy and `location_source`.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
 use slint::{ComponentHandle, ModelRc, VecModel};
 use truce_sync::observation::Method;
-use truce_sync::Taxonomy;
 
 use truce_core::journal::{Journal, JournalError};
 
-use super::journal_view::choices;
-use super::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, Screen};
-use super::{format, on_app, App};
+use crate::format;
+use crate::rows::choices;
+use crate::state::{on_app, App, Event, Vocabulary};
+use crate::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, Screen};
+
+/// The draft as last saved in the journal (decrypted, on the UI thread; forgotten on lock).
+type Kept = Rc<RefCell<Option<Draft>>>;
 
 /// A form value that cannot become JSON: the schema v1 field and what to do.
 #[derive(Debug, PartialEq)]
@@ -359,16 +363,18 @@ impl Form {
     }
 }
 
-/// The kinds and categories the form offers: the mission profile's.
-pub(crate) fn set_taxonomy(window: &AppWindow, taxonomy: &Taxonomy) {
+/// The kinds, categories and parties the form offers: the mission profile's. The parties
+/// are chips for initiator and target; with none, both are typed as free text.
+fn set_vocabulary(window: &AppWindow, vocabulary: &Vocabulary) {
     let adapter = window.global::<EntryAdapter>();
-    adapter.set_kinds(choices(&taxonomy.kinds));
-    adapter.set_categories(choices(&taxonomy.categories));
+    adapter.set_kinds(choices(&vocabulary.taxonomy.kinds));
+    adapter.set_categories(choices(&vocabulary.taxonomy.categories));
+    adapter.set_parties(choices(&vocabulary.parties));
 }
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let adapter = window.global::<EntryAdapter>();
-    set_taxonomy(window, &app.taxonomy.borrow());
+    set_vocabulary(window, &app.vocabulary());
     let methods: Vec<Choice> = Method::ALL
         .iter()
         .map(|m| Choice {
@@ -377,8 +383,8 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         })
         .collect();
     adapter.set_methods(ModelRc::new(VecModel::from(methods)));
-    set_parties(window, &[]);
     clear(window);
+    let kept: Kept = Rc::default();
 
     let weak = Rc::downgrade(app);
     adapter.on_set_now(move || {
@@ -391,42 +397,51 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.on_cancel(on_app(app, move |app| {
         app.go(Screen::Journal);
     }));
-    adapter.on_save(on_app(app, save));
-    adapter.on_discard_draft(on_app(app, discard_draft));
+    let k = kept.clone();
+    adapter.on_save(on_app(app, move |app| save(app, &k)));
+    let k = kept.clone();
+    adapter.on_discard_draft(on_app(app, move |app| discard_draft(app, &k)));
+
+    app.subscribe(move |app, event| match event {
+        Event::Flush => flush_draft(app, &kept),
+        Event::Unlocked(session) => {
+            *kept.borrow_mut() = session
+                .draft
+                .as_ref()
+                .map(|(map, at)| Draft::from_journal(map, at));
+        }
+        Event::Locked => {
+            *kept.borrow_mut() = None;
+            if let Some(w) = app.window() {
+                clear(&w);
+            }
+        }
+        Event::ProfileChanged => {
+            if let Some(w) = app.window() {
+                set_vocabulary(&w, &app.vocabulary());
+            }
+        }
+        Event::Shown {
+            from,
+            to: Screen::Entry,
+        } if *from != Screen::Entry => start(app, &kept),
+        _ => {}
+    });
 }
 
-/// The mission profile's parties (code, label), offered as chips for initiator and target;
-/// none: both are typed as free text.
-pub(crate) fn set_parties(window: &AppWindow, parties: &[(String, String)]) {
-    let items: Vec<Choice> = parties
-        .iter()
-        .map(|(code, label)| Choice {
-            code: code.as_str().into(),
-            label: label.as_str().into(),
-        })
-        .collect();
-    window
-        .global::<EntryAdapter>()
-        .set_parties(ModelRc::new(VecModel::from(items)));
-}
-
-/// Opens the form: the draft when there is one, else an empty form with the time set to now.
-pub(crate) fn start(app: &Rc<App>) {
+/// The form opens (it was not on screen): the draft when there is one, else an empty form
+/// with the time set to now.
+fn start(app: &Rc<App>, kept: &Kept) {
     let Some(w) = app.window() else { return };
-    if w.global::<AppAdapter>().get_screen() == Screen::Entry {
-        // Already open (beside the list): keep what is typed.
-        return;
-    }
     clear(&w);
     let adapter = w.global::<EntryAdapter>();
-    match &*app.draft.borrow() {
+    match &*kept.borrow() {
         Some(draft) => {
             draft.form.write(&adapter);
             adapter.set_draft_restored_at(draft.saved_at.as_str().into());
         }
         None => adapter.set_observed_at(format::now_for_form().into()),
     }
-    app.go(Screen::Entry);
 }
 
 /// The draft as last saved in the journal (decrypted, on the UI thread; forgotten on lock).
@@ -452,8 +467,8 @@ impl Draft {
 /// Saves the form as the draft in the journal when it changed since the last save (or discards
 /// the draft when the form was emptied). Only while the form is on screen: elsewhere the form
 /// is not what the person left (it is empty after an unlock). The journal thread writes.
-pub(crate) fn flush_draft(app: &Rc<App>) {
-    if !app.unlocked.get() {
+fn flush_draft(app: &Rc<App>, kept: &Kept) {
+    if !app.is_unlocked() {
         return;
     }
     let Some(w) = app.window() else { return };
@@ -461,7 +476,7 @@ pub(crate) fn flush_draft(app: &Rc<App>) {
         return;
     }
     let form = Form::read(&w.global::<EntryAdapter>());
-    let mut draft = app.draft.borrow_mut();
+    let mut draft = kept.borrow_mut();
     if form.is_blank() {
         if draft.take().is_some() {
             app.submit_quiet(Box::new(|journal| {
@@ -490,13 +505,13 @@ pub(crate) fn flush_draft(app: &Rc<App>) {
 }
 
 /// "Discard": empties the form and deletes the draft from the journal.
-fn discard_draft(app: &Rc<App>) {
+fn discard_draft(app: &Rc<App>, kept: &Kept) {
     let Some(w) = app.window() else { return };
     clear(&w);
     w.global::<EntryAdapter>()
         .set_observed_at(format::now_for_form().into());
     // The form is blank now, so this discards the saved draft.
-    flush_draft(app);
+    flush_draft(app, kept);
 }
 
 /// Fields folded under "More details": an error there opens it.
@@ -538,7 +553,7 @@ fn use_gps(app: &Rc<App>) {
             let Some(w) = app.window() else { return };
             let adapter = w.global::<EntryAdapter>();
             adapter.set_locating(false);
-            if !app.unlocked.get() {
+            if !app.is_unlocked() {
                 return;
             }
             match result {
@@ -566,7 +581,7 @@ fn use_gps(app: &Rc<App>) {
     }));
 }
 
-fn save(app: &Rc<App>) {
+fn save(app: &Rc<App>, kept: &Kept) {
     let Some(w) = app.window() else { return };
     let form = Form::read(&w.global::<EntryAdapter>());
     let input = match form.to_json() {
@@ -577,12 +592,13 @@ fn save(app: &Rc<App>) {
     // The journal thread keeps the form as the draft if the record is refused, and discards the
     // draft once it is saved; meanwhile the draft timer has nothing to add.
     let body = form.to_draft();
-    *app.draft.borrow_mut() = Some(Draft {
+    *kept.borrow_mut() = Some(Draft {
         form,
         saved_at: chrono::Local::now().format("%H:%M").to_string(),
     });
-    app.submit(Box::new(move |journal| {
-        let result = match journal.as_mut() {
+    let kept = kept.clone();
+    app.submit_then(
+        move |journal| match journal.as_mut() {
             None => Err(None),
             Some(j) => {
                 let result = j.record(input).map_err(Some);
@@ -595,14 +611,14 @@ fn save(app: &Rc<App>) {
                 }
                 result
             }
-        };
-        Box::new(move |app: &Rc<App>| {
+        },
+        move |app, result| {
             let Some(w) = app.window() else { return };
             match result {
                 Ok(saved) => {
-                    *app.draft.borrow_mut() = None;
+                    *kept.borrow_mut() = None;
                     clear(&w);
-                    app.upsert_observation(saved);
+                    app.saved(&saved);
                     app.go(Screen::Journal);
                 }
                 Err(None) => {}
@@ -615,12 +631,12 @@ fn save(app: &Rc<App>) {
                 }
                 Err(Some(other)) => show_error(&w, "", &other.to_string()),
             }
-        })
-    }));
+        },
+    );
 }
 
 /// Empties the form (after a save, and on lock).
-pub(crate) fn clear(window: &AppWindow) {
+fn clear(window: &AppWindow) {
     let adapter = window.global::<EntryAdapter>();
     for set in [
         EntryAdapter::set_kind,
@@ -658,6 +674,7 @@ pub(crate) fn clear(window: &AppWindow) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use truce_sync::Taxonomy;
 
     #[test]
     fn a_minimal_form_is_three_codes_and_a_time() {

@@ -97,6 +97,18 @@ pub fn changes(before: Option<&ObservationRevision>, after: &ObservationRevision
     lines.join("\n")
 }
 
+/// The first millisecond of a `YYYY-MM-DD` day (UTC), or of the day after it (`end`); `None`
+/// for an empty text (the queue's and the exports' day filters).
+pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("“{text}” is not a day: write it as YYYY-MM-DD, e.g. 2026-11-24"))?;
+    Ok(Some(truce_core::report::utc_day_bound_ms(day, end)))
+}
+
 /// Passphrase strength for the setup hint: 0 (too short) to 4 (strong). A hint, not a policy:
 /// the journal itself only refuses fewer than 8 characters.
 pub fn strength(passphrase: &str) -> i32 {
@@ -131,6 +143,15 @@ pub fn strength(passphrase: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_utc_and_the_last_one_is_included() {
+        assert_eq!(day_ms("", false), Ok(None));
+        let from = day_ms("2026-11-24", false).expect("day").expect("ms");
+        let to = day_ms("2026-11-24", true).expect("day").expect("ms");
+        assert_eq!(to - from, 86_400_000);
+        assert!(day_ms("24/11/2026", false).is_err());
+    }
 
     #[test]
     fn excerpts_cut_on_characters() {

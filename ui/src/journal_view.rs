@@ -10,26 +10,29 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use chrono::{Duration as Days, Local, NaiveDate, TimeZone};
-use slint::{ComponentHandle, Model, ModelNotify, ModelRc, ModelTracker, VecModel};
-use truce_sync::{ObservationRevision, Taxonomy};
+use slint::{ComponentHandle, Model, ModelNotify, ModelRc, ModelTracker};
+use truce_sync::ObservationRevision;
 use uuid::Uuid;
 
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ObservationFilter;
 
-use super::ui::{AppWindow, Choice, JournalAdapter, ObservationRow};
-use super::{detail, entry, format, on_app, on_app_with, App};
+use crate::rows::{choices, observation_row};
+use crate::state::{on_app, on_app_with, App, Change, Event, Vocabulary};
+use crate::ui::{AppWindow, JournalAdapter, ObservationRow, Screen};
 
 /// Rows loaded at a time.
 pub const PAGE: u32 = 200;
 
-/// The rows the `ListView` shows: the app's loaded page, made into `ObservationRow`s only on
-/// demand (the `ListView` asks for the visible ones).
-pub(crate) struct JournalModel {
-    all: RefCell<Rc<RefCell<Vec<ObservationRevision>>>>,
+/// The rows the `ListView` shows: the loaded page, made into `ObservationRow`s only on demand
+/// (the `ListView` asks for the visible ones).
+struct JournalModel {
+    /// The latest revision of every observation of the page, newest first (decrypted;
+    /// cleared on lock).
+    all: RefCell<Vec<ObservationRevision>>,
     unexported: RefCell<HashSet<Uuid>>,
-    /// The app's taxonomy (the mission profile's), shared.
-    taxonomy: RefCell<Rc<RefCell<Taxonomy>>>,
+    /// The mission profile's codes, for the labels.
+    vocabulary: RefCell<Rc<Vocabulary>>,
     notify: ModelNotify,
 }
 
@@ -37,14 +40,12 @@ impl Model for JournalModel {
     type Data = ObservationRow;
 
     fn row_count(&self) -> usize {
-        self.all.borrow().borrow().len()
+        self.all.borrow().len()
     }
 
     fn row_data(&self, row_index: usize) -> Option<ObservationRow> {
-        let all = self.all.borrow();
-        let all = all.borrow();
-        all.get(row_index).map(|o| {
-            let mut shown = row(o, &self.taxonomy.borrow().borrow());
+        self.all.borrow().get(row_index).map(|o| {
+            let mut shown = observation_row(o, &self.vocabulary.borrow().taxonomy);
             shown.unexported = self.unexported.borrow().contains(&o.observation.id);
             shown
         })
@@ -56,7 +57,7 @@ impl Model for JournalModel {
 }
 
 /// The list model and the paging state.
-pub(crate) struct JournalState {
+struct JournalState {
     rows: Rc<JournalModel>,
     /// Pages asked for (1 after unlock or a filter change).
     pages: Cell<u32>,
@@ -64,102 +65,106 @@ pub(crate) struct JournalState {
     generation: Cell<u64>,
 }
 
-impl Default for JournalState {
-    fn default() -> Self {
-        JournalState {
-            rows: Rc::new(JournalModel {
-                all: RefCell::new(Rc::default()),
-                unexported: RefCell::new(HashSet::new()),
-                taxonomy: RefCell::new(Rc::new(RefCell::new(Taxonomy::builtin()))),
-                notify: ModelNotify::default(),
-            }),
-            pages: Cell::new(1),
-            generation: Cell::new(0),
-        }
-    }
-}
-
-/// The journal's filter chips, and the rows' labels, from the mission profile's taxonomy.
-pub(crate) fn set_taxonomy(window: &AppWindow, app: &App, taxonomy: &Taxonomy) {
+/// The journal's filter chips, and the rows' labels, from the mission profile.
+fn set_vocabulary(window: &AppWindow, state: &JournalState, vocabulary: Rc<Vocabulary>) {
     let adapter = window.global::<JournalAdapter>();
-    adapter.set_kinds(choices(&taxonomy.kinds));
-    adapter.set_categories(choices(&taxonomy.categories));
-    app.journal_view.rows.notify.reset();
-}
-
-pub(crate) fn choices(codes: &[truce_sync::taxonomy::Code]) -> ModelRc<Choice> {
-    let items: Vec<Choice> = codes
-        .iter()
-        .map(|c| Choice {
-            code: c.code.as_str().into(),
-            label: c.label.as_str().into(),
-        })
-        .collect();
-    ModelRc::new(VecModel::from(items))
+    adapter.set_kinds(choices(&vocabulary.taxonomy.kinds));
+    adapter.set_categories(choices(&vocabulary.taxonomy.categories));
+    *state.rows.vocabulary.borrow_mut() = vocabulary;
+    state.rows.notify.reset();
 }
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let state = Rc::new(JournalState {
+        rows: Rc::new(JournalModel {
+            all: RefCell::new(Vec::new()),
+            unexported: RefCell::new(HashSet::new()),
+            vocabulary: RefCell::new(app.vocabulary()),
+            notify: ModelNotify::default(),
+        }),
+        pages: Cell::new(1),
+        generation: Cell::new(0),
+    });
     let adapter = window.global::<JournalAdapter>();
-    *app.journal_view.rows.all.borrow_mut() = app.observations.clone();
-    *app.journal_view.rows.taxonomy.borrow_mut() = app.taxonomy.clone();
-    adapter.set_rows(ModelRc::from(app.journal_view.rows.clone()));
-    let taxonomy = app.taxonomy.borrow();
-    adapter.set_kinds(choices(&taxonomy.kinds));
-    adapter.set_categories(choices(&taxonomy.categories));
+    adapter.set_rows(ModelRc::from(state.rows.clone()));
+    set_vocabulary(window, &state, app.vocabulary());
     adapter.set_total(0);
     adapter.set_has_more(false);
 
+    let s = state.clone();
     adapter.on_filter_changed(on_app(app, move |app| {
-        app.journal_view.pages.set(1);
-        if let Some(w) = app.window() {
-            refresh(&w, app);
-        }
+        s.pages.set(1);
+        refresh(app, &s);
     }));
+    let s = state.clone();
     adapter.on_show_more(on_app(app, move |app| {
-        app.journal_view
-            .pages
-            .set(app.journal_view.pages.get().saturating_add(1));
-        if let Some(w) = app.window() {
-            refresh(&w, app);
-        }
+        s.pages.set(s.pages.get().saturating_add(1));
+        refresh(app, &s);
     }));
     adapter.on_open(on_app_with(app, move |app, id: slint::SharedString| {
-        detail::open(app, id.as_str());
+        app.open_observation(id.as_str());
     }));
-    adapter.on_new_observation(on_app(app, entry::start));
+    adapter.on_new_observation(on_app(app, |app| app.go(Screen::Entry)));
+
+    app.subscribe(move |app, event| {
+        let Some(w) = app.window() else { return };
+        match event {
+            Event::ProfileChanged => set_vocabulary(&w, &state, app.vocabulary()),
+            Event::Locked => clear(&w, &state),
+            Event::Shown { to, .. } => {
+                if *to != Screen::Detail {
+                    w.global::<JournalAdapter>().set_selected_id("".into());
+                }
+                // Back to the list: badges and counts may have changed (an export, an
+                // amendment).
+                if *to == Screen::Journal {
+                    refresh(app, &state);
+                }
+            }
+            Event::Selected => {
+                let id = app
+                    .selected()
+                    .map(|r| r.key().to_string())
+                    .unwrap_or_default();
+                w.global::<JournalAdapter>().set_selected_id(id.into());
+            }
+            Event::JournalChanged(change) => {
+                match change {
+                    Change::Opened => state.rows.all.borrow_mut().clear(),
+                    Change::Saved(revision) => upsert(&state, revision),
+                    Change::Imported => {}
+                    Change::DeviceAccepted => return,
+                }
+                refresh(app, &state);
+            }
+            _ => {}
+        }
+    });
 }
 
-pub(crate) fn row(revision: &ObservationRevision, taxonomy: &Taxonomy) -> ObservationRow {
-    let o = &revision.observation;
-    let label = |codes: &[truce_sync::taxonomy::Code], code: &str| {
-        codes
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.label.clone())
-            .unwrap_or_else(|| code.to_owned())
-    };
-    let id = o.id.to_string();
-    ObservationRow {
-        short_id: format::short_id(&id).into(),
-        // Callbacks pass the id with its device: two devices may have used the same id.
-        id: revision.key().to_string().into(),
-        full_id: id.into(),
-        kind: o.kind.as_str().into(),
-        kind_label: label(&taxonomy.kinds, &o.kind).into(),
-        category: o.category.as_str().into(),
-        category_label: label(&taxonomy.categories, &o.category).into(),
-        time: format::time(&o.observed_at).into(),
-        severity: o.severity.map(i32::from).unwrap_or(0),
-        excerpt: format::excerpt(&o.narrative, 90).into(),
-        place: o.place.clone().unwrap_or_default().into(),
-        revision: revision.revision as i32,
-        unexported: false,
+/// Puts a new or amended observation in its place in the page (the order of `Journal::list`:
+/// observed_at, then id, newest first), before the page is read again.
+fn upsert(state: &JournalState, revision: &ObservationRevision) {
+    {
+        let mut list = state.rows.all.borrow_mut();
+        let key = revision.key();
+        list.retain(|r| r.key() != key);
+        let key = |r: &ObservationRevision| {
+            (
+                r.observation.observed_at.timestamp_millis(),
+                r.observation.id,
+            )
+        };
+        let new_key = key(revision);
+        let at = list.partition_point(|r| key(r) > new_key);
+        list.insert(at, revision.clone());
     }
+    state.rows.notify.reset();
 }
 
 /// The local day `YYYY-MM-DD` as a half-open range of Unix milliseconds; `None` when the text
 /// is not a date.
-pub(crate) fn day_range(day: &str) -> Option<(i64, i64)> {
+fn day_range(day: &str) -> Option<(i64, i64)> {
     let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
     let start = |d: NaiveDate| {
         let midnight = d.and_hms_opt(0, 0, 0)?;
@@ -173,7 +178,7 @@ pub(crate) fn day_range(day: &str) -> Option<(i64, i64)> {
 
 /// The query for the filters the list shows, `pages` pages long plus one row (to know whether
 /// there is more). `None` when the day typed is not a date.
-pub(crate) fn filter_for(
+fn filter_for(
     kind: &str,
     category: &str,
     day: &str,
@@ -231,7 +236,8 @@ fn load(journal: &Journal, filter: &ObservationFilter) -> Result<Loaded, Journal
 }
 
 /// Loads the rows that pass the filters, on the journal thread, and shows them.
-pub(crate) fn refresh(window: &AppWindow, app: &Rc<App>) {
+fn refresh(app: &Rc<App>, state: &Rc<JournalState>) {
+    let Some(window) = app.window() else { return };
     let adapter = window.global::<JournalAdapter>();
     let today = Local::now().date_naive();
     adapter.set_today(today.format("%Y-%m-%d").to_string().into());
@@ -246,53 +252,55 @@ pub(crate) fn refresh(window: &AppWindow, app: &Rc<App>) {
         &adapter.get_category_filter(),
         &adapter.get_day_filter(),
         &adapter.get_search(),
-        app.journal_view.pages.get(),
+        state.pages.get(),
     ) else {
         adapter.set_day_error(true);
         return;
     };
     adapter.set_day_error(false);
-    if !app.unlocked.get() {
+    if !app.is_unlocked() {
         return;
     }
-    let generation = app.journal_view.generation.get() + 1;
-    app.journal_view.generation.set(generation);
-    app.submit_quiet(Box::new(move |journal| {
-        let result = journal
-            .as_ref()
-            .map(|j| load(j, &filter))
-            .unwrap_or_else(|| Err(JournalError::Locked));
-        Box::new(move |app: &Rc<App>| {
-            if app.journal_view.generation.get() != generation || !app.unlocked.get() {
+    let generation = state.generation.get() + 1;
+    state.generation.set(generation);
+    let state = state.clone();
+    app.submit_quiet_then(
+        move |journal| {
+            journal
+                .as_ref()
+                .map(|j| load(j, &filter))
+                .unwrap_or_else(|| Err(JournalError::Locked))
+        },
+        move |app, result| {
+            if state.generation.get() != generation || !app.is_unlocked() {
                 return;
             }
             let Some(w) = app.window() else { return };
             match result {
-                Ok(loaded) => show(&w, app, loaded),
+                Ok(loaded) => show(&w, app, &state, loaded),
                 Err(e) => tracing::warn!("cannot load the journal list: {e}"),
             }
-        })
-    }));
+        },
+    );
 }
 
-fn show(window: &AppWindow, app: &Rc<App>, loaded: Loaded) {
-    *app.observations.borrow_mut() = loaded.rows;
-    *app.journal_view.rows.unexported.borrow_mut() = loaded.unexported;
-    app.journal_view.rows.notify.reset();
+fn show(window: &AppWindow, app: &Rc<App>, state: &JournalState, loaded: Loaded) {
+    *state.rows.all.borrow_mut() = loaded.rows;
+    *state.rows.unexported.borrow_mut() = loaded.unexported;
+    state.rows.notify.reset();
     let adapter = window.global::<JournalAdapter>();
     adapter.set_total(loaded.total.min(i32::MAX as u64) as i32);
     adapter.set_has_more(loaded.more);
-    super::settings::refresh_count(window, app);
+    app.notify(Event::RecordCount(loaded.total));
 }
 
 /// Forgets every row and filter (on lock).
-pub(crate) fn clear(window: &AppWindow, app: &App) {
-    app.journal_view
-        .generation
-        .set(app.journal_view.generation.get() + 1);
-    app.journal_view.pages.set(1);
-    app.journal_view.rows.unexported.borrow_mut().clear();
-    app.journal_view.rows.notify.reset();
+fn clear(window: &AppWindow, state: &JournalState) {
+    state.generation.set(state.generation.get() + 1);
+    state.pages.set(1);
+    state.rows.all.borrow_mut().clear();
+    state.rows.unexported.borrow_mut().clear();
+    state.rows.notify.reset();
     let adapter = window.global::<JournalAdapter>();
     adapter.set_total(0);
     adapter.set_has_more(false);

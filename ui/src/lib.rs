@@ -1,11 +1,14 @@
 //! truce-ui, the GUI: wires the Slint markup in this folder to truce-core's use cases (todo-mvc pattern).
 //!
-//! The markup exports `XxxAdapter` globals; the adapters in this module are the only Rust code
+//! The markup exports `XxxAdapter` globals; the adapters in this crate are the only Rust code
 //! that touches Slint-generated types. [`init`] builds and wires the window without running it,
 //! so UI tests and the screenshot tool drive the very same window as `truce` does.
 //!
+//! Screens never import each other: each one changes the one app state (`state::App`) and
+//! notifies an event the others subscribe to; row mapping shared by screens is in `rows`.
+//!
 //! Threads: the unlocked [`Journal`](truce_core::Journal) lives on one background thread
-//! ([`worker`]); key derivation and every disk access run there, and their results come back
+//! (`worker`); key derivation and every disk access run there, and their results come back
 //! to the UI thread as replies. Locking (by hand or after inactivity) drops the journal there,
 //! which zeroizes its keys, and clears every decrypted text from the window.
 
@@ -14,39 +17,32 @@ pub mod android;
 mod coordinator;
 mod detail;
 mod entry;
+mod files;
 pub mod format;
 mod journal_view;
 mod queue;
+mod rows;
 mod session;
 mod settings;
+mod state;
 mod sync;
+pub mod ui;
 mod worker;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use slint::ComponentHandle;
-use truce_sync::{ObservationRevision, Taxonomy};
 
 use truce_core::journal::JournalPaths;
 use truce_core::keyfile::KdfCost;
 
-/// The Slint-generated types (`AppWindow`, the adapter globals and their structs). The
-/// generator writes `todo!` in code paths for components Truce does not use.
-#[allow(clippy::todo)]
-pub mod ui {
-    slint::include_modules!();
-}
-
+use state::{on_app, on_app_with, App};
 use ui::{AppAdapter, AppWindow, Screen};
 
-/// Default inactivity before the journal locks itself.
-pub const DEFAULT_AUTO_LOCK: Duration = Duration::from_secs(5 * 60);
-
-/// How often an unfinished new-observation form is saved as the draft, when it changed.
-pub const DRAFT_INTERVAL: Duration = Duration::from_secs(3);
+pub use state::{DEFAULT_AUTO_LOCK, DRAFT_INTERVAL};
 
 /// How the GUI is set up.
 #[derive(Debug, Clone)]
@@ -110,7 +106,7 @@ impl Gui {
 
     /// Whether the journal is unlocked.
     pub fn is_unlocked(&self) -> bool {
-        self.app.unlocked.get()
+        self.app.is_unlocked()
     }
 
     /// Locks now, as the auto-lock does.
@@ -127,7 +123,7 @@ impl Gui {
 impl Drop for Gui {
     /// An unfinished form is saved as the draft before the journal thread ends.
     fn drop(&mut self) {
-        entry::flush_draft(&self.app);
+        self.app.flush();
     }
 }
 
@@ -158,25 +154,13 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
             });
         });
     });
-    let app = Rc::new(App {
-        ui: window.as_weak(),
-        paths: JournalPaths::new(&options.data_dir),
-        kdf_cost: options.kdf_cost,
-        auto_lock: Cell::new(options.auto_lock),
-        lock_timer: slint::Timer::default(),
-        draft_timer: slint::Timer::default(),
-        draft: RefCell::new(None),
-        unlocked: Cell::new(false),
-        busy_jobs: Cell::new(0),
-        observations: Rc::new(RefCell::new(Vec::new())),
-        taxonomy: Rc::new(RefCell::new(Taxonomy::builtin())),
+    let app = Rc::new(App::new(
+        window.as_weak(),
+        JournalPaths::new(&options.data_dir),
+        options.kdf_cost,
+        options.auto_lock,
         worker,
-        journal_view: journal_view::JournalState::default(),
-        detail: detail::DetailState::default(),
-        queue: queue::QueueState::default(),
-        coordinator: coordinator::CoordinatorState::default(),
-        sync_profile_waiting: RefCell::new(None),
-    });
+    ));
     APPS.with(|apps| {
         let mut apps = apps.borrow_mut();
         apps.retain(|a| a.strong_count() > 0);
@@ -205,240 +189,4 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
     };
     adapter.set_screen(first);
     Ok(Gui { app, window })
-}
-
-/// A callback that runs `f` with the app while the app lives. Callbacks hold the app weakly, so
-/// the window and the app never keep each other alive.
-pub(crate) fn on_app(app: &Rc<App>, f: impl Fn(&Rc<App>) + 'static) -> impl Fn() + 'static {
-    let weak = Rc::downgrade(app);
-    move || {
-        if let Some(app) = weak.upgrade() {
-            f(&app);
-        }
-    }
-}
-
-/// [`on_app`] for a callback that takes one argument.
-pub(crate) fn on_app_with<T>(
-    app: &Rc<App>,
-    f: impl Fn(&Rc<App>, T) + 'static,
-) -> impl Fn(T) + 'static {
-    let weak = Rc::downgrade(app);
-    move |arg| {
-        if let Some(app) = weak.upgrade() {
-            f(&app, arg);
-        }
-    }
-}
-
-/// The GUI's state on the UI thread.
-pub(crate) struct App {
-    ui: slint::Weak<AppWindow>,
-    paths: JournalPaths,
-    kdf_cost: KdfCost,
-    auto_lock: Cell<Duration>,
-    lock_timer: slint::Timer,
-    /// Saves the new-observation form as the draft every few seconds when it changed.
-    draft_timer: slint::Timer,
-    /// The draft as last saved in the journal (decrypted; cleared on lock).
-    draft: RefCell<Option<entry::Draft>>,
-    unlocked: Cell<bool>,
-    busy_jobs: Cell<usize>,
-    /// The latest revision of every observation, newest first (decrypted; cleared on lock).
-    observations: Rc<RefCell<Vec<ObservationRevision>>>,
-    /// The taxonomy of the mission profile in force (the built-in one without a profile, and
-    /// while locked): every screen's kinds and categories come from it.
-    taxonomy: Rc<RefCell<Taxonomy>>,
-    worker: worker::Worker,
-    journal_view: journal_view::JournalState,
-    detail: detail::DetailState,
-    queue: queue::QueueState,
-    coordinator: coordinator::CoordinatorState,
-    /// A first mission profile read on the Sync screen, waiting for the user to confirm its
-    /// signer's fingerprint (cleared on lock).
-    sync_profile_waiting: RefCell<Option<String>>,
-}
-
-impl App {
-    fn window(&self) -> Option<AppWindow> {
-        self.ui.upgrade()
-    }
-
-    fn drain(self: &Rc<Self>) {
-        self.worker.drain(self);
-    }
-
-    /// Queues work for the journal thread and shows the busy state until it replies.
-    pub(crate) fn submit(self: &Rc<Self>, job: worker::Job) {
-        self.busy_jobs.set(self.busy_jobs.get() + 1);
-        self.worker.submit(Box::new(move |journal| {
-            let reply = job(journal);
-            Box::new(move |app: &Rc<App>| {
-                app.busy_jobs.set(app.busy_jobs.get().saturating_sub(1));
-                reply(app);
-                app.update_busy();
-            })
-        }));
-        self.update_busy();
-    }
-
-    /// Queues work for the journal thread without showing it (locking).
-    pub(crate) fn submit_quiet(self: &Rc<Self>, job: worker::Job) {
-        self.worker.submit(job);
-    }
-
-    fn update_busy(&self) {
-        if let Some(w) = self.window() {
-            w.global::<AppAdapter>().set_busy(self.busy_jobs.get() > 0);
-        }
-    }
-
-    pub(crate) fn go(self: &Rc<Self>, screen: Screen) {
-        if !self.unlocked.get() && !matches!(screen, Screen::Setup | Screen::Unlock) {
-            return;
-        }
-        if let Some(w) = self.window() {
-            let adapter = w.global::<AppAdapter>();
-            if adapter.get_screen() == Screen::Entry && screen != Screen::Entry {
-                entry::flush_draft(self);
-            }
-            if screen != Screen::Detail {
-                w.global::<ui::JournalAdapter>().set_selected_id("".into());
-            }
-            adapter.set_screen(screen);
-        }
-        if screen == Screen::Sync {
-            sync::open(self);
-        }
-        if screen == Screen::Journal {
-            // Back to the list: badges and counts may have changed (an export, an amendment).
-            if let Some(w) = self.window() {
-                journal_view::refresh(&w, self);
-            }
-            queue::home(self);
-        }
-        coordinator::open(self, screen);
-        self.activity();
-    }
-
-    /// A touch or a key press: the auto-lock countdown starts again.
-    pub(crate) fn activity(&self) {
-        if self.unlocked.get() {
-            self.lock_timer.restart();
-        }
-    }
-
-    /// The mission profile's taxonomy (after an unlock, or a profile installed): the form's,
-    /// the journal's and the queue's choices, and the labels of rows shown from now on.
-    pub(crate) fn set_taxonomy(self: &Rc<Self>, taxonomy: Taxonomy) {
-        if *self.taxonomy.borrow() == taxonomy {
-            return;
-        }
-        *self.taxonomy.borrow_mut() = taxonomy;
-        if let Some(w) = self.window() {
-            let taxonomy = self.taxonomy.borrow();
-            entry::set_taxonomy(&w, &taxonomy);
-            journal_view::set_taxonomy(&w, self, &taxonomy);
-            queue::set_taxonomy(&w, &taxonomy);
-        }
-    }
-
-    /// Called once the journal thread holds an unlocked journal.
-    pub(crate) fn unlocked(self: &Rc<Self>) {
-        self.unlocked.set(true);
-        self.start_lock_timer();
-        let weak = Rc::downgrade(self);
-        self.draft_timer
-            .start(slint::TimerMode::Repeated, DRAFT_INTERVAL, move || {
-                if let Some(app) = weak.upgrade() {
-                    entry::flush_draft(&app);
-                }
-            });
-    }
-
-    pub(crate) fn start_lock_timer(self: &Rc<Self>) {
-        let weak = Rc::downgrade(self);
-        self.lock_timer.start(
-            slint::TimerMode::SingleShot,
-            self.auto_lock.get(),
-            move || {
-                if let Some(app) = weak.upgrade() {
-                    tracing::info!("auto-lock after inactivity");
-                    app.lock();
-                }
-            },
-        );
-    }
-
-    /// Saves an unfinished form as the draft, then drops the journal (its keys are zeroized)
-    /// and every decrypted text, and shows Unlock.
-    pub(crate) fn lock(self: &Rc<Self>) {
-        entry::flush_draft(self);
-        self.lock_without_draft();
-    }
-
-    /// Locks without saving the form first (the emergency wipe).
-    pub(crate) fn lock_without_draft(self: &Rc<Self>) {
-        self.lock_timer.stop();
-        self.draft_timer.stop();
-        *self.draft.borrow_mut() = None;
-        self.sync_profile_waiting.borrow_mut().take();
-        self.set_taxonomy(Taxonomy::builtin());
-        let was_unlocked = self.unlocked.replace(false);
-        self.submit_quiet(Box::new(|journal| {
-            *journal = None;
-            Box::new(|_| {})
-        }));
-        self.observations.borrow_mut().clear();
-        if let Some(w) = self.window() {
-            journal_view::clear(&w, self);
-            entry::clear(&w);
-            detail::clear(&w, self);
-            settings::clear(&w);
-            sync::clear(&w);
-            queue::clear(&w, self);
-            coordinator::clear(&w, self);
-            let adapter = w.global::<AppAdapter>();
-            adapter.set_observer("".into());
-            adapter.set_team("".into());
-            if was_unlocked || adapter.get_screen() != Screen::Setup {
-                adapter.set_screen(Screen::Unlock);
-            }
-        }
-    }
-
-    /// Puts a new or amended observation in its place in the in-memory list (the order of
-    /// `Journal::list`: observed_at, then id, newest first), without reloading the journal.
-    pub(crate) fn upsert_observation(self: &Rc<Self>, revision: ObservationRevision) {
-        {
-            let mut list = self.observations.borrow_mut();
-            let key = revision.key();
-            list.retain(|r| r.key() != key);
-            let key = |r: &ObservationRevision| {
-                (
-                    r.observation.observed_at.timestamp_millis(),
-                    r.observation.id,
-                )
-            };
-            let new_key = key(&revision);
-            let at = list.partition_point(|r| key(r) > new_key);
-            list.insert(at, revision);
-        }
-        if let Some(w) = self.window() {
-            journal_view::refresh(&w, self);
-            settings::refresh_count(&w, self);
-        }
-        sync::refresh_pending(self);
-    }
-
-    /// Replaces the in-memory list after an unlock, and refreshes the views.
-    pub(crate) fn set_observations(self: &Rc<Self>, list: Vec<ObservationRevision>) {
-        *self.observations.borrow_mut() = list;
-        if let Some(w) = self.window() {
-            journal_view::refresh(&w, self);
-            settings::refresh_count(&w, self);
-        }
-        sync::refresh_pending(self);
-        queue::refresh(self);
-    }
 }

@@ -10,103 +10,97 @@ use std::rc::Rc;
 use chrono::NaiveDate;
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::verification::VerificationStatus;
-use truce_sync::{ObservationRevision, Taxonomy};
 use uuid::Uuid;
 
 use truce_core::coordination::preferences::{sort_code, sort_from_code, QueuePreferences};
 use truce_core::journal::{Journal, JournalError};
-use truce_core::model::{ObservationFilter, QueueRow, SortOrder};
-use truce_core::model::{QueueExtra, QueuePage};
+use truce_core::model::{ObservationFilter, QueueExtra, QueuePage, SortOrder};
 
-use super::journal_view::{choices, row};
-use super::ui::{AppWindow, Choice, QueueAdapter, QueueItem, SyncAdapter};
-use super::{coordinator, detail, format, on_app, on_app_with, App};
+use crate::format::{self, day_ms};
+use crate::rows::{choice_list, choices, queue_row_item};
+use crate::state::{on_app, on_app_with, App, Change, Event, Vocabulary};
+use crate::ui::{AppWindow, QueueAdapter, QueueItem, Screen};
 
 /// Rows per page.
 pub const PAGE: usize = 200;
 
 /// The queue's rows and the query they answer (decrypted; cleared on lock).
-pub(crate) struct QueueState {
+struct QueueState {
     rows: Rc<VecModel<QueueItem>>,
     /// Bumped by every new query: replies to an older one are dropped.
     generation: Cell<u64>,
     query: RefCell<Option<(ObservationFilter, QueueExtra)>>,
 }
 
-impl Default for QueueState {
-    fn default() -> Self {
-        QueueState {
-            rows: Rc::new(VecModel::default()),
-            generation: Cell::new(0),
-            query: RefCell::new(None),
-        }
-    }
-}
-
-/// Whether the unlocked journal is a coordinator's (the queue replaces the journal list).
-pub(crate) fn is_coordinator(window: &AppWindow) -> bool {
-    window.global::<SyncAdapter>().get_coordinator()
-}
-
-/// A queue row as the cards show it.
-pub(crate) fn item(
-    revision: &ObservationRevision,
-    status: VerificationStatus,
-    taxonomy: &Taxonomy,
-) -> QueueItem {
-    let r = row(revision, taxonomy);
-    QueueItem {
-        id: r.id,
-        short_id: r.short_id,
-        kind: r.kind,
-        kind_label: r.kind_label,
-        category: r.category,
-        category_label: r.category_label,
-        time: r.time,
-        severity: r.severity,
-        excerpt: r.excerpt,
-        place: r.place,
-        observer: revision.observer.as_str().into(),
-        status: status.code().into(),
-        device_pending: false,
-        id_shared: false,
-    }
-}
-
-/// The queue's kind and category filters, from the mission profile's taxonomy.
-pub(crate) fn set_taxonomy(window: &AppWindow, taxonomy: &Taxonomy) {
+/// The queue's kind, category and party filters, from the mission profile.
+fn set_vocabulary(window: &AppWindow, vocabulary: &Vocabulary) {
     let adapter = window.global::<QueueAdapter>();
-    adapter.set_kinds(choices(&taxonomy.kinds));
-    adapter.set_categories(choices(&taxonomy.categories));
-}
-
-/// A queue row as the cards show it, with its marks: a device not accepted yet, an id that
-/// another device used too.
-pub(crate) fn queue_item(row: &QueueRow, taxonomy: &Taxonomy) -> QueueItem {
-    QueueItem {
-        device_pending: row.device_pending,
-        id_shared: !row.id_also_used_by.is_empty(),
-        ..item(&row.revision, row.status, taxonomy)
-    }
+    adapter.set_kinds(choices(&vocabulary.taxonomy.kinds));
+    adapter.set_categories(choices(&vocabulary.taxonomy.categories));
+    adapter.set_parties(choices(&vocabulary.parties));
 }
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
+    let state = Rc::new(QueueState {
+        rows: Rc::new(VecModel::default()),
+        generation: Cell::new(0),
+        query: RefCell::new(None),
+    });
     let adapter = window.global::<QueueAdapter>();
-    adapter.set_rows(ModelRc::from(app.queue.rows.clone()));
-    set_taxonomy(window, &app.taxonomy.borrow());
-    clear(window, app);
+    adapter.set_rows(ModelRc::from(state.rows.clone()));
+    clear(window, &state);
+    set_vocabulary(window, &app.vocabulary());
 
-    adapter.on_filter_changed(on_app(app, reload));
+    let s = state.clone();
+    adapter.on_filter_changed(on_app(app, move |app| reload(app, &s)));
+    let s = state.clone();
     adapter.on_clear_filters(on_app(app, move |app| {
         if let Some(w) = app.window() {
             reset_filters(&w);
         }
-        reload(app);
+        reload(app, &s);
     }));
-    adapter.on_load_more(on_app(app, load_more));
+    let s = state.clone();
+    adapter.on_load_more(on_app(app, move |app| load_more(app, &s)));
     adapter.on_open(on_app_with(app, move |app, id: slint::SharedString| {
-        detail::open(app, id.as_str());
+        app.open_observation(id.as_str());
     }));
+
+    app.subscribe(move |app, event| {
+        let Some(w) = app.window() else { return };
+        match event {
+            Event::ProfileChanged => set_vocabulary(&w, &app.vocabulary()),
+            Event::Locked => clear(&w, &state),
+            // The home screen shows again: nothing is open beside the list. (An import
+            // refreshes the queue itself; a status saved in the detail is already on its card.)
+            Event::Shown {
+                to: Screen::Journal,
+                ..
+            } => w.global::<QueueAdapter>().set_selected_id("".into()),
+            // Marks the open observation in the list (wide layout).
+            Event::Selected => {
+                let id = app
+                    .selected()
+                    .map(|r| r.key().to_string())
+                    .unwrap_or_default();
+                w.global::<QueueAdapter>().set_selected_id(id.into());
+            }
+            Event::StatusChanged { id, status } => set_status(&state, id, *status),
+            Event::AlertCount(n) => w
+                .global::<QueueAdapter>()
+                .set_alert_count((*n).min(i32::MAX as usize) as i32),
+            Event::JournalChanged(Change::Opened | Change::Imported) => refresh(app, &state),
+            Event::JournalChanged(Change::DeviceAccepted) => reload(app, &state),
+            Event::PreferencesLoaded => {
+                // Right after an unlock: the remembered filters, then the first page.
+                if let Some(prefs) = app.preferences() {
+                    apply_preferences(&w, &prefs.queue);
+                }
+                reload(app, &state);
+            }
+            _ => {}
+        }
+    });
 }
 
 fn reset_filters(w: &AppWindow) {
@@ -124,17 +118,6 @@ fn reset_filters(w: &AppWindow) {
         set(&adapter, "".into());
     }
     adapter.set_error("".into());
-}
-
-/// The first millisecond of a `YYYY-MM-DD` day (UTC), or of the day after it (`end`).
-pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("“{text}” is not a day: write it as YYYY-MM-DD, e.g. 2026-11-24"))?;
-    Ok(Some(truce_core::report::utc_day_bound_ms(day, end)))
 }
 
 /// The query the filters on screen describe, or what is wrong with them.
@@ -186,9 +169,9 @@ fn locked() -> JournalError {
 }
 
 /// Reads the first page again for the filters on screen.
-pub(crate) fn reload(app: &Rc<App>) {
+fn reload(app: &Rc<App>, state: &Rc<QueueState>) {
     let Some(w) = app.window() else { return };
-    if !app.unlocked.get() || !is_coordinator(&w) {
+    if !app.is_unlocked() || !app.is_coordinator() {
         return;
     }
     let adapter = w.global::<QueueAdapter>();
@@ -211,9 +194,9 @@ pub(crate) fn reload(app: &Rc<App>) {
         device: filter.device,
         sort: filter.sort,
     };
-    coordinator::remember(app, move |p| p.queue = chosen);
-    *app.queue.query.borrow_mut() = Some((filter.clone(), extra.clone()));
-    fetch(app, filter, extra, 0);
+    app.remember(move |p| p.queue = chosen);
+    *state.query.borrow_mut() = Some((filter.clone(), extra.clone()));
+    fetch(app, state, filter, extra, 0);
 }
 
 fn day(text: &str) -> Option<NaiveDate> {
@@ -221,7 +204,7 @@ fn day(text: &str) -> Option<NaiveDate> {
 }
 
 /// Puts remembered filters on screen (after an unlock); the caller reloads.
-pub(crate) fn apply_preferences(w: &AppWindow, p: &QueuePreferences) {
+fn apply_preferences(w: &AppWindow, p: &QueuePreferences) {
     let adapter = w.global::<QueueAdapter>();
     let day = |d: Option<NaiveDate>| -> slint::SharedString {
         d.map(|d| d.format("%Y-%m-%d").to_string())
@@ -240,50 +223,61 @@ pub(crate) fn apply_preferences(w: &AppWindow, p: &QueuePreferences) {
     adapter.set_sort(sort_code(p.sort).into());
 }
 
-fn load_more(app: &Rc<App>) {
-    let Some(query) = app.queue.query.borrow().clone() else {
+fn load_more(app: &Rc<App>, state: &Rc<QueueState>) {
+    let Some(query) = state.query.borrow().clone() else {
         return;
     };
-    fetch(app, query.0, query.1, app.queue.rows.row_count());
+    fetch(app, state, query.0, query.1, state.rows.row_count());
 }
 
-fn fetch(app: &Rc<App>, filter: ObservationFilter, extra: QueueExtra, offset: usize) {
+fn fetch(
+    app: &Rc<App>,
+    state: &Rc<QueueState>,
+    filter: ObservationFilter,
+    extra: QueueExtra,
+    offset: usize,
+) {
     let Some(w) = app.window() else { return };
-    let generation = app.queue.generation.get() + 1;
-    app.queue.generation.set(generation);
+    let generation = state.generation.get() + 1;
+    state.generation.set(generation);
     w.global::<QueueAdapter>().set_loading(true);
-    app.submit(Box::new(move |journal| {
-        let result = journal
-            .as_ref()
-            .ok_or_else(locked)
-            .and_then(|j| j.queue_page(&filter, &extra, offset, PAGE));
-        Box::new(move |app: &Rc<App>| show_page(app, generation, offset, result))
-    }));
+    let state = state.clone();
+    app.submit_then(
+        move |journal| {
+            journal
+                .as_ref()
+                .ok_or_else(locked)
+                .and_then(|j| j.queue_page(&filter, &extra, offset, PAGE))
+        },
+        move |app, result| show_page(app, &state, generation, offset, result),
+    );
 }
 
 fn show_page(
     app: &Rc<App>,
+    state: &QueueState,
     generation: u64,
     offset: usize,
     result: Result<QueuePage, JournalError>,
 ) {
     let Some(w) = app.window() else { return };
-    if generation != app.queue.generation.get() || !app.unlocked.get() {
+    if generation != state.generation.get() || !app.is_unlocked() {
         return;
     }
     let adapter = w.global::<QueueAdapter>();
     adapter.set_loading(false);
     match result {
         Ok(page) => {
+            let vocabulary = app.vocabulary();
             let items: Vec<QueueItem> = page
                 .rows
                 .iter()
-                .map(|r| queue_item(r, &app.taxonomy.borrow()))
+                .map(|r| queue_row_item(r, &vocabulary.taxonomy))
                 .collect();
             if offset == 0 {
-                app.queue.rows.set_vec(items);
+                state.rows.set_vec(items);
             } else {
-                app.queue.rows.extend(items);
+                state.rows.extend(items);
             }
             adapter.set_more(page.more);
         }
@@ -291,28 +285,23 @@ fn show_page(
     }
 }
 
-/// What the filters offer besides the taxonomy: the profile's areas and parties, the devices.
+/// What the filters offer besides the profile's codes (`App::vocabulary`): the profile's
+/// areas, the devices.
 struct Options {
     areas: Vec<(String, String)>,
-    parties: Vec<(String, String)>,
     devices: Vec<(String, String)>,
     alerts: usize,
 }
 
 fn options(journal: &Journal) -> Result<Options, JournalError> {
-    let profile = journal.profile()?.map(|p| p.profile);
-    let (areas, parties) = profile
+    let areas = journal
+        .profile()?
         .map(|p| {
-            (
-                p.areas
-                    .into_iter()
-                    .map(|a| (a.code, a.label))
-                    .collect::<Vec<_>>(),
-                p.parties
-                    .into_iter()
-                    .map(|c| (c.code, c.label))
-                    .collect::<Vec<_>>(),
-            )
+            p.profile
+                .areas
+                .into_iter()
+                .map(|a| (a.code, a.label))
+                .collect::<Vec<_>>()
         })
         .unwrap_or_default();
     let devices = journal
@@ -326,71 +315,45 @@ fn options(journal: &Journal) -> Result<Options, JournalError> {
         .collect();
     Ok(Options {
         areas,
-        parties,
         devices,
         alerts: journal.alerts()?.len(),
     })
 }
 
-fn choice_model(list: Vec<(String, String)>) -> ModelRc<Choice> {
-    let items: Vec<Choice> = list
-        .into_iter()
-        .map(|(code, label)| Choice {
-            code: code.into(),
-            label: label.into(),
-        })
-        .collect();
-    ModelRc::new(VecModel::from(items))
-}
-
 /// After an unlock or an import: the filter choices, the alert count, and the first page.
-pub(crate) fn refresh(app: &Rc<App>) {
-    let Some(w) = app.window() else { return };
-    if !app.unlocked.get() || !is_coordinator(&w) {
+fn refresh(app: &Rc<App>, state: &Rc<QueueState>) {
+    if app.window().is_none() || !app.is_unlocked() || !app.is_coordinator() {
         return;
     }
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(options);
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
-            if !app.unlocked.get() {
+            if !app.is_unlocked() {
                 return;
             }
             let adapter = w.global::<QueueAdapter>();
             match result {
                 Ok(o) => {
-                    adapter.set_areas(choice_model(o.areas));
-                    adapter.set_parties(choice_model(o.parties));
-                    adapter.set_devices(choice_model(o.devices));
+                    adapter.set_areas(choice_list(o.areas));
+                    adapter.set_devices(choice_list(o.devices));
                     adapter.set_alert_count(o.alerts.min(i32::MAX as usize) as i32);
                 }
                 Err(e) => adapter.set_error(e.to_string().into()),
             }
         })
     }));
-    if coordinator::preferences_loaded(app) {
-        reload(app);
+    if app.preferences().is_some() {
+        reload(app, state);
     } else {
         // Right after an unlock: the remembered filters first, then the first page.
-        coordinator::load_preferences(app);
+        app.load_preferences();
     }
 }
 
-/// The home screen shows again: nothing is open beside the list. (An import refreshes the
-/// queue itself; a status saved in the detail is already on its card.)
-pub(crate) fn home(app: &Rc<App>) {
-    let Some(w) = app.window() else { return };
-    w.global::<QueueAdapter>().set_selected_id("".into());
-}
-
-/// Marks the open observation in the list (wide layout).
-pub(crate) fn select(window: &AppWindow, id: &str) {
-    window.global::<QueueAdapter>().set_selected_id(id.into());
-}
-
 /// Shows a new status on the observation's card without reading the page again.
-pub(crate) fn set_status(app: &App, id: &str, status: VerificationStatus) {
-    let rows = &app.queue.rows;
+fn set_status(state: &QueueState, id: &str, status: VerificationStatus) {
+    let rows = &state.rows;
     for i in 0..rows.row_count() {
         if let Some(mut row) = rows.row_data(i) {
             if row.id == id {
@@ -402,10 +365,10 @@ pub(crate) fn set_status(app: &App, id: &str, status: VerificationStatus) {
 }
 
 /// Forgets every row and filter (on lock).
-pub(crate) fn clear(window: &AppWindow, app: &App) {
-    app.queue.generation.set(app.queue.generation.get() + 1);
-    app.queue.rows.set_vec(Vec::new());
-    *app.queue.query.borrow_mut() = None;
+fn clear(window: &AppWindow, state: &QueueState) {
+    state.generation.set(state.generation.get() + 1);
+    state.rows.set_vec(Vec::new());
+    *state.query.borrow_mut() = None;
     reset_filters(window);
     let adapter = window.global::<QueueAdapter>();
     adapter.set_search("".into());
@@ -418,18 +381,4 @@ pub(crate) fn clear(window: &AppWindow, app: &App) {
     adapter.set_areas(ModelRc::default());
     adapter.set_parties(ModelRc::default());
     adapter.set_devices(ModelRc::default());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_are_utc_and_the_last_one_is_included() {
-        assert_eq!(day_ms("", false), Ok(None));
-        let from = day_ms("2026-11-24", false).expect("day").expect("ms");
-        let to = day_ms("2026-11-24", true).expect("day").expect("ms");
-        assert_eq!(to - from, 86_400_000);
-        assert!(day_ms("24/11/2026", false).is_err());
-    }
 }

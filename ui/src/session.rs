@@ -17,22 +17,17 @@ use truce_sync::Role;
 use truce_core::journal::{Journal, JournalError, Profile};
 use truce_core::keyfile::MIN_PASSPHRASE_CHARS;
 
-use super::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
-use super::{format, on_app_with, App};
+use crate::files::read_profile;
+use crate::format;
+use crate::rows::session_error;
+use crate::state::{on_app_with, App, Session, Vocabulary};
+use crate::ui::{AppAdapter, AppWindow, Screen, SessionAdapter, SessionError};
 
-/// What the journal thread hands back after an unlock or a create.
+/// What the journal thread hands back after an unlock or a create: the session, and the
+/// mission profile's codes (the built-in taxonomy and no parties without a profile).
 struct Opened {
-    observer: String,
-    team: Option<String>,
-    device_id: String,
-    fingerprint: String,
-    coordinator: bool,
-    observations: Vec<truce_sync::ObservationRevision>,
-    draft: Option<super::entry::Draft>,
-    /// The mission profile's parties (code, label).
-    parties: Vec<(String, String)>,
-    /// The mission profile's taxonomy (the built-in one without a profile).
-    taxonomy: truce_sync::Taxonomy,
+    session: Session,
+    vocabulary: Vocabulary,
 }
 
 /// Wrong passphrases left before the wipe (0: the policy is off).
@@ -49,42 +44,32 @@ enum Unlock {
 
 fn opened(journal: &Journal) -> Result<Opened, JournalError> {
     let device = journal.device();
-    Ok(Opened {
+    let session = Session {
         observer: device.observer,
         team: device.team,
         device_id: device.device_id.to_string(),
         fingerprint: device.fingerprint,
         coordinator: device.role == Role::Coordinator,
-        // The journal list loads its first page itself (see `journal_view::refresh`).
-        observations: Vec::new(),
-        taxonomy: journal.taxonomy().clone(),
-        parties: journal
-            .profile()?
-            .map(|p| {
-                p.profile
-                    .parties
-                    .into_iter()
-                    .map(|c| (c.code, c.label))
-                    .collect()
-            })
-            .unwrap_or_default(),
         // An unreadable draft must not keep the journal locked: it is left out.
         draft: match journal.draft() {
-            Ok(draft) => draft.map(|(map, at)| super::entry::Draft::from_journal(&map, &at)),
+            Ok(draft) => draft,
             Err(e) => {
                 tracing::warn!("the draft is left out: {e}");
                 None
             }
         },
+    };
+    // The journal list loads its first page itself (see `journal_view`).
+    Ok(Opened {
+        session,
+        vocabulary: Vocabulary {
+            taxonomy: journal.taxonomy().clone(),
+            parties: journal
+                .profile()?
+                .map(|p| p.profile.parties)
+                .unwrap_or_default(),
+        },
     })
-}
-
-/// The screen-level error for a journal error.
-pub(crate) fn session_error(e: &JournalError) -> (SessionError, String) {
-    match e {
-        JournalError::WrongPassphrase(_) => (SessionError::WrongPassphrase, String::new()),
-        other => (SessionError::Other, other.to_string()),
-    }
 }
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
@@ -165,7 +150,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                 let mission_profile = if profile_path.as_os_str().is_empty() {
                     Ok(None)
                 } else {
-                    super::sync::read_profile(&profile_path).and_then(|text| {
+                    read_profile(&profile_path).and_then(|text| {
                         SignedProfile::open(&text).map_err(JournalError::from)?;
                         Ok(Some(text))
                     })
@@ -213,17 +198,7 @@ fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {
         Ok(opened) => {
             session.set_error(SessionError::None);
             session.set_error_detail("".into());
-            let adapter = w.global::<AppAdapter>();
-            adapter.set_observer(opened.observer.into());
-            adapter.set_team(opened.team.unwrap_or_default().into());
-            super::settings::show_device(&w, &opened.device_id, &opened.fingerprint);
-            super::sync::set_role(&w, opened.coordinator);
-            super::entry::set_parties(&w, &opened.parties);
-            app.set_taxonomy(opened.taxonomy);
-            *app.draft.borrow_mut() = opened.draft;
-            app.unlocked();
-            app.set_observations(opened.observations);
-            adapter.set_screen(Screen::Journal);
+            app.open_session(opened.session, opened.vocabulary);
         }
         Err(e) => {
             tracing::info!("unlock or create failed: {e}");

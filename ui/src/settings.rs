@@ -16,11 +16,11 @@ use truce_core::fsutil;
 use truce_core::journal::{Journal, JournalError, SETTINGS_FILE};
 use truce_core::keyfile::MIN_PASSPHRASE_CHARS;
 
-use super::session::session_error;
-use super::ui::{
+use crate::rows::session_error;
+use crate::state::{on_app_with, App, Event, DEFAULT_AUTO_LOCK};
+use crate::ui::{
     AppAdapter, AppWindow, Screen, SessionAdapter, SessionError, SettingsAdapter, Theme,
 };
-use super::{on_app_with, App};
 
 /// What the wipe confirmation field must hold.
 pub const WIPE_WORD: &str = "WIPE";
@@ -47,7 +47,7 @@ impl Default for Saved {
         Saved {
             dark: false,
             language: String::new(),
-            auto_lock_minutes: (super::DEFAULT_AUTO_LOCK.as_secs() / 60) as u32,
+            auto_lock_minutes: (DEFAULT_AUTO_LOCK.as_secs() / 60) as u32,
             wipe_after: 0,
         }
     }
@@ -152,6 +152,17 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         truce_core::unlock_policy::UnlockPolicy::load(&app.paths.dir).wipe_after as i32,
     );
     clear(window);
+    app.subscribe(|app, event| {
+        let Some(w) = app.window() else { return };
+        match event {
+            Event::Unlocked(session) => show_device(&w, &session.device_id, &session.fingerprint),
+            Event::RecordCount(total) => w
+                .global::<SettingsAdapter>()
+                .set_record_count((*total).min(i32::MAX as u64) as i32),
+            Event::Locked => clear(&w),
+            _ => {}
+        }
+    });
 
     adapter.on_set_wipe_after(on_app_with(app, move |app, attempts: i32| {
         let attempts = if WIPE_AFTER_CHOICES.contains(&(attempts.max(0) as u32)) {
@@ -171,7 +182,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
         if let Some(w) = app.window() {
             w.global::<SettingsAdapter>().set_auto_lock_minutes(minutes);
         }
-        if app.unlocked.get() {
+        if app.is_unlocked() {
             app.start_lock_timer();
         }
         persist(app);
@@ -312,20 +323,14 @@ pub(crate) fn set_language(window: &AppWindow, language: &str) {
         .set_language(language.into());
 }
 
-pub(crate) fn show_device(window: &AppWindow, device_id: &str, fingerprint: &str) {
+fn show_device(window: &AppWindow, device_id: &str, fingerprint: &str) {
     let adapter = window.global::<SettingsAdapter>();
     adapter.set_device_id(device_id.into());
     adapter.set_fingerprint(fingerprint.into());
 }
 
-pub(crate) fn refresh_count(window: &AppWindow, _app: &App) {
-    // The journal list knows the total (it loads a page at a time).
-    let total = window.global::<super::ui::JournalAdapter>().get_total();
-    window.global::<SettingsAdapter>().set_record_count(total);
-}
-
 /// Forgets what the settings screen showed about the journal (on lock).
-pub(crate) fn clear(window: &AppWindow) {
+fn clear(window: &AppWindow) {
     let adapter = window.global::<SettingsAdapter>();
     adapter.set_device_id("".into());
     adapter.set_fingerprint("".into());

@@ -3,8 +3,8 @@
 //! job so the screen shows "n / total", and reads a report per bundle. Every file is read and
 //! written on the journal thread, through the use cases of `truce_core::exchange`.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::cell::RefCell;
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
@@ -13,11 +13,15 @@ use truce_core::exchange::bundle_files;
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ImportReport;
 
-use super::ui::{AppWindow, BundleRow, SyncAdapter, SyncOutcome};
-use super::{format, on_app, App};
+use crate::files::{default_export_dir, read_profile};
+use crate::format;
+use crate::rows::gaps;
+use crate::state::{on_app, App, Change, Event, Vocabulary};
+use crate::ui::{AppWindow, BundleRow, Screen, SyncAdapter, SyncOutcome};
 
-/// The largest mission profile file read.
-pub const PROFILE_MAX_BYTES: u64 = 1024 * 1024;
+/// A first mission profile read on the Sync screen, waiting for the user to confirm its
+/// signer's fingerprint (cleared on lock).
+type Waiting = Rc<RefCell<Option<String>>>;
 
 /// What the Sync screen shows about the journal.
 struct Status {
@@ -55,20 +59,39 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.set_import_path("".into());
     adapter.set_profile_path("".into());
 
+    let waiting: Waiting = Rc::default();
     adapter.on_export(on_app(app, export));
-    adapter.on_import_profile(on_app(app, import_profile));
-    adapter.on_confirm_profile(on_app(app, confirm_profile));
-    adapter.on_cancel_profile(on_app(app, cancel_profile));
+    let w = waiting.clone();
+    adapter.on_import_profile(on_app(app, move |app| import_profile(app, &w)));
+    let w = waiting.clone();
+    adapter.on_confirm_profile(on_app(app, move |app| confirm_profile(app, &w)));
+    let w = waiting.clone();
+    adapter.on_cancel_profile(on_app(app, move |app| cancel_profile(app, &w)));
     adapter.on_import_bundles(on_app(app, import_bundles));
-}
 
-/// Monitor or coordinator (after an unlock).
-pub(crate) fn set_role(window: &AppWindow, coordinator: bool) {
-    window.global::<SyncAdapter>().set_coordinator(coordinator);
+    app.subscribe(move |app, event| match event {
+        Event::Unlocked(session) => {
+            if let Some(w) = app.window() {
+                w.global::<SyncAdapter>()
+                    .set_coordinator(session.coordinator);
+            }
+        }
+        Event::Shown {
+            to: Screen::Sync, ..
+        } => open(app),
+        Event::JournalChanged(Change::Opened | Change::Saved(_)) => refresh_pending(app),
+        Event::Locked => {
+            waiting.borrow_mut().take();
+            if let Some(w) = app.window() {
+                clear(&w);
+            }
+        }
+        _ => {}
+    });
 }
 
 /// The screen opens: forget the last outcome, read the status on the journal thread.
-pub(crate) fn open(app: &Rc<App>) {
+fn open(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<SyncAdapter>();
     set_outcome(&w, SyncOutcome::None, "");
@@ -91,13 +114,13 @@ pub(crate) fn open(app: &Rc<App>) {
 }
 
 /// Reads the number of entries not yet exported (the journal list shows it), quietly.
-pub(crate) fn refresh_pending(app: &Rc<App>) {
+fn refresh_pending(app: &Rc<App>) {
     app.submit_quiet(Box::new(|journal| {
         let pending = journal.as_ref().map(Journal::pending_export);
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match pending {
-                Some(Ok(n)) if app.unlocked.get() => w
+                Some(Ok(n)) if app.is_unlocked() => w
                     .global::<SyncAdapter>()
                     .set_pending(n.min(i32::MAX as u64) as i32),
                 Some(Err(e)) => tracing::warn!("cannot count the entries to export: {e}"),
@@ -109,7 +132,7 @@ pub(crate) fn refresh_pending(app: &Rc<App>) {
 
 fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
     let Some(w) = app.window() else { return };
-    if !app.unlocked.get() {
+    if !app.is_unlocked() {
         return;
     }
     let adapter = w.global::<SyncAdapter>();
@@ -128,35 +151,6 @@ fn set_outcome(w: &AppWindow, outcome: SyncOutcome, detail: &str) {
     let adapter = w.global::<SyncAdapter>();
     adapter.set_outcome(outcome);
     adapter.set_outcome_detail(detail.into());
-}
-
-/// The first removable-media folder (USB stick, SD card) under `/media/$USER`,
-/// `/run/media/$USER` or `/media`, else the home folder.
-pub(crate) fn default_export_dir() -> Option<PathBuf> {
-    let user = std::env::var("USER").unwrap_or_default();
-    let mut roots = Vec::new();
-    if !user.is_empty() {
-        roots.push(Path::new("/media").join(&user));
-        roots.push(Path::new("/run/media").join(&user));
-    }
-    roots.push(PathBuf::from("/media"));
-    for root in roots {
-        let Ok(entries) = std::fs::read_dir(&root) else {
-            continue;
-        };
-        let mut dirs: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            // /media itself holds the per-user folders searched above.
-            .filter(|p| user.is_empty() || p.file_name() != Some(user.as_ref()))
-            .collect();
-        dirs.sort();
-        if let Some(first) = dirs.into_iter().next() {
-            return Some(first);
-        }
-    }
-    std::env::var_os("HOME").map(PathBuf::from)
 }
 
 fn export(app: &Rc<App>) {
@@ -196,63 +190,49 @@ fn export(app: &Rc<App>) {
     }));
 }
 
-/// Reads a mission profile file, refusing anything larger than [`PROFILE_MAX_BYTES`].
-pub(crate) fn read_profile(path: &Path) -> Result<String, JournalError> {
-    let refused =
-        |e: std::io::Error| JournalError::Refused(format!("cannot read {}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(refused)?;
-    let mut text = String::new();
-    file.take(PROFILE_MAX_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(refused)?;
-    if text.len() as u64 > PROFILE_MAX_BYTES {
-        return Err(JournalError::Refused(format!(
-            "{} is larger than 1 MiB: it is not a mission profile",
-            path.display()
-        )));
-    }
-    Ok(text)
-}
-
 /// Checks the profile file; an update from the same coordinator is installed at once, a
 /// first profile waits until the user confirms its signer's fingerprint.
-fn import_profile(app: &Rc<App>) {
+fn import_profile(app: &Rc<App>, waiting: &Waiting) {
     let Some(w) = app.window() else { return };
     let path = PathBuf::from(w.global::<SyncAdapter>().get_profile_path().trim());
     set_outcome(&w, SyncOutcome::None, "");
-    app.submit(Box::new(move |journal| {
-        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            let text = read_profile(&path)?;
-            let check = j.inspect_profile(&text)?;
-            Ok((text, check))
-        });
-        Box::new(move |app: &Rc<App>| {
+    let waiting = waiting.clone();
+    app.submit_then(
+        move |journal| {
+            journal.as_ref().ok_or_else(locked).and_then(|j| {
+                let text = read_profile(&path)?;
+                let check = j.inspect_profile(&text)?;
+                Ok((text, check))
+            })
+        },
+        move |app, result| {
             let Some(w) = app.window() else { return };
             match result {
                 Ok((text, check)) if check.first_install => {
                     let adapter = w.global::<SyncAdapter>();
                     adapter.set_confirm_mission(check.profile.mission.as_str().into());
                     adapter.set_confirm_signer(check.signer_fingerprint.as_str().into());
-                    *app.sync_profile_waiting.borrow_mut() = Some(text);
+                    *waiting.borrow_mut() = Some(text);
                 }
                 Ok((text, _)) => install_profile(app, text),
                 Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
             }
-        })
-    }));
+        },
+    );
 }
 
 /// The waiting first profile, its signer confirmed: installed.
-fn confirm_profile(app: &Rc<App>) {
-    if let Some(text) = app.sync_profile_waiting.borrow_mut().take() {
+fn confirm_profile(app: &Rc<App>, waiting: &Waiting) {
+    let text = waiting.borrow_mut().take();
+    if let Some(text) = text {
         install_profile(app, text);
     }
-    cancel_profile(app);
+    cancel_profile(app, waiting);
 }
 
 /// Forgets a first profile waiting for confirmation.
-fn cancel_profile(app: &Rc<App>) {
-    app.sync_profile_waiting.borrow_mut().take();
+fn cancel_profile(app: &Rc<App>, waiting: &Waiting) {
+    waiting.borrow_mut().take();
     if let Some(w) = app.window() {
         let adapter = w.global::<SyncAdapter>();
         adapter.set_confirm_signer("".into());
@@ -264,20 +244,18 @@ fn install_profile(app: &Rc<App>, text: String) {
     app.submit(Box::new(move |journal| {
         let result = journal.as_mut().ok_or_else(locked).and_then(|j| {
             let profile = j.import_profile(&text)?;
-            let parties: Vec<(String, String)> = profile
-                .parties
-                .iter()
-                .map(|c| (c.code.clone(), c.label.clone()))
-                .collect();
-            Ok((profile.mission, profile.taxonomy, parties, status(j)?))
+            let vocabulary = Vocabulary {
+                taxonomy: profile.taxonomy,
+                parties: profile.parties,
+            };
+            Ok((profile.mission, vocabulary, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match result {
-                Ok((mission, taxonomy, parties, status)) => {
+                Ok((mission, vocabulary, status)) => {
                     // The form, the lists and the filters offer the new profile's choices.
-                    app.set_taxonomy(taxonomy);
-                    super::entry::set_parties(&w, &parties);
+                    app.set_vocabulary(vocabulary);
                     set_outcome(&w, SyncOutcome::ProfileImported, &mission);
                     w.global::<SyncAdapter>().set_profile_path("".into());
                     show_status(app, Ok(status));
@@ -331,7 +309,7 @@ fn import_chunk(app: &Rc<App>, files: Vec<PathBuf>, total: usize) {
         let count = files.len();
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
-            if !app.unlocked.get() {
+            if !app.is_unlocked() {
                 return;
             }
             let adapter = w.global::<SyncAdapter>();
@@ -359,12 +337,10 @@ fn import_chunk(app: &Rc<App>, files: Vec<PathBuf>, total: usize) {
 /// After an import the journal holds other devices' records too: reload the first page of the
 /// journal list and of the queue (each loads only its page, never every observation).
 fn reload_observations(app: &Rc<App>) {
-    let Some(w) = app.window() else { return };
-    if !app.unlocked.get() {
+    if app.window().is_none() || !app.is_unlocked() {
         return;
     }
-    crate::journal_view::refresh(&w, app);
-    crate::queue::refresh(app);
+    app.notify(Event::JournalChanged(Change::Imported));
 }
 
 /// One line of the import report.
@@ -391,23 +367,8 @@ pub(crate) fn bundle_row(report: &ImportReport) -> BundleRow {
     }
 }
 
-/// `41–57, 60` for the missing ranges of a device's log.
-pub(crate) fn gaps(ranges: &[(u64, u64)]) -> String {
-    ranges
-        .iter()
-        .map(|&(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}–{b}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Forgets what the Sync screen showed (on lock). The folder paths stay: they are not secret.
-pub(crate) fn clear(window: &AppWindow) {
+fn clear(window: &AppWindow) {
     let adapter = window.global::<SyncAdapter>();
     adapter.set_coordinator(false);
     adapter.set_pending(0);
@@ -421,15 +382,4 @@ pub(crate) fn clear(window: &AppWindow) {
     adapter.set_progress_done(0);
     adapter.set_progress_total(0);
     adapter.set_reports(ModelRc::new(VecModel::<BundleRow>::default()));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gaps_read_as_ranges() {
-        assert_eq!(gaps(&[]), "");
-        assert_eq!(gaps(&[(41, 57), (60, 60)]), "41–57, 60");
-    }
 }

@@ -1153,3 +1153,72 @@ fn the_profiles_taxonomy_is_what_the_form_offers() {
     let saved = journal.list(None).expect("list");
     assert_eq!(saved[0].observation.category, "checkpoint_closure");
 }
+
+/// A mission profile with its own parties: the form offers them (never a built-in list) as
+/// chips for initiator and target, the detail shows their labels, and locking forgets them.
+#[test]
+fn the_profiles_parties_are_what_the_form_offers() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let mut coordinator = new_coordinator(hq.path());
+    let mut template =
+        truce_sync::profile::MissionProfile::new("East", chrono::Utc::now().fixed_offset(), vec![]);
+    template.parties = serde_json::from_value(serde_json::json!([
+        {"code": "north_army", "label": "Army of the North"},
+        {"code": "river_militia", "label": "River militia"}
+    ]))
+    .expect("parties");
+    let profile = coordinator
+        .create_profile("East", &[], Some(template))
+        .expect("profile");
+    drop(coordinator);
+    let mut monitor = new_monitor(device.path());
+    monitor.import_profile(&profile).expect("installed");
+    drop(monitor);
+
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "More details");
+    for role in ["Initiator", "Target"] {
+        for party in ["Army of the North", "River militia"] {
+            assert!(
+                has(&gui, &format!("{role}: {party}"), AccessibleRole::Checkbox),
+                "{role}: {party} is offered"
+            );
+        }
+        assert!(
+            labelled(&gui, &format!("{role}: Party A"), AccessibleRole::Checkbox).is_empty(),
+            "no built-in party is offered"
+        );
+        assert!(
+            labelled(&gui, role, AccessibleRole::TextInput).is_empty(),
+            "with parties, {role} is a choice, not free text"
+        );
+    }
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    tap(&gui, "Heard");
+    tap(&gui, "Initiator: Army of the North");
+    tap(&gui, "Target: River militia");
+    tap(&gui, "Save observation");
+    gui.settle();
+    open_card(&gui, "Violation, Shelling, ");
+    assert!(!labels_containing(&gui, "Initiator: Army of the North").is_empty());
+    assert!(!labels_containing(&gui, "Target: River militia").is_empty());
+
+    // Locked, the window keeps nothing of the profile: no party is offered.
+    gui.lock();
+    gui.settle();
+    let entry = gui.window().global::<gui::ui::EntryAdapter>();
+    assert_eq!(entry.get_parties().row_count(), 0);
+    let queue = gui.window().global::<gui::ui::QueueAdapter>();
+    assert_eq!(queue.get_parties().row_count(), 0);
+    drop(gui);
+
+    let saved = open_journal(device.path()).list(None).expect("list");
+    assert_eq!(saved.len(), 1);
+    let o = &saved[0].observation;
+    assert_eq!(o.initiator.as_deref(), Some("north_army"));
+    assert_eq!(o.target.as_deref(), Some("river_militia"));
+}
