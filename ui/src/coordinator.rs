@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Taxonomy;
@@ -17,6 +17,7 @@ use truce_sync::Taxonomy;
 use truce_core::coordination::preferences::{Cutoff, Preferences};
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ObservationFilter;
+use truce_core::period;
 use truce_core::publish::{DataFormat, PublicOptions};
 use truce_core::report::Report;
 
@@ -124,36 +125,16 @@ fn utc_text(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// Reads `YYYY-MM-DD HH:MM` or `YYYY-MM-DD` (midnight) as UTC.
+/// Reads `YYYY-MM-DD HH:MM` or `YYYY-MM-DD` (midnight) as UTC, or RFC 3339 (the core's one
+/// time parser).
 pub(crate) fn parse_utc(text: &str) -> Result<DateTime<Utc>, String> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M") {
-        return Ok(t.and_utc());
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| format!("“{text}” is not a time: write it as YYYY-MM-DD HH:MM (UTC)"))
+    period::parse_utc_time(text).map_err(|e| e.to_string())
 }
 
 /// The latest daily cut-off (HH:MM, UTC) at or before `now`.
 pub(crate) fn latest_cutoff(cutoff: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let time = NaiveTime::parse_from_str(cutoff.trim(), "%H:%M").map_err(|_| {
-        format!(
-            "“{}” is not a time of day: write it as HH:MM, e.g. 19:30",
-            cutoff.trim()
-        )
-    })?;
-    let today = now.date_naive().and_time(time).and_utc();
-    Ok(if today <= now {
-        today
-    } else {
-        today - Duration::days(1)
-    })
+    let cutoff = period::parse_cutoff(cutoff).map_err(|e| e.to_string())?;
+    Ok(period::latest_cutoff(cutoff, now))
 }
 
 fn open_report(app: &Rc<App>, shown: &Shown) {
@@ -594,16 +575,9 @@ fn open_devices(app: &Rc<App>) {
                                 id: id.into(),
                                 observer: d.observer.as_str().into(),
                                 fingerprint: d.fingerprint.as_str().into(),
-                                last_bundle: d
-                                    .last_bundle_at
-                                    .as_deref()
-                                    .map(|t| {
-                                        DateTime::parse_from_rfc3339(t)
-                                            .map(|t| format::time(&t))
-                                            .unwrap_or_else(|_| t.to_owned())
-                                    })
-                                    .unwrap_or_default()
+                                bundle_made: device_time(d.latest_bundle_created_at.as_deref())
                                     .into(),
+                                newest_record: device_time(d.newest_entry_at.as_deref()).into(),
                                 entries: count(d.entries),
                                 gaps: gaps(&d.gaps).into(),
                                 accepted: d.accepted_at.is_some(),
@@ -617,6 +591,18 @@ fn open_devices(app: &Rc<App>) {
             }
         })
     }));
+}
+
+/// A time the core gives in UTC (`2026-11-24T06:10:00Z`) as the devices screen shows it:
+/// `2026-11-24 06:10 UTC`; "" when unknown.
+fn device_time(rfc3339: Option<&str>) -> String {
+    rfc3339
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| format!("{} UTC", format::time(&t)))
+                .unwrap_or_else(|_| t.to_owned())
+        })
+        .unwrap_or_default()
 }
 
 /// Accepts a device (its fingerprint confirmed with the observer), then shows the list again:

@@ -104,9 +104,8 @@ pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("“{text}” is not a day: write it as YYYY-MM-DD, e.g. 2026-11-24"))?;
-    Ok(Some(truce_core::report::utc_day_bound_ms(day, end)))
+    let day = truce_core::period::parse_day(text).map_err(|e| e.to_string())?;
+    Ok(Some(truce_core::period::utc_day_bound_ms(day, end)))
 }
 
 /// Passphrase strength for the setup hint: 0 (too short) to 4 (strong). A hint, not a policy:

@@ -165,7 +165,7 @@ fn upsert(state: &JournalState, revision: &ObservationRevision) {
 /// The local day `YYYY-MM-DD` as a half-open range of Unix milliseconds; `None` when the text
 /// is not a date.
 fn day_range(day: &str) -> Option<(i64, i64)> {
-    let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    let date = truce_core::period::parse_day(day).ok()?;
     let start = |d: NaiveDate| {
         let midnight = d.and_hms_opt(0, 0, 0)?;
         Local

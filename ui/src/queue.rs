@@ -200,7 +200,7 @@ fn reload(app: &Rc<App>, state: &Rc<QueueState>) {
 }
 
 fn day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    truce_core::period::parse_day(text).ok()
 }
 
 /// Puts remembered filters on screen (after an unlock); the caller reloads.

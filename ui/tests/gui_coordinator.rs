@@ -351,6 +351,11 @@ fn a_pending_device_is_marked_and_accepted_from_the_devices_screen() {
     assert!(journal.devices().expect("devices")[0].accepted_at.is_some());
 }
 
+/// The coordinator's device list, read while the window holds the journal unlocked.
+fn open_devices(hq: &std::path::Path) -> Vec<truce_core::KnownDevice> {
+    open(hq).devices().expect("devices")
+}
+
 #[test]
 fn devices_report_alerts_and_exports() {
     let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
@@ -365,6 +370,27 @@ fn devices_report_alerts_and_exports() {
     assert_eq!(devices, ["Device of Ana K.: 5 entries"]);
     assert!(!labels_containing(&gui, "No gaps").is_empty());
     assert!(!labels_containing(&gui, "Fingerprint: ").is_empty());
+    // When the team last recorded and sent, never when a stick was read.
+    let known = open_devices(hq.path());
+    let shown = |t: &Option<String>| {
+        let t =
+            chrono::DateTime::parse_from_rfc3339(t.as_deref().expect("known")).expect("RFC 3339");
+        format!("{} UTC", t.format("%Y-%m-%d %H:%M"))
+    };
+    assert_eq!(
+        labels_containing(&gui, "Newest record: "),
+        [format!(
+            "Newest record: {}",
+            shown(&known[0].newest_entry_at)
+        )]
+    );
+    assert_eq!(
+        labels_containing(&gui, "Latest bundle made: "),
+        [format!(
+            "Latest bundle made: {}",
+            shown(&known[0].latest_bundle_created_at)
+        )]
+    );
 
     // The report for 2026-11-23: four records, one the day before.
     tap(&gui, "Report");
