@@ -186,7 +186,7 @@ pub struct ObservationRevision {
 /// An observation's identity: its id together with the device that made it. Ids are chosen
 /// on devices, so two devices may use the same one (by chance, or a stranger on purpose); the
 /// pair never merges one device's record into another's history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ObservationKey {
     /// The observation's id (UUID v7, chosen on its device).
     pub id: Uuid,

@@ -201,7 +201,7 @@ fn show_report(app: &Rc<App>, shown: &Shown) {
             match result {
                 Ok((report, mission)) => {
                     let vocabulary = app.vocabulary();
-                    present_report(&w, &report, &vocabulary.parties, &vocabulary.taxonomy);
+                    present_report(&w, &report, &vocabulary.taxonomy);
                     *shown.borrow_mut() = Some((report, mission));
                 }
                 Err(e) => {
@@ -213,21 +213,16 @@ fn show_report(app: &Rc<App>, shown: &Shown) {
     );
 }
 
-fn present_report(
-    w: &AppWindow,
-    report: &Report,
-    parties: &[truce_sync::taxonomy::Code],
-    taxonomy: &Taxonomy,
-) {
+fn present_report(w: &AppWindow, report: &Report, taxonomy: &Taxonomy) {
     let adapter = w.global::<ReportAdapter>();
-    let label_of = |dimension: &str, key: &str| -> String {
-        let codes = match dimension {
-            "kind" => &taxonomy.kinds,
-            "category" => &taxonomy.categories,
-            "party" => parties,
-            _ => return key.to_owned(),
-        };
-        label(codes, key)
+    // Kinds and categories in the profile's words; areas and parties as the report names
+    // them (the profile's labels, "(no area)", "Not recorded", "Unknown").
+    let label_of = |dimension: &str, c: &truce_core::report::Count| -> String {
+        match dimension {
+            "kind" => label(&taxonomy.kinds, &c.key),
+            "category" => label(&taxonomy.categories, &c.key),
+            _ => c.label.clone(),
+        }
     };
     let breakdowns: Vec<Breakdown> = report
         .breakdowns
@@ -238,7 +233,7 @@ fn present_report(
                 .iter()
                 .map(|c| CountRow {
                     key: c.key.as_str().into(),
-                    label: label_of(&b.dimension, &c.key).into(),
+                    label: label_of(&b.dimension, c).into(),
                     current: count(c.current),
                     previous: count(c.previous),
                 })
@@ -252,15 +247,15 @@ fn present_report(
     let daily: Vec<DayBar> = report
         .daily
         .iter()
-        .map(|(day, n)| DayBar {
-            day: day.format("%m-%d").to_string().into(),
-            count: count(*n),
+        .map(|d| DayBar {
+            day: d.day.format("%m-%d").to_string().into(),
+            count: count(d.count),
         })
         .collect();
     let max = report
         .daily
         .iter()
-        .map(|(_, n)| *n)
+        .map(|d| d.count)
         .max()
         .unwrap_or(0)
         .max(1);
@@ -274,6 +269,12 @@ fn present_report(
     );
     adapter.set_total(count(report.total));
     adapter.set_previous_total(count(report.previous_total));
+    adapter.set_reports(count(report.reports));
+    adapter.set_merged_reports(count(report.merged_reports));
+    adapter.set_counted(count(report.tally.counted));
+    adapter.set_counted_approx(report.tally.counted_approx);
+    adapter.set_killed(count(report.tally.killed));
+    adapter.set_injured(count(report.tally.injured));
     adapter.set_breakdowns(ModelRc::new(VecModel::from(breakdowns)));
     adapter.set_daily(ModelRc::new(VecModel::from(daily)));
     adapter.set_daily_max(count(max));

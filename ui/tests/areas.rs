@@ -94,8 +94,12 @@ fn a_place_names_the_same_area_everywhere() {
         .expect("by area");
     assert_eq!(by_area.counts.len(), 1, "{by_area:?}");
     assert_eq!(
-        (by_area.counts[0].key.as_str(), by_area.counts[0].current),
-        ("North", 3)
+        (
+            by_area.counts[0].key.as_str(),
+            by_area.counts[0].label.as_str(),
+            by_area.counts[0].current
+        ),
+        ("north", "North", 3)
     );
 
     // The alerts: the third report in the north crosses the threshold.

@@ -327,8 +327,8 @@ fn a_pending_device_is_marked_and_accepted_from_the_devices_screen() {
     fill(&gui, "Report to", "2026-11-24 00:00");
     tap(&gui, "Show report");
     assert_eq!(
-        labels_containing(&gui, "Observations in the period: "),
-        ["Observations in the period: 0"]
+        labels_containing(&gui, "Events in the period: "),
+        ["Events in the period: 0"]
     );
     tap(&gui, "Devices");
     assert_eq!(
@@ -343,8 +343,8 @@ fn a_pending_device_is_marked_and_accepted_from_the_devices_screen() {
     tap(&gui, "Report");
     tap(&gui, "Show report");
     assert_eq!(
-        labels_containing(&gui, "Observations in the period: "),
-        ["Observations in the period: 4"]
+        labels_containing(&gui, "Events in the period: "),
+        ["Events in the period: 4"]
     );
     drop(gui);
     let journal = open(hq.path());
@@ -398,8 +398,8 @@ fn devices_report_alerts_and_exports() {
     fill(&gui, "Report to", "2026-11-24 00:00");
     tap(&gui, "Show report");
     assert_eq!(
-        labels_containing(&gui, "Observations in the period: "),
-        ["Observations in the period: 4"]
+        labels_containing(&gui, "Events in the period: "),
+        ["Events in the period: 4"]
     );
     assert_eq!(labels_containing(&gui, "North: 3 (previous 0)").len(), 1);
     assert_eq!(labels_containing(&gui, "Shelling: 3 (previous 0)").len(), 1);

@@ -28,7 +28,7 @@ pub struct AlertInput {
 }
 
 /// A rule that fired, with the records that made it fire.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Alert {
     /// The rule's name.
     pub rule: String,

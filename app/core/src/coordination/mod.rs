@@ -10,7 +10,7 @@ pub mod preferences;
 mod queue;
 mod reports;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 mod verification;
 
 pub use links::{

@@ -26,12 +26,24 @@ impl Journal {
             to_ms: Some(to.timestamp_millis()),
             ..ObservationFilter::default()
         })?;
-        let areas = self
+        let (areas, parties) = self
             .profile
             .as_ref()
-            .map(|p| p.profile.areas.clone())
+            .map(|p| (p.profile.areas.clone(), p.profile.parties.clone()))
             .unwrap_or_default();
-        Ok(crate::report::build(&rows, from, to, &areas))
+        let events = self.events()?;
+        let alerts = self.alerts()?;
+        Ok(crate::report::build(
+            &rows,
+            from,
+            to,
+            &crate::report::ReportContext {
+                areas: &areas,
+                parties: &parties,
+                events: &events,
+                alerts: &alerts,
+            },
+        ))
     }
 
     /// The escalation alerts the mission profile's rules raise over every observation held.
