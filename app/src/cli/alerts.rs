@@ -9,7 +9,7 @@ use clap::Args;
 use super::filter::millis_to_utc;
 use super::json;
 use super::output::note;
-use super::session::unlock;
+use super::session::{profile_areas, unlock};
 use crate::terminal::terminal_line;
 
 /// Flags of `truce alerts`.
@@ -24,9 +24,10 @@ pub struct AlertsArgs {
 pub fn run(args: AlertsArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     let journal = unlock(dir)?;
     let alerts = journal.alerts()?;
+    let areas = profile_areas(&journal)?;
     for a in &alerts {
         if args.json {
-            json::write_line(out, &json::Alert::new(a))?;
+            json::write_line(out, &json::Alert::new(a, &areas))?;
             continue;
         }
         writeln!(

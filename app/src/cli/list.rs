@@ -11,7 +11,7 @@ use truce_core::model::QueueRow;
 use super::filter::{observation_filter, FilterArgs};
 use super::json;
 use super::output::{note, one_line, short_tail};
-use super::session::unlock;
+use super::session::{profile_areas, unlock};
 
 /// Flags of `truce list`.
 #[derive(Debug, Args)]
@@ -38,8 +38,12 @@ pub fn run(args: ListArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     let journal = unlock(dir)?;
     let rows = journal.query(&filter)?;
     if args.json {
+        let areas = profile_areas(&journal)?;
         for row in &rows {
-            json::write_line(out, &json::ListedObservation::new(row, args.with_status))?;
+            json::write_line(
+                out,
+                &json::ListedObservation::new(row, args.with_status, &areas),
+            )?;
         }
     } else if rows.is_empty() {
         if journal.count()? == 0 {

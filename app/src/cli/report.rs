@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::filter::{latest_cutoff, millis_to_utc, parse_bound};
 use super::json;
-use super::session::unlock;
+use super::session::{profile_areas, unlock};
 
 /// Flags of `truce report`.
 #[derive(Debug, Args)]
@@ -56,7 +56,7 @@ pub fn run(args: ReportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     let report = journal.report(from, to)?;
     let text = match args.format {
         ReportFormat::Text => truce_core::report::to_text(&report),
-        ReportFormat::Json => json::pretty(&json::Report::new(&report))?,
+        ReportFormat::Json => json::pretty(&json::Report::new(&report, &profile_areas(&journal)?))?,
         ReportFormat::Html => {
             let mission = journal
                 .profile()?

@@ -7,6 +7,7 @@ use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{anyhow, bail, Result};
 use truce_core::journal::{Journal, JournalError};
 use truce_core::keyfile::{KdfCost, KDF_WORK_FACTOR_ENV};
+use truce_sync::profile::Area;
 
 use super::error::usage;
 
@@ -84,6 +85,14 @@ fn passphrase(env: &str, prompt: &str) -> Result<SecretString> {
         .map_err(|_| {
             anyhow!("no passphrase: type it at the prompt in a terminal, or set {env} for scripts (less safe: other programs of yours can read it)")
         })
+}
+
+/// The areas of the installed mission profile (none without a profile).
+pub fn profile_areas(journal: &Journal) -> Result<Vec<Area>> {
+    Ok(journal
+        .profile()?
+        .map(|p| p.profile.areas)
+        .unwrap_or_default())
 }
 
 /// A new passphrase: from `env` if set, else typed twice at the prompt.

@@ -12,7 +12,7 @@ use truce_sync::ObservationRevision;
 
 use super::json;
 use super::output::one_line;
-use super::session::unlock;
+use super::session::{profile_areas, unlock};
 use crate::terminal::{terminal_line, terminal_safe};
 
 /// Flags of `truce show`.
@@ -50,9 +50,13 @@ pub fn run(args: ShowArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
         .last()
         .map_or(VerificationStatus::Unverified, |e| e.status);
     if args.json {
+        let areas = profile_areas(&journal)?;
         let shown = json::ShownObservation {
-            current,
-            history: &history,
+            current: json::Revision::new(current, &areas),
+            history: history
+                .iter()
+                .map(|rev| json::Revision::new(rev, &areas))
+                .collect(),
             status: status.code(),
             verification: trail.iter().map(json::VerificationStep::from).collect(),
         };
