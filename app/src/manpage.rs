@@ -1,23 +1,20 @@
-//! Man pages generated from the clap definition in `cli.rs` (roff, via clap_mangen): one page for
+//! Man pages generated from the clap definition in `cli/` (roff, via clap_mangen): one page for
 //! `truce` and one per subcommand (`truce-record.1`, `truce-profile-create.1`...). Driven by the
-//! hidden `truce man` command, which the Debian package build runs.
+//! hidden `truce man` command, which the Debian package build runs; it passes the definition
+//! in, so this module does not import the CLI that calls it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 
 /// Manual section of every page: user commands.
 const SECTION: &str = "1";
 
-/// The `truce` command as clap sees it, built so subcommands know their full names.
-pub fn command() -> clap::Command {
-    let mut cmd = Cli::command();
-    cmd.build();
-    cmd
+/// The `truce` command `root`, built so subcommands know their full names.
+pub fn command(mut root: clap::Command) -> clap::Command {
+    root.build();
+    root
 }
 
 /// The roff of one command's page (its SUBCOMMANDS section lists the visible subcommands).
@@ -35,9 +32,9 @@ pub fn render(cmd: &clap::Command, date: &str) -> Result<Vec<u8>> {
 }
 
 /// Every page: (file name, roff), for `truce` and each visible subcommand, depth first.
-pub fn pages(date: &str) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn pages(root: clap::Command, date: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
-    collect(&command(), date, &mut out)?;
+    collect(&command(root), date, &mut out)?;
     Ok(out)
 }
 
@@ -58,24 +55,29 @@ pub fn visible_subcommands(cmd: &clap::Command) -> impl Iterator<Item = &clap::C
 
 /// `truce man`: the top-level page on stdout, or with `out_dir` every page written there (the
 /// written paths on stdout). `date` (YYYY-MM-DD) defaults to today in UTC.
-pub fn run(out_dir: Option<&Path>, date: Option<&str>) -> Result<()> {
+pub fn run(root: clap::Command, out_dir: Option<&Path>, date: Option<&str>) -> Result<()> {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let date = date
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .unwrap_or(&today);
     let stdout = std::io::stdout();
-    write_pages(out_dir, date, &mut stdout.lock())
+    write_pages(root, out_dir, date, &mut stdout.lock())
 }
 
 /// `run`, printing to `out` instead of stdout.
-pub fn write_pages(out_dir: Option<&Path>, date: &str, out: &mut dyn Write) -> Result<()> {
+pub fn write_pages(
+    root: clap::Command,
+    out_dir: Option<&Path>,
+    date: &str,
+    out: &mut dyn Write,
+) -> Result<()> {
     match out_dir {
-        None => out.write_all(&render(&command(), date)?)?,
+        None => out.write_all(&render(&command(root), date)?)?,
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-            for (name, roff) in pages(date)? {
+            for (name, roff) in pages(root, date)? {
                 let path: PathBuf = dir.join(&name);
                 std::fs::write(&path, roff)
                     .with_context(|| format!("cannot write {}", path.display()))?;
@@ -89,6 +91,11 @@ pub fn write_pages(out_dir: Option<&Path>, date: &str, out: &mut dyn Write) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    fn root() -> clap::Command {
+        crate::cli::Cli::command()
+    }
 
     const DATE: &str = "2026-11-25";
 
@@ -98,7 +105,7 @@ mod tests {
 
     #[test]
     fn top_page_names_every_subcommand() {
-        let cmd = command();
+        let cmd = command(root());
         let page = text(&render(&cmd, DATE).expect("renders"));
         // Every .TH field in place: title, section, date, source, manual (an empty date would
         // shift the last two, and man would print "General Commands Manual").
@@ -127,9 +134,9 @@ mod tests {
 
     #[test]
     fn one_page_per_visible_command_with_its_options() {
-        let pages = pages(DATE).expect("pages");
+        let pages = pages(root(), DATE).expect("pages");
         let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
-        let cmd = command();
+        let cmd = command(root());
         let mut expected = 1;
         for sub in visible_subcommands(&cmd) {
             expected += 1 + visible_subcommands(sub).count();
@@ -156,20 +163,20 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("man1");
         let mut listed = Vec::new();
-        write_pages(Some(&dir), DATE, &mut listed).expect("writes");
+        write_pages(root(), Some(&dir), DATE, &mut listed).expect("writes");
         let listed = text(&listed);
         let top = std::fs::read(dir.join("truce.1")).expect("truce.1 written");
         assert!(!top.is_empty());
         assert!(dir.join("truce-export-data.1").is_file());
         assert_eq!(
             listed.lines().count(),
-            pages(DATE).expect("pages").len(),
+            pages(root(), DATE).expect("pages").len(),
             "{listed}"
         );
         assert!(listed.lines().all(|l| Path::new(l).is_file()), "{listed}");
 
         let mut stdout_page = Vec::new();
-        write_pages(None, DATE, &mut stdout_page).expect("renders");
+        write_pages(root(), None, DATE, &mut stdout_page).expect("renders");
         assert_eq!(stdout_page, top, "stdout and truce.1 differ");
     }
 }

@@ -42,3 +42,6 @@ mod auditor;
 
 #[path = "cli/outputs.rs"]
 mod outputs;
+
+#[path = "cli/json_contract.rs"]
+mod json_contract;

@@ -159,6 +159,8 @@ pub struct ImportReport {
     pub device_id: Option<Uuid>,
     /// Its key fingerprint, when known.
     pub fingerprint: Option<String>,
+    /// The observer the bundle names, when the bundle got that far.
+    pub observer: Option<String>,
     /// This bundle registered a device never seen before.
     pub new_device: bool,
     /// The device is not accepted yet: its records are held, marked, but count nowhere until
@@ -184,6 +186,7 @@ impl ImportReport {
             file: file.to_path_buf(),
             device_id,
             fingerprint: None,
+            observer: None,
             new_device: false,
             device_pending: false,
             held_already: false,

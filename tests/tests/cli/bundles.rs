@@ -497,3 +497,37 @@ fn export_writes_one_bundle_per_range_never_exported() {
     assert_eq!(report[4]["gaps"], json!([]), "{report:?}");
     assert_eq!(mission.state().len(), 8);
 }
+
+/// Devices set up in the same minute share the beginning of their UUID v7: the import report
+/// names each by its observer and the start of its fingerprint.
+#[test]
+fn the_import_report_tells_devices_apart_by_observer_and_fingerprint() {
+    let mission = Mission::new();
+    let usb = mission.coordinator.scratch("usb");
+    let mut expected = Vec::new();
+    for observer in ["Ana", "Eve"] {
+        let device = mission.device(observer);
+        device.record(&observation(1, observer));
+        device.run(&["export", "--out", path_str(&usb)], "").ok();
+        let keys = device.run(&["keys"], "").ok().stdout;
+        let fingerprint = keys
+            .lines()
+            .find_map(|l| l.strip_prefix("fingerprint:"))
+            .map(str::trim)
+            .expect("fingerprint")
+            .to_owned();
+        expected.push(format!("{observer} ({}): 1 new", &fingerprint[..9]));
+    }
+    let run = mission
+        .coordinator
+        .run(&["import", path_str(&usb)], "")
+        .ok();
+    for line in expected {
+        assert!(run.stdout.contains(&line), "{line:?} in {}", run.stdout);
+    }
+    assert!(
+        !run.stdout.contains("…:"),
+        "no device named by a cut UUID: {}",
+        run.stdout
+    );
+}

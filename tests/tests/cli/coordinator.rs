@@ -482,7 +482,7 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
     let report: Value = serde_json::from_str(&report).expect("JSON report");
     assert_eq!(report["total"], 5);
     assert_eq!(report["previous_total"], 1);
-    let count = |dimension: &str, key: &str| -> (u64, u64) {
+    let line = |dimension: &str, key: &str| -> Value {
         let b = report["breakdowns"]
             .as_array()
             .expect("breakdowns")
@@ -495,20 +495,37 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
             .iter()
             .find(|c| c["key"] == key)
             .expect("key");
+        c.clone()
+    };
+    let count = |dimension: &str, key: &str| -> (u64, u64) {
+        let c = line(dimension, key);
         (
             c["current"].as_u64().expect("n"),
             c["previous"].as_u64().expect("n"),
         )
     };
-    assert_eq!(count("area", "North"), (3, 1));
-    assert_eq!(count("area", "(no area)"), (2, 0));
+    assert_eq!(count("area", "north"), (3, 1));
+    assert_eq!(count("area", ""), (2, 0));
+    assert_eq!(line("area", "north")["label"], "North");
+    assert_eq!(line("area", "")["label"], "(no area)");
+    // The area lines name their area as an object, or null outside every area; the other
+    // dimensions have no `area` field.
+    assert_eq!(
+        line("area", "north")["area"],
+        json!({"code": "north", "label": "North"})
+    );
+    let outside = line("area", "");
+    assert!(outside.get("area").is_some_and(Value::is_null), "{outside}");
+    assert!(line("kind", "violation").get("area").is_none());
+    assert_eq!(report["from"], json!("2026-11-20T00:00:00Z"));
+    assert_eq!(report["to"], json!("2026-11-21T00:00:00Z"));
     assert_eq!(count("category", "shelling"), (3, 1));
     assert_eq!(count("category", "small_arms"), (2, 0));
     assert_eq!(count("method", "heard"), (5, 1));
     let daily = report["daily"].as_array().expect("daily");
     assert_eq!(daily.len(), 30);
-    assert_eq!(daily[29], json!(["2026-11-20", 5]));
-    assert_eq!(daily[28], json!(["2026-11-19", 1]));
+    assert_eq!(daily[29], json!({"day": "2026-11-20", "count": 5}));
+    assert_eq!(daily[28], json!({"day": "2026-11-19", "count": 1}));
 
     let html = coordinator.scratch("out").join("report.html");
     coordinator
@@ -542,6 +559,13 @@ fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold(
     );
     assert_eq!(alerts[0]["rule"], "shelling north");
     assert_eq!(alerts[0]["level"], 3);
+    assert_eq!(
+        alerts[0]["area"],
+        json!({"code": "north", "label": "North"})
+    );
+    // The window runs from the first to the last shelling report, in UTC.
+    assert_eq!(alerts[0]["from"], json!("2026-11-20T01:00:00Z"));
+    assert_eq!(alerts[0]["to"], json!("2026-11-20T20:00:00Z"));
     let ids: BTreeSet<&str> = alerts[0]["records"]
         .as_array()
         .expect("records")

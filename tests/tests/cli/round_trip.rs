@@ -7,8 +7,9 @@ use truce_tests::is_uuid;
 
 use crate::harness::{json_lines, run, Journal, MINIMAL};
 
-/// Every key of a `list --json` line: the 25 schema v1 names plus the device-side metadata.
-const LIST_KEYS: [&str; 29] = [
+/// Every key of a `list --json` line: the 25 schema v1 names plus the device-side metadata,
+/// the UTC companions of the observation times and the area (docs/cli-json.md).
+const LIST_KEYS: [&str; 32] = [
     "id",
     "kind",
     "category",
@@ -38,6 +39,9 @@ const LIST_KEYS: [&str; 29] = [
     "recorded_at",
     "device_id",
     "observer",
+    "observed_at_utc",
+    "observed_until_utc",
+    "area",
 ];
 
 fn keys(value: &Value) -> BTreeSet<String> {
@@ -189,6 +193,14 @@ fn init_record_list_round_trip() {
             recorded_at.len() >= 20 && recorded_at.as_bytes()[10] == b'T',
             "recorded_at is an RFC 3339 time: {recorded_at}"
         );
+        assert!(recorded_at.ends_with('Z'), "recorded_at is UTC: {row}");
+        // No mission profile on this device: no area.
+        assert!(row["area"].is_null(), "{row}");
+        assert_eq!(
+            row["observed_until"].is_null(),
+            row["observed_until_utc"].is_null(),
+            "{row}"
+        );
     }
 
     // Every field of the full record comes back as given, the +03:00 offset included.
@@ -210,6 +222,9 @@ fn init_record_list_round_trip() {
     // The quick-entry record.
     let row_d = &rows[2];
     assert_eq!(row_d["observed_at"], json!("2026-03-01T00:15:00-02:00"));
+    // The observed offset stays; the UTC companion says the same instant in UTC.
+    assert_eq!(row_d["observed_at_utc"], json!("2026-03-01T02:15:00Z"));
+    assert_eq!(rows[3]["observed_at_utc"], json!("2026-03-01T01:00:00Z"));
     assert_eq!(row_d["method"], json!("seen_heard"));
     assert_eq!(row_d["lat"], json!(-33.5));
     assert_eq!(row_d["lon"], json!(-70.25));

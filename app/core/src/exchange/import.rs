@@ -442,6 +442,7 @@ fn merge_bundle(
         file: path.to_path_buf(),
         device_id: Some(device_id),
         fingerprint: Some(device_fingerprint),
+        observer: Some(manifest.observer.clone()),
         new_device,
         device_pending,
         held_already,

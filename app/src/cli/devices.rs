@@ -1,0 +1,115 @@
+//! `truce devices [accept ID]`: coordinators list the devices bundles came from, and accept
+//! one once its fingerprint is confirmed with its observer.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use truce_core::model::KnownDevice;
+
+use super::json;
+use super::output::note;
+use super::session::unlock;
+use crate::terminal::terminal_line;
+
+/// Flags of `truce devices`.
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Print JSON Lines.
+    #[arg(long)]
+    pub json: bool,
+    #[command(subcommand)]
+    action: Option<DevicesCommand>,
+}
+
+/// What `truce devices` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Accept a device once its fingerprint is confirmed with its observer (by phone, radio or
+    /// in person): its records then count in alerts, reports and exports.
+    Accept {
+        /// The device id, or a unique beginning or end of it (as `truce devices` shows).
+        id: String,
+    },
+}
+
+/// Lists the devices, or accepts one.
+pub fn run(args: DevicesArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
+    match args.action {
+        Some(DevicesCommand::Accept { id }) => accept(dir, &id, args.json, out),
+        None => list(dir, args.json, out),
+    }
+}
+
+fn accept(dir: &Path, id: &str, json: bool, out: &mut impl Write) -> Result<()> {
+    let mut journal = unlock(dir)?;
+    let (device, was_pending) = journal.accept_device(id)?;
+    if json {
+        return json::write_line(out, &json::AcceptedDevice::new(&device, was_pending));
+    }
+    writeln!(out, "{}", device.device_id)?;
+    if was_pending {
+        note!(
+            "Accepted device {} ({}, fingerprint {}): its records now count in alerts, reports and exports.",
+            device.device_id,
+            terminal_line(&device.observer),
+            device.fingerprint
+        );
+    } else {
+        note!(
+            "Device {} ({}) was accepted already, on {}.",
+            device.device_id,
+            terminal_line(&device.observer),
+            device.accepted_at.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+fn list(dir: &Path, json: bool, out: &mut impl Write) -> Result<()> {
+    let journal = unlock(dir)?;
+    for d in journal.devices()? {
+        if json {
+            json::write_line(out, &json::Device::from(&d))?;
+        } else {
+            write_row(out, &d)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_row(out: &mut impl Write, d: &KnownDevice) -> Result<()> {
+    let gaps: Vec<String> = d
+        .gaps
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}  {:<8}  {:<20}  {}  newest record {}  bundle made {}  {} entries  {}",
+        d.device_id,
+        if d.accepted_at.is_some() {
+            "accepted"
+        } else {
+            "PENDING"
+        },
+        terminal_line(&d.observer),
+        d.fingerprint,
+        d.newest_entry_at.as_deref().unwrap_or("-"),
+        d.latest_bundle_created_at.as_deref().unwrap_or("-"),
+        d.entries,
+        if gaps.is_empty() {
+            "no gaps".to_owned()
+        } else {
+            format!("missing {}", gaps.join(", "))
+        }
+    )?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! `truce export`: write signed, encrypted bundles of the device log for the coordinator.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use truce_core::model::{ExportRange, ExportReport};
+
+use super::output::note;
+use super::session::unlock;
+
+/// Flags of `truce export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder to write the bundle into (a USB stick, a shared folder).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Export the whole device log again, not only what is pending.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    all: bool,
+    /// First sequence number of a chosen range.
+    #[arg(long, requires = "to", value_name = "SEQ")]
+    from: Option<u64>,
+    /// Last sequence number of a chosen range.
+    #[arg(long, requires = "from", value_name = "SEQ")]
+    to: Option<u64>,
+}
+
+/// Writes the bundles; prints each one's path as soon as it is written.
+pub fn run(args: ExportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
+    let journal = unlock(dir)?;
+    let range = match (args.all, args.from, args.to) {
+        (true, _, _) => Some(ExportRange::All),
+        (false, Some(a), Some(b)) => Some(ExportRange::Seqs(a, b)),
+        _ => None,
+    };
+    let mut printed = Ok(());
+    let mut report_one = |report: &ExportReport| {
+        if printed.is_ok() {
+            printed = writeln!(out, "{}", report.path.display()).and_then(|()| out.flush());
+        }
+        note!(
+            "Exported entries {}-{} to {}.",
+            report.first_seq,
+            report.last_seq,
+            report.path.display()
+        );
+    };
+    // Pending: one bundle per range no export carried yet (a bundle holds one contiguous
+    // range), so one command sends everything that never left the device.
+    let written: Vec<_> = match range {
+        Some(range) => journal
+            .export(&args.out, range)?
+            .inspect(&mut report_one)
+            .into_iter()
+            .collect(),
+        None => journal.export_pending(&args.out, &mut report_one)?,
+    };
+    printed?;
+    if written.is_empty() {
+        note!("Nothing new to export. Use --all to export everything again.");
+    }
+    Ok(())
+}

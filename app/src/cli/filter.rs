@@ -1,0 +1,156 @@
+//! The filter flags shared by `list` and `export-data`, and the day and time bounds they and
+//! `report` take (`--from`, `--to`, `--cutoff`).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use truce_core::model::{ObservationFilter, SortOrder};
+use truce_sync::verification::VerificationStatus;
+
+use super::error::usage;
+
+/// Filters shared by coordinator commands.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Observed on or after this day (YYYY-MM-DD, UTC) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Observed before this day (YYYY-MM-DD, UTC; the whole day is included) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Only this kind (repeat for more).
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// Only this category (repeat for more).
+    #[arg(long = "category", value_name = "CATEGORY")]
+    pub categories: Vec<String>,
+    /// Only this verification status (repeat for more).
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<String>,
+    /// Only records from this device (its full id).
+    #[arg(long, value_name = "DEVICE_ID")]
+    pub device: Option<String>,
+    /// Only records whose narrative contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Order: newest (observed, the default), oldest, recorded (latest saved first), severity
+    /// (highest first) or kind.
+    #[arg(long, value_enum, default_value_t = SortArg::Newest)]
+    pub sort: SortArg,
+}
+
+/// `--sort` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Newest observation first.
+    Newest,
+    /// Oldest observation first.
+    Oldest,
+    /// Most recently saved or amended first.
+    Recorded,
+    /// Highest severity first.
+    Severity,
+    /// By kind, then category.
+    Kind,
+}
+
+/// A verification status code, or a usage error listing the valid ones.
+pub fn status_code(code: &str) -> Result<VerificationStatus> {
+    VerificationStatus::from_code(code).ok_or_else(|| {
+        usage(format!(
+            "unknown status `{code}`; use one of: unverified, corroborated, verified, disputed, unfounded"
+        ))
+    })
+}
+
+/// The core's filter for these flags.
+pub fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
+    let statuses = args
+        .statuses
+        .iter()
+        .map(|s| status_code(s))
+        .collect::<Result<Vec<_>>>()?;
+    let device = match &args.device {
+        None => None,
+        Some(d) => Some(
+            uuid::Uuid::parse_str(d)
+                .map_err(|_| usage(format!("`{d}` is not a device id (a UUID)")))?,
+        ),
+    };
+    Ok(ObservationFilter {
+        from_ms: args
+            .from
+            .as_deref()
+            .map(|t| parse_bound(t, false))
+            .transpose()?,
+        to_ms: args
+            .to
+            .as_deref()
+            .map(|t| parse_bound(t, true))
+            .transpose()?,
+        kinds: args.kinds.clone(),
+        categories: args.categories.clone(),
+        statuses,
+        device,
+        text: args.search.clone(),
+        limit: None,
+        include_pending_devices: false,
+        sort: match args.sort {
+            SortArg::Newest => SortOrder::NewestObserved,
+            SortArg::Oldest => SortOrder::OldestObserved,
+            SortArg::Recorded => SortOrder::NewestRecorded,
+            SortArg::Severity => SortOrder::Severity,
+            SortArg::Kind => SortOrder::Kind,
+        },
+    })
+}
+
+/// Unix milliseconds as a UTC time (the epoch for a value out of range).
+pub fn millis_to_utc(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// The latest daily cut-off (HH:MM, UTC) at or before now.
+pub fn latest_cutoff(cutoff: &str) -> Result<DateTime<Utc>> {
+    let time = chrono::NaiveTime::parse_from_str(cutoff, "%H:%M")
+        .map_err(|_| usage(format!("`{cutoff}` is not a time of day (HH:MM)")))?;
+    let now = Utc::now();
+    let today = now.date_naive().and_time(time).and_utc();
+    Ok(if today <= now {
+        today
+    } else {
+        today - chrono::Duration::days(1)
+    })
+}
+
+/// Parses `--from`/`--to`: a day (UTC midnight; `--to` includes the whole day) or RFC 3339.
+pub fn parse_bound(text: &str, end: bool) -> Result<i64> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_millis());
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        usage(format!(
+            "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
+        ))
+    })?;
+    Ok(truce_core::report::utc_day_bound_ms(day, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_bounds_parse_days_and_times() {
+        let day = parse_bound("2026-11-20", false).expect("day");
+        let end = parse_bound("2026-11-20", true).expect("end of day");
+        assert_eq!(end - day, 24 * 3_600_000);
+        assert_eq!(
+            parse_bound("2026-11-20T03:00:00+03:00", false).expect("time"),
+            day
+        );
+        assert!(parse_bound("yesterday", false).is_err());
+        assert!(latest_cutoff("25:00").is_err());
+        assert!(latest_cutoff("19:30").expect("cut-off") <= Utc::now());
+    }
+}

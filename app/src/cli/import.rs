@@ -1,0 +1,130 @@
+//! `truce import`: coordinators import bundle files, or folders of them, with a report per
+//! bundle as soon as it is on disk.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use truce_core::model::ImportReport;
+
+use super::json;
+use super::output::note;
+use super::session::unlock;
+use crate::terminal::terminal_line;
+
+/// Flags of `truce import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Bundle files or folders holding `*.age` bundles.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Print the report as JSON Lines, one object per bundle.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Imports every bundle; fails (exit 1) if any was refused.
+pub fn run(args: ImportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
+    let files = truce_core::exchange::bundle_files(&args.paths)?;
+    if files.is_empty() {
+        bail!("no bundle files (*.age) found in the given paths");
+    }
+    let mut journal = unlock(dir)?;
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    let (mut done, mut refused) = (0usize, 0usize);
+    let (mut new, mut known) = (0u64, 0u64);
+    let mut printed = Ok(());
+    let imported = journal.import_bundles(&files, |durable| {
+        bar.inc(durable.len() as u64);
+        for report in durable {
+            done += 1;
+            refused += usize::from(report.refused.is_some());
+            new += report.new_entries;
+            known += report.known_entries;
+            if printed.is_ok() {
+                printed = bar.suspend(|| write_report(out, report, args.json));
+            }
+        }
+    });
+    bar.finish_and_clear();
+    imported.with_context(|| {
+        format!(
+            "import stopped after {done} of {} bundle(s) (those are kept; once the cause is fixed, the same command imports the rest)",
+            files.len()
+        )
+    })?;
+    printed?;
+    let alerts = journal.alerts()?;
+    if !alerts.is_empty() {
+        note!(
+            "{} escalation alert(s) active; see `truce alerts`.",
+            alerts.len()
+        );
+    }
+    note!(
+        "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known.",
+        files.len(),
+        files.len() - refused
+    );
+    if refused > 0 {
+        bail!("{refused} bundle(s) were refused and quarantined; see the reasons above");
+    }
+    Ok(())
+}
+
+/// One bundle's report: a JSON line, or text for people.
+fn write_report(out: &mut impl Write, report: &ImportReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json::write_line(out, &json::ImportedBundle::from(report));
+    }
+    // The file name comes from the stick and the reason may quote the bundle: neither may
+    // break the line, whatever `out` escapes besides.
+    let name = report.file.display().to_string();
+    let name = terminal_line(&name);
+    let device = report.device_id.map(|d| d.to_string());
+    // Devices set up in the same minute share the beginning of their UUID v7: name them by
+    // observer and the start of their key's fingerprint, as the devices screen does.
+    let short = match (&report.observer, &report.fingerprint) {
+        (Some(observer), Some(fingerprint)) => format!(
+            "{} ({})",
+            terminal_line(observer),
+            fingerprint.get(..9).unwrap_or(fingerprint)
+        ),
+        _ => device
+            .as_deref()
+            .map(|d| format!("{}…", d.get(..8).unwrap_or(d)))
+            .unwrap_or_else(|| "?".into()),
+    };
+    if let Some(reason) = &report.refused {
+        writeln!(
+            out,
+            "{name}: REFUSED (quarantined): {}",
+            terminal_line(reason)
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{name}: {short}: {} new, {} already known",
+        report.new_entries, report.known_entries
+    )?;
+    if report.device_pending {
+        writeln!(
+            out,
+            "  {} device {}, fingerprint {}: PENDING, its records count nowhere until you check the fingerprint with the observer and run `truce devices accept {}`",
+            if report.new_device { "new" } else { "unaccepted" },
+            device.as_deref().unwrap_or("?"),
+            report.fingerprint.as_deref().unwrap_or("?"),
+            device.as_deref().unwrap_or("?"),
+        )?;
+    }
+    for (a, b) in &report.gaps {
+        if a == b {
+            writeln!(out, "  gap: {short}: entry {a} missing")?;
+        } else {
+            writeln!(out, "  gap: {short}: entries {a}–{b} missing")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! `truce list`: the observations, newest first (latest revision of each), as a table or JSON
+//! Lines.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Args;
+use truce_core::model::QueueRow;
+
+use super::filter::{observation_filter, FilterArgs};
+use super::json;
+use super::output::{note, one_line, short_tail};
+use super::session::{profile_areas, unlock};
+
+/// Flags of `truce list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON Lines (schema v1 names plus revision, recorded_at, device_id, observer).
+    #[arg(long)]
+    pub json: bool,
+    /// Show at most N observations.
+    #[arg(long, value_name = "N")]
+    limit: Option<u32>,
+    /// Add the verification status to each row (a `status` field with --json).
+    #[arg(long)]
+    with_status: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+/// Prints the observations the filters select.
+pub fn run(args: ListArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
+    let mut filter = observation_filter(&args.filter)?;
+    filter.limit = args.limit;
+    // Listed, marked: records of devices not yet accepted, and ids two devices used.
+    filter.include_pending_devices = true;
+    let journal = unlock(dir)?;
+    let rows = journal.query(&filter)?;
+    if args.json {
+        let areas = profile_areas(&journal)?;
+        for row in &rows {
+            json::write_line(
+                out,
+                &json::ListedObservation::new(row, args.with_status, &areas),
+            )?;
+        }
+    } else if rows.is_empty() {
+        if journal.count()? == 0 {
+            note!("The journal has no observations yet. Save one with `truce record`.");
+        } else {
+            note!("No observation matches these filters.");
+        }
+    } else {
+        write_table(out, &rows, args.with_status)?;
+    }
+    Ok(())
+}
+
+/// The list as a table; with `with_status`, a STATUS column too.
+fn write_table(out: &mut impl Write, rows: &[QueueRow], with_status: bool) -> Result<()> {
+    let status_header = if with_status {
+        format!("{:<12}  ", "STATUS")
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status_header}NARRATIVE",
+        "ID", "OBSERVED", "KIND/CATEGORY", "METHOD", "SEV", "REV"
+    )?;
+    for row in rows {
+        let rev = &row.revision;
+        let o = &rev.observation;
+        let status = if with_status {
+            format!("{:<12}  ", row.status.code())
+        } else {
+            String::new()
+        };
+        let mut marks = String::new();
+        if row.device_pending {
+            marks.push_str("[device pending] ");
+        }
+        for other in &row.id_also_used_by {
+            let other = other.to_string();
+            marks.push_str(&format!(
+                "[id also used by device …{}] ",
+                short_tail(&other)
+            ));
+        }
+        // The last 8 hex digits of the id: the random part of a UUID v7, so it tells records
+        // apart (`show` and `amend` accept it).
+        let id = o.id.simple().to_string();
+        writeln!(
+            out,
+            "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status}{marks}{}",
+            short_tail(&id),
+            o.observed_at.format("%Y-%m-%d %H:%M %:z"),
+            one_line(&format!("{}/{}", o.kind, o.category), 30),
+            o.method.code(),
+            o.severity.map_or("-".to_owned(), |s| s.to_string()),
+            rev.revision,
+            one_line(&o.narrative, 50)
+        )?;
+    }
+    Ok(())
+}
