@@ -427,20 +427,7 @@ fn clear(window: &AppWindow) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn revision() -> ObservationRevision {
-        let json = r#"{"id":"0192f0c4-7d2a-7b3c-9d4e-5f6a7b8c9d0e","kind":"violation","category":"shelling",
-            "method":"heard","observed_at":"2026-11-24T05:30:00+03:00","severity":3,"event_count":40,
-            "narrative":"Shelling"}"#;
-        ObservationRevision {
-            observation: serde_json::from_str(json).expect("observation"),
-            revision: 1,
-            recorded_at: chrono::DateTime::parse_from_rfc3339("2026-11-24T05:41:00+03:00")
-                .expect("time"),
-            device_id: uuid::Uuid::nil(),
-            observer: "Ana".into(),
-        }
-    }
+    use crate::rows::tests::revision;
 
     #[test]
     fn the_patch_holds_only_what_changed() {

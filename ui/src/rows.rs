@@ -220,10 +220,11 @@ pub(crate) fn session_error(e: &JournalError) -> (SessionError, String) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn revision() -> ObservationRevision {
+    /// A revision the screens' tests share.
+    pub(crate) fn revision() -> ObservationRevision {
         let json = r#"{"id":"0192f0c4-7d2a-7b3c-9d4e-5f6a7b8c9d0e","kind":"violation","category":"shelling",
             "method":"heard","observed_at":"2026-11-24T05:30:00+03:00","severity":3,"event_count":40,
             "narrative":"Shelling"}"#;

@@ -391,41 +391,18 @@ fn public_export_drops_free_text_unless_tagged_public_and_writes_utc() {
 #[test]
 fn report_counts_against_the_previous_period_and_alerts_fire_at_their_threshold() {
     let coordinator = Journal::coordinator();
-    let dir = coordinator.scratch("mission");
-    let template = dir.join("template.json");
-    std::fs::write(
-        &template,
-        json!({
+    let profile = coordinator.create_profile_from(
+        "East",
+        &json!({
             "areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0, 49.0]}],
             "alert_rules": [
                 {"name": "shelling north", "kinds": ["violation"], "categories": ["shelling"], "area": "north",
                  "window_hours": 24, "threshold": 3, "level": 3},
                 {"name": "small arms anywhere", "categories": ["small_arms"], "window_hours": 24, "threshold": 3, "level": 2}
             ]
-        })
-        .to_string(),
-    )
-    .expect("template");
-    let profile = dir.join("profile.json");
-    coordinator
-        .run(
-            &[
-                "profile",
-                "create",
-                "--mission",
-                "East",
-                "--out",
-                path_str(&profile),
-                "--template",
-                path_str(&template),
-            ],
-            "",
-        )
-        .ok();
-    let device = Journal::created("Ana");
-    device
-        .run(&["profile", "import", path_str(&profile)], "")
-        .ok();
+        }),
+    );
+    let device = Journal::with_profile("Ana", &profile);
     let record = |category: &str, at: &str, lat: f64| {
         device.record(
             &json!({"kind": "violation", "category": category, "method": "heard", "observed_at": at, "lat": lat, "lon": 37.5})

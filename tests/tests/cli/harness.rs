@@ -150,6 +150,39 @@ impl Journal {
         journal
     }
 
+    /// Signs a mission profile for `mission` from `template` (any subset of taxonomy, parties,
+    /// areas, severity ladder and alert rules) on this coordinator; returns the profile file.
+    pub fn create_profile_from(&self, mission: &str, template: &Value) -> PathBuf {
+        let dir = self.scratch("mission");
+        let template_file = dir.join("template.json");
+        std::fs::write(&template_file, template.to_string()).expect("template");
+        let profile = dir.join(format!("profile-{}.json", names_in(&dir).len()));
+        self.run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                mission,
+                "--out",
+                path_str(&profile),
+                "--template",
+                path_str(&template_file),
+            ],
+            "",
+        )
+        .ok();
+        profile
+    }
+
+    /// A monitor's journal for `observer` with the mission profile in `profile` installed.
+    pub fn with_profile(observer: &str, profile: &Path) -> Journal {
+        let device = Journal::created(observer);
+        device
+            .run(&["profile", "import", path_str(profile)], "")
+            .ok();
+        device
+    }
+
     /// A new journal created with `truce init --observer NAME`.
     pub fn created(observer: &str) -> Journal {
         let journal = Journal::new();

@@ -18,37 +18,14 @@ use crate::harness::{path_str, Journal};
 /// another offset. Returns the coordinator.
 fn coordinator_with_records() -> Journal {
     let coordinator = Journal::coordinator();
-    let dir = coordinator.scratch("mission");
-    let template = dir.join("template.json");
-    std::fs::write(
-        &template,
-        json!({
+    let profile = coordinator.create_profile_from(
+        "East",
+        &json!({
             "areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0, 49.0]}],
             "parties": [{"code": "party_a", "label": "Party A"}, {"code": "party_b", "label": "Party B"}]
-        })
-        .to_string(),
-    )
-    .expect("template");
-    let profile = dir.join("profile.json");
-    coordinator
-        .run(
-            &[
-                "profile",
-                "create",
-                "--mission",
-                "East",
-                "--out",
-                path_str(&profile),
-                "--template",
-                path_str(&template),
-            ],
-            "",
-        )
-        .ok();
-    let device = Journal::created("Ana");
-    device
-        .run(&["profile", "import", path_str(&profile)], "")
-        .ok();
+        }),
+    );
+    let device = Journal::with_profile("Ana", &profile);
     for record in [
         json!({"kind": "violation", "category": "shelling", "method": "heard", "event_count": 12,
                "observed_at": "2026-11-20T23:30:00+02:00", "lat": 48.5, "lon": 37.5,

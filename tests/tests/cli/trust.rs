@@ -274,38 +274,12 @@ fn first_come_is_not_owner() {
 #[test]
 fn a_new_device_counts_only_once_accepted() {
     let mission = Mission::new();
-    let rules = mission.coordinator.scratch("rules").join("template.json");
-    std::fs::write(
-        &rules,
-        json!({"alert_rules": [{"name": "shelling surge", "level": 3, "kinds": ["violation"],
-                                "categories": ["shelling"], "window_hours": 24, "threshold": 5}]})
-        .to_string(),
-    )
-    .expect("template");
-    let profile = mission
-        .coordinator
-        .scratch("mission")
-        .join("profile-2.json");
-    mission
-        .coordinator
-        .run(
-            &[
-                "profile",
-                "create",
-                "--mission",
-                "Mission East",
-                "--template",
-                path_str(&rules),
-                "--out",
-                path_str(&profile),
-            ],
-            "",
-        )
-        .ok();
-    let device = Journal::created("Ana");
-    device
-        .run(&["profile", "import", path_str(&profile)], "")
-        .ok();
+    let profile = mission.coordinator.create_profile_from(
+        "Mission East",
+        &json!({"alert_rules": [{"name": "shelling surge", "level": 3, "kinds": ["violation"],
+                                 "categories": ["shelling"], "window_hours": 24, "threshold": 5}]}),
+    );
+    let device = Journal::with_profile("Ana", &profile);
     for i in 0..10 {
         device.record(
             &json!({"kind": "violation", "category": "shelling", "method": "heard",
