@@ -500,21 +500,38 @@ impl Refusal {
     }
 }
 
-/// The bundle files named by `paths`: files as given, folders scanned (not recursively) for
-/// `*.age` files, skipping hidden files such as unfinished temp files. Sorted by name.
+/// How deep `bundle_files` looks below a folder it is given: a stick often holds one folder
+/// per team, sometimes one per day inside it.
+pub const BUNDLE_FOLDER_DEPTH: usize = 3;
+
+/// The bundle files named by `paths`: files as given; folders searched for `*.age` files, and
+/// their subfolders down to [`BUNDLE_FOLDER_DEPTH`] levels, without following symbolic links
+/// (a link could lead anywhere on the machine, or round in a circle) and skipping hidden files
+/// and folders (unfinished temp files among them). Each folder's finds are sorted by path.
 pub fn bundle_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, JournalError> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            for entry in std::fs::read_dir(path).map_err(|e| JournalError::io("read", path, e))? {
-                let entry = entry.map_err(|e| JournalError::io("read", path, e))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !name.starts_with('.')
-                    && name.ends_with(&format!(".{BUNDLE_EXTENSION}"))
-                    && entry.path().is_file()
-                {
-                    found.push(entry.path());
+            let mut folders = vec![(path.clone(), 0)];
+            while let Some((folder, depth)) = folders.pop() {
+                let entries =
+                    std::fs::read_dir(&folder).map_err(|e| JournalError::io("read", &folder, e))?;
+                for entry in entries {
+                    let entry = entry.map_err(|e| JournalError::io("read", &folder, e))?;
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    // The entry itself, not what a link points to.
+                    let kind = entry
+                        .file_type()
+                        .map_err(|e| JournalError::io("read", &entry.path(), e))?;
+                    if kind.is_dir() && depth < BUNDLE_FOLDER_DEPTH {
+                        folders.push((entry.path(), depth + 1));
+                    } else if kind.is_file() && name.ends_with(&format!(".{BUNDLE_EXTENSION}")) {
+                        found.push(entry.path());
+                    }
                 }
             }
             found.sort();
@@ -529,4 +546,40 @@ pub fn bundle_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, JournalError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundle_files_look_into_team_folders_but_not_through_links_or_too_deep() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let usb = dir.path();
+        let file = |rel: &str| {
+            let path = usb.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+            std::fs::write(&path, b"x").expect("file");
+            path
+        };
+        let expected = vec![
+            file("a.age"),
+            file("team-a/b.age"),
+            file("team-b/2026-11-24/c.age"),
+            file("team-b/x/y/d.age"),
+        ];
+        file("team-b/x/y/z/too-deep.age");
+        file(".hidden/e.age");
+        file("team-a/.f.age.tmp-1");
+        file("team-a/notes.txt");
+        let outside = tempfile::tempdir().expect("outside");
+        std::fs::write(outside.path().join("elsewhere.age"), b"x").expect("file");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outside.path(), usb.join("link")).expect("symlink");
+            std::os::unix::fs::symlink(usb, usb.join("team-a/loop")).expect("symlink");
+        }
+        let found = bundle_files(&[usb.to_path_buf()]).expect("found");
+        assert_eq!(found, expected);
+    }
 }
