@@ -128,19 +128,91 @@ fn show(dir: &Path, out: &mut impl Write) -> Result<()> {
     let Some(p) = journal.profile()? else {
         bail!("no mission profile installed; import one with `truce profile import FILE`");
     };
-    writeln!(out, "mission:    {}", terminal_line(&p.profile.mission))?;
-    writeln!(out, "issued:     {}", p.profile.issued_at.to_rfc3339())?;
+    let profile = &p.profile;
+    let codes = |codes: &[truce_sync::taxonomy::Code]| -> String {
+        codes
+            .iter()
+            .map(|c| format!("{} ({})", c.code, c.label))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out, "mission:     {}", terminal_line(&profile.mission))?;
+    writeln!(out, "issued:      {}", profile.issued_at.to_rfc3339())?;
     writeln!(
         out,
-        "signed by:  {}",
+        "signed by:   {}",
         truce_sync::fingerprint(&p.signer_key)
     )?;
-    for r in &p.profile.recipients {
-        writeln!(out, "recipient:  {r}")?;
+    writeln!(out, "recipients (bundles are encrypted to each):")?;
+    for r in &profile.recipients {
+        writeln!(out, "  {}", terminal_line(r))?;
     }
-    writeln!(out, "kinds:      {}", p.profile.taxonomy.kind_list())?;
-    writeln!(out, "categories: {}", p.profile.taxonomy.category_list())?;
-    writeln!(out, "alert rules: {}", p.profile.alert_rules.len())?;
+    writeln!(
+        out,
+        "kinds:       {}",
+        terminal_line(&codes(&profile.taxonomy.kinds))
+    )?;
+    writeln!(
+        out,
+        "categories:  {}",
+        terminal_line(&codes(&profile.taxonomy.categories))
+    )?;
+    if profile.parties.is_empty() {
+        writeln!(
+            out,
+            "parties:     (none: initiator and target are free text)"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "parties:     {}",
+            terminal_line(&codes(&profile.parties))
+        )?;
+    }
+    if !profile.severity_ladder.is_empty() {
+        writeln!(
+            out,
+            "severity:    {}",
+            terminal_line(&codes(&profile.severity_ladder))
+        )?;
+    }
+    writeln!(out, "areas:       {}", profile.areas.len())?;
+    for area in &profile.areas {
+        let bbox = area.bbox.map_or_else(
+            || "no bounding box: records name it in `place`".to_owned(),
+            |[w, s, e, n]| format!("lon {w} to {e}, lat {s} to {n}"),
+        );
+        writeln!(
+            out,
+            "  {} ({}): {bbox}",
+            terminal_line(&area.code),
+            terminal_line(&area.label)
+        )?;
+    }
+    writeln!(out, "alert rules: {}", profile.alert_rules.len())?;
+    for rule in &profile.alert_rules {
+        let any = |list: &[String]| {
+            if list.is_empty() {
+                "any".to_owned()
+            } else {
+                list.join(", ")
+            }
+        };
+        writeln!(
+            out,
+            "  {}: level {} when {} or more in {} h; kinds {}; categories {}; {}",
+            terminal_line(&rule.name),
+            rule.level,
+            rule.threshold,
+            rule.window_hours,
+            terminal_line(&any(&rule.kinds)),
+            terminal_line(&any(&rule.categories)),
+            rule.area.as_deref().map_or_else(
+                || "each area separately".to_owned(),
+                |a| format!("area {}", terminal_line(a))
+            )
+        )?;
+    }
     Ok(())
 }
 
@@ -157,5 +229,17 @@ fn template_profile(text: &str) -> Result<MissionProfile> {
             given.entry(k.clone()).or_insert(v.clone());
         }
     }
-    Ok(serde_json::from_value(value)?)
+    // Names the field at fault (`areas[0].bbox: invalid length 3`), not just the problem.
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        anyhow::anyhow!(
+            "{}: {}. docs/profile-format.md shows every field with an example",
+            if path == "." {
+                "the template".to_owned()
+            } else {
+                format!("field `{path}`")
+            },
+            e.inner()
+        )
+    })
 }

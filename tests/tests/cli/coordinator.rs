@@ -676,3 +676,58 @@ fn the_incident_queue_filters_and_links_reports_of_one_event() {
             .collect()
     );
 }
+
+/// `profile show` prints everything a device will work with, and a bad template names the
+/// field at fault.
+#[test]
+fn the_profile_reads_in_full_and_a_bad_template_names_its_field() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from(
+        "East",
+        &json!({
+            "areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0, 49.0]},
+                      {"code": "gate", "label": "Checkpoint 7"}],
+            "parties": [{"code": "party_a", "label": "Party A"}],
+            "alert_rules": [{"name": "shelling north", "categories": ["shelling"], "area": "north",
+                             "window_hours": 24, "threshold": 3, "level": 3}]
+        }),
+    );
+    let device = Journal::with_profile("Ana", &profile);
+    let shown = device.run(&["profile", "show"], "").ok().stdout;
+    for part in [
+        "mission:     East",
+        "  north (North): lon 37 to 38, lat 48 to 49",
+        "  gate (Checkpoint 7): no bounding box",
+        "parties:     party_a (Party A)",
+        "  shelling north: level 3 when 3 or more in 24 h; kinds any; categories shelling; area north",
+        "recipients (bundles are encrypted to each):\n  age1",
+        "shelling (Shelling)",
+    ] {
+        assert!(shown.contains(part), "{part:?} in:\n{shown}");
+    }
+    let dir = coordinator.scratch("bad");
+    let template = dir.join("template.json");
+    std::fs::write(
+        &template,
+        json!({"areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0]}]})
+            .to_string(),
+    )
+    .expect("template");
+    coordinator
+        .run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                "East",
+                "--out",
+                path_str(&dir.join("profile.json")),
+                "--template",
+                path_str(&template),
+            ],
+            "",
+        )
+        .fails(1)
+        .stderr_has("field `areas[0].bbox`")
+        .stderr_has("docs/profile-format.md");
+}
