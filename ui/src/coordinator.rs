@@ -269,6 +269,14 @@ fn present_report(w: &AppWindow, report: &Report, taxonomy: &Taxonomy) {
     );
     adapter.set_total(count(report.total));
     adapter.set_previous_total(count(report.previous_total));
+    adapter.set_period_kind(
+        match report.period {
+            truce_core::report::PeriodKind::Day => "day",
+            truce_core::report::PeriodKind::Week => "week",
+            _ => "custom",
+        }
+        .into(),
+    );
     adapter.set_reports(count(report.reports));
     adapter.set_merged_reports(count(report.merged_reports));
     adapter.set_counted(count(report.tally.counted));

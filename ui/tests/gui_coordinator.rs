@@ -408,7 +408,18 @@ fn devices_report_alerts_and_exports() {
         1
     );
     assert_eq!(labels_containing(&gui, "Party A: 1 (previous 0)").len(), 1);
-    assert!(!labels_containing(&gui, "Daily observations, last 30 days; highest 4").is_empty());
+    assert!(!labels_containing(&gui, "Daily events, last 30 days; highest 4").is_empty());
+    assert!(
+        !labels_containing(&gui, "Daily report").is_empty(),
+        "24 hours: a daily report"
+    );
+    fill(&gui, "Report from", "2026-11-17 00:00");
+    tap(&gui, "Show report");
+    assert!(
+        !labels_containing(&gui, "Weekly report").is_empty(),
+        "7 days: a weekly report"
+    );
+    assert!(labels_containing(&gui, "Daily report").is_empty());
     fill(&gui, "Report from", "yesterday");
     tap(&gui, "Show report");
     assert!(!labels_containing(&gui, "is not a time").is_empty());
