@@ -63,7 +63,7 @@ install -D -m 0755 "$binary" "$stage/usr/bin/truce"
 "${STRIP:-strip}" --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/truce" \
   || die "cannot strip $binary (for another architecture, set STRIP)"
 
-# Man pages, from the clap definition in app/src/cli.rs.
+# Man pages, from the clap definition in app/src/cli/mod.rs.
 mkdir -p "$work/man" "$stage/usr/share/man/man1"
 "$man_binary" man --out-dir "$work/man" --date "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)" >/dev/null \
   || die "'$man_binary man' failed: it must be a truce binary that runs here (set TRUCE_MAN_BINARY)"
