@@ -13,6 +13,23 @@ use crate::fsutil;
 use crate::keyfile::KeyFileError;
 use crate::store::StoreError;
 
+/// A database error the journal has no better words for (the store's own, kept as the source
+/// so that its cause, SQLite's error, is not lost).
+#[derive(Debug)]
+pub struct DatabaseError(StoreError);
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DatabaseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 /// Everything a journal use case can fail with; each message says what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -125,7 +142,7 @@ pub enum JournalError {
     },
     /// Any other database error.
     #[error("{0}")]
-    Store(#[source] StoreError),
+    Store(#[source] DatabaseError),
 }
 
 impl From<SchemaError> for JournalError {
@@ -146,7 +163,7 @@ impl From<StoreError> for JournalError {
             StoreError::NotFound(id) => JournalError::UnknownObservation(id),
             StoreError::Ambiguous(id) => JournalError::AmbiguousId(id),
             StoreError::SharedId { id, devices } => JournalError::SharedId { id, devices },
-            other => JournalError::Store(other),
+            other => JournalError::Store(DatabaseError(other)),
         }
     }
 }

@@ -13,7 +13,7 @@ mod tests;
 mod wipe;
 
 pub use crate::unlock_policy::{SETTINGS_FILE, UNLOCK_FAILURES_FILE};
-pub use error::JournalError;
+pub use error::{DatabaseError, JournalError};
 pub use paths::{JournalPaths, DATABASE_FILE, KEY_FILE, NEXT_KEY_FILE};
 pub use records::{Draft, DRAFT_MAX_BYTES};
 pub use wipe::WipeReport;
