@@ -1,5 +1,7 @@
-//! truce-sync: what crosses Truce devices — the observation schema v1, its validation, the
-//! taxonomy and device identity. Pure Rust: no SQLite, no Slint, no clock, no file-system policy.
+//! truce-sync: what crosses Truce devices: the observation schema v1 and its validation, the
+//! taxonomy, device identity, the device log's hash chain and merge rule, bundles, mission
+//! profiles and verification statuses. Pure Rust: no SQLite, no Slint, no clock, no file system
+//! (callers pass in "now", fresh ids and the bytes to read or write).
 
 pub mod bundle;
 pub mod device;

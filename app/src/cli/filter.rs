@@ -5,6 +5,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use truce_core::model::{ObservationFilter, SortOrder};
+use truce_core::period;
 use truce_sync::verification::VerificationStatus;
 
 use super::error::usage;
@@ -112,15 +113,8 @@ pub fn millis_to_utc(ms: i64) -> DateTime<Utc> {
 
 /// The latest daily cut-off (HH:MM, UTC) at or before now.
 pub fn latest_cutoff(cutoff: &str) -> Result<DateTime<Utc>> {
-    let time = chrono::NaiveTime::parse_from_str(cutoff, "%H:%M")
-        .map_err(|_| usage(format!("`{cutoff}` is not a time of day (HH:MM)")))?;
-    let now = Utc::now();
-    let today = now.date_naive().and_time(time).and_utc();
-    Ok(if today <= now {
-        today
-    } else {
-        today - chrono::Duration::days(1)
-    })
+    let cutoff = period::parse_cutoff(cutoff).map_err(|e| usage(e.to_string()))?;
+    Ok(period::latest_cutoff(cutoff, Utc::now()))
 }
 
 /// Parses `--from`/`--to`: a day (UTC midnight; `--to` includes the whole day) or RFC 3339.
@@ -128,12 +122,12 @@ pub fn parse_bound(text: &str, end: bool) -> Result<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.timestamp_millis());
     }
-    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+    let day = period::parse_day(text).map_err(|_| {
         usage(format!(
             "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
         ))
     })?;
-    Ok(truce_core::report::utc_day_bound_ms(day, end))
+    Ok(period::utc_day_bound_ms(day, end))
 }
 
 #[cfg(test)]
