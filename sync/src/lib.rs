@@ -28,4 +28,7 @@ pub(crate) struct FormatProbe {
     pub(crate) format: String,
     #[serde(default)]
     pub(crate) version: u32,
+    /// Version 2 onwards: what the reader must understand.
+    #[serde(default)]
+    pub(crate) features: Vec<String>,
 }

@@ -13,7 +13,13 @@ use crate::taxonomy::{Code, Taxonomy};
 /// The `format` of a mission profile.
 pub const FORMAT: &str = "truce-profile";
 /// The newest profile format version this build reads and writes (see docs/formats-v2.md).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// The `features` of a version-2 profile this build implements. A profile that lists another
+/// one is refused with a request to update Truce: its meaning may not be ignored.
+pub const KNOWN_FEATURES: &[&str] = &[FEATURE_TIME_ZONE];
+/// The feature of the mission's time zone and reporting day (`time_zone`,
+/// `reporting_day_ends`).
+pub const FEATURE_TIME_ZONE: &str = "time_zone";
 /// The `format` of the signed envelope around it.
 pub const SIGNED_FORMAT: &str = "truce-signed-profile";
 /// Domain separation prefix of the signed message.
@@ -89,12 +95,30 @@ pub struct AlertRule {
 pub struct MissionProfile {
     /// Always `truce-profile`.
     pub format: String,
-    /// Always 1 for now.
+    /// 1 or 2 (see docs/formats-v2.md); a coordinator writes 2.
     pub version: u32,
+    /// Version 2: the sections a reader must understand (see [`KNOWN_FEATURES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
     /// The mission's name.
     pub mission: String,
-    /// When this profile was issued; an update must be newer.
+    /// Version 2: fixed when the mission is created; the name may change, the id may not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mission_id: Option<uuid::Uuid>,
+    /// Version 2: one more with each profile the coordinators issue; an update must be higher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// When this profile was issued. Version 1: an update must be newer; version 2 orders
+    /// profiles by `sequence` and keeps this for people.
     pub issued_at: DateTime<FixedOffset>,
+    /// Version 2, feature `time_zone`: the mission's IANA time zone (`Europe/Kyiv`); reports,
+    /// daily cut-offs and day filters follow it. Without it they are in UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Version 2, feature `time_zone`: the local time at which the reporting day ends
+    /// (`19:30`), the default daily cut-off of reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting_day_ends: Option<String>,
     /// The coordinators' age recipients (`age1...`); bundles are encrypted to all of them.
     pub recipients: Vec<String>,
     /// Kinds and categories.
@@ -160,25 +184,51 @@ pub enum ProfileError {
         /// The newest version this build reads.
         known: u32,
     },
-    /// An update older than the installed profile.
-    #[error("this profile (issued {new}) is not newer than the installed one (issued {current}); ask the coordinator for the latest")]
-    Older {
-        /// Issued-at of the installed profile.
+    /// A version-2 profile that uses a feature this build does not implement.
+    #[error("this mission profile uses “{0}”, which this Truce does not know: update Truce to install it")]
+    UnknownFeature(String),
+    /// An update for another mission (version 2 compares mission ids).
+    #[error("this profile is for mission “{new}” ({new_id}), and the installed one for “{current}” ({current_id}); a device serves one mission: wipe it or use another data folder for the other mission")]
+    OtherMission {
+        /// The installed mission's name.
         current: String,
-        /// Issued-at of the refused one.
+        /// Its id.
+        current_id: String,
+        /// The refused profile's mission name.
+        new: String,
+        /// Its id.
+        new_id: String,
+    },
+    /// An update older than the installed profile.
+    #[error("this profile ({new}) is not newer than the installed one ({current}); ask the coordinator for the latest")]
+    Older {
+        /// The installed profile's number and issue time.
+        current: String,
+        /// The refused one's.
         new: String,
     },
 }
 
 impl MissionProfile {
-    /// A profile with the built-in taxonomy and a five-step severity ladder.
-    pub fn new(mission: &str, issued_at: DateTime<FixedOffset>, recipients: Vec<String>) -> Self {
+    /// A version-2 profile with the built-in taxonomy and a five-step severity ladder, the
+    /// first of the mission `mission_id` (sequence 1) and without a time zone.
+    pub fn new(
+        mission: &str,
+        mission_id: uuid::Uuid,
+        issued_at: DateTime<FixedOffset>,
+        recipients: Vec<String>,
+    ) -> Self {
         let ladder = ["Minor", "Notable", "Serious", "Grave", "Critical"];
         MissionProfile {
             format: FORMAT.into(),
             version: VERSION,
+            features: Vec::new(),
             mission: mission.trim().to_owned(),
+            mission_id: Some(mission_id),
+            sequence: Some(1),
             issued_at,
+            time_zone: None,
+            reporting_day_ends: None,
             recipients,
             taxonomy: Taxonomy::builtin(),
             parties: Vec::new(),
@@ -193,6 +243,24 @@ impl MissionProfile {
                 .collect(),
             alert_rules: Vec::new(),
         }
+    }
+
+    /// Sets the mission's time zone and the end of its reporting day (`None`: neither), and
+    /// the feature that says so.
+    pub fn set_time_zone(&mut self, zone: Option<(String, Option<String>)>) {
+        self.features.retain(|f| f != FEATURE_TIME_ZONE);
+        self.time_zone = None;
+        self.reporting_day_ends = None;
+        if let Some((zone, day_ends)) = zone {
+            self.features.push(FEATURE_TIME_ZONE.into());
+            self.time_zone = Some(zone);
+            self.reporting_day_ends = day_ends;
+        }
+    }
+
+    /// The mission's time zone, when the profile names one (validated on open).
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        self.time_zone.as_deref().and_then(|z| z.parse().ok())
     }
 
     /// The coordinators' recipients, parsed.
@@ -220,12 +288,13 @@ impl MissionProfile {
     /// control characters in names keeps opening; nothing prints them raw).
     fn validate_structure(&self) -> Result<(), ProfileError> {
         let bad = |s: String| Err(ProfileError::Invalid(s));
-        if self.format != FORMAT || self.version != VERSION {
+        if self.format != FORMAT || !(1..=VERSION).contains(&self.version) {
             return bad(format!(
                 "format `{}` version {} is not supported",
                 self.format, self.version
             ));
         }
+        self.validate_version_fields()?;
         if self.mission.trim().is_empty() || self.mission.chars().count() > 200 {
             return bad("the mission name must be 1 to 200 characters".into());
         }
@@ -241,6 +310,71 @@ impl MissionProfile {
                 return bad(format!(
                     "alert rule `{}` needs a threshold and a window above 0",
                     rule.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Version 1 has none of version 2's fields; version 2 has a mission id and a sequence,
+    /// lists only features this build knows, and has a time zone exactly when it lists that
+    /// feature.
+    fn validate_version_fields(&self) -> Result<(), ProfileError> {
+        let bad = |s: String| Err(ProfileError::Invalid(s));
+        if self.version == 1 {
+            let v2_only = [
+                ("features", !self.features.is_empty()),
+                ("mission_id", self.mission_id.is_some()),
+                ("sequence", self.sequence.is_some()),
+                ("time_zone", self.time_zone.is_some()),
+                ("reporting_day_ends", self.reporting_day_ends.is_some()),
+            ];
+            if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
+                return bad(format!(
+                    "`{field}` needs profile version 2, and this profile says version 1"
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(unknown) = self
+            .features
+            .iter()
+            .find(|f| !KNOWN_FEATURES.contains(&f.as_str()))
+        {
+            return Err(ProfileError::UnknownFeature(unknown.clone()));
+        }
+        if self.mission_id.is_none() {
+            return bad("a version-2 profile needs a `mission_id`".into());
+        }
+        match self.sequence {
+            Some(n) if (1..=crate::log::MAX_SEQ).contains(&n) => {}
+            _ => {
+                return bad(format!(
+                    "a version-2 profile needs a `sequence` from 1 to {}",
+                    crate::log::MAX_SEQ
+                ))
+            }
+        }
+        let listed = self.features.iter().any(|f| f == FEATURE_TIME_ZONE);
+        if listed != self.time_zone.is_some() {
+            return bad(
+                "`time_zone` and the feature \"time_zone\" go together: list the feature exactly when the profile names a zone".into(),
+            );
+        }
+        if self.reporting_day_ends.is_some() && self.time_zone.is_none() {
+            return bad("`reporting_day_ends` needs a `time_zone`".into());
+        }
+        if let Some(zone) = &self.time_zone {
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                return bad(format!(
+                    "`time_zone` “{zone}” is not an IANA time zone: write it as Region/City, e.g. Europe/Kyiv or Asia/Beirut"
+                ));
+            }
+        }
+        if let Some(ends) = &self.reporting_day_ends {
+            if !is_time_of_day(ends) {
+                return bad(format!(
+                    "`reporting_day_ends` “{ends}” is not a time of day: write it as HH:MM, e.g. 19:30"
                 ));
             }
         }
@@ -300,6 +434,19 @@ impl MissionProfile {
     }
 }
 
+/// `HH:MM`, 00:00 to 23:59.
+fn is_time_of_day(text: &str) -> bool {
+    chrono::NaiveTime::parse_from_str(text, "%H:%M").is_ok() && text.len() == 5
+}
+
+/// How an update names a profile: its sequence (version 2) and issue time.
+fn describe_issue(p: &MissionProfile) -> String {
+    match p.sequence {
+        Some(n) => format!("number {n}, issued {}", p.issued_at.to_rfc3339()),
+        None => format!("issued {}", p.issued_at.to_rfc3339()),
+    }
+}
+
 fn message(body: &str) -> Vec<u8> {
     let mut msg = SIGNATURE_CONTEXT.to_vec();
     msg.extend_from_slice(body.as_bytes());
@@ -348,6 +495,15 @@ impl SignedProfile {
                 known: VERSION,
             });
         }
+        // A feature this build does not implement comes with sections it does not know: name
+        // the feature, not the first unknown field.
+        if let Some(unknown) = probe
+            .features
+            .iter()
+            .find(|f| !KNOWN_FEATURES.contains(&f.as_str()))
+        {
+            return Err(ProfileError::UnknownFeature(unknown.clone()));
+        }
         let profile: MissionProfile = serde_json::from_str(envelope.profile.get())
             .map_err(|e| ProfileError::Invalid(e.to_string()))?;
         profile.validate_structure()?;
@@ -358,16 +514,39 @@ impl SignedProfile {
         })
     }
 
-    /// Whether this profile may replace `current`: same signer, and newer.
+    /// Whether this profile may replace `current`: same signer, and newer. Version 2 after
+    /// version 2: the same mission id and a higher sequence. Version 2 after version 1: issued
+    /// later (the first version-2 profile of a mission is signed by its version-1 signer).
+    /// Never version 1 after version 2.
     pub fn may_replace(&self, current: &SignedProfile) -> Result<(), ProfileError> {
         if self.signer_key != current.signer_key {
             return Err(ProfileError::OtherSigner);
         }
-        if self.profile.issued_at <= current.profile.issued_at {
-            return Err(ProfileError::Older {
-                current: current.profile.issued_at.to_rfc3339(),
-                new: self.profile.issued_at.to_rfc3339(),
-            });
+        let (new, old) = (&self.profile, &current.profile);
+        let older = || ProfileError::Older {
+            current: describe_issue(old),
+            new: describe_issue(new),
+        };
+        match (old.mission_id, new.mission_id) {
+            (Some(old_id), Some(new_id)) => {
+                if old_id != new_id {
+                    return Err(ProfileError::OtherMission {
+                        current: old.mission.clone(),
+                        current_id: old_id.to_string(),
+                        new: new.mission.clone(),
+                        new_id: new_id.to_string(),
+                    });
+                }
+                if new.sequence <= old.sequence {
+                    return Err(older());
+                }
+            }
+            (Some(_), None) => return Err(older()),
+            (None, _) => {
+                if new.issued_at <= old.issued_at {
+                    return Err(older());
+                }
+            }
         }
         Ok(())
     }
@@ -381,6 +560,7 @@ mod tests {
         let id = age::x25519::Identity::generate();
         MissionProfile::new(
             "Mission East",
+            uuid::Uuid::from_u128(0x0193_a0c4),
             DateTime::parse_from_rfc3339(at).expect("time"),
             vec![id.to_public().to_string()],
         )
@@ -435,29 +615,130 @@ mod tests {
     }
 
     /// A profile of a newer version, with sections this build does not know, asks for a newer
-    /// Truce instead of naming an unknown field.
+    /// Truce instead of naming an unknown field; so does a version-2 profile that uses a
+    /// feature this build does not implement.
     #[test]
     fn a_newer_profile_asks_for_a_newer_truce() {
         let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
         let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
-        value["version"] = serde_json::json!(2);
-        value["features"] = serde_json::json!(["handover"]);
+        value["version"] = serde_json::json!(3);
+        value["succession"] = serde_json::json!({"to": "someone"});
         let text = signed_as_is(&value, &key);
         let refused = SignedProfile::open(&text).expect_err("refused");
-        assert_eq!(refused, ProfileError::TooNew { found: 2, known: 1 });
+        assert_eq!(refused, ProfileError::TooNew { found: 3, known: 2 });
         assert!(refused.to_string().contains("update Truce"), "{refused}");
+
+        let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
+        value["features"] = serde_json::json!(["handover"]);
+        value["handover"] = serde_json::json!({"to_signing_key": "00"});
+        let refused = SignedProfile::open(&signed_as_is(&value, &key)).expect_err("refused");
+        assert_eq!(refused, ProfileError::UnknownFeature("handover".into()));
+        assert!(refused.to_string().contains("update Truce"), "{refused}");
+    }
+
+    /// What version 1 wrote keeps opening, and may not carry version 2's fields.
+    #[test]
+    fn version_1_profiles_still_open() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
+        value["version"] = serde_json::json!(1);
+        for field in ["mission_id", "sequence"] {
+            value.as_object_mut().expect("object").remove(field);
+        }
+        let opened = SignedProfile::open(&signed_as_is(&value, &key)).expect("v1 opens");
+        assert_eq!(opened.profile.version, 1);
+        assert_eq!(opened.profile.zone(), None);
+
+        value["time_zone"] = serde_json::json!("Europe/Kyiv");
+        let refused = SignedProfile::open(&signed_as_is(&value, &key)).expect_err("refused");
+        assert!(
+            refused
+                .to_string()
+                .contains("`time_zone` needs profile version 2"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name_listed_as_a_feature() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut p = profile("2026-11-24T10:00:00Z");
+        p.set_time_zone(Some(("Europe/Kyiv".into(), Some("19:30".into()))));
+        let opened = SignedProfile::open(&p.sign(&key).expect("signs")).expect("opens");
+        assert_eq!(opened.profile.zone(), Some(chrono_tz::Europe::Kyiv));
+        assert_eq!(opened.profile.features, vec![FEATURE_TIME_ZONE.to_string()]);
+        assert_eq!(opened.profile.reporting_day_ends.as_deref(), Some("19:30"));
+
+        let mut bad = p.clone();
+        bad.time_zone = Some("Kyiv".into());
+        let err = bad.sign(&key).expect_err("refused").to_string();
+        assert!(err.contains("“Kyiv” is not an IANA time zone"), "{err}");
+        let mut bad = p.clone();
+        bad.reporting_day_ends = Some("7:30pm".into());
+        let err = bad.sign(&key).expect_err("refused").to_string();
+        assert!(err.contains("HH:MM"), "{err}");
+        let mut bad = p.clone();
+        bad.features.clear();
+        let err = bad.sign(&key).expect_err("refused").to_string();
+        assert!(err.contains("go together"), "{err}");
+        let mut bad = p;
+        bad.set_time_zone(None);
+        bad.reporting_day_ends = Some("19:30".into());
+        let err = bad.sign(&key).expect_err("refused").to_string();
+        assert!(err.contains("needs a `time_zone`"), "{err}");
+    }
+
+    /// Version 2 orders profiles by sequence, not by the signer's clock, and keeps to one
+    /// mission; a version-1 profile is replaced by a later version 2, never the other way.
+    #[test]
+    fn version_2_updates_need_a_higher_sequence_of_the_same_mission() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let open = |p: &MissionProfile| SignedProfile::open(&p.sign(&key).expect("s")).expect("o");
+        let first = profile("2026-11-24T10:00:00Z");
+        let mut second = profile("2026-11-20T10:00:00Z");
+        second.sequence = Some(2);
+        assert!(
+            open(&second).may_replace(&open(&first)).is_ok(),
+            "an earlier clock is no bar"
+        );
+        let err = open(&first).may_replace(&open(&second)).expect_err("older");
+        assert!(err.to_string().contains("number 1"), "{err}");
+        let mut other = second.clone();
+        other.mission_id = Some(uuid::Uuid::from_u128(7));
+        other.sequence = Some(3);
+        assert!(matches!(
+            open(&other).may_replace(&open(&second)),
+            Err(ProfileError::OtherMission { .. })
+        ));
+
+        let mut v1 = serde_json::to_value(profile("2026-11-23T10:00:00Z")).expect("json");
+        v1["version"] = serde_json::json!(1);
+        v1.as_object_mut().expect("object").remove("mission_id");
+        v1.as_object_mut().expect("object").remove("sequence");
+        let v1 = SignedProfile::open(&signed_as_is(&v1, &key)).expect("v1");
+        assert!(open(&first).may_replace(&v1).is_ok());
+        assert!(matches!(
+            v1.may_replace(&open(&first)),
+            Err(ProfileError::Older { .. })
+        ));
     }
 
     #[test]
     fn updates_need_same_signer_and_newer_date() {
         let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
         let other = DeviceSigningKey::from_bytes(&[6u8; 32]);
-        let v1 = SignedProfile::open(&profile("2026-11-24T10:00:00Z").sign(&key).expect("s"))
+        let numbered = |at: &str, n: u64| {
+            let mut p = profile(at);
+            p.sequence = Some(n);
+            p
+        };
+        let v1 = SignedProfile::open(&numbered("2026-11-24T10:00:00Z", 1).sign(&key).expect("s"))
             .expect("o");
-        let v2 = SignedProfile::open(&profile("2026-11-25T10:00:00Z").sign(&key).expect("s"))
+        let v2 = SignedProfile::open(&numbered("2026-11-25T10:00:00Z", 2).sign(&key).expect("s"))
             .expect("o");
-        let forged = SignedProfile::open(&profile("2026-11-26T10:00:00Z").sign(&other).expect("s"))
-            .expect("o");
+        let forged =
+            SignedProfile::open(&numbered("2026-11-26T10:00:00Z", 3).sign(&other).expect("s"))
+                .expect("o");
         assert!(v2.may_replace(&v1).is_ok());
         assert!(matches!(
             v1.may_replace(&v2),

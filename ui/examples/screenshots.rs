@@ -498,9 +498,11 @@ fn sample_coordinator(dir: &Path) -> String {
     .expect("init the coordinator");
     let mut template = truce_sync::profile::MissionProfile::new(
         "Mission East",
+        uuid::Uuid::nil(),
         chrono::Utc::now().fixed_offset(),
         Vec::new(),
     );
+    template.set_time_zone(Some(("Europe/Kyiv".into(), Some("19:30".into()))));
     template.alert_rules = vec![truce_sync::profile::AlertRule {
         name: "Violations in one day".into(),
         kinds: vec!["violation".into()],

@@ -9,15 +9,15 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Taxonomy;
 
-use truce_core::coordination::preferences::{Cutoff, Preferences};
+use truce_core::coordination::preferences::Preferences;
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ObservationFilter;
-use truce_core::period;
+use truce_core::period::{self, MissionZone};
 use truce_core::publish::{DataFormat, PublicOptions};
 use truce_core::report::Report;
 
@@ -93,7 +93,16 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         },
         Event::PreferencesLoaded => {
             if let (Some(w), Some(prefs)) = (app.window(), app.preferences()) {
-                apply_preferences(&w, &prefs);
+                apply_preferences(&w, &prefs, app.vocabulary().zone);
+            }
+        }
+        Event::ProfileChanged => {
+            if let Some(w) = app.window() {
+                let report = w.global::<ReportAdapter>();
+                report.set_zone(app.vocabulary().zone.name().into());
+                // The period on screen was read in the old zone: the next visit starts afresh.
+                report.set_from("".into());
+                report.set_to("".into());
             }
         }
         Event::Locked => {
@@ -120,20 +129,19 @@ fn prefill_folder(app: &Rc<App>, set: fn(&AppWindow, &str)) {
 
 // ---- Report ----
 
-/// `2026-11-24 00:00`, UTC.
-fn utc_text(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+/// Reads `YYYY-MM-DD HH:MM` or `YYYY-MM-DD` (midnight) in the mission's `zone`, or RFC 3339
+/// (the core's one time parser).
+pub(crate) fn parse_time(text: &str, zone: MissionZone) -> Result<DateTime<Utc>, String> {
+    period::parse_time(text, zone).map_err(|e| e.to_string())
 }
 
-/// Reads `YYYY-MM-DD HH:MM` or `YYYY-MM-DD` (midnight) as UTC, or RFC 3339 (the core's one
-/// time parser).
-pub(crate) fn parse_utc(text: &str) -> Result<DateTime<Utc>, String> {
-    period::parse_utc_time(text).map_err(|e| e.to_string())
-}
-
-/// The latest daily cut-off (HH:MM, UTC) at or before `now`.
-pub(crate) fn latest_cutoff(cutoff: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let cutoff = period::parse_cutoff(cutoff).map_err(|e| e.to_string())?;
+/// The latest daily cut-off (HH:MM in `zone`, or with its own zone) at or before `now`.
+pub(crate) fn latest_cutoff(
+    cutoff: &str,
+    zone: MissionZone,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
+    let cutoff = period::parse_cutoff(cutoff, zone).map_err(|e| e.to_string())?;
     Ok(period::latest_cutoff(cutoff, now))
 }
 
@@ -153,15 +161,16 @@ fn open_report(app: &Rc<App>, shown: &Shown) {
     }
 }
 
-/// The 24 hours up to the latest cut-off.
+/// The mission's day up to the latest cut-off (23 or 25 hours when the clock changes).
 fn last_day(app: &Rc<App>, shown: &Shown) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<ReportAdapter>();
-    match latest_cutoff(&adapter.get_cutoff(), Utc::now()) {
+    let zone = app.vocabulary().zone;
+    match latest_cutoff(&adapter.get_cutoff(), zone, Utc::now()) {
         Ok(to) => {
             remember_cutoff(app, &adapter.get_cutoff());
-            adapter.set_to(utc_text(&to).into());
-            adapter.set_from(utc_text(&(to - Duration::hours(24))).into());
+            adapter.set_to(zone.format(to).into());
+            adapter.set_from(zone.format(period::day_before(to, zone)).into());
             show_report(app, shown);
         }
         Err(e) => adapter.set_error(e.into()),
@@ -172,8 +181,9 @@ fn show_report(app: &Rc<App>, shown: &Shown) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<ReportAdapter>();
     adapter.set_saved("".into());
-    let bounds =
-        parse_utc(&adapter.get_from()).and_then(|f| Ok((f, parse_utc(&adapter.get_to())?)));
+    let zone = app.vocabulary().zone;
+    let bounds = parse_time(&adapter.get_from(), zone)
+        .and_then(|f| Ok((f, parse_time(&adapter.get_to(), zone)?)));
     let (from, to) = match bounds {
         Ok(b) => b,
         Err(e) => {
@@ -262,8 +272,8 @@ fn present_report(w: &AppWindow, report: &Report, taxonomy: &Taxonomy) {
     adapter.set_period(
         format!(
             "{} → {}",
-            utc_text(&report.from),
-            report.to.format("%m-%d %H:%M")
+            report.zone.format(report.from),
+            report.zone.local(report.to).format("%m-%d %H:%M")
         )
         .into(),
     );
@@ -303,14 +313,18 @@ fn save_html(app: &Rc<App>, shown: &Shown) {
         return;
     };
     let dir = PathBuf::from(adapter.get_out_dir().trim());
-    app.submit(Box::new(move |_| {
+    app.submit(Box::new(move |journal| {
         let path = dir.join(report_file_name(&report));
-        let result = if dir.is_dir() {
-            let html = truce_core::report::to_html(&report, &mission);
-            truce_core::fsutil::write_atomic(&path, html.as_bytes())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
-        } else {
-            Err(format!("{} is not a folder", dir.display()))
+        // Written with its minisign signature beside it (`….html.minisig`).
+        let result = match journal.as_ref() {
+            None => Err(locked().to_string()),
+            Some(_) if !dir.is_dir() => Err(format!("{} is not a folder", dir.display())),
+            Some(j) => {
+                let html = truce_core::report::to_html(&report, &mission);
+                j.write_publication(&path, html.as_bytes())
+                    .map(|_| ())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            }
         };
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
@@ -383,9 +397,10 @@ fn open_alerts(app: &Rc<App>) {
                 Ok((has_rules, list)) => {
                     let vocabulary = app.vocabulary();
                     let taxonomy = &vocabulary.taxonomy;
+                    let zone = vocabulary.zone;
                     let when = |ms: i64| {
                         DateTime::from_timestamp_millis(ms)
-                            .map(|t| utc_text(&t))
+                            .map(|t| zone.format(t))
                             .unwrap_or_default()
                     };
                     let items: Vec<AlertItem> = list
@@ -400,8 +415,13 @@ fn open_alerts(app: &Rc<App>) {
                                 level: i32::from(a.level),
                                 rule: a.rule.as_str().into(),
                                 area: a.area.as_str().into(),
-                                window: format!("{} → {} UTC", when(a.from_ms), when(a.to_ms))
-                                    .into(),
+                                window: format!(
+                                    "{} → {} {}",
+                                    when(a.from_ms),
+                                    when(a.to_ms),
+                                    zone.name()
+                                )
+                                .into(),
                                 records: ModelRc::new(VecModel::from(records)),
                             }
                         })
@@ -478,6 +498,7 @@ pub(crate) fn export_file_name(format: DataFormat, public: bool, at: DateTime<Ut
 /// What the export form asks for, or what is wrong with it.
 fn export_request(
     w: &AppWindow,
+    zone: MissionZone,
 ) -> Result<
     (
         DataFormat,
@@ -512,8 +533,8 @@ fn export_request(
         .filter_map(|t| VerificationStatus::from_code(&t.code))
         .collect();
     let filter = ObservationFilter {
-        from_ms: day_ms(&a.get_from_date(), false)?,
-        to_ms: day_ms(&a.get_to_date(), true)?,
+        from_ms: day_ms(&a.get_from_date(), false, zone)?,
+        to_ms: day_ms(&a.get_to_date(), true, zone)?,
         statuses,
         ..ObservationFilter::default()
     };
@@ -529,7 +550,7 @@ fn export(app: &Rc<App>) {
     let adapter = w.global::<ExportsAdapter>();
     adapter.set_written("".into());
     adapter.set_error("".into());
-    let (format, filter, public, dir) = match export_request(&w) {
+    let (format, filter, public, dir) = match export_request(&w, app.vocabulary().zone) {
         Ok(r) => r,
         Err(e) => {
             adapter.set_error(e.into());
@@ -638,10 +659,12 @@ fn accept_device(app: &Rc<App>, id: String) {
 
 // ---- Preferences ----
 
-/// Puts the remembered cut-off and export folder on screen (after an unlock).
-fn apply_preferences(w: &AppWindow, prefs: &Preferences) {
-    w.global::<ReportAdapter>()
-        .set_cutoff(prefs.cutoff.to_string().into());
+/// Puts the remembered cut-off and export folder on screen (after an unlock), and the zone
+/// the report's times are in.
+fn apply_preferences(w: &AppWindow, prefs: &Preferences, zone: MissionZone) {
+    let report = w.global::<ReportAdapter>();
+    report.set_cutoff(prefs.cutoff.text_in(zone).into());
+    report.set_zone(zone.name().into());
     w.global::<ExportsAdapter>().set_out_dir(
         prefs
             .export_dir
@@ -652,9 +675,10 @@ fn apply_preferences(w: &AppWindow, prefs: &Preferences) {
     );
 }
 
-/// Remembers the cut-off on screen, when it is a valid time of day.
+/// Remembers the cut-off on screen, when it is a valid time of day: in the mission's zone, or
+/// the zone written after it.
 fn remember_cutoff(app: &Rc<App>, text: &str) {
-    if let Some(cutoff) = Cutoff::parse(text) {
+    if let Ok(cutoff) = period::parse_cutoff(text, app.vocabulary().zone) {
         app.remember(move |p| p.cutoff = cutoff);
     }
 }
@@ -665,6 +689,7 @@ fn clear(window: &AppWindow, shown: &Shown) {
     *shown.borrow_mut() = None;
     let report = window.global::<ReportAdapter>();
     report.set_cutoff("00:00".into());
+    report.set_zone("UTC".into());
     report.set_ready(false);
     report.set_total(0);
     report.set_previous_total(0);
@@ -692,26 +717,38 @@ mod tests {
 
     #[test]
     fn the_cutoff_is_the_latest_one_before_now() {
-        let now = parse_utc("2026-11-24 10:00").expect("time");
+        let utc = MissionZone::Utc;
+        let now = parse_time("2026-11-24 10:00", utc).expect("time");
+        let text = |t: DateTime<Utc>| utc.format(t);
         assert_eq!(
-            utc_text(&latest_cutoff("19:30", now).expect("cut-off")),
+            text(latest_cutoff("19:30", utc, now).expect("cut-off")),
             "2026-11-23 19:30"
         );
         assert_eq!(
-            utc_text(&latest_cutoff("06:00", now).expect("cut-off")),
+            text(latest_cutoff("06:00", utc, now).expect("cut-off")),
             "2026-11-24 06:00"
         );
-        assert!(latest_cutoff("25:00", now).is_err());
-        assert!(parse_utc("yesterday").is_err());
+        assert!(latest_cutoff("25:00", utc, now).is_err());
+        assert!(parse_time("yesterday", utc).is_err());
         assert_eq!(
-            utc_text(&parse_utc("2026-11-24").expect("day")),
+            text(parse_time("2026-11-24", utc).expect("day")),
             "2026-11-24 00:00"
+        );
+        // In the mission's zone (Kyiv, UTC+2 in November), unless the cut-off names its own.
+        let kyiv = MissionZone::parse("Europe/Kyiv").expect("zone");
+        assert_eq!(
+            text(latest_cutoff("19:30", kyiv, now).expect("cut-off")),
+            "2026-11-23 17:30"
+        );
+        assert_eq!(
+            text(latest_cutoff("19:30 UTC", kyiv, now).expect("cut-off")),
+            "2026-11-23 19:30"
         );
     }
 
     #[test]
     fn export_files_are_named_by_format_and_time() {
-        let at = parse_utc("2026-11-24 10:00").expect("time");
+        let at = parse_time("2026-11-24 10:00", MissionZone::Utc).expect("time");
         assert_eq!(
             export_file_name(DataFormat::Hxl, true, at),
             "truce-public-20261124-100000.hxl.csv"

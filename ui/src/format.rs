@@ -97,15 +97,19 @@ pub fn changes(before: Option<&ObservationRevision>, after: &ObservationRevision
     lines.join("\n")
 }
 
-/// The first millisecond of a `YYYY-MM-DD` day (UTC), or of the day after it (`end`); `None`
-/// for an empty text (the queue's and the exports' day filters).
-pub(crate) fn day_ms(text: &str, end: bool) -> Result<Option<i64>, String> {
+/// The first millisecond of a `YYYY-MM-DD` day of the mission's `zone`, or of the day after
+/// it (`end`); `None` for an empty text (the queue's and the exports' day filters).
+pub(crate) fn day_ms(
+    text: &str,
+    end: bool,
+    zone: truce_core::period::MissionZone,
+) -> Result<Option<i64>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     let day = truce_core::period::parse_day(text).map_err(|e| e.to_string())?;
-    Ok(Some(truce_core::period::utc_day_bound_ms(day, end)))
+    Ok(Some(truce_core::period::day_bound_ms(day, end, zone)))
 }
 
 /// Passphrase strength for the setup hint: 0 (too short) to 4 (strong). A hint, not a policy:
@@ -144,12 +148,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn days_are_utc_and_the_last_one_is_included() {
-        assert_eq!(day_ms("", false), Ok(None));
-        let from = day_ms("2026-11-24", false).expect("day").expect("ms");
-        let to = day_ms("2026-11-24", true).expect("day").expect("ms");
+    fn days_are_the_mission_zone_s_and_the_last_one_is_included() {
+        assert_eq!(
+            day_ms("", false, truce_core::period::MissionZone::Utc),
+            Ok(None)
+        );
+        let from = day_ms("2026-11-24", false, truce_core::period::MissionZone::Utc)
+            .expect("day")
+            .expect("ms");
+        let to = day_ms("2026-11-24", true, truce_core::period::MissionZone::Utc)
+            .expect("day")
+            .expect("ms");
         assert_eq!(to - from, 86_400_000);
-        assert!(day_ms("24/11/2026", false).is_err());
+        assert!(day_ms("24/11/2026", false, truce_core::period::MissionZone::Utc).is_err());
+        // A day of the mission's zone: Kyiv is UTC+2 in November.
+        let kyiv = truce_core::period::MissionZone::parse("Europe/Kyiv").expect("zone");
+        let local = day_ms("2026-11-24", false, kyiv).expect("day").expect("ms");
+        assert_eq!(from - local, 2 * 3_600_000);
     }
 
     #[test]

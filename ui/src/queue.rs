@@ -15,6 +15,7 @@ use uuid::Uuid;
 use truce_core::coordination::preferences::{sort_code, sort_from_code, QueuePreferences};
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::{ObservationFilter, QueueExtra, QueuePage, SortOrder};
+use truce_core::period::MissionZone;
 
 use crate::format::{self, day_ms};
 use crate::rows::{choice_list, choices, queue_row_item};
@@ -121,10 +122,10 @@ fn reset_filters(w: &AppWindow) {
 }
 
 /// The query the filters on screen describe, or what is wrong with them.
-fn query(w: &AppWindow) -> Result<(ObservationFilter, QueueExtra), String> {
+fn query(w: &AppWindow, zone: MissionZone) -> Result<(ObservationFilter, QueueExtra), String> {
     let a = w.global::<QueueAdapter>();
-    let from_ms = day_ms(&a.get_from_date(), false)?;
-    let to_ms = day_ms(&a.get_to_date(), true)?;
+    let from_ms = day_ms(&a.get_from_date(), false, zone)?;
+    let to_ms = day_ms(&a.get_to_date(), true, zone)?;
     if let (Some(from), Some(to)) = (from_ms, to_ms) {
         if to <= from {
             return Err("the last day is before the first".into());
@@ -175,7 +176,7 @@ fn reload(app: &Rc<App>, state: &Rc<QueueState>) {
         return;
     }
     let adapter = w.global::<QueueAdapter>();
-    let (filter, extra) = match query(&w) {
+    let (filter, extra) = match query(&w, app.vocabulary().zone) {
         Ok(q) => q,
         Err(e) => {
             adapter.set_error(e.into());

@@ -68,6 +68,7 @@ fn opened(journal: &Journal) -> Result<Opened, JournalError> {
                 .profile()?
                 .map(|p| p.profile.parties)
                 .unwrap_or_default(),
+            zone: journal.mission_zone(),
         },
     })
 }

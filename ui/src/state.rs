@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use slint::ComponentHandle;
+use truce_core::period::MissionZone;
 use truce_sync::taxonomy::Code;
 use truce_sync::verification::VerificationStatus;
 use truce_sync::{ObservationRevision, Taxonomy};
@@ -34,6 +35,8 @@ pub const DRAFT_INTERVAL: Duration = Duration::from_secs(3);
 pub(crate) struct Vocabulary {
     pub taxonomy: Taxonomy,
     pub parties: Vec<Code>,
+    /// The mission's time zone: report periods, cut-offs and day filters are in it.
+    pub zone: MissionZone,
 }
 
 impl Vocabulary {
@@ -42,6 +45,7 @@ impl Vocabulary {
         Vocabulary {
             taxonomy: Taxonomy::builtin(),
             parties: Vec::new(),
+            zone: MissionZone::Utc,
         }
     }
 }

@@ -247,6 +247,7 @@ fn install_profile(app: &Rc<App>, text: String) {
             let vocabulary = Vocabulary {
                 taxonomy: profile.taxonomy,
                 parties: profile.parties,
+                zone: j.mission_zone(),
             };
             Ok((profile.mission, vocabulary, status(j)?))
         });

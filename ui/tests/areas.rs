@@ -19,7 +19,12 @@ fn object(value: Value) -> Map<String, Value> {
 fn a_place_names_the_same_area_everywhere() {
     let root = tempfile::tempdir().expect("temp dir");
     let mut coordinator = common::new_coordinator(&root.path().join("hq"));
-    let mut template = MissionProfile::new("East", Utc::now().fixed_offset(), Vec::new());
+    let mut template = MissionProfile::new(
+        "East",
+        uuid::Uuid::nil(),
+        Utc::now().fixed_offset(),
+        Vec::new(),
+    );
     template.areas = vec![
         Area {
             code: "north".into(),

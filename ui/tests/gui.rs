@@ -1102,8 +1102,12 @@ fn the_profiles_taxonomy_is_what_the_form_offers() {
     let hq = tempfile::tempdir().expect("tempdir");
     let device = tempfile::tempdir().expect("tempdir");
     let mut coordinator = new_coordinator(hq.path());
-    let mut template =
-        truce_sync::profile::MissionProfile::new("East", chrono::Utc::now().fixed_offset(), vec![]);
+    let mut template = truce_sync::profile::MissionProfile::new(
+        "East",
+        uuid::Uuid::nil(),
+        chrono::Utc::now().fixed_offset(),
+        vec![],
+    );
     template.taxonomy = serde_json::from_value(serde_json::json!({
         "kinds": [{"code": "violation", "label": "Violation"},
                   {"code": "obstruction", "label": "Obstruction of the mission"}],
@@ -1161,8 +1165,12 @@ fn the_profiles_parties_are_what_the_form_offers() {
     let hq = tempfile::tempdir().expect("tempdir");
     let device = tempfile::tempdir().expect("tempdir");
     let mut coordinator = new_coordinator(hq.path());
-    let mut template =
-        truce_sync::profile::MissionProfile::new("East", chrono::Utc::now().fixed_offset(), vec![]);
+    let mut template = truce_sync::profile::MissionProfile::new(
+        "East",
+        uuid::Uuid::nil(),
+        chrono::Utc::now().fixed_offset(),
+        vec![],
+    );
     template.parties = serde_json::from_value(serde_json::json!([
         {"code": "north_army", "label": "Army of the North"},
         {"code": "river_militia", "label": "River militia"}

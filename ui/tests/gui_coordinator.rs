@@ -94,7 +94,12 @@ fn open(dir: &Path) -> Journal {
 
 /// A mission with one area, one party and one alert rule (3 shelling reports in North in 24 h).
 fn template() -> MissionProfile {
-    let mut t = MissionProfile::new("East", chrono::Utc::now().fixed_offset(), Vec::new());
+    let mut t = MissionProfile::new(
+        "East",
+        uuid::Uuid::nil(),
+        chrono::Utc::now().fixed_offset(),
+        Vec::new(),
+    );
     t.areas = vec![Area {
         code: "north".into(),
         label: "North".into(),
@@ -436,7 +441,7 @@ fn devices_report_alerts_and_exports() {
     );
     // The default period is the 24 hours up to the cut-off.
     fill(&gui, "Daily cut-off", "25:00");
-    tap(&gui, "Last 24 hours up to the cut-off");
+    tap(&gui, "The mission's last day, up to the cut-off");
     assert!(!labels_containing(&gui, "is not a time of day").is_empty());
 
     // Alerts: the rule fired on the three shelling reports; a record opens its detail.
@@ -543,7 +548,7 @@ fn working_preferences_are_restored_from_the_journal() {
     assert_eq!(filtered.len(), 2, "{filtered:?}");
     tap(&gui, "Report");
     fill(&gui, "Daily cut-off", "19:30");
-    tap(&gui, "Last 24 hours up to the cut-off");
+    tap(&gui, "The mission's last day, up to the cut-off");
     tap(&gui, "Back");
     tap(&gui, "Export data");
     let folder = out.path().display().to_string();

@@ -207,6 +207,9 @@ pub struct Keys {
     pub fingerprint: String,
     /// The device's public signing key, hex.
     pub device_key: String,
+    /// Coordinators: the same signing key as a minisign public key file, which checks the
+    /// signatures on what the mission publishes (`minisign -V -p FILE -m DATA`).
+    pub publication_key: Option<String>,
 }
 
 /// A mission profile checked before it is installed.

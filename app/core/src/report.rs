@@ -15,11 +15,10 @@ use truce_sync::ObservationKey;
 
 use crate::alerts::Alert;
 use crate::model::QueueRow;
+use crate::period::{day_before, MissionZone};
 
 /// How many days the daily chart covers.
 pub const CHART_DAYS: i64 = 30;
-
-pub use crate::period::utc_day_bound_ms;
 
 /// What an event adds up to: the largest count and casualty figures among its reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -71,7 +70,7 @@ pub struct Breakdown {
     pub counts: Vec<Count>,
 }
 
-/// Events on one UTC day, for the chart.
+/// Events on one day of the mission's time zone, for the chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DayCount {
     /// The day.
@@ -93,11 +92,32 @@ pub enum PeriodKind {
 }
 
 impl PeriodKind {
-    fn of(from: DateTime<Utc>, to: DateTime<Utc>) -> PeriodKind {
-        match to - from {
-            d if d == Duration::hours(24) => PeriodKind::Day,
-            d if d == Duration::days(7) => PeriodKind::Week,
-            _ => PeriodKind::Custom,
+    /// A day or a week of the mission's calendar: from the same local time one or seven days
+    /// before (23 or 25 hours across a change of clock).
+    fn of(from: DateTime<Utc>, to: DateTime<Utc>, zone: MissionZone) -> PeriodKind {
+        let days_back = |n: usize| (0..n).fold(to, |t, _| day_before(t, zone));
+        if days_back(1) == from {
+            PeriodKind::Day
+        } else if days_back(7) == from {
+            PeriodKind::Week
+        } else {
+            PeriodKind::Custom
+        }
+    }
+
+    /// Where the previous period of the same kind starts, when this one starts at `from` and
+    /// is `length` long.
+    fn previous_from(
+        self,
+        from: DateTime<Utc>,
+        length: Duration,
+        zone: MissionZone,
+    ) -> DateTime<Utc> {
+        let days_back = |n: usize| (0..n).fold(from, |t, _| day_before(t, zone));
+        match self {
+            PeriodKind::Day => days_back(1),
+            PeriodKind::Week => days_back(7),
+            PeriodKind::Custom => from - length,
         }
     }
 
@@ -120,6 +140,9 @@ pub struct Report {
     pub to: DateTime<Utc>,
     /// Day, week or custom.
     pub period: PeriodKind,
+    /// The time zone of the period's days and of the times the renderings print: the
+    /// mission's, UTC when its profile names none.
+    pub zone: MissionZone,
     /// Events in the period.
     pub total: u64,
     /// Events in the previous period.
@@ -136,7 +159,7 @@ pub struct Report {
     pub unfounded_reports: u64,
     /// Breakdowns by area, kind, category, party (initiator) and method.
     pub breakdowns: Vec<Breakdown>,
-    /// Events per UTC day for the chart, oldest first, ending with the period's last day.
+    /// Events per day (in `zone`) for the chart, oldest first, ending with the period's last day.
     pub daily: Vec<DayCount>,
     /// The escalation alerts whose window overlaps the period.
     pub alerts: Vec<Alert>,
@@ -154,6 +177,8 @@ pub struct ReportContext<'a> {
     pub events: &'a [(String, Vec<ObservationKey>)],
     /// Every alert raised; those overlapping the period are listed.
     pub alerts: &'a [Alert],
+    /// The mission's time zone: days and the period's kind follow it.
+    pub zone: MissionZone,
 }
 
 const DIMENSIONS: [&str; 5] = ["area", "kind", "category", "party", "method"];
@@ -254,7 +279,9 @@ pub fn build(
     ctx: &ReportContext<'_>,
 ) -> Report {
     let length = to - from;
-    let previous_from = from - length;
+    let zone = ctx.zone;
+    let period = PeriodKind::of(from, to, zone);
+    let previous_from = period.previous_from(from, length, zone);
     let in_period = |row: &&QueueRow| {
         let at = row.revision.observation.observed_at.with_timezone(&Utc);
         at >= from && at < to
@@ -270,7 +297,7 @@ pub fn build(
         .collect();
     let events = events_of(&founded, ctx);
 
-    let last_day = (to - Duration::milliseconds(1)).date_naive();
+    let last_day = zone.day_of(to - Duration::milliseconds(1));
     let first_day = last_day - Duration::days(CHART_DAYS - 1);
     let mut daily: BTreeMap<NaiveDate, u64> = (0..CHART_DAYS)
         .map(|i| (first_day + Duration::days(i), 0))
@@ -278,7 +305,7 @@ pub fn build(
     let mut tallies: BTreeMap<(&str, String), (String, u64, u64, Tally)> = BTreeMap::new();
     let (mut tally, mut previous_tally, mut reports) = (Tally::default(), Tally::default(), 0);
     for event in &events {
-        if let Some(n) = daily.get_mut(&event.at.date_naive()) {
+        if let Some(n) = daily.get_mut(&zone.day_of(event.at)) {
             *n += 1;
         }
         let current = if event.at >= from && event.at < to {
@@ -328,7 +355,8 @@ pub fn build(
     Report {
         from,
         to,
-        period: PeriodKind::of(from, to),
+        period,
+        zone,
         total: tally.events,
         previous_total: previous_tally.events,
         tally,
@@ -371,10 +399,11 @@ fn change(current: u64, previous: u64) -> String {
 /// The report as plain text.
 pub fn to_text(r: &Report) -> String {
     let mut out = format!(
-        "{} {} to {} (UTC)\nEvents: {} (previous period {}, {}), from {} reports ({} merged into another's event{})\n",
+        "{} {} to {} ({})\nEvents: {} (previous period {}, {}), from {} reports ({} merged into another's event{})\n",
         capitalised(r.period.title()),
-        r.from.format("%Y-%m-%d %H:%M"),
-        r.to.format("%Y-%m-%d %H:%M"),
+        r.zone.format(r.from),
+        r.zone.format(r.to),
+        r.zone.name(),
         r.total,
         r.previous_total,
         change(r.total, r.previous_total),
@@ -421,8 +450,8 @@ pub fn to_text(r: &Report) -> String {
                     &a.area
                 },
                 a.records.len(),
-                millis_text(a.from_ms),
-                millis_text(a.to_ms)
+                millis_text(a.from_ms, r.zone),
+                millis_text(a.to_ms, r.zone)
             ));
         }
     }
@@ -442,10 +471,9 @@ fn capitalised(text: &str) -> String {
     })
 }
 
-/// `2026-11-24 05:30` (UTC) for Unix milliseconds.
-fn millis_text(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+/// `2026-11-24 05:30` in `zone` for Unix milliseconds.
+fn millis_text(ms: i64, zone: MissionZone) -> String {
+    DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| zone.format(t))
 }
 
 fn escape(text: &str) -> String {
@@ -508,7 +536,7 @@ pub fn to_html(r: &Report, mission: &str) -> String {
 <style>body{{font:16px/1.4 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#111}}
 table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #bbb;padding:.3em .7em;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.5em}}</style></head>
-<body><h1>{title}</h1><p>{from} to {to} (UTC). <strong>{total}</strong> events; previous period {prev} ({change}).
+<body><h1>{title}</h1><p>{from} to {to} ({zone}). <strong>{total}</strong> events; previous period {prev} ({change}).
 From {reports} reports, {merged} of them merged into another report's event.</p>
 <p>Explosions, bursts and shots: <strong>{counted}</strong>. Killed: <strong>{killed}</strong>. Injured: <strong>{injured}</strong>.</p>
 {alerts}<h2>Daily events, last {CHART_DAYS} days</h2>{svg}{tables}</body></html>
@@ -519,16 +547,17 @@ From {reports} reports, {merged} of them merged into another report's event.</p>
         counted = escape(&counted_text(&r.tally)),
         killed = r.tally.killed,
         injured = r.tally.injured,
-        alerts = alerts_html(&r.alerts),
-        from = r.from.format("%Y-%m-%d %H:%M"),
-        to = r.to.format("%Y-%m-%d %H:%M"),
+        alerts = alerts_html(&r.alerts, r.zone),
+        from = r.zone.format(r.from),
+        to = r.zone.format(r.to),
+        zone = r.zone.name(),
         total = r.total,
         prev = r.previous_total,
         change = change(r.total, r.previous_total),
     )
 }
 
-fn alerts_html(alerts: &[Alert]) -> String {
+fn alerts_html(alerts: &[Alert], zone: MissionZone) -> String {
     if alerts.is_empty() {
         return String::new();
     }
@@ -544,8 +573,8 @@ fn alerts_html(alerts: &[Alert]) -> String {
                 &a.area
             }),
             a.records.len(),
-            millis_text(a.from_ms),
-            millis_text(a.to_ms)
+            millis_text(a.from_ms, zone),
+            millis_text(a.to_ms, zone)
         ));
     }
     out.push_str("</ul>");
@@ -555,18 +584,6 @@ fn alerts_html(alerts: &[Alert]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_day_bound_is_its_utc_midnight_and_the_end_bound_the_next_one() {
-        let day = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
-        let start = utc_day_bound_ms(day, false);
-        let end = utc_day_bound_ms(day, true);
-        assert_eq!(
-            DateTime::from_timestamp_millis(start).map(|t| t.to_rfc3339()),
-            Some("2026-11-24T00:00:00+00:00".to_owned())
-        );
-        assert_eq!(end - start, 24 * 3600 * 1000);
-    }
 
     use crate::coordination::testkit::{areas, rev};
     use serde_json::json;
@@ -661,6 +678,7 @@ mod tests {
             parties: &parties,
             events: &events,
             alerts: &[alert.clone(), old_alert],
+            zone: MissionZone::Utc,
         };
         let r = build(&rows, from, to, &ctx);
         assert_eq!(r.period, PeriodKind::Day);
@@ -717,5 +735,82 @@ mod tests {
         assert_eq!(week.period, PeriodKind::Week);
         let json = serde_json::to_value(&r).expect("JSON");
         assert_eq!(json["daily"][0]["count"], 0, "daily counts are objects");
+    }
+
+    /// In Kyiv the day of 2026-10-25 has 25 hours: the daily report up to 19:30 that day
+    /// starts at 19:30 the day before, local time, and its days are local days.
+    #[test]
+    fn a_daily_report_follows_the_mission_zone_across_a_change_of_clock() {
+        let zone = MissionZone::Named(chrono_tz::Europe::Kyiv);
+        let rows = vec![
+            // 19:00 local on the 24th (summer time): the day before.
+            row(
+                "2026-10-24T16:00:00Z",
+                json!({}),
+                VerificationStatus::Unverified,
+            ),
+            // 20:00 local on the 24th: in the period.
+            row(
+                "2026-10-24T17:00:00Z",
+                json!({}),
+                VerificationStatus::Unverified,
+            ),
+            // 01:30 local on the 25th, still summer time: in it.
+            row(
+                "2026-10-24T22:30:00Z",
+                json!({}),
+                VerificationStatus::Unverified,
+            ),
+            // 19:00 local on the 25th (winter time): in it.
+            row(
+                "2026-10-25T17:00:00Z",
+                json!({}),
+                VerificationStatus::Unverified,
+            ),
+        ];
+        let areas = areas();
+        let ctx = ReportContext {
+            areas: &areas,
+            parties: &[],
+            events: &[],
+            alerts: &[],
+            zone,
+        };
+        let at = |s: &str| crate::period::parse_time(s, zone).expect("time");
+        let (from, to) = (at("2026-10-24 19:30"), at("2026-10-25 19:30"));
+        assert_eq!(to - from, Duration::hours(25));
+        let r = build(&rows, from, to, &ctx);
+        assert_eq!(
+            r.period,
+            PeriodKind::Day,
+            "a local day, though 25 hours long"
+        );
+        assert_eq!((r.total, r.previous_total), (3, 1));
+        let days: Vec<(String, u64)> = r
+            .daily
+            .iter()
+            .rev()
+            .take(2)
+            .map(|d| (d.day.to_string(), d.count))
+            .collect();
+        assert_eq!(
+            days,
+            vec![("2026-10-25".into(), 2), ("2026-10-24".into(), 2)],
+            "events fall on their local days"
+        );
+        let text = to_text(&r);
+        assert!(
+            text.starts_with("Daily report 2026-10-24 19:30 to 2026-10-25 19:30 (Europe/Kyiv)"),
+            "{text}"
+        );
+        let utc = ReportContext {
+            zone: MissionZone::Utc,
+            ..ctx
+        };
+        assert_eq!(
+            build(&rows, from, to, &utc).period,
+            PeriodKind::Custom,
+            "25 hours are not a UTC day"
+        );
     }
 }

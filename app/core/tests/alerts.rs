@@ -33,7 +33,12 @@ fn shelling(hour: u32) -> Map<String, Value> {
 fn alerts_follow_each_import_and_stay_put_without_one() {
     let root = tempfile::tempdir().expect("temp dir");
     let mut coordinator = journal(&root.path().join("hq"), "HQ", Role::Coordinator);
-    let mut template = MissionProfile::new("East", chrono::Utc::now().fixed_offset(), Vec::new());
+    let mut template = MissionProfile::new(
+        "East",
+        uuid::Uuid::nil(),
+        chrono::Utc::now().fixed_offset(),
+        Vec::new(),
+    );
     template.alert_rules = vec![AlertRule {
         name: "shelling".into(),
         kinds: vec!["violation".into()],

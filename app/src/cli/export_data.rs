@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use truce_core::period::MissionZone;
 use truce_core::publish::{DataFormat, PublicOptions};
 
 use super::filter::{observation_filter, FilterArgs};
@@ -47,8 +48,10 @@ pub enum FormatArg {
 
 /// Writes the file; prints its path.
 pub fn run(args: ExportDataArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
-    let filter = observation_filter(&args.filter)?;
+    // Checked before the passphrase is asked for; days are the mission's, known once unlocked.
+    observation_filter(&args.filter, MissionZone::Utc)?;
     let journal = unlock(dir)?;
+    let filter = observation_filter(&args.filter, journal.mission_zone())?;
     let format = match args.format {
         FormatArg::Csv => DataFormat::Csv,
         FormatArg::Geojson => DataFormat::GeoJson,
@@ -60,5 +63,12 @@ pub fn run(args: ExportDataArgs, dir: &Path, out: &mut impl Write) -> Result<()>
     let rows = journal.export_data(format, &filter, public, &args.out)?;
     writeln!(out, "{}", args.out.display())?;
     note!("Wrote {rows} observation(s) to {}.", args.out.display());
+    if args.public {
+        note!(
+            "Signed: {} (check it with `minisign -V -p truce.pub -m {}`; `truce keys` prints truce.pub).",
+            truce_core::coordination::publication::signature_path(&args.out).display(),
+            args.out.display()
+        );
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use truce_core::model::{ObservationFilter, SortOrder};
-use truce_core::period;
+use truce_core::period::{self, MissionZone};
 use truce_sync::verification::VerificationStatus;
 
 use super::error::usage;
@@ -13,10 +13,12 @@ use super::error::usage;
 /// Filters shared by coordinator commands.
 #[derive(Debug, Args)]
 pub struct FilterArgs {
-    /// Observed on or after this day (YYYY-MM-DD, UTC) or time (RFC 3339).
+    /// Observed on or after this day (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM, or RFC 3339),
+    /// in the mission's time zone (UTC when its profile names none).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
-    /// Observed before this day (YYYY-MM-DD, UTC; the whole day is included) or time (RFC 3339).
+    /// Observed before this day (YYYY-MM-DD; the whole day is included) or time (YYYY-MM-DD
+    /// HH:MM, or RFC 3339), in the mission's time zone.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
     /// Only this kind (repeat for more).
@@ -64,8 +66,9 @@ pub fn status_code(code: &str) -> Result<VerificationStatus> {
     })
 }
 
-/// The core's filter for these flags.
-pub fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
+/// The core's filter for these flags, days and times read in `zone` (the mission's: call it
+/// with UTC before unlocking only to check the flags).
+pub fn observation_filter(args: &FilterArgs, zone: MissionZone) -> Result<ObservationFilter> {
     let statuses = args
         .statuses
         .iter()
@@ -82,12 +85,12 @@ pub fn observation_filter(args: &FilterArgs) -> Result<ObservationFilter> {
         from_ms: args
             .from
             .as_deref()
-            .map(|t| parse_bound(t, false))
+            .map(|t| parse_bound(t, false, zone))
             .transpose()?,
         to_ms: args
             .to
             .as_deref()
-            .map(|t| parse_bound(t, true))
+            .map(|t| parse_bound(t, true, zone))
             .transpose()?,
         kinds: args.kinds.clone(),
         categories: args.categories.clone(),
@@ -111,23 +114,27 @@ pub fn millis_to_utc(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// The latest daily cut-off (HH:MM, UTC) at or before now.
-pub fn latest_cutoff(cutoff: &str) -> Result<DateTime<Utc>> {
-    let cutoff = period::parse_cutoff(cutoff).map_err(|e| usage(e.to_string()))?;
+/// The latest daily cut-off at or before now: `cutoff` (HH:MM), else the end of the mission's
+/// reporting day, else midnight; in `zone`.
+pub fn latest_cutoff(
+    cutoff: Option<&str>,
+    day_ends: Option<&str>,
+    zone: MissionZone,
+) -> Result<DateTime<Utc>> {
+    let cutoff = period::parse_cutoff(cutoff.or(day_ends).unwrap_or("00:00"), zone)
+        .map_err(|e| usage(e.to_string()))?;
     Ok(period::latest_cutoff(cutoff, Utc::now()))
 }
 
-/// Parses `--from`/`--to`: a day (UTC midnight; `--to` includes the whole day) or RFC 3339.
-pub fn parse_bound(text: &str, end: bool) -> Result<i64> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.timestamp_millis());
+/// Parses `--from`/`--to`: a day (`--to` includes the whole day), `YYYY-MM-DD HH:MM`, both in
+/// `zone`, or RFC 3339.
+pub fn parse_bound(text: &str, end: bool, zone: MissionZone) -> Result<i64> {
+    if let Ok(day) = period::parse_day(text) {
+        return Ok(period::day_bound_ms(day, end, zone));
     }
-    let day = period::parse_day(text).map_err(|_| {
-        usage(format!(
-            "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
-        ))
-    })?;
-    Ok(period::utc_day_bound_ms(day, end))
+    period::parse_time(text, zone)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| usage(e.to_string()))
 }
 
 #[cfg(test)]
@@ -136,15 +143,27 @@ mod tests {
 
     #[test]
     fn report_bounds_parse_days_and_times() {
-        let day = parse_bound("2026-11-20", false).expect("day");
-        let end = parse_bound("2026-11-20", true).expect("end of day");
+        let utc = MissionZone::Utc;
+        let day = parse_bound("2026-11-20", false, utc).expect("day");
+        let end = parse_bound("2026-11-20", true, utc).expect("end of day");
         assert_eq!(end - day, 24 * 3_600_000);
         assert_eq!(
-            parse_bound("2026-11-20T03:00:00+03:00", false).expect("time"),
+            parse_bound("2026-11-20T03:00:00+03:00", false, utc).expect("time"),
             day
         );
-        assert!(parse_bound("yesterday", false).is_err());
-        assert!(latest_cutoff("25:00").is_err());
-        assert!(latest_cutoff("19:30").expect("cut-off") <= Utc::now());
+        let kyiv = MissionZone::parse("Europe/Kyiv").expect("zone");
+        assert_eq!(
+            parse_bound("2026-11-20", false, kyiv).expect("local day"),
+            day - 2 * 3_600_000,
+            "a day of the mission's zone (UTC+2 in November)"
+        );
+        assert_eq!(
+            parse_bound("2026-11-20 02:00", false, kyiv).expect("local time"),
+            day
+        );
+        assert!(parse_bound("yesterday", false, utc).is_err());
+        assert!(latest_cutoff(Some("25:00"), None, utc).is_err());
+        assert!(latest_cutoff(Some("19:30"), None, utc).expect("cut-off") <= Utc::now());
+        assert!(latest_cutoff(None, Some("19:30"), kyiv).expect("cut-off") <= Utc::now());
     }
 }

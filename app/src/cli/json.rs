@@ -334,8 +334,10 @@ pub struct Report<'a> {
     pub from: String,
     /// End of the period (exclusive), UTC.
     pub to: String,
-    /// `day` (24 hours), `week` (7 days) or `custom`.
+    /// `day` (one day of the mission's time zone), `week` (seven) or `custom`.
     pub period: PeriodKind,
+    /// The mission's time zone (`UTC` or an IANA name): the period's days are its days.
+    pub time_zone: &'static str,
     /// Events in the period.
     pub total: u64,
     /// Events in the previous period of the same length.
@@ -352,7 +354,7 @@ pub struct Report<'a> {
     pub unfounded_reports: u64,
     /// Counts by area, kind, category, party and method.
     pub breakdowns: Vec<Breakdown<'a>>,
-    /// Events per UTC day for the chart, oldest first.
+    /// Events per day of `time_zone` for the chart, oldest first.
     pub daily: &'a [DayCount],
     /// The escalation alerts whose window overlaps the period.
     pub alerts: Vec<Alert<'a>>,
@@ -416,6 +418,7 @@ impl<'a> Report<'a> {
         Report {
             from: utc(&report.from),
             to: utc(&report.to),
+            time_zone: report.zone.name(),
             period: report.period,
             total: report.total,
             previous_total: report.previous_total,

@@ -38,6 +38,13 @@ pub fn run(args: KeysArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     }
     writeln!(out, "fingerprint: {}", keys.fingerprint)?;
     writeln!(out, "device key:  {}", keys.device_key)?;
+    if let Some(minisign) = &keys.publication_key {
+        writeln!(
+            out,
+            "minisign public key (checks what you publish; readers save these two lines as truce.pub):"
+        )?;
+        write!(out, "{minisign}")?;
+    }
     if let Some(path) = args.export_secret {
         journal.export_coordinator_secret(&path)?;
         note!(

@@ -12,6 +12,7 @@ use super::filter::{observation_filter, FilterArgs};
 use super::json;
 use super::output::{note, one_line, short_tail};
 use super::session::{profile_areas, unlock};
+use truce_core::period::MissionZone;
 
 /// Flags of `truce list`.
 #[derive(Debug, Args)]
@@ -31,11 +32,13 @@ pub struct ListArgs {
 
 /// Prints the observations the filters select.
 pub fn run(args: ListArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
-    let mut filter = observation_filter(&args.filter)?;
+    // Checked before the passphrase is asked for; days are the mission's, known once unlocked.
+    observation_filter(&args.filter, MissionZone::Utc)?;
+    let journal = unlock(dir)?;
+    let mut filter = observation_filter(&args.filter, journal.mission_zone())?;
     filter.limit = args.limit;
     // Listed, marked: records of devices not yet accepted, and ids two devices used.
     filter.include_pending_devices = true;
-    let journal = unlock(dir)?;
     let rows = journal.query(&filter)?;
     if args.json {
         let areas = profile_areas(&journal)?;

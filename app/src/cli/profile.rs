@@ -137,7 +137,23 @@ fn show(dir: &Path, out: &mut impl Write) -> Result<()> {
             .join(", ")
     };
     writeln!(out, "mission:     {}", terminal_line(&profile.mission))?;
+    if let (Some(id), Some(n)) = (profile.mission_id, profile.sequence) {
+        writeln!(out, "mission id:  {id}")?;
+        writeln!(out, "number:      {n} (format version {})", profile.version)?;
+    } else {
+        writeln!(out, "format:      version {}", profile.version)?;
+    }
     writeln!(out, "issued:      {}", profile.issued_at.to_rfc3339())?;
+    writeln!(
+        out,
+        "time zone:   {}{}",
+        journal.mission_zone().name(),
+        profile
+            .reporting_day_ends
+            .as_deref()
+            .map(|t| format!(", reporting day ends at {}", terminal_line(t)))
+            .unwrap_or_default()
+    )?;
     writeln!(
         out,
         "signed by:   {}",
@@ -216,11 +232,13 @@ fn show(dir: &Path, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-/// Reads a profile template: any subset of taxonomy, parties, areas, severity_ladder, alert_rules.
+/// Reads a profile template: any subset of taxonomy, parties, areas, severity_ladder,
+/// alert_rules, time_zone and reporting_day_ends.
 fn template_profile(text: &str) -> Result<MissionProfile> {
     let mut value: Value = serde_json::from_str(text)?;
     let base = serde_json::to_value(MissionProfile::new(
         "template",
+        uuid::Uuid::nil(),
         truce_core::journal::now(),
         vec![],
     ))?;

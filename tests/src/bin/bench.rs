@@ -83,7 +83,12 @@ fn observation(rng: &mut Seeded, start: DateTime<FixedOffset>, i: u64) -> Map<St
 /// coordinator queries filter by area and the alerts have something to count.
 fn mission_template() -> truce_sync::profile::MissionProfile {
     use truce_sync::profile::{AlertRule, Area, MissionProfile};
-    let mut template = MissionProfile::new("Bench", chrono::Utc::now().fixed_offset(), Vec::new());
+    let mut template = MissionProfile::new(
+        "Bench",
+        uuid::Uuid::nil(),
+        chrono::Utc::now().fixed_offset(),
+        Vec::new(),
+    );
     template.areas = vec![
         Area {
             code: "north".into(),

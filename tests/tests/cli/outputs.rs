@@ -17,14 +17,22 @@ use crate::harness::{path_str, Journal};
 /// names North, a record outside every area with an approximate count, and one observed in
 /// another offset. Returns the coordinator.
 fn coordinator_with_records() -> Journal {
+    coordinator_with_records_in(None)
+}
+
+/// [`coordinator_with_records`] under a profile that names the mission's time zone and the
+/// end of its reporting day, when given.
+fn coordinator_with_records_in(zone: Option<(&str, &str)>) -> Journal {
     let coordinator = Journal::coordinator();
-    let profile = coordinator.create_profile_from(
-        "East",
-        &json!({
-            "areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0, 49.0]}],
-            "parties": [{"code": "party_a", "label": "Party A"}, {"code": "party_b", "label": "Party B"}]
-        }),
-    );
+    let mut template = json!({
+        "areas": [{"code": "north", "label": "North", "bbox": [37.0, 48.0, 38.0, 49.0]}],
+        "parties": [{"code": "party_a", "label": "Party A"}, {"code": "party_b", "label": "Party B"}]
+    });
+    if let Some((zone, day_ends)) = zone {
+        template["time_zone"] = json!(zone);
+        template["reporting_day_ends"] = json!(day_ends);
+    }
+    let profile = coordinator.create_profile_from("East", &template);
     let device = Journal::with_profile("Ana", &profile);
     for record in [
         json!({"kind": "violation", "category": "shelling", "method": "heard", "event_count": 12,
@@ -434,4 +442,131 @@ fn the_public_export_holds_nothing_finer_than_the_grid_and_the_hour() {
             }
         }
     }
+}
+
+/// The minisign public key `truce keys` prints, saved as a reader would save it.
+fn publication_key(coordinator: &Journal) -> PathBuf {
+    let keys = coordinator.run(&["keys"], "").ok().stdout;
+    let lines: Vec<&str> = keys.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("untrusted comment: minisign public key"))
+        .expect("truce keys prints a minisign public key");
+    let key = coordinator.scratch("reader").join("truce.pub");
+    std::fs::write(&key, format!("{}\n{}\n", lines[at], lines[at + 1])).expect("write key");
+    key
+}
+
+/// `minisign -V -p KEY -m FILE`: whether it verifies, and what it printed.
+fn minisign_verifies(key: &Path, file: &Path) -> (bool, String) {
+    let out = Command::new("minisign")
+        .args(["-V", "-p"])
+        .arg(key)
+        .arg("-m")
+        .arg(file)
+        .output()
+        .expect("run minisign");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// What the mission publishes (the public export, the report) carries a detached signature
+/// that stock minisign checks with the key `truce keys` prints; an altered file fails.
+#[test]
+fn published_files_verify_with_stock_minisign_and_altered_ones_do_not() {
+    if !have("minisign", "minisign") {
+        return;
+    }
+    let coordinator = coordinator_with_records();
+    let key = publication_key(&coordinator);
+    let public = export(
+        &coordinator,
+        "geojson",
+        &["--public", "--status", "unverified"],
+    );
+    let report = coordinator.scratch("exports").join("report.html");
+    coordinator
+        .run(
+            &[
+                "report",
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-21",
+                "--format",
+                "html",
+                "--out",
+                path_str(&report),
+            ],
+            "",
+        )
+        .ok();
+    for file in [&public, &report] {
+        let signature = PathBuf::from(format!("{}.minisig", file.display()));
+        assert!(signature.is_file(), "{} is signed", file.display());
+        let (ok, said) = minisign_verifies(&key, file);
+        assert!(ok, "{} verifies: {said}", file.display());
+        assert!(
+            said.contains("Truce publication:") && said.contains("mission East"),
+            "the trusted comment names the file's origin: {said}"
+        );
+        let mut bytes = std::fs::read(file).expect("read");
+        bytes.extend_from_slice(b" ");
+        std::fs::write(file, bytes).expect("alter");
+        let (ok, said) = minisign_verifies(&key, file);
+        assert!(!ok, "an altered {} must not verify: {said}", file.display());
+    }
+    // A full (internal) export is not a publication: no signature.
+    let full = export(&coordinator, "csv", &[]);
+    assert!(!PathBuf::from(format!("{}.minisig", full.display())).exists());
+}
+
+/// Under a profile that names the mission's zone, days typed on the command line are that
+/// zone's days, and the daily report ends at the profile's end of the reporting day.
+#[test]
+fn days_and_reports_follow_the_mission_time_zone() {
+    let coordinator = coordinator_with_records_in(Some(("Europe/Kyiv", "19:30")));
+    let show = coordinator.run(&["profile", "show"], "").ok().stdout;
+    assert!(
+        show.contains("time zone:   Europe/Kyiv, reporting day ends at 19:30"),
+        "{show}"
+    );
+    // In UTC all four records fall on 2026-11-20; in Kyiv (UTC+2) the mine record was seen
+    // at 01:15 on the 21st.
+    let listed = crate::harness::json_lines(
+        &coordinator
+            .run(
+                &[
+                    "list",
+                    "--json",
+                    "--from",
+                    "2026-11-21",
+                    "--to",
+                    "2026-11-21",
+                ],
+                "",
+            )
+            .ok()
+            .stdout,
+    );
+    let categories: Vec<&str> = listed
+        .iter()
+        .filter_map(|r| r["category"].as_str())
+        .collect();
+    assert_eq!(categories, vec!["mine_uxo"], "a Kyiv day");
+    let report = coordinator
+        .run(&["report", "--to", "2026-11-21 19:30"], "")
+        .ok()
+        .stdout;
+    assert!(
+        report.starts_with("Daily report 2026-11-20 19:30 to 2026-11-21 19:30 (Europe/Kyiv)"),
+        "{report}"
+    );
+    assert!(report.contains("Events: 4"), "{report}");
 }

@@ -14,7 +14,9 @@ use crate::publish::{row_values, DataFormat, DataWriter, PublicOptions};
 impl Journal {
     /// Writes the observations matching `filter` to `out` atomically; returns the row count.
     /// A public export keeps only verified and corroborated records unless `filter` names
-    /// statuses, and redacts as [`crate::publish::row_values`] describes.
+    /// statuses, redacts as [`crate::publish::row_values`] describes, and is signed: its
+    /// minisign signature is written beside it (`OUT.minisig`, see
+    /// [`Journal::sign_publication`]).
     pub fn export_data(
         &self,
         format: DataFormat,
@@ -56,6 +58,9 @@ impl Journal {
         let (buffered, rows) = writer.finish().map_err(io)?;
         let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
         file.commit().map_err(io)?;
+        if public.is_some() {
+            self.sign_publication(out)?;
+        }
         Ok(rows)
     }
 }

@@ -7,6 +7,7 @@ mod data_export;
 mod devices;
 mod links;
 pub mod preferences;
+pub mod publication;
 mod queue;
 mod reports;
 #[cfg(test)]

@@ -228,8 +228,14 @@ impl Preferences {
 impl Journal {
     /// The working preferences kept in this journal; defaults for whatever is missing or does
     /// not read. Fails only when the database itself cannot be read.
+    /// Without a saved cut-off, the report's is the end of the mission's reporting day.
     pub fn preferences(&self) -> Result<Preferences, JournalError> {
-        Ok(Preferences::decode(&self.store.preferences()?))
+        let rows = self.store.preferences()?;
+        let mut prefs = Preferences::decode(&rows);
+        if !rows.iter().any(|(key, _)| key == KEY_CUTOFF) {
+            prefs.cutoff = self.reporting_day_end();
+        }
+        Ok(prefs)
     }
 
     /// Keeps `prefs` in the journal (encrypted, like the records), replacing the earlier ones.

@@ -42,6 +42,7 @@ impl Journal {
                 parties: &parties,
                 events: &events,
                 alerts: &alerts,
+                zone: self.mission_zone(),
             },
         ))
     }
@@ -271,7 +272,12 @@ mod tests {
         };
         let mut coordinator = open("hq", Role::Coordinator);
         coordinator.alert_checkpoint_every = 4;
-        let mut template = MissionProfile::new("East", Utc::now().fixed_offset(), Vec::new());
+        let mut template = MissionProfile::new(
+            "East",
+            uuid::Uuid::nil(),
+            Utc::now().fixed_offset(),
+            Vec::new(),
+        );
         template.areas = areas();
         template.alert_rules = vec![
             AlertRule {

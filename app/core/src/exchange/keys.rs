@@ -59,10 +59,15 @@ impl Journal {
             Role::Monitor => None,
         };
         let verifying = self.device.signing_key.verifying_key();
+        let publication_key = match self.device.role {
+            Role::Coordinator => Some(self.publication_key()?),
+            Role::Monitor => None,
+        };
         Ok(Keys {
             recipient,
             fingerprint: fingerprint(&verifying),
             device_key: hex::encode(verifying.as_bytes()),
+            publication_key,
         })
     }
 

@@ -6,6 +6,7 @@ use truce_sync::profile::{MissionProfile, ProfileError, SignedProfile};
 
 use crate::journal::{now, Journal, JournalError};
 use crate::model::ProfileCheck;
+use crate::period::{parse_cutoff, Cutoff, MissionZone};
 
 impl From<ProfileError> for JournalError {
     fn from(e: ProfileError) -> Self {
@@ -33,13 +34,26 @@ impl Journal {
                 recipients.push(r.clone());
             }
         }
-        let mut profile = MissionProfile::new(mission, now(), recipients);
+        // An update of this coordinator's version-2 profile keeps its mission id and takes
+        // the next number; otherwise a new mission begins.
+        let installed = self
+            .profile
+            .as_ref()
+            .filter(|p| p.signer_key == self.device.signing_key.verifying_key())
+            .and_then(|p| Some((p.profile.mission_id?, p.profile.sequence?)));
+        let (mission_id, sequence) = match installed {
+            Some((id, n)) => (id, n + 1),
+            None => (uuid::Uuid::now_v7(), 1),
+        };
+        let mut profile = MissionProfile::new(mission, mission_id, now(), recipients);
+        profile.sequence = Some(sequence);
         if let Some(t) = template {
             profile.taxonomy = t.taxonomy;
             profile.parties = t.parties;
             profile.areas = t.areas;
             profile.severity_ladder = t.severity_ladder;
             profile.alert_rules = t.alert_rules;
+            profile.set_time_zone(t.time_zone.map(|z| (z, t.reporting_day_ends)));
         }
         let text = profile.sign(&self.device.signing_key)?;
         // The coordinator uses its own profile too (taxonomy, alert rules).
@@ -59,6 +73,23 @@ impl Journal {
     /// The installed mission profile.
     pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
         Ok(self.profile.clone())
+    }
+
+    /// The time zone of the mission's days, cut-offs and reports: the installed profile's,
+    /// UTC without one.
+    pub fn mission_zone(&self) -> MissionZone {
+        MissionZone::of(self.profile.as_ref().map(|p| &p.profile))
+    }
+
+    /// When the mission's reporting day ends, in its zone: the profile's
+    /// `reporting_day_ends`, else midnight.
+    pub fn reporting_day_end(&self) -> Cutoff {
+        let zone = self.mission_zone();
+        self.profile
+            .as_ref()
+            .and_then(|p| p.profile.reporting_day_ends.as_deref())
+            .and_then(|t| parse_cutoff(t, zone).ok())
+            .unwrap_or_else(|| Cutoff::default().in_zone(zone))
     }
 
     /// What installing a mission profile from its signed text would do, without installing

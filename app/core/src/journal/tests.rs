@@ -35,7 +35,7 @@ fn a_coordinators_own_profile_takes_effect_at_once_and_after_unlock() {
     let mut journal =
         Journal::init(dir.path(), &pass("correct horse"), coordinator, FAST).expect("init");
     assert!(!journal.taxonomy().has_category("drone_strike"));
-    let mut template = MissionProfile::new("Test", now(), vec![]);
+    let mut template = MissionProfile::new("Test", uuid::Uuid::nil(), now(), vec![]);
     template
         .taxonomy
         .categories
