@@ -164,6 +164,11 @@ pub struct Observation {
     /// Free tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Evidence files, named by the SHA-256 of their original bytes (see
+    /// [`crate::attachment`]). Absent from the record when there are none, so that records
+    /// without attachments keep the bytes, and the hashes, they always had.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 /// An observation as the journal holds it: the record plus device-side metadata.
@@ -289,7 +294,7 @@ pub(crate) fn from_object(map: Map<String, Value>) -> Result<Observation, Schema
             let field = inner.split('`').nth(1).unwrap_or("(record)").to_owned();
             let message = if inner.starts_with("unknown field") {
                 format!(
-                    "is not a schema v1 field; check the spelling (fields: {})",
+                    "is not a schema v1 field; check the spelling (fields: {}, attachments)",
                     FIELDS.join(", ")
                 )
             } else if inner.starts_with("missing field") {
@@ -552,6 +557,8 @@ impl Observation {
                 check_code(field, code)?;
             }
         }
+        crate::attachment::validate(&self.attachments)
+            .map_err(|e| SchemaError::invalid(&e.field, e.message))?;
         if self.tags.len() > TAGS_MAX {
             return Err(SchemaError::field(
                 "tags",

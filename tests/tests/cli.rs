@@ -25,6 +25,9 @@ mod damage;
 #[path = "cli/bundles.rs"]
 mod bundles;
 
+#[path = "cli/evidence.rs"]
+mod evidence;
+
 #[path = "cli/coordinator.rs"]
 mod coordinator;
 

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod coordination;
+pub mod evidence;
 pub mod exchange;
 pub mod fsutil;
 pub mod journal;

@@ -21,6 +21,7 @@ mod session;
 
 mod alerts;
 mod amend;
+mod attach;
 mod check;
 mod devices;
 mod events;
@@ -69,6 +70,11 @@ pub enum Command {
     /// Amend an observation: a partial JSON object (stdin or --json FILE) becomes a new revision.
     /// Prints only the new revision number.
     Amend(amend::AmendArgs),
+    /// Attach evidence files (photos, recordings, video, PDF) to an observation of this device:
+    /// a new revision that names them by SHA-256; the files are kept encrypted in the journal.
+    Attach(attach::AttachArgs),
+    /// Write an attachment's original bytes to a new file: a copy in the clear, NOT encrypted.
+    SaveCopy(attach::SaveCopyArgs),
     /// Change the passphrase and re-encrypt the journal with a new key, so that an old copy of
     /// the key file with the old passphrase no longer opens it.
     Passwd,
@@ -198,6 +204,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(args, &dir, out),
         Command::Show(args) => show::run(args, &dir, out),
         Command::Amend(args) => amend::run(args, &dir, out),
+        Command::Attach(args) => attach::run(args, &dir, out),
+        Command::SaveCopy(args) => attach::run_save_copy(args, &dir, out),
         Command::Passwd => passwd::run(&dir),
         Command::Wipe(args) => wipe::run(args, &dir),
         Command::Status => status::run(&dir, out),

@@ -49,6 +49,10 @@ pub struct RecordArgs {
     /// Quick entry: free description.
     #[arg(long)]
     pub narrative: Option<String>,
+    /// Attach a photo, recording, video or PDF (repeat for more): kept encrypted in the
+    /// journal, named in the record by its SHA-256. The type is read from the content.
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
 }
 
 impl RecordArgs {
@@ -85,7 +89,11 @@ pub fn run(args: RecordArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     };
     input.extend(quick);
     let mut journal = unlock(dir)?;
-    let saved = journal.record(input)?;
+    let saved = if args.attach.is_empty() {
+        journal.record(input)?
+    } else {
+        journal.record_with_attachments(input, &args.attach)?
+    };
     writeln!(out, "{}", saved.observation.id)?;
     Ok(())
 }

@@ -5,8 +5,8 @@ use super::Journal;
 
 impl Journal {
     /// Runs the full integrity checks: SQLite's and SQLCipher's, then the hash chains of this
-    /// device's log and of every entry received, then the kept escalation alerts against the
-    /// rules evaluated afresh. Returns the problems found; empty means healthy.
+    /// device's log and of every entry received, then every stored attachment against its hash,
+    /// then the kept escalation alerts against the rules evaluated afresh. Returns the problems found; empty means healthy.
     pub fn check(&self) -> Result<Vec<String>, JournalError> {
         let mut problems = self.store.integrity_problems()?;
         if !problems.is_empty() {
@@ -24,6 +24,7 @@ impl Journal {
                 chain.entry(&format!("device {device}"), &entry, &mut problems);
                 Ok(())
             })?;
+        problems.extend(self.attachment_problems()?);
         problems.extend(self.kept_alerts_problem()?);
         Ok(problems)
     }

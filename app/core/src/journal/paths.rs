@@ -12,6 +12,8 @@ pub const KEY_FILE: &str = "journal.key";
 /// the new passphrase, kept beside the current key file until the database has been
 /// re-encrypted with it and the key file replaced.
 pub const NEXT_KEY_FILE: &str = "journal.key.next";
+/// The folder inside the data directory that holds the encrypted attachment files.
+pub const ATTACHMENTS_FOLDER: &str = "attachments";
 
 /// Where a journal's files are.
 #[derive(Debug, Clone)]
@@ -25,6 +27,8 @@ pub struct JournalPaths {
     /// The next wrapped key, present only while a passphrase change is under way (or was
     /// interrupted).
     pub next_key_file: PathBuf,
+    /// The encrypted attachment files (the evidence module writes them).
+    pub attachments: PathBuf,
 }
 
 impl JournalPaths {
@@ -35,6 +39,7 @@ impl JournalPaths {
             database: dir.join(DATABASE_FILE),
             key_file: dir.join(KEY_FILE),
             next_key_file: dir.join(NEXT_KEY_FILE),
+            attachments: dir.join(ATTACHMENTS_FOLDER),
         }
     }
 

@@ -27,8 +27,9 @@ impl Journal {
             now,
         };
         let observation = Observation::from_new_json(input, defaults, &self.taxonomy)?;
+        self.require_held(&observation, &[])?;
         let revision = self.revision_of(observation, 1, now);
-        self.store.insert_new(&revision)?;
+        self.store.insert_new(&revision, &[])?;
         Ok(revision)
     }
 
@@ -38,9 +39,23 @@ impl Journal {
         id_or_prefix: &str,
         patch: Map<String, Value>,
     ) -> Result<ObservationRevision, JournalError> {
-        let history = self.show(id_or_prefix)?;
+        let current = self.own_latest(id_or_prefix)?;
+        let observation = current.observation.amended(patch, &self.taxonomy)?;
+        self.require_held(&observation, &[])?;
+        let revision = self.revision_of(observation, current.revision + 1, now());
+        self.store.append_revision(&revision, &[])?;
+        Ok(revision)
+    }
+
+    /// The latest revision of an observation this device made; another device's is refused,
+    /// as only its observer may change it.
+    pub(crate) fn own_latest(
+        &self,
+        id_or_prefix: &str,
+    ) -> Result<ObservationRevision, JournalError> {
+        let mut history = self.show(id_or_prefix)?;
         let current = history
-            .last()
+            .pop()
             .ok_or_else(|| JournalError::UnknownObservation(id_or_prefix.to_owned()))?;
         if current.device_id != self.device.device_id {
             return Err(JournalError::Refused(format!(
@@ -48,13 +63,10 @@ impl Journal {
                 current.observation.id, current.observer
             )));
         }
-        let observation = current.observation.amended(patch, &self.taxonomy)?;
-        let revision = self.revision_of(observation, current.revision + 1, now());
-        self.store.append_revision(&revision)?;
-        Ok(revision)
+        Ok(current)
     }
 
-    fn revision_of(
+    pub(crate) fn revision_of(
         &self,
         observation: Observation,
         revision: u32,

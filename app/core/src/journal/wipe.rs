@@ -21,8 +21,9 @@ pub struct WipeReport {
 impl Journal {
     /// Emergency wipe of the journal in `dir`, without the passphrase: the wrapped key (and
     /// the next one, while a passphrase change is unfinished) is overwritten, flushed and
-    /// deleted first (after that nothing can decrypt the journal), then the database, its WAL,
-    /// SHM and rollback journal files are removed.
+    /// deleted first (after that nothing can decrypt the journal, nor the attachments, whose
+    /// key the journal holds), then the database, its WAL, SHM and rollback journal files and
+    /// the attachment files are removed.
     pub fn wipe(dir: &Path) -> Result<WipeReport, JournalError> {
         let paths = JournalPaths::new(dir);
         let mut report = WipeReport::default();
@@ -56,6 +57,22 @@ impl Journal {
                     report.files_removed += 1;
                 }
             }
+        }
+        // The attachment files: unreadable already (their key was in the database), removed
+        // so that nothing says how many there were.
+        let attachments = paths.attachments.clone();
+        if attachments.is_dir() {
+            for entry in std::fs::read_dir(&attachments)
+                .map_err(io_error("remove", &attachments))?
+                .flatten()
+            {
+                if fsutil::remove_if_exists(&entry.path())
+                    .map_err(io_error("remove", &entry.path()))?
+                {
+                    report.files_removed += 1;
+                }
+            }
+            let _ = std::fs::remove_dir(&attachments);
         }
         let _ = fsutil::sync_dir(dir);
         Ok(report)

@@ -76,6 +76,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0012_device_activity",
         sql: include_str!("../../migrations/0012_device_activity.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_attachments",
+        sql: include_str!("../../migrations/0013_attachments.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -313,6 +318,7 @@ mod tests {
             "181f36ce8bfd48ccafb3f870b6304ae6ad42e5bd7552bb4d0d34eb29130d9323",
             "e355a5ea201ebde6d400d5f99e5e9e68019d15ffeda3327c3819abab8b2cf72b",
             "98e9aff03920861e94645ff60575206cd3ad7fae970e68b9ab67007277007629",
+            "015f8ec9a79d975a8700d7af7c9e0793e90adc5979220c04f3ad17c72c254b4e",
         ];
         assert_eq!(
             shipped.len(),

@@ -1,6 +1,7 @@
 //! The encrypted journal store: the only code in Truce that speaks SQL (SQLCipher through rusqlite).
 
 mod alert_sweep;
+mod attachments;
 mod cipher;
 mod coordination;
 mod exchange;
@@ -9,6 +10,7 @@ mod preferences;
 mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
+pub use attachments::StoredAttachment;
 pub use cipher::set_memory_security;
 pub use exchange::{DeviceRegistration, ImportRun, ImportedBundle};
 
@@ -304,8 +306,13 @@ impl Store {
         })
     }
 
-    /// Saves the first revision of a new observation, durably (committed with `synchronous=FULL`).
-    pub fn insert_new(&mut self, rev: &ObservationRevision) -> Result<(), StoreError> {
+    /// Saves the first revision of a new observation, durably (committed with `synchronous=FULL`),
+    /// with the rows of the attachment files it brings (already written and durable).
+    pub fn insert_new(
+        &mut self,
+        rev: &ObservationRevision,
+        stored: &[StoredAttachment],
+    ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -320,14 +327,20 @@ impl Store {
         if !insert_revision(&tx, rev, &body_json(rev)?)? {
             return Err(StoreError::Duplicate(rev.observation.id));
         }
+        attachments::insert_attachments(&tx, stored, &rev.recorded_at.to_rfc3339())?;
         exchange::append_log(&tx, rev)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Appends `rev` as the next revision of its observation. Refused unless `rev.revision` is
-    /// exactly one more than the latest stored revision.
-    pub fn append_revision(&mut self, rev: &ObservationRevision) -> Result<(), StoreError> {
+    /// Appends `rev` as the next revision of its observation, with the rows of the attachment
+    /// files it brings. Refused unless `rev.revision` is exactly one more than the latest
+    /// stored revision.
+    pub fn append_revision(
+        &mut self,
+        rev: &ObservationRevision,
+        stored: &[StoredAttachment],
+    ) -> Result<(), StoreError> {
         let id = rev.observation.id;
         let tx = self
             .conn
@@ -345,6 +358,7 @@ impl Store {
         if !insert_revision(&tx, rev, &body_json(rev)?)? {
             return Err(StoreError::Conflict(id));
         }
+        attachments::insert_attachments(&tx, stored, &rev.recorded_at.to_rfc3339())?;
         exchange::append_log(&tx, rev)?;
         tx.commit()?;
         Ok(())
@@ -824,7 +838,7 @@ mod tests {
                 r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
                 0,
             );
-            store.insert_new(&early).expect("insert");
+            store.insert_new(&early, &[]).expect("insert");
             let marker = store.revisions_marker().expect("marker");
             assert_eq!(
                 store.earliest_time_touched_since(marker).expect("none"),
@@ -834,7 +848,7 @@ mod tests {
                 r#"{"kind":"violation","category":"shelling","method":"seen"}"#,
                 60,
             );
-            store.insert_new(&late).expect("insert");
+            store.insert_new(&late, &[]).expect("insert");
             assert_eq!(
                 store.earliest_time_touched_since(marker).expect("late"),
                 Some(late.observation.observed_at.timestamp_millis())
@@ -842,7 +856,7 @@ mod tests {
             let mut moved = early.clone();
             moved.revision = 2;
             moved.observation.observed_at = late.observation.observed_at;
-            store.append_revision(&moved).expect("amend");
+            store.append_revision(&moved, &[]).expect("amend");
             assert_eq!(
                 store
                     .earliest_time_touched_since(marker)
@@ -893,16 +907,16 @@ mod tests {
             &device,
             r#"{"kind":"violation","category":"shelling","method":"heard","lat":48.5,"lon":37.25}"#,
         );
-        store.insert_new(&first).expect("insert");
+        store.insert_new(&first, &[]).expect("insert");
         let mut moved = first.clone();
         moved.revision = 2;
         moved.observation.lat = Some(10.5);
-        store.append_revision(&moved).expect("append");
+        store.append_revision(&moved, &[]).expect("append");
         let other = revision(
             &device,
             r#"{"kind":"violation","category":"small_arms","method":"seen"}"#,
         );
-        store.insert_new(&other).expect("insert");
+        store.insert_new(&other, &[]).expect("insert");
         let mut seen = Vec::new();
         store
             .each_alert_input(&kinds, &["shelling".to_string()], None, |o| {
@@ -930,18 +944,18 @@ mod tests {
             &device,
             r#"{"kind":"violation","category":"shelling","method":"heard","severity":2}"#,
         );
-        store.insert_new(&first).expect("insert");
+        store.insert_new(&first, &[]).expect("insert");
         assert!(matches!(
-            store.insert_new(&first),
+            store.insert_new(&first, &[]),
             Err(StoreError::Duplicate(_))
         ));
 
         let mut second = first.clone();
         second.revision = 2;
         second.observation.severity = Some(4);
-        store.append_revision(&second).expect("append");
+        store.append_revision(&second, &[]).expect("append");
         assert!(matches!(
-            store.append_revision(&second),
+            store.append_revision(&second, &[]),
             Err(StoreError::Conflict(_))
         ));
 
@@ -1059,7 +1073,7 @@ mod tests {
             &device,
             r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
         );
-        store.insert_new(&rev).expect("insert");
+        store.insert_new(&rev, &[]).expect("insert");
         let full = rev.observation.id.to_string();
         assert_eq!(
             store.resolve(&full[..8].to_uppercase()).expect("prefix"),
@@ -1070,7 +1084,7 @@ mod tests {
             &device,
             r#"{"kind":"incident","category":"mine_uxo","method":"seen"}"#,
         );
-        store.insert_new(&other).expect("insert");
+        store.insert_new(&other, &[]).expect("insert");
         assert!(matches!(
             store.resolve(&full[..4]),
             Err(StoreError::Ambiguous(_))
@@ -1123,7 +1137,7 @@ mod tests {
             &device,
             r#"{"kind":"incident","category":"mine_uxo","method":"seen","narrative":"genuine"}"#,
         );
-        store.insert_new(&first).expect("insert");
+        store.insert_new(&first, &[]).expect("insert");
         let stranger = DeviceIdentity {
             device_id: Uuid::now_v7(),
             observer: "Eve".into(),

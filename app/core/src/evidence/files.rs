@@ -1,0 +1,143 @@
+//! The encrypted file store of attachments: each original as one age file under
+//! `attachments/` in the data folder, encrypted to the journal's attachment identity, under a
+//! random name. Written whole or not at all (temp file, fsync, rename, fsync of the folder);
+//! nothing is ever written in the clear.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::fsutil::{self, AtomicFile};
+
+/// The suffix of an attachment file.
+const SUFFIX: &str = ".age";
+
+/// A source file copied into the store: its hash, size and the stored file's name.
+pub struct Copied {
+    /// SHA-256 of the bytes read.
+    pub sha256: [u8; 32],
+    /// How many bytes were read.
+    pub size: u64,
+    /// The stored file's name in the attachments folder.
+    pub file: String,
+}
+
+/// Why a copy into the store failed: reading the source, or writing the store.
+pub enum CopyError {
+    /// The source could not be read.
+    Read(io::Error),
+    /// The store could not be written.
+    Write(io::Error),
+    /// The source is larger than the limit.
+    TooLarge,
+}
+
+/// Streams `source` into a new encrypted file under `folder`, hashing it on the way, and reads
+/// at most `max_bytes` (more is [`CopyError::TooLarge`], and nothing is kept). The file is
+/// complete and durable when this returns.
+pub fn copy_in(
+    folder: &Path,
+    source: &Path,
+    recipient: &age::x25519::Recipient,
+    max_bytes: u64,
+) -> Result<Copied, CopyError> {
+    fsutil::create_private_dir(folder).map_err(CopyError::Write)?;
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id).map_err(|e| CopyError::Write(io::Error::other(e)))?;
+    let file = format!("{}{SUFFIX}", hex::encode(id));
+    let input = File::open(source).map_err(CopyError::Read)?;
+    let mut input = BufReader::with_capacity(256 * 1024, input.take(max_bytes + 1));
+    let out = AtomicFile::create(&folder.join(&file)).map_err(CopyError::Write)?;
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+            .map_err(|e| CopyError::Write(io::Error::other(e)))?;
+    let mut sealed = encryptor
+        .wrap_output(BufWriter::with_capacity(256 * 1024, out))
+        .map_err(CopyError::Write)?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        size += n as u64;
+        if size > max_bytes {
+            return Err(CopyError::TooLarge);
+        }
+        hasher.update(&buf[..n]);
+        sealed.write_all(&buf[..n]).map_err(CopyError::Write)?;
+    }
+    let out = sealed
+        .finish()
+        .map_err(CopyError::Write)?
+        .into_inner()
+        .map_err(|e| CopyError::Write(e.into_error()))?;
+    out.commit().map_err(CopyError::Write)?;
+    Ok(Copied {
+        sha256: hasher.finalize().into(),
+        size,
+        file,
+    })
+}
+
+/// Opens the stored `file` for reading its original bytes.
+pub fn open(folder: &Path, file: &str, identity: &age::x25519::Identity) -> io::Result<impl Read> {
+    if file.contains(['/', '\\']) || !file.ends_with(SUFFIX) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "an attachment file name in the journal is not one Truce writes",
+        ));
+    }
+    let input = BufReader::with_capacity(256 * 1024, File::open(folder.join(file))?);
+    let decryptor = age::Decryptor::new(input).map_err(io::Error::other)?;
+    decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(io::Error::other)
+}
+
+/// The SHA-256 and size of the original in the stored `file`.
+pub fn hash_of(
+    folder: &Path,
+    file: &str,
+    identity: &age::x25519::Identity,
+) -> io::Result<([u8; 32], u64)> {
+    let mut reader = open(folder, file, identity)?;
+    let mut hasher = Sha256::new();
+    let size = io::copy(&mut reader, &mut HashWriter(&mut hasher))?;
+    Ok((hasher.finalize().into(), size))
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The attachment files under `folder` (not the temp files of interrupted writes).
+pub fn stored_files(folder: &Path) -> io::Result<Vec<String>> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(SUFFIX) && !name.starts_with('.') {
+            files.push(name);
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,359 @@
+//! Evidence attachments: photos, audio, video and PDF attached to an observation. The record
+//! names each file by the SHA-256 of its original bytes (inside the signed hash chain); the
+//! bytes are kept unmodified and encrypted at rest (see `files`), and `truce check` hashes
+//! them again.
+
+pub mod files;
+pub mod media;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use serde_json::{Map, Value};
+use truce_sync::attachment::{Attachment, MAX_ATTACHMENT_BYTES};
+use truce_sync::{NewObservationDefaults, Observation, ObservationRevision};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::journal::{now, Journal, JournalError};
+use crate::store::StoredAttachment;
+
+/// The journal's attachment identity: not `Clone`, redacted in `Debug`.
+struct AttachmentIdentity(age::x25519::Identity);
+
+impl std::fmt::Debug for AttachmentIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AttachmentIdentity(<redacted>)")
+    }
+}
+
+/// A file read into the store for a revision about to be saved.
+pub(crate) struct Prepared {
+    attachment: Attachment,
+    stored: StoredAttachment,
+}
+
+impl Journal {
+    /// The age identity attachment files are encrypted to, made on first use and kept in the
+    /// encrypted journal.
+    fn attachment_identity(&self) -> Result<AttachmentIdentity, JournalError> {
+        if let Some(secret) = self.store.attachment_secret()? {
+            let identity = age::x25519::Identity::from_str(&secret).map_err(|e| {
+                JournalError::Damaged(format!("the attachment key is unreadable: {e}"))
+            })?;
+            return Ok(AttachmentIdentity(identity));
+        }
+        let identity = age::x25519::Identity::generate();
+        let secret = Zeroizing::new(identity.to_string().expose_secret().to_owned());
+        self.store
+            .set_attachment_secret(&secret, &now().to_rfc3339())?;
+        Ok(AttachmentIdentity(identity))
+    }
+
+    fn attachments_folder(&self) -> PathBuf {
+        self.paths.attachments.clone()
+    }
+
+    /// Reads each of `paths` into the encrypted store: its type from its content, its EXIF
+    /// summary, its hash. A file already held is not stored twice. When one file is refused,
+    /// those this call stored are removed again.
+    fn prepare(&self, paths: &[PathBuf]) -> Result<Vec<Prepared>, JournalError> {
+        self.remove_unnamed_attachment_files()?;
+        let mut prepared: Vec<Prepared> = Vec::new();
+        match self.prepare_into(paths, &mut prepared) {
+            Ok(()) => Ok(prepared),
+            Err(e) => {
+                self.forget(&prepared);
+                Err(e)
+            }
+        }
+    }
+
+    fn prepare_into(
+        &self,
+        paths: &[PathBuf],
+        prepared: &mut Vec<Prepared>,
+    ) -> Result<(), JournalError> {
+        let identity = self.attachment_identity()?;
+        let recipient = identity.0.to_public();
+        let folder = self.attachments_folder();
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut head = Vec::with_capacity(media::SNIFF_BYTES);
+            File::open(path)
+                .and_then(|f| f.take(media::SNIFF_BYTES as u64).read_to_end(&mut head))
+                .map_err(|e| JournalError::io("read", path, e))?;
+            let media_type = media::media_type(&head).ok_or_else(|| {
+                JournalError::Refused(format!(
+                    "{} is not a photo, recording, video or PDF that Truce accepts (JPEG, PNG, WebP, HEIC, Ogg/Opus, M4A, MP3, WAV, MP4, PDF), judging by its content",
+                    path.display()
+                ))
+            })?;
+            let exif = File::open(path)
+                .ok()
+                .and_then(|f| media::exif_summary(media_type, f));
+            let copied = files::copy_in(&folder, path, &recipient, MAX_ATTACHMENT_BYTES).map_err(
+                |e| match e {
+                    files::CopyError::Read(e) => JournalError::io("read", path, e),
+                    files::CopyError::Write(e) => JournalError::io("write", &folder, e),
+                    files::CopyError::TooLarge => JournalError::Refused(format!(
+                        "{} is larger than {} MiB, the most one attachment may hold",
+                        path.display(),
+                        MAX_ATTACHMENT_BYTES / (1024 * 1024)
+                    )),
+                },
+            )?;
+            let sha256 = hex::encode(copied.sha256);
+            // The same file named twice in one call: one copy.
+            if prepared.iter().any(|p| p.attachment.sha256 == sha256) {
+                let _ = std::fs::remove_file(folder.join(&copied.file));
+                continue;
+            }
+            // A file already held keeps its stored copy; this one goes.
+            let held = self.store.attachment(&copied.sha256)?;
+            let stored = match held {
+                Some(held) => {
+                    let _ = std::fs::remove_file(folder.join(&copied.file));
+                    held
+                }
+                None => StoredAttachment {
+                    sha256: copied.sha256,
+                    file: copied.file,
+                    size: copied.size,
+                    media_type: media_type.to_owned(),
+                },
+            };
+            prepared.push(Prepared {
+                attachment: Attachment {
+                    sha256,
+                    size: copied.size,
+                    media_type: media_type.to_owned(),
+                    name,
+                    captured_at: None,
+                    exif,
+                },
+                stored,
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes the stored files of `prepared` that no saved revision came to name (the save
+    /// failed after they were written).
+    fn forget(&self, prepared: &[Prepared]) {
+        for p in prepared {
+            if matches!(self.store.attachment(&p.stored.sha256), Ok(None)) {
+                let _ = std::fs::remove_file(self.attachments_folder().join(&p.stored.file));
+            }
+        }
+    }
+
+    /// Refuses a record that names a file this journal does not hold: a record's attachments
+    /// come from files attached here, never from typed hashes.
+    pub(crate) fn require_held(
+        &self,
+        observation: &Observation,
+        prepared: &[Prepared],
+    ) -> Result<(), JournalError> {
+        for a in &observation.attachments {
+            if prepared.iter().any(|p| p.attachment.sha256 == a.sha256) {
+                continue;
+            }
+            let mut hash = [0u8; 32];
+            let held = hex::decode_to_slice(&a.sha256, &mut hash).is_ok()
+                && self.store.attachment(&hash)?.is_some();
+            if !held {
+                return Err(JournalError::Refused(format!(
+                    "the record names attachment {} that this journal does not hold; attach files with --attach FILE (or `truce attach ID FILE`), not by typing their hashes",
+                    a.sha256
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a new observation (schema v1 JSON) with `files` attached: each file is read into
+    /// the encrypted store first, then the record naming them is saved in one transaction with
+    /// their rows, durably. Nothing is saved if any file is refused.
+    pub fn record_with_attachments(
+        &mut self,
+        input: Map<String, Value>,
+        files: &[PathBuf],
+    ) -> Result<ObservationRevision, JournalError> {
+        let now = now();
+        let defaults = NewObservationDefaults {
+            id: Uuid::now_v7(),
+            now,
+        };
+        let mut observation = Observation::from_new_json(input, defaults, &self.taxonomy)?;
+        let prepared = self.prepare(files)?;
+        let saved = (|| {
+            for p in &prepared {
+                if !observation
+                    .attachments
+                    .iter()
+                    .any(|a| a.sha256 == p.attachment.sha256)
+                {
+                    observation.attachments.push(p.attachment.clone());
+                }
+            }
+            observation.validate(&self.taxonomy)?;
+            self.require_held(&observation, &prepared)?;
+            let revision = self.revision_of(observation, 1, now);
+            let stored: Vec<StoredAttachment> = prepared.iter().map(|p| p.stored.clone()).collect();
+            self.store.insert_new(&revision, &stored)?;
+            Ok(revision)
+        })();
+        if saved.is_err() {
+            self.forget(&prepared);
+        }
+        saved
+    }
+
+    /// Attaches `files` to an observation of this device: a new revision that names them after
+    /// the ones it named already.
+    pub fn attach(
+        &mut self,
+        id_or_prefix: &str,
+        files: &[PathBuf],
+    ) -> Result<ObservationRevision, JournalError> {
+        if files.is_empty() {
+            return Err(JournalError::Refused(
+                "name at least one file to attach".into(),
+            ));
+        }
+        let current = self.own_latest(id_or_prefix)?;
+        let prepared = self.prepare(files)?;
+        let saved = (|| {
+            let mut observation = current.observation.clone();
+            for p in &prepared {
+                if !observation
+                    .attachments
+                    .iter()
+                    .any(|a| a.sha256 == p.attachment.sha256)
+                {
+                    observation.attachments.push(p.attachment.clone());
+                }
+            }
+            if observation == current.observation {
+                return Err(JournalError::Refused(
+                    "the observation names these files already; nothing to attach".into(),
+                ));
+            }
+            observation.validate(&self.taxonomy)?;
+            let revision = self.revision_of(observation, current.revision + 1, now());
+            let stored: Vec<StoredAttachment> = prepared.iter().map(|p| p.stored.clone()).collect();
+            self.store.append_revision(&revision, &stored)?;
+            Ok(revision)
+        })();
+        if saved.is_err() {
+            self.forget(&prepared);
+        }
+        saved
+    }
+
+    /// Writes the original bytes of the attachment `sha256` to `out` (a new file; an existing
+    /// one is refused). The copy is NOT encrypted: callers say so.
+    pub fn save_attachment_copy(&self, sha256: &str, out: &Path) -> Result<u64, JournalError> {
+        let stored = self.held_attachment(sha256)?;
+        if out.exists() {
+            return Err(JournalError::Refused(format!(
+                "{} exists already; choose a new file name",
+                out.display()
+            )));
+        }
+        let identity = self.attachment_identity()?;
+        let mut reader = files::open(&self.attachments_folder(), &stored.file, &identity.0)
+            .map_err(|e| JournalError::io("read", &self.attachments_folder(), e))?;
+        let mut file = crate::fsutil::AtomicFile::create(out)
+            .map_err(|e| JournalError::io("write", out, e))?;
+        let size =
+            io::copy(&mut reader, &mut file).map_err(|e| JournalError::io("write", out, e))?;
+        file.commit()
+            .map_err(|e| JournalError::io("write", out, e))?;
+        Ok(size)
+    }
+
+    fn held_attachment(&self, sha256: &str) -> Result<StoredAttachment, JournalError> {
+        let mut hash = [0u8; 32];
+        let unknown = || {
+            JournalError::Refused(format!(
+                "this journal holds no attachment {sha256}; `truce show ID` lists an observation's attachments"
+            ))
+        };
+        hex::decode_to_slice(sha256.trim(), &mut hash).map_err(|_| unknown())?;
+        self.store.attachment(&hash)?.ok_or_else(unknown)
+    }
+
+    /// `truce check`'s part: every stored attachment hashed again against its name, and every
+    /// attachment this device's records name found. Returns the problems; empty is healthy.
+    pub fn attachment_problems(&self) -> Result<Vec<String>, JournalError> {
+        let stored = self.store.attachments()?;
+        let mut problems = Vec::new();
+        if stored.is_empty() {
+            return Ok(problems);
+        }
+        let identity = self.attachment_identity()?;
+        let folder = self.attachments_folder();
+        for a in &stored {
+            match files::hash_of(&folder, &a.file, &identity.0) {
+                Ok((hash, size)) if hash == a.sha256 && size == a.size => {}
+                Ok(_) => problems.push(format!(
+                    "attachment {}: its stored bytes do not match its hash (altered after it was stored)",
+                    hex::encode(a.sha256)
+                )),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => problems.push(format!(
+                    "attachment {}: its file {} is missing",
+                    hex::encode(a.sha256),
+                    a.file
+                )),
+                Err(e) => problems.push(format!(
+                    "attachment {}: its file cannot be read ({e})",
+                    hex::encode(a.sha256)
+                )),
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Files under `attachments/` that no record names and that are over an hour old (a save
+    /// interrupted after the file was written; a younger one may be another Truce process's
+    /// save in progress): removed. Returns how many.
+    pub fn remove_unnamed_attachment_files(&self) -> Result<usize, JournalError> {
+        let folder = self.attachments_folder();
+        let listed =
+            files::stored_files(&folder).map_err(|e| JournalError::io("read", &folder, e))?;
+        if listed.is_empty() {
+            return Ok(0);
+        }
+        let named: std::collections::HashSet<String> = self
+            .store
+            .attachments()?
+            .into_iter()
+            .map(|a| a.file)
+            .collect();
+        let old = |file: &str| {
+            std::fs::metadata(folder.join(file))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        let mut removed = 0;
+        for file in listed {
+            if !named.contains(&file)
+                && old(&file)
+                && std::fs::remove_file(folder.join(&file)).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

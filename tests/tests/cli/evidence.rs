@@ -1,0 +1,190 @@
+//! Evidence attachments through the real binary: a photo attached to an observation is named
+//! in the record by its SHA-256, kept encrypted (its bytes are found nowhere in the clear),
+//! comes back byte for byte, is checked by `truce check`, and goes with the emergency wipe.
+//! Files Truce does not accept are refused by their content, and nothing is half-saved.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use truce_tests::{contains_bytes, files_under, unique_marker};
+
+use crate::harness::{path_str, Journal};
+
+/// A JPEG (by its magic bytes: SOI, a JFIF APP0 segment) whose comment holds `marker`.
+fn jpeg_with(dir: &Path, name: &str, marker: &str) -> PathBuf {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let comment = marker.as_bytes();
+    bytes.extend_from_slice(&[0xFF, 0xFE]);
+    bytes.extend_from_slice(
+        &u16::try_from(comment.len() + 2)
+            .expect("short")
+            .to_be_bytes(),
+    );
+    bytes.extend_from_slice(comment);
+    // Enough bytes to span several of age's 64 KiB chunks.
+    bytes.extend(std::iter::repeat_n(0x5Au8, 200_000));
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write the photo");
+    path
+}
+
+fn sha256_hex(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).expect("read")))
+}
+
+const QUICK: [&str; 6] = [
+    "--kind",
+    "violation",
+    "--category",
+    "shelling",
+    "--method",
+    "camera",
+];
+
+#[test]
+fn an_attached_photo_is_named_by_hash_kept_encrypted_and_comes_back_whole() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from("East", &serde_json::json!({}));
+    let journal = Journal::with_profile("Ana", &profile);
+    let marker = unique_marker("crater photo");
+    let outside = journal.scratch("camera");
+    let photo = jpeg_with(&outside, "IMG_0412.JPG", &marker);
+    let mut args = QUICK.to_vec();
+    args.extend(["--attach", path_str(&photo)]);
+    let mut record = vec!["record"];
+    record.extend(args);
+    let temp = journal.scratch("tmp");
+    let id = journal
+        .run_env(&record, "", &[("TMPDIR", path_str(&temp))])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+
+    let shown = journal.show(&id);
+    let attachments = shown["current"]["attachments"].as_array().expect("named");
+    assert_eq!(attachments.len(), 1);
+    let a = &attachments[0];
+    assert_eq!(a["sha256"].as_str(), Some(sha256_hex(&photo).as_str()));
+    assert_eq!(a["media_type"], "image/jpeg");
+    assert_eq!(a["name"], "IMG_0412.JPG");
+    assert_eq!(
+        a["size"].as_u64(),
+        Some(std::fs::metadata(&photo).expect("size").len())
+    );
+    let text = journal.run(&["show", &id], "").ok().stdout;
+    assert!(
+        text.contains("IMG_0412.JPG") && text.contains("image/jpeg"),
+        "{text}"
+    );
+
+    // Nowhere in the clear: not in the data folder, the temp folder, nor a bundle.
+    let usb = journal.scratch("usb");
+    journal.run(&["export", "--out", path_str(&usb)], "").ok();
+    let everywhere = files_under(&journal.dir)
+        .into_iter()
+        .chain(files_under(&temp))
+        .chain(files_under(&usb));
+    for file in everywhere {
+        let bytes = std::fs::read(&file).expect("read");
+        assert!(
+            !contains_bytes(&bytes, marker.as_bytes()),
+            "{} holds the photo's bytes in the clear",
+            file.display()
+        );
+    }
+    assert_eq!(journal.run(&["check"], "").ok().stdout.trim(), "ok");
+
+    // A copy on request, byte for byte, with a warning that it is not encrypted.
+    let copy = outside.join("copy.jpg");
+    let sha = a["sha256"].as_str().expect("hash").to_owned();
+    journal
+        .run(&["save-copy", &sha, "--out", path_str(&copy)], "")
+        .ok()
+        .stderr_has("NOT encrypted");
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        std::fs::read(&photo).expect("photo")
+    );
+    journal
+        .run(&["save-copy", &sha, "--out", path_str(&copy)], "")
+        .fails(1)
+        .stderr_has("exists already");
+
+    // A second file as an amendment: revision 2 names both; the same file twice is one.
+    let second = jpeg_with(&outside, "IMG_0413.JPG", &unique_marker("second"));
+    let revision = journal
+        .run(&["attach", &id, path_str(&second), path_str(&second)], "")
+        .ok()
+        .stdout;
+    assert_eq!(revision.trim(), "2");
+    let shown = journal.show(&id);
+    assert_eq!(
+        shown["current"]["attachments"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        shown["history"][0]["attachments"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // Altered at rest: `check` names the attachment.
+    let stored = files_under(&journal.dir.join("attachments"));
+    assert_eq!(
+        stored.len(),
+        2,
+        "one encrypted file per original: {stored:?}"
+    );
+    for file in &stored {
+        truce_tests::flip_byte(file, 400);
+    }
+    journal
+        .run(&["check"], "")
+        .fails(1)
+        .stderr_has(&format!("attachment {sha}"));
+
+    // The emergency wipe takes the attachments with it.
+    journal.run(&["wipe", "--yes"], "").ok();
+    assert!(
+        !journal.dir.join("attachments").exists(),
+        "the attachment files are removed"
+    );
+}
+
+#[test]
+fn files_truce_does_not_accept_are_refused_by_content_and_nothing_is_saved() {
+    let journal = Journal::created("Ana");
+    let outside = journal.scratch("downloads");
+    let program = outside.join("photo.jpg");
+    std::fs::write(&program, b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff").expect("write");
+    let photo = jpeg_with(&outside, "ok.jpg", "fine");
+    let mut record = vec!["record"];
+    record.extend(QUICK);
+    record.extend(["--attach", path_str(&photo), "--attach", path_str(&program)]);
+    journal
+        .run(&record, "")
+        .fails(1)
+        .stderr_has("judging by its content");
+    assert!(journal.list().is_empty(), "no record was saved");
+    assert!(
+        files_under(&journal.dir.join("attachments")).is_empty(),
+        "no attachment file is left behind"
+    );
+
+    // A record cannot name a file by typing its hash.
+    let typed = format!(
+        r#"{{"kind":"violation","category":"shelling","method":"seen","attachments":[{{"sha256":"{}","size":10,"media_type":"image/jpeg","name":"x.jpg"}}]}}"#,
+        "ab".repeat(32)
+    );
+    journal
+        .run(&["record"], &typed)
+        .fails(1)
+        .stderr_has("does not hold");
+    let missing = outside.join("gone.jpg");
+    record.truncate(7);
+    record.extend(["--attach", path_str(&missing)]);
+    journal.run(&record, "").fails(1).stderr_has("gone.jpg");
+    assert!(journal.list().is_empty());
+}
