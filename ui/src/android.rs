@@ -15,6 +15,7 @@ const JOURNAL_DIR: &str = "journal";
 /// (see packaging/android/README.md), so they are currently silent.
 #[no_mangle]
 pub fn android_main(app: slint::android::AndroidApp) {
+    truce_core::secure_memory::harden_process();
     let Some(dir) = journal_dir(&app) else {
         tracing::error!("Android gave no internal data path; cannot open the journal");
         return;

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::fsutil;
+use crate::secure_memory::LockedKey;
 
 /// Test-only: scrypt work factor (log2 N) for new key files. Weakens the passphrase; only debug
 /// builds (the tests) honour it, and release builds refuse to run with it set.
@@ -89,7 +90,7 @@ impl PageSize {
 /// authenticated and sized. Not `Clone`, not `Serialize`, redacted in `Debug`, zeroized on
 /// drop.
 pub struct DatabaseKey {
-    bytes: Zeroizing<[u8; 32]>,
+    bytes: LockedKey,
     page_auth: PageAuth,
     /// The page size the key file names (version 3); `None` for versions 1 and 2, whose
     /// journals have SQLCipher's default of 4096 bytes.
@@ -103,7 +104,7 @@ impl DatabaseKey {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::getrandom(&mut bytes[..]).map_err(KeyFileError::Random)?;
         Ok(DatabaseKey {
-            bytes,
+            bytes: LockedKey::new(bytes),
             page_auth: PageAuth::HmacSha256,
             page_size: Some(page_size.bytes()),
         })
@@ -128,7 +129,7 @@ impl DatabaseKey {
     #[cfg(test)]
     pub(crate) fn same_bytes(&self, page_auth: PageAuth) -> Self {
         DatabaseKey {
-            bytes: self.bytes.clone(),
+            bytes: LockedKey::new(Zeroizing::new(*self.bytes)),
             page_auth,
             page_size: self.page_size,
         }
@@ -138,7 +139,7 @@ impl DatabaseKey {
     #[cfg(test)]
     pub(crate) fn same_bytes_sized(&self, page_size: PageSize) -> Self {
         DatabaseKey {
-            bytes: self.bytes.clone(),
+            bytes: LockedKey::new(Zeroizing::new(*self.bytes)),
             page_auth: self.page_auth,
             page_size: Some(page_size.bytes()),
         }
@@ -151,7 +152,7 @@ impl DatabaseKey {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::getrandom(&mut bytes[..]).map_err(KeyFileError::Random)?;
         Ok(DatabaseKey {
-            bytes,
+            bytes: LockedKey::new(bytes),
             page_auth: self.page_auth,
             page_size: self.page_size,
         })
@@ -305,7 +306,7 @@ pub fn read(path: &Path, passphrase: &SecretString) -> Result<DatabaseKey, KeyFi
         Unwrap::Damaged(reason) => damaged(path, reason),
     })?;
     Ok(DatabaseKey {
-        bytes,
+        bytes: LockedKey::new(bytes),
         page_auth,
         page_size,
     })

@@ -13,6 +13,7 @@ pub mod model;
 pub mod period;
 pub mod publish;
 pub mod report;
+pub mod secure_memory;
 pub(crate) mod store;
 pub mod unlock_policy;
 
