@@ -262,6 +262,10 @@ struct Args {
     keep: Option<PathBuf>,
     /// One-entry bundles imported eleven times for the re-import figure (0: skip it).
     reimport: u64,
+    /// Photos attached for the attachment figures (0: skip them).
+    attachments: u64,
+    /// Size of each, in MB.
+    attachment_mb: u64,
 }
 
 fn args() -> Result<Args> {
@@ -272,6 +276,8 @@ fn args() -> Result<Args> {
         json: PathBuf::from("target/bench.json"),
         keep: None,
         reimport: 10_000,
+        attachments: 40,
+        attachment_mb: 5,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -283,8 +289,10 @@ fn args() -> Result<Args> {
             "--json" => a.json = PathBuf::from(value()?),
             "--keep" => a.keep = Some(PathBuf::from(value()?)),
             "--reimport-bundles" => a.reimport = value()?.parse()?,
+            "--attachments" => a.attachments = value()?.parse()?,
+            "--attachment-mb" => a.attachment_mb = value()?.parse()?,
             other => bail!(
-                "unknown flag {other}; use --records N --bundles B --latency-records N --reimport-bundles N --json FILE --keep DIR"
+                "unknown flag {other}; use --records N --bundles B --latency-records N --reimport-bundles N --attachments N --attachment-mb MB --json FILE --keep DIR"
             ),
         }
     }
@@ -407,6 +415,14 @@ fn main() -> Result<()> {
         "record_ms".into(),
         json!({"p50": p50, "p99": p99, "bare_p50": b50, "bare_p99": b99, "records": args.latency}),
     );
+
+    // 1b. Attachments: a durable attach against stock `age -e` plus fsync of the same file, and
+    // against the same bytes as a BLOB in SQLCipher; what they cost on disk; peak memory.
+    if args.attachments > 0 {
+        let figures = attachment_figures(work.as_path(), args.attachments, args.attachment_mb)?;
+        table.extend(figures.0);
+        results.insert("attachments".into(), figures.1);
+    }
 
     // 2. A device with `records` observations, exported in `bundles` bundles.
     let device_dir = work.as_path().join("device");
@@ -772,6 +788,179 @@ fn main() -> Result<()> {
     )?;
     println!("\nfigures written to {}", args.json.display());
     Ok(())
+}
+
+/// One line of the printed table: the measure, Truce's figure, the baselines.
+type TableRow = (String, String, String);
+
+/// A photo-like file of `bytes` bytes: JPEG magic bytes, then incompressible bytes from
+/// `seed` (as a real photo's compressed data is).
+fn photo_file(path: &Path, bytes: usize, seed: u64) -> Result<()> {
+    let mut rng = Seeded(seed);
+    let mut data = Vec::with_capacity(bytes);
+    data.extend_from_slice(b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00");
+    while data.len() < bytes {
+        data.extend_from_slice(&rng.next().to_le_bytes());
+    }
+    data.truncate(bytes);
+    std::fs::write(path, data)?;
+    Ok(())
+}
+
+/// The attachment figures: p50/p99 of `truce`'s durable attach of `n` photos of `mb` MB each,
+/// against `age -e` + fsync of the same files and against a BLOB insert in SQLCipher; the
+/// bytes on disk over the media bytes; the peak memory of `truce record --attach` of one file
+/// of 20 × `mb` MB.
+fn attachment_figures(work: &Path, n: u64, mb: u64) -> Result<(Vec<TableRow>, Value)> {
+    let dir = work.join("attach");
+    let photos = work.join("photos");
+    std::fs::create_dir_all(&photos)?;
+    let bytes = usize::try_from(mb * 1_000_000)?;
+    let files: Vec<PathBuf> = (0..n)
+        .map(|i| {
+            let path = photos.join(format!("IMG_{i:04}.JPG"));
+            photo_file(&path, bytes, 1000 + i).map(|()| path)
+        })
+        .collect::<Result<_>>()?;
+    let mut journal = Journal::init(
+        &dir,
+        &pass(),
+        profile("Bench", Role::Monitor),
+        KdfCost::WorkFactor(10),
+    )?;
+    let mut rng = Seeded(11);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    let mut truce = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let obs = observation(&mut rng, start, i as u64);
+        let t = Instant::now();
+        journal.record_with_attachments(obs, std::slice::from_ref(file))?;
+        truce.push(t.elapsed());
+    }
+    truce.sort();
+    drop(journal);
+    let on_disk: u64 = truce_tests::files_under(&dir)
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let media = n * bytes as u64;
+    let overhead_pct = (on_disk as f64 - media as f64) / media as f64 * 100.0;
+
+    // Stock age to a fresh X25519 recipient, then fsync: the floor for an encrypted, durable copy.
+    let mut age_times = Vec::new();
+    if have("age") && have("age-keygen") {
+        let key = work.join("attach-age-key.txt");
+        let out = Command::new("age-keygen").arg("-o").arg(&key).output()?;
+        let recipient = String::from_utf8_lossy(&out.stderr)
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
+        for (i, file) in files.iter().enumerate() {
+            let sealed = work.join(format!("age-{i}.age"));
+            let t = Instant::now();
+            let status = Command::new("age")
+                .args(["-e", "-r", &recipient, "-o"])
+                .arg(&sealed)
+                .arg(file)
+                .status()?;
+            std::fs::File::open(&sealed)?.sync_all()?;
+            age_times.push(t.elapsed());
+            if !status.success() {
+                bail!("age -e failed");
+            }
+        }
+        age_times.sort();
+    }
+
+    // The alternative store: the same bytes as one BLOB in SQLCipher (WAL, synchronous FULL).
+    let blob_db = work.join("attach-blob.db");
+    let conn = rusqlite::Connection::open(&blob_db)?;
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\"; {PAGE_AUTH}",
+        "ab".repeat(32)
+    ))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;
+         CREATE TABLE blob (sha BLOB PRIMARY KEY, data BLOB NOT NULL);",
+    )?;
+    let mut blob_times = Vec::new();
+    for file in &files {
+        let data = std::fs::read(file)?;
+        let t = Instant::now();
+        let sha = <sha2::Sha256 as sha2::Digest>::digest(&data);
+        conn.execute(
+            "INSERT INTO blob (sha, data) VALUES (?1, ?2)",
+            (&sha[..], &data),
+        )?;
+        blob_times.push(t.elapsed());
+    }
+    blob_times.sort();
+    drop(conn);
+    let blob_size: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", blob_db.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    let blob_overhead_pct = (blob_size as f64 - media as f64) / media as f64 * 100.0;
+
+    // Peak memory of the command line attaching one large file.
+    let big = photos.join("VID_large.JPG");
+    photo_file(&big, bytes * 20, 99)?;
+    let big_dir = work.join("attach-big");
+    drop(Journal::init(
+        &big_dir,
+        &pass(),
+        profile("Bench", Role::Monitor),
+        KdfCost::WorkFactor(10),
+    )?);
+    let mut attach = truce_cmd(&big_dir);
+    attach
+        .args([
+            "record",
+            "--kind",
+            "violation",
+            "--category",
+            "shelling",
+            "--method",
+            "camera",
+            "--attach",
+        ])
+        .arg(&big);
+    let (ok, peak_kib, _) = run_measured(attach)?;
+    if !ok {
+        bail!("truce record --attach of the large file failed");
+    }
+
+    let p = |t: &[Duration]| (percentile(t, 0.5), percentile(t, 0.99));
+    let (t50, t99) = p(&truce);
+    let (a50, a99) = p(&age_times);
+    let (b50, b99) = p(&blob_times);
+    let table = vec![
+        (
+            format!("attach {mb} MB photo p50 / p99 (ms)"),
+            format!("{t50:.1} / {t99:.1}"),
+            format!(
+                "{a50:.1} / {a99:.1} (age -e + fsync); {b50:.1} / {b99:.1} (BLOB in SQLCipher)"
+            ),
+        ),
+        (
+            "attachments on disk over media (%)".into(),
+            format!("{overhead_pct:.2}"),
+            format!("{blob_overhead_pct:.2} (BLOB in SQLCipher, before checkpoint)"),
+        ),
+        (
+            format!("attach {} MB, peak memory (MiB)", mb * 20),
+            format!("{:.1}", peak_kib as f64 / 1024.0),
+            "target ≤ 64".into(),
+        ),
+    ];
+    let json = json!({"count": n, "mb": mb, "truce_p50": t50, "truce_p99": t99,
+                      "age_p50": a50, "age_p99": a99, "blob_p50": b50, "blob_p99": b99,
+                      "overhead_pct": overhead_pct, "blob_overhead_pct": blob_overhead_pct,
+                      "peak_mib": peak_kib as f64 / 1024.0, "peak_file_mb": mb * 20});
+    Ok((table, json))
 }
 
 /// A device's `n` one-entry bundles imported into a coordinator, then imported again ten

@@ -1,7 +1,8 @@
 //! Crash durability: a recorder killed with SIGKILL at random moments never loses a record it
 //! acknowledged, and the journal always opens and passes both integrity checks; `truce passwd`
 //! killed at random moments leaves a journal that opens, whole, with the old passphrase or
-//! the new one; a full disk is reported as such.
+//! the new one; `truce attach` killed at random moments never leaves a record naming a file
+//! that is not stored whole; a full disk is reported as such.
 //!
 //! 20 kills by default; set TRUCE_CRASH_KILLS (e.g. 1000) for a long run.
 
@@ -524,4 +525,78 @@ fn disk_full_passwd_fails_clearly_and_changes_nothing() {
         "the old passphrase opens it all"
     );
     assert_eq!(journal.run(&["check"], "").ok().stdout, "ok\n");
+}
+
+/// `truce attach` killed at random moments: the journal always opens and passes `check`
+/// (every attachment a record names is stored whole and matches its hash), and each attach
+/// either saved its revision, naming the file, or saved nothing.
+#[test]
+fn attach_killed_anywhere_never_leaves_a_record_naming_a_half_stored_file() {
+    let kills = crash_kills();
+    let journal = Journal::created("Ana Attach Killed");
+    let id = journal.record(MINIMAL);
+    let photos = journal.scratch("camera");
+    let photo = |round: u32| {
+        let path = photos.join(format!("IMG_{round:04}.JPG"));
+        let mut bytes =
+            b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00".to_vec();
+        bytes.extend(
+            (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ round as u8),
+        );
+        std::fs::write(&path, bytes).expect("photo");
+        path
+    };
+    let attach = |file: &std::path::Path| {
+        let mut cmd = Command::new(truce_tests::truce_bin());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TRUCE_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.arg("--data-dir")
+            .arg(&journal.dir)
+            .args(["attach", &id])
+            .arg(file)
+            .env("HOME", journal.scratch("home"))
+            .env("TRUCE_INSECURE_KDF_WORK_FACTOR", "10")
+            .env("TRUCE_PASSPHRASE", &journal.passphrase)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let started = Instant::now();
+    assert!(attach(&photo(9999)).status().expect("attach").success());
+    let whole = started.elapsed().as_micros() as u64 + 1;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("attach crash test seed {seed}, {kills} kills within {whole} µs");
+    let mut named = 1;
+    for round in 0..kills {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let after = Duration::from_micros(seed % whole);
+        let mut child = attach(&photo(round)).spawn().expect("start attach");
+        std::thread::sleep(after);
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        let check = journal.run(&["check"], "").no_panic();
+        assert_eq!(
+            check.code,
+            Some(0),
+            "round {round} (seed {seed}, killed after {after:?}): {}",
+            check.stderr
+        );
+        let attachments = journal.show(&id)["current"]["attachments"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert!(
+            attachments == named || attachments == named + 1,
+            "round {round}: {attachments} attachments after {named}"
+        );
+        named = attachments;
+    }
 }
