@@ -2,10 +2,15 @@
 //! to the mission's coordinators. Written and read as streams, with hard limits.
 //!
 //! Layers, outside in (see docs/bundle-format.md): an age file (X25519 recipients) whose
-//! plaintext is a zstd frame whose content is JSON Lines: one manifest line, one line per
-//! entry, one signature line. Everything, including the device id, is inside the encryption.
+//! plaintext is, in version 1, a zstd frame whose content is JSON Lines: one manifest line, one
+//! line per entry, one signature line; in version 2 (a bundle that carries attachments), a tar
+//! archive of those JSON Lines without the signature line, zstd-compressed and cut into
+//! numbered members, then each attachment's original bytes, then the signature (see
+//! [`crate::archive`]). Everything, including the device id, is inside the encryption.
 
+use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::rc::Rc;
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread::JoinHandle;
 
@@ -15,15 +20,25 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::archive::{Archive, Member, MemberStream, Members};
 use crate::device::DeviceSigningKey;
 use crate::log::{entry_hash_of_bytes, EntryHash, LogEntry, StoredEntry, MAX_SEQ};
 
 /// The `format` value of a bundle manifest.
 pub const FORMAT: &str = "truce-bundle";
-/// The bundle format version this code writes and reads.
-pub const VERSION: u32 = 1;
-/// Domain separation prefix of the signed message.
+/// The newest bundle format version this code writes and reads. It writes version 1 unless
+/// the bundle carries attachments.
+pub const VERSION: u32 = 2;
+/// Domain separation prefix of the signed message, version 1.
 pub const SIGNATURE_CONTEXT: &[u8] = b"truce-bundle-v1\n";
+/// Domain separation prefix of the signed message, version 2.
+pub const SIGNATURE_CONTEXT_V2: &[u8] = b"truce-bundle-v2\n";
+/// The feature of a version-2 bundle that carries attachments.
+pub const FEATURE_ATTACHMENTS: &str = "attachments";
+/// The `features` of a version-2 bundle this build implements.
+pub const KNOWN_FEATURES: &[&str] = &[FEATURE_ATTACHMENTS];
+/// The first bytes of a zstd frame: a version-1 body.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// zstd level of bundles: against level 9, export runs 1.6 times faster for 88 instead of 79
 /// bytes per typical observation, well under the 150 targeted (docs/performance.md).
 const COMPRESSION_LEVEL: i32 = 3;
@@ -39,6 +54,10 @@ pub struct Limits {
     pub max_entries: u64,
     /// log2 of the largest zstd window accepted (bounds decoder memory).
     pub max_window_log: u32,
+    /// Largest attachment, in bytes.
+    pub max_attachment_bytes: u64,
+    /// Most attachment bytes in one bundle.
+    pub max_attachments_total: u64,
 }
 
 impl Default for Limits {
@@ -48,6 +67,8 @@ impl Default for Limits {
             max_line_bytes: 256 * 1024,
             max_entries: 5_000_000,
             max_window_log: 23,
+            max_attachment_bytes: crate::attachment::MAX_ATTACHMENT_BYTES,
+            max_attachments_total: 4 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -58,8 +79,11 @@ impl Default for Limits {
 pub struct Manifest {
     /// Always `truce-bundle`.
     pub format: String,
-    /// Always 1 for now.
+    /// 1, or 2 when the bundle carries attachments.
     pub version: u32,
+    /// Version 2: what a reader must understand (`attachments`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
     /// Random id of this bundle (also in its file name).
     pub bundle_id: String,
     /// The device whose log this is.
@@ -78,6 +102,19 @@ pub struct Manifest {
     pub last_seq: u64,
     /// Number of entries (last_seq - first_seq + 1).
     pub entry_count: u64,
+    /// Version 2: how many attachment members follow the entries, and their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<AttachmentsSummary>,
+}
+
+/// What a version-2 bundle announces of its attachments, checked before any is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsSummary {
+    /// Attachment members.
+    pub count: u64,
+    /// Their bytes together.
+    pub bytes: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -130,6 +167,12 @@ pub enum BundleError {
     /// The signature line is missing or does not verify.
     #[error("the bundle's signature is {0}")]
     Signature(&'static str),
+    /// A version-2 bundle that uses a feature this build does not implement.
+    #[error("this bundle uses “{0}”, which this Truce does not know: update Truce to import it (nothing was imported; the file is kept)")]
+    UnknownFeature(String),
+    /// The archive of a version-2 bundle, or one of its attachments, breaks the format.
+    #[error("the bundle's archive is invalid: {0}")]
+    Archive(String),
     /// Writing or reading failed.
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -165,7 +208,38 @@ impl<W: Write> Write for Hashing<W> {
 
 /// What the sealing thread writes through: every byte of the plaintext stream is hashed (for the
 /// signature), compressed and encrypted there.
-type Sealing<W> = Hashing<zstd::Encoder<'static, age::stream::StreamWriter<W>>>;
+type Sealing<W> = Hashing<zstd::Encoder<'static, Body<W>>>;
+
+/// Where the compressed JSON Lines go: straight into age (version 1), or cut into the members
+/// of a tar archive inside age (version 2).
+enum Body<W: Write> {
+    Plain(age::stream::StreamWriter<W>),
+    Tar(Members<age::stream::StreamWriter<W>>),
+}
+
+impl<W: Write> Write for Body<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Body::Plain(w) => w.write(buf),
+            Body::Tar(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Body::Plain(w) => w.flush(),
+            Body::Tar(w) => w.flush(),
+        }
+    }
+}
+
+/// A version-2 bundle after its entries: the archive, the SHA-256 of the JSON Lines, and the
+/// attachments written so far.
+struct Closed<W: Write> {
+    digest: [u8; 32],
+    archive: Archive<age::stream::StreamWriter<W>>,
+    hashes: Vec<[u8; 32]>,
+    bytes: u64,
+}
 
 /// Bytes of entry lines handed to the sealing thread at a time.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -200,6 +274,8 @@ pub struct BundleWriter<W: Write + Send + 'static> {
     checks: Vec<HashCheck>,
     to_sealer: Option<SyncSender<Chunk>>,
     sealer: Option<JoinHandle<Result<Sealing<W>, BundleError>>>,
+    /// Version 2, once the entries are closed.
+    closed: Option<Closed<W>>,
 }
 
 impl<W: Write + Send + 'static> BundleWriter<W> {
@@ -214,6 +290,7 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
                 "the mission profile lists no coordinator recipients".into(),
             ));
         }
+        check_version_fields(&manifest)?;
         if manifest.entry_count == 0
             || manifest.first_seq == 0
             || manifest.last_seq < manifest.first_seq
@@ -228,7 +305,12 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
             age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| BundleError::Manifest(e.to_string()))?;
         let sealed = encryptor.wrap_output(output)?;
-        let mut encoder = zstd::Encoder::new(sealed, COMPRESSION_LEVEL)?;
+        let body = if manifest.version >= 2 {
+            Body::Tar(Members::new(sealed))
+        } else {
+            Body::Plain(sealed)
+        };
+        let mut encoder = zstd::Encoder::new(body, COMPRESSION_LEVEL)?;
         encoder.window_log(20)?;
         let mut out = Hashing {
             inner: encoder,
@@ -263,7 +345,69 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
             checks: Vec::new(),
             to_sealer: Some(to_sealer),
             sealer: Some(sealer),
+            closed: None,
         })
+    }
+
+    /// Version 2: appends an attachment after the entries (every entry written first): `size`
+    /// bytes read from `data`, which must hash to `sha256_hex`, the hash a record of the bundle
+    /// names.
+    pub fn attachment(
+        &mut self,
+        sha256_hex: &str,
+        size: u64,
+        data: &mut dyn Read,
+    ) -> Result<(), BundleError> {
+        if self.manifest.version < 2 {
+            return Err(BundleError::Manifest(
+                "a version-1 bundle carries no attachments".into(),
+            ));
+        }
+        self.close_entries()?;
+        let closed = self
+            .closed
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the bundle's entries are not closed"))?;
+        let got = closed.archive.attachment(sha256_hex, size, data)?;
+        if hex::encode(got) != sha256_hex {
+            return Err(BundleError::Archive(format!(
+                "attachment {sha256_hex}: its bytes do not match its hash"
+            )));
+        }
+        closed.hashes.push(got);
+        closed.bytes += size;
+        Ok(())
+    }
+
+    /// Version 2: ends the compressed entries (their last member) and keeps the archive for
+    /// the attachments and the signature.
+    fn close_entries(&mut self) -> Result<(), BundleError> {
+        if self.closed.is_some() {
+            return Ok(());
+        }
+        if self.next_seq != self.manifest.last_seq + 1 {
+            return Err(BundleError::Manifest(
+                "fewer entries were written than the manifest announces".into(),
+            ));
+        }
+        self.hand_over()?;
+        let mut out = self.join_sealer()?;
+        let digest: [u8; 32] = std::mem::take(&mut out.hasher).finalize().into();
+        let archive = match out.inner.finish()? {
+            Body::Tar(members) => members.archive()?,
+            Body::Plain(_) => {
+                return Err(BundleError::Manifest(
+                    "a version-1 bundle has no archive".into(),
+                ))
+            }
+        };
+        self.closed = Some(Closed {
+            digest,
+            archive,
+            hashes: Vec::new(),
+            bytes: 0,
+        });
+        Ok(())
     }
 
     /// Appends the next entry; entries must be contiguous and chained.
@@ -343,6 +487,9 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
                 "the signing key is not the manifest's device key".into(),
             ));
         }
+        if self.manifest.version >= 2 {
+            return self.finish_archive(key);
+        }
         self.hand_over()?;
         let mut out = self.join_sealer()?;
         let digest = std::mem::take(&mut out.hasher).finalize();
@@ -352,7 +499,41 @@ impl<W: Write + Send + 'static> BundleWriter<W> {
         };
         serde_json::to_writer(&mut out.inner, &line).map_err(io::Error::other)?;
         out.inner.write_all(b"\n")?;
-        let sealed = out.inner.finish()?;
+        match out.inner.finish()? {
+            Body::Plain(sealed) => Ok(sealed.finish()?),
+            Body::Tar(_) => Err(BundleError::Manifest(
+                "a version-2 bundle ends with its archive".into(),
+            )),
+        }
+    }
+
+    /// Version 2: checks the attachments against the manifest, signs, and closes the archive
+    /// and the encryption.
+    fn finish_archive(mut self, key: &DeviceSigningKey) -> Result<W, BundleError> {
+        self.close_entries()?;
+        let closed = self
+            .closed
+            .take()
+            .ok_or_else(|| io::Error::other("the bundle's entries are not closed"))?;
+        let announced = self
+            .manifest
+            .attachments
+            .unwrap_or(AttachmentsSummary { count: 0, bytes: 0 });
+        if announced.count != closed.hashes.len() as u64 || announced.bytes != closed.bytes {
+            return Err(BundleError::Manifest(format!(
+                "the manifest announces {} attachments of {} bytes, and {} of {} were written",
+                announced.count,
+                announced.bytes,
+                closed.hashes.len(),
+                closed.bytes
+            )));
+        }
+        let signature = key.sign_raw(&signed_message_v2(&closed.digest, &closed.hashes));
+        let line = serde_json::to_vec(&SignatureLine {
+            signature: hex::encode(signature.to_bytes()),
+        })
+        .map_err(io::Error::other)?;
+        let sealed = closed.archive.finish(&line)?;
         Ok(sealed.finish()?)
     }
 }
@@ -373,10 +554,69 @@ fn signed_message(digest: &[u8]) -> Vec<u8> {
     msg
 }
 
+/// What a version-2 bundle's signature covers: the context, the SHA-256 of the JSON Lines
+/// (manifest and entries), then the SHA-256 of each attachment in the order of the archive.
+pub fn signed_message_v2(lines_digest: &[u8; 32], attachments: &[[u8; 32]]) -> Vec<u8> {
+    let mut msg = SIGNATURE_CONTEXT_V2.to_vec();
+    msg.extend_from_slice(lines_digest);
+    for hash in attachments {
+        msg.extend_from_slice(hash);
+    }
+    msg
+}
+
+/// Version 1 has no `features` or `attachments`; version 2 lists only known features, and
+/// announces its attachments exactly when it lists the feature.
+fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
+    match m.version {
+        1 => {
+            if !m.features.is_empty() || m.attachments.is_some() {
+                return Err(BundleError::Manifest(
+                    "a version-1 manifest has no `features` or `attachments`".into(),
+                ));
+            }
+        }
+        2 => {
+            if let Some(unknown) = m
+                .features
+                .iter()
+                .find(|f| !KNOWN_FEATURES.contains(&f.as_str()))
+            {
+                return Err(BundleError::UnknownFeature(unknown.clone()));
+            }
+            let listed = m.features.iter().any(|f| f == FEATURE_ATTACHMENTS);
+            if listed != m.attachments.is_some() {
+                return Err(BundleError::Manifest(
+                    "`attachments` and the feature \"attachments\" go together".into(),
+                ));
+            }
+        }
+        other => {
+            return Err(BundleError::Manifest(format!(
+                "format version {other} is not supported"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// A version-2 bundle's archive, shared by the entries' decoder and the reader.
+type SharedMembers<'a> = Rc<RefCell<MemberStream<Box<dyn Read + 'a>>>>;
+
 /// Reads a bundle as a stream: [`BundleReader::manifest`], then [`BundleReader::next_entry`]
 /// until it returns `None`, which it does only after the signature has been verified. A caller
 /// must treat any entry as provisional until then.
 pub struct BundleReader<'a> {
+    /// Version 2: the archive the entries came from, read on for the attachments.
+    members: Option<SharedMembers<'a>>,
+    /// Version 2: the SHA-256 of the JSON Lines, once they ended.
+    lines_digest: Option<[u8; 32]>,
+    /// Version 2: the attachments read so far, in order, and their bytes.
+    attachments: Vec<[u8; 32]>,
+    attachment_bytes: u64,
+    /// Version 2: the attachment being read: its hash, the hash of what was read, bytes left,
+    /// its size.
+    current: Option<([u8; 32], Sha256, u64, u64)>,
     lines: BufReader<io::Take<Box<dyn Read + 'a>>>,
     limits: Limits,
     hasher: Sha256,
@@ -414,12 +654,50 @@ impl<'a> BundleReader<'a> {
                 age::DecryptError::Io(io) => BundleError::Damaged(io.to_string()),
                 other => BundleError::Damaged(other.to_string()),
             })?;
-        let mut decoder =
-            zstd::Decoder::new(plain).map_err(|e| BundleError::Decompress(e.to_string()))?;
-        decoder
-            .window_log_max(limits.max_window_log)
-            .map_err(|e| BundleError::Decompress(e.to_string()))?;
-        BundleReader::from_plaintext(decoder, limits)
+        let mut plain = BufReader::new(plain);
+        let is_zstd = plain
+            .fill_buf()
+            .map_err(read_error)?
+            .starts_with(&ZSTD_MAGIC);
+        if is_zstd {
+            let reader = BundleReader::from_plaintext(zstd_decoder(plain, &limits)?, limits)?;
+            if reader.manifest.version != 1 {
+                return Err(BundleError::Manifest(
+                    "a version-2 manifest in a version-1 body (a version-2 bundle is a tar archive)".into(),
+                ));
+            }
+            return Ok(reader);
+        }
+        BundleReader::from_archive(plain, limits)
+    }
+
+    /// Reads a version-2 bundle's inner layer (the tar archive, already decrypted): its
+    /// manifest now, its entries, attachments and signature as the caller asks. The entry
+    /// point for fuzzing the version-2 reader.
+    pub fn from_archive<P: Read + 'a>(plain: P, limits: Limits) -> Result<Self, BundleError> {
+        let boxed: Box<dyn Read + 'a> = Box::new(plain);
+        let members = Rc::new(RefCell::new(MemberStream::new(boxed)));
+        let first = members
+            .borrow_mut()
+            .next_member(crate::archive::ENTRIES_CHUNK as u64)
+            .map_err(BundleError::Archive)?;
+        if !matches!(first, Some((Member::Entries(0), _))) {
+            return Err(BundleError::Archive(
+                "it does not begin with the compressed entries (entries.jsonl.zst.00000)".into(),
+            ));
+        }
+        let entries = EntriesReader {
+            members: members.clone(),
+            next: 1,
+        };
+        let mut reader = BundleReader::from_plaintext(zstd_decoder(entries, &limits)?, limits)?;
+        if reader.manifest.version < 2 {
+            return Err(BundleError::Manifest(
+                "a version-1 manifest in a version-2 archive".into(),
+            ));
+        }
+        reader.members = Some(members);
+        Ok(reader)
     }
 
     /// Reads the inner layer (JSON Lines, already decrypted and decompressed) and its manifest.
@@ -429,6 +707,11 @@ impl<'a> BundleReader<'a> {
         let boxed: Box<dyn Read + 'a> = Box::new(plain);
         let lines = BufReader::new(boxed.take(limits.max_plain_bytes + 1));
         let mut reader = BundleReader {
+            members: None,
+            lines_digest: None,
+            attachments: Vec::new(),
+            attachment_bytes: 0,
+            current: None,
             lines,
             limits,
             hasher: Sha256::new(),
@@ -444,6 +727,8 @@ impl<'a> BundleReader<'a> {
                 first_seq: 0,
                 last_seq: 0,
                 entry_count: 0,
+                features: Vec::new(),
+                attachments: None,
             },
             device_key: VerifyingKey::default(),
             read: 0,
@@ -491,6 +776,17 @@ impl<'a> BundleReader<'a> {
             return Ok(None);
         }
         let index = self.read + 1;
+        if self.members.is_some() && self.read == self.manifest.entry_count {
+            // Version 2: the JSON Lines end with the last entry; the signature comes last.
+            if self.line()?.is_some() {
+                return Err(BundleError::Manifest(
+                    "there is data after the last entry".into(),
+                ));
+            }
+            self.lines_digest = Some(std::mem::take(&mut self.hasher).finalize().into());
+            self.done = true;
+            return Ok(None);
+        }
         let line = self
             .line()?
             .ok_or(BundleError::Signature("missing: the bundle ends early"))?;
@@ -524,6 +820,205 @@ impl<'a> BundleReader<'a> {
         self.prev = Some(entry.hash);
         self.read += 1;
         Ok(Some(entry))
+    }
+
+    /// Version 2, once [`BundleReader::next_entry`] returned `None`: the next attachment's
+    /// SHA-256 and size, or `None` when the attachments end. Read its bytes with
+    /// [`BundleReader::attachment_data`]; they are checked against the hash as they are read
+    /// (what the caller does not read is read and checked here). Version 1 has none.
+    pub fn next_attachment(&mut self) -> Result<Option<([u8; 32], u64)>, BundleError> {
+        let Some(members) = self.members.clone() else {
+            return Ok(None);
+        };
+        if self.lines_digest.is_none() {
+            return Err(BundleError::Manifest(
+                "the attachments were asked for before the entries were read".into(),
+            ));
+        }
+        self.finish_attachment()?;
+        let announced = self
+            .manifest
+            .attachments
+            .unwrap_or(AttachmentsSummary { count: 0, bytes: 0 });
+        let next = members
+            .borrow_mut()
+            .next_member(
+                self.limits
+                    .max_attachment_bytes
+                    .max(crate::archive::signature_limit()),
+            )
+            .map_err(BundleError::Archive)?;
+        match next {
+            Some((Member::Attachment(hash), size)) => {
+                let name = hex::encode(hash);
+                if self.attachments.contains(&hash) {
+                    return Err(BundleError::Archive(format!(
+                        "attachment {name} is in the bundle twice"
+                    )));
+                }
+                if size > self.limits.max_attachment_bytes {
+                    return Err(BundleError::TooLarge(format!(
+                        "attachment {name} is {size} bytes; at most {}",
+                        self.limits.max_attachment_bytes
+                    )));
+                }
+                if self.attachments.len() as u64 >= announced.count
+                    || self.attachment_bytes + size > announced.bytes
+                {
+                    return Err(BundleError::Archive(format!(
+                        "attachment {name} is more than the manifest announces ({} attachments, {} bytes)",
+                        announced.count, announced.bytes
+                    )));
+                }
+                self.current = Some((hash, Sha256::new(), size, size));
+                Ok(Some((hash, size)))
+            }
+            Some((Member::Signature, size)) => {
+                members.borrow_mut().put_back((Member::Signature, size));
+                Ok(None)
+            }
+            Some((Member::Entries(_), _)) => Err(BundleError::Archive(
+                "compressed entries out of place, after the entries ended".into(),
+            )),
+            None => Err(BundleError::Signature("missing: the bundle ends early")),
+        }
+    }
+
+    /// Reads the current attachment's bytes (see [`BundleReader::next_attachment`]).
+    pub fn attachment_data(&mut self) -> AttachmentData<'_, 'a> {
+        AttachmentData { reader: self }
+    }
+
+    fn read_attachment(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let (Some(members), Some((hash, hasher, left, _))) = (&self.members, &mut self.current)
+        else {
+            return Ok(0);
+        };
+        if *left == 0 {
+            return Ok(0);
+        }
+        let n = members.borrow_mut().read_member(buf)?;
+        hasher.update(&buf[..n]);
+        *left -= n as u64;
+        if *left == 0 {
+            let got: [u8; 32] = std::mem::take(hasher).finalize().into();
+            if got != *hash {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "attachment {} does not match its hash (altered or damaged)",
+                        hex::encode(*hash)
+                    ),
+                ));
+            }
+        }
+        Ok(n)
+    }
+
+    /// Reads and checks what the caller left of the current attachment, and counts it.
+    fn finish_attachment(&mut self) -> Result<(), BundleError> {
+        let Some((hash, size)) = self.current.as_ref().map(|c| (c.0, c.3)) else {
+            return Ok(());
+        };
+        let mut sink = [0u8; 64 * 1024];
+        loop {
+            match self.read_attachment(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    return Err(BundleError::Archive(e.to_string()))
+                }
+                Err(e) => return Err(read_error(e)),
+            }
+        }
+        self.current = None;
+        self.attachments.push(hash);
+        self.attachment_bytes += size;
+        Ok(())
+    }
+
+    /// Ends the bundle: version 1 has verified its signature when the entries ended; version 2
+    /// reads the signature after the attachments (the caller must have read them all, with
+    /// [`BundleReader::next_attachment`] returning `None`), checks them against the manifest,
+    /// verifies the signature over the entries and the attachments' hashes, and checks that
+    /// nothing follows. Only then may a caller keep what it read.
+    pub fn finish(mut self) -> Result<(), BundleError> {
+        if !self.done {
+            return Err(BundleError::Manifest(
+                "the bundle was not read to its end".into(),
+            ));
+        }
+        let Some(members) = self.members.clone() else {
+            return Ok(());
+        };
+        let digest = self.lines_digest.ok_or(BundleError::Signature(
+            "missing: the entries were not read to their end",
+        ))?;
+        self.finish_attachment()?;
+        let announced = self
+            .manifest
+            .attachments
+            .unwrap_or(AttachmentsSummary { count: 0, bytes: 0 });
+        let next = members
+            .borrow_mut()
+            .next_member(crate::archive::signature_limit())
+            .map_err(BundleError::Archive)?;
+        match next {
+            Some((Member::Signature, _)) => {}
+            Some((Member::Attachment(hash), _)) => {
+                return Err(BundleError::Archive(format!(
+                    "attachment {} was not read before the end",
+                    hex::encode(hash)
+                )))
+            }
+            Some((Member::Entries(_), _)) => {
+                return Err(BundleError::Archive(
+                    "compressed entries out of place, after the entries ended".into(),
+                ))
+            }
+            None => return Err(BundleError::Signature("missing: the bundle ends early")),
+        }
+        if announced.count != self.attachments.len() as u64
+            || announced.bytes != self.attachment_bytes
+        {
+            return Err(BundleError::Archive(format!(
+                "the manifest announces {} attachments of {} bytes, and the bundle holds {} of {}",
+                announced.count,
+                announced.bytes,
+                self.attachments.len(),
+                self.attachment_bytes
+            )));
+        }
+        let line = members
+            .borrow_mut()
+            .member_bytes(crate::archive::signature_limit())
+            .map_err(BundleError::Archive)?;
+        let sig: SignatureLine = serde_json::from_slice(&line)
+            .map_err(|_| BundleError::Signature("missing or malformed"))?;
+        let mut bytes = [0u8; 64];
+        hex::decode_to_slice(&sig.signature, &mut bytes)
+            .map_err(|_| BundleError::Signature("malformed"))?;
+        self.device_key
+            .verify_strict(
+                &signed_message_v2(&digest, &self.attachments),
+                &Signature::from_bytes(&bytes),
+            )
+            .map_err(|_| {
+                BundleError::Signature(
+                    "invalid: the bundle was altered or not signed by the device it names",
+                )
+            })?;
+        // The end of the archive, and nothing after it.
+        let after = members
+            .borrow_mut()
+            .next_member(0)
+            .map_err(BundleError::Archive)?;
+        match after {
+            None => Ok(()),
+            Some(_) => Err(BundleError::Archive(
+                "there is a member after the signature".into(),
+            )),
+        }
     }
 
     fn verify_signature(&mut self, line: &[u8]) -> Result<(), BundleError> {
@@ -589,6 +1084,67 @@ impl<'a> BundleReader<'a> {
     }
 }
 
+/// The current attachment's bytes (see [`BundleReader::next_attachment`]); a read error of
+/// kind `InvalidData` says they do not match the hash.
+pub struct AttachmentData<'r, 'a> {
+    reader: &'r mut BundleReader<'a>,
+}
+
+impl Read for AttachmentData<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reader.read_attachment(buf)
+    }
+}
+
+/// The compressed entries of a version-2 bundle as one stream: its numbered members in order,
+/// ending where the next member is not the next of them (that one is put back).
+struct EntriesReader<R: Read> {
+    members: Rc<RefCell<MemberStream<R>>>,
+    next: usize,
+}
+
+impl<R: Read> Read for EntriesReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let mut members = self.members.borrow_mut();
+            let n = members.read_member(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match members
+                .next_member(crate::archive::ENTRIES_CHUNK as u64)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+            {
+                Some((Member::Entries(i), _)) if i == self.next => self.next += 1,
+                Some((Member::Entries(_), _)) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the compressed entries' members are out of order",
+                    ))
+                }
+                Some(other) => {
+                    members.put_back(other);
+                    return Ok(0);
+                }
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
+/// A zstd decoder of `input` with the window bounded by `limits`.
+fn zstd_decoder<'z, R: Read + 'z>(
+    input: R,
+    limits: &Limits,
+) -> Result<zstd::Decoder<'z, BufReader<R>>, BundleError> {
+    let mut decoder =
+        zstd::Decoder::new(input).map_err(|e| BundleError::Decompress(e.to_string()))?;
+    decoder
+        .window_log_max(limits.max_window_log)
+        .map_err(|e| BundleError::Decompress(e.to_string()))?;
+    Ok(decoder)
+}
+
 fn read_error(e: io::Error) -> BundleError {
     let text = e.to_string();
     if text.contains("Frame requires too much memory") || text.contains("window") {
@@ -605,11 +1161,22 @@ fn check_manifest(m: &Manifest, limits: &Limits) -> Result<(), BundleError> {
     if m.format != FORMAT {
         return bad("it is not a truce-bundle");
     }
-    if m.version != VERSION {
-        return Err(BundleError::Manifest(format!(
-            "format version {} is not supported (this Truce reads version {VERSION}); update Truce",
-            m.version
-        )));
+    check_version_fields(m)?;
+    if let Some(a) = m.attachments {
+        if a.count > crate::attachment::MAX_ATTACHMENTS as u64 * m.entry_count {
+            return Err(BundleError::TooLarge(format!(
+                "{} attachments for {} entries; at most {} per entry",
+                a.count,
+                m.entry_count,
+                crate::attachment::MAX_ATTACHMENTS
+            )));
+        }
+        if a.bytes > limits.max_attachments_total {
+            return Err(BundleError::TooLarge(format!(
+                "{} bytes of attachments; at most {}",
+                a.bytes, limits.max_attachments_total
+            )));
+        }
     }
     if m.first_seq == 0 || m.last_seq < m.first_seq || m.last_seq - m.first_seq + 1 != m.entry_count
     {
@@ -693,7 +1260,7 @@ mod tests {
     fn manifest(key: &DeviceSigningKey, first: u64, last: u64) -> Manifest {
         Manifest {
             format: FORMAT.into(),
-            version: VERSION,
+            version: 1,
             bundle_id: "00ff".into(),
             device_id: Uuid::nil(),
             device_key: hex_key(&key.verifying_key()),
@@ -703,7 +1270,175 @@ mod tests {
             first_seq: first,
             last_seq: last,
             entry_count: last - first + 1,
+            features: Vec::new(),
+            attachments: None,
         }
+    }
+
+    /// A version-2 manifest announcing `files`.
+    fn manifest_v2(key: &DeviceSigningKey, first: u64, last: u64, files: &[Vec<u8>]) -> Manifest {
+        Manifest {
+            version: 2,
+            features: vec![FEATURE_ATTACHMENTS.into()],
+            attachments: Some(AttachmentsSummary {
+                count: files.len() as u64,
+                bytes: files.iter().map(|f| f.len() as u64).sum(),
+            }),
+            ..manifest(key, first, last)
+        }
+    }
+
+    /// A version-2 bundle of `entries` with `files` attached.
+    fn write_v2(
+        key: &DeviceSigningKey,
+        to: &age::x25519::Recipient,
+        entries: &[LogEntry],
+        files: &[Vec<u8>],
+    ) -> Vec<u8> {
+        let m = manifest_v2(key, entries[0].seq, entries[entries.len() - 1].seq, files);
+        let mut w = BundleWriter::new(Vec::new(), std::slice::from_ref(to), m).expect("writer");
+        for e in entries {
+            w.entry(e).expect("entry");
+        }
+        for f in files {
+            let hash = hex::encode(Sha256::digest(f));
+            w.attachment(&hash, f.len() as u64, &mut &f[..])
+                .expect("attachment");
+        }
+        w.finish(key).expect("finish")
+    }
+
+    /// Every entry and attachment of a bundle, read and checked to the end.
+    fn read_v2(
+        bytes: &[u8],
+        id: &age::x25519::Identity,
+    ) -> Result<(Vec<LogEntry>, Vec<Vec<u8>>), BundleError> {
+        let mut r = BundleReader::open(bytes, id, Limits::default())?;
+        let mut entries = Vec::new();
+        while let Some(e) = r.next_entry()? {
+            entries.push(e);
+        }
+        let mut files = Vec::new();
+        while let Some((_, size)) = r.next_attachment()? {
+            let mut data = Vec::with_capacity(size as usize);
+            r.attachment_data()
+                .read_to_end(&mut data)
+                .map_err(|e| BundleError::Archive(e.to_string()))?;
+            files.push(data);
+        }
+        r.finish()?;
+        Ok((entries, files))
+    }
+
+    #[test]
+    fn version_2_carries_attachments_and_refuses_every_alteration() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(3);
+        let files = vec![b"first photo".to_vec(), vec![0xAB; 70_000]];
+        let bytes = write_v2(&key, &id.to_public(), &entries, &files);
+        let (back, got) = read_v2(&bytes, &id).expect("reads");
+        let seqs = |v: &[LogEntry]| v.iter().map(|e| (e.seq, e.hash)).collect::<Vec<_>>();
+        assert_eq!(seqs(&back), seqs(&entries));
+        assert_eq!(got, files);
+
+        // Stock tools see a tar archive inside the age layer.
+        let plain = {
+            let d = age::Decryptor::new(&bytes[..]).expect("age");
+            let mut r = d
+                .decrypt(std::iter::once(&id as &dyn age::Identity))
+                .expect("decrypt");
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).expect("read");
+            v
+        };
+        assert_eq!(&plain[257..262], b"ustar");
+        // Every flipped byte of the archive is refused (age authenticates it; the tests of
+        // the plaintext layer below check what the archive's own checks find).
+        for at in (0..plain.len()).step_by(97) {
+            let mut bad = plain.clone();
+            bad[at] ^= 0x40;
+            let outcome = (|| -> Result<(), BundleError> {
+                let mut r = BundleReader::from_archive(&bad[..], Limits::default())?;
+                while r.next_entry()?.is_some() {}
+                while r.next_attachment()?.is_some() {
+                    io::copy(&mut r.attachment_data(), &mut io::sink())
+                        .map_err(|e| BundleError::Archive(e.to_string()))?;
+                }
+                r.finish()
+            })();
+            // Padding and the tar header fields Truce does not read may change freely.
+            if outcome.is_ok() {
+                assert!(
+                    plain[at] == 0 || (at % 512) >= 100,
+                    "flipping byte {at} ({:#x}) went unnoticed",
+                    plain[at]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn version_2_refuses_a_swapped_attachment_and_a_missing_one() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(2);
+        let files = vec![b"photo".to_vec()];
+        // Announced one, wrote none.
+        let m = manifest_v2(&key, 1, 2, &files);
+        let mut w = BundleWriter::new(Vec::new(), &[id.to_public()], m).expect("writer");
+        for e in &entries {
+            w.entry(e).expect("entry");
+        }
+        assert!(matches!(w.finish(&key), Err(BundleError::Manifest(_))));
+        // Bytes that do not hash to the name given.
+        let m = manifest_v2(&key, 1, 2, &files);
+        let mut w = BundleWriter::new(Vec::new(), &[id.to_public()], m).expect("writer");
+        for e in &entries {
+            w.entry(e).expect("entry");
+        }
+        let wrong = hex::encode(Sha256::digest(b"another"));
+        assert!(w.attachment(&wrong, 5, &mut &b"photo"[..]).is_err());
+        // A version-1 bundle carries none.
+        let mut w =
+            BundleWriter::new(Vec::new(), &[id.to_public()], manifest(&key, 1, 2)).expect("w");
+        for e in &entries {
+            w.entry(e).expect("entry");
+        }
+        assert!(w.attachment(&wrong, 5, &mut &b"photo"[..]).is_err());
+    }
+
+    #[test]
+    fn a_version_2_manifest_in_a_version_1_body_is_refused() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(1);
+        // A version-1 body (zstd JSON Lines) whose manifest says version 2.
+        let m = Manifest {
+            version: 2,
+            ..manifest(&key, 1, 1)
+        };
+        let mut lines = serde_json::to_vec(&m).expect("manifest");
+        lines.push(b'\n');
+        let sealed = {
+            let zipped = zstd::encode_all(&lines[..], 3).expect("zstd");
+            let e = age::Encryptor::with_recipients(std::iter::once(
+                &id.to_public() as &dyn age::Recipient
+            ))
+            .expect("age");
+            let mut out = Vec::new();
+            let mut w = e.wrap_output(&mut out).expect("wrap");
+            w.write_all(&zipped).expect("write");
+            w.finish().expect("finish");
+            out
+        };
+        let err = read_all(&sealed, &id).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("version-2 manifest in a version-1 body"),
+            "{err}"
+        );
+        let _ = entries;
     }
 
     fn chain(n: u64) -> Vec<LogEntry> {
@@ -754,6 +1489,8 @@ mod tests {
         while let Some(e) = r.next_entry()? {
             out.push(e);
         }
+        while r.next_attachment()?.is_some() {}
+        r.finish()?;
         Ok(out)
     }
 
@@ -994,13 +1731,30 @@ mod tests {
     #[test]
     fn a_newer_bundle_asks_for_a_newer_truce() {
         let newer =
-            r#"{"format":"truce-bundle","version":2,"features":["attachments"],"bundle_id":"ab"}"#;
+            r#"{"format":"truce-bundle","version":3,"features":["receipts"],"bundle_id":"ab"}"#;
         let refused =
             BundleReader::from_plaintext(format!("{newer}\n").as_bytes(), Limits::default())
                 .err()
                 .expect("refused");
         assert!(
-            matches!(refused, BundleError::TooNew { found: 2, known: 1 }),
+            matches!(refused, BundleError::TooNew { found: 3, known: 2 }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("update Truce"), "{refused}");
+        // A version-2 feature this build does not implement.
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let unknown = Manifest {
+            version: 2,
+            features: vec!["handover".into()],
+            ..manifest(&key, 1, 1)
+        };
+        let line = serde_json::to_string(&unknown).expect("manifest");
+        let refused =
+            BundleReader::from_plaintext(format!("{line}\n").as_bytes(), Limits::default())
+                .err()
+                .expect("refused");
+        assert!(
+            matches!(refused, BundleError::UnknownFeature(ref f) if f == "handover"),
             "{refused}"
         );
         assert!(refused.to_string().contains("update Truce"), "{refused}");
@@ -1054,6 +1808,8 @@ mod tests {
                     "record-observer",
                     "place-c1",
                     "narrative-carriage-return",
+                    // An attachment's name that climbs folders: refused by the schema check.
+                    "path-traversal-attachment",
                 ]
                 .iter()
                 .any(|ok| name.contains(ok)),

@@ -3,6 +3,7 @@
 //! profiles and verification statuses. Pure Rust: no SQLite, no Slint, no clock, no file system
 //! (callers pass in "now", fresh ids and the bytes to read or write).
 
+pub mod archive;
 pub mod attachment;
 pub mod bundle;
 pub mod device;

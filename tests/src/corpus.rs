@@ -307,14 +307,21 @@ pub fn cases(recipient: &str) -> Vec<Case> {
     let bomb = bomb.finish().unwrap_or_default();
     list.push(("decompression-bomb", seal(&bomb, to), refused("too large")));
 
-    let mut manifest: Value = serde_json::from_str(&good.manifest(3, 1)).unwrap_or(Value::Null);
-    manifest["attachments"] = json!([{"name": "../../../etc/passwd"}]);
-    let mut body = vec![manifest.to_string()];
-    body.extend(entries.clone());
+    // A record whose attachment's name climbs out of any folder: refused by the schema,
+    // whatever a reader would do with the name.
+    let (traversal, _) = good.bundle(
+        3,
+        after_two,
+        &[good.record(
+            3,
+            json!({"attachments": [{"sha256": "ab".repeat(32), "size": 10,
+                                    "media_type": "image/jpeg", "name": "../../../etc/passwd"}]}),
+        )],
+    );
     list.push((
         "path-traversal-attachment",
-        seal(&compress(&good.signed(&good.key, &body)), to),
-        refused("unknown field"),
+        seal(&compress(&traversal), to),
+        refused("not a plain file name"),
     ));
 
     let mut bad_utf8 = good.manifest(3, 1).into_bytes();

@@ -188,3 +188,133 @@ fn files_truce_does_not_accept_are_refused_by_content_and_nothing_is_saved() {
     journal.run(&record, "").fails(1).stderr_has("gone.jpg");
     assert!(journal.list().is_empty());
 }
+
+/// A photo goes from the device to the coordinator: the bundle that carries it is version 2
+/// (a tar archive inside age), the coordinator's import checks it against the signed record
+/// and keeps it encrypted, and gives back the same bytes.
+#[test]
+fn an_attachment_travels_in_a_version_2_bundle_and_arrives_whole() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from("East", &serde_json::json!({}));
+    let device = Journal::with_profile("Ana", &profile);
+    let camera = device.scratch("camera");
+    let marker = unique_marker("drone photo");
+    let photo = jpeg_with(&camera, "DRONE.JPG", &marker);
+    let mut record = vec!["record"];
+    record.extend(QUICK);
+    record.extend(["--attach", path_str(&photo)]);
+    let id = device.run(&record, "").ok().stdout.trim().to_owned();
+    let usb = device.scratch("usb");
+    let bundle = device
+        .run(&["export", "--out", path_str(&usb)], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let bytes = std::fs::read(&bundle).expect("bundle");
+    assert!(
+        !contains_bytes(&bytes, marker.as_bytes()),
+        "the bundle is encrypted"
+    );
+
+    // Stock tools open it: age, then tar; the members are the compressed entries, the
+    // photo under its hash, and the signature.
+    let key = coordinator.scratch("keys").join("coordinator.txt");
+    coordinator
+        .run(&["keys", "--export-secret", path_str(&key)], "")
+        .ok();
+    let listed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("age -d -i \"$1\" \"$2\" | tar -tf -")
+        .args(["sh", path_str(&key), &bundle])
+        .output()
+        .expect("age and tar");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        vec![
+            "entries.jsonl.zst.00000".to_owned(),
+            format!("attachments/{}", sha256_hex(&photo)),
+            "signature.json".to_owned()
+        ],
+        "{listed}"
+    );
+    // The auditor's check with stock tools and docs/verify-bundle.py, which refuses the
+    // bundle once the photo is altered.
+    let fingerprint = device
+        .run(&["keys"], "")
+        .ok()
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint:").map(|f| f.trim().to_owned()))
+        .expect("fingerprint");
+    let audit = coordinator.scratch("audit");
+    let verifier = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root")
+        .join("docs/verify-bundle.py");
+    let run_verifier = || {
+        std::process::Command::new("python3")
+            .arg(&verifier)
+            .arg(audit.join("out"))
+            .args(["--fingerprint", &fingerprint])
+            .output()
+            .expect("python3")
+    };
+    let extracted = std::process::Command::new("sh")
+        .current_dir(&audit)
+        .arg("-c")
+        .arg("mkdir out && age -d -i \"$1\" \"$2\" | tar -x -C out && cat out/entries.jsonl.zst.* | zstd -d > out/entries.jsonl")
+        .args(["sh", path_str(&key), &bundle])
+        .status()
+        .expect("sh");
+    assert!(extracted.success());
+    let verified = run_verifier();
+    assert!(
+        verified.status.success()
+            && String::from_utf8_lossy(&verified.stdout).contains("1 attachment(s)"),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let extracted_photo = audit.join("out/attachments").join(sha256_hex(&photo));
+    let mut altered = std::fs::read(&extracted_photo).expect("extracted photo");
+    altered[40] ^= 1;
+    std::fs::write(&extracted_photo, altered).expect("alter");
+    let refused = run_verifier();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("altered"));
+
+    let report = coordinator
+        .run(&["import", &bundle, "--json"], "")
+        .ok()
+        .stdout;
+    assert!(report.contains("\"new_entries\":1"), "{report}");
+    let shown = coordinator.show(&id);
+    let sha = shown["current"]["attachments"][0]["sha256"]
+        .as_str()
+        .expect("the record names the photo")
+        .to_owned();
+    assert_eq!(sha, sha256_hex(&photo));
+    let copy = coordinator.scratch("evidence").join("copy.jpg");
+    coordinator
+        .run(&["save-copy", &sha, "--out", path_str(&copy)], "")
+        .ok();
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        std::fs::read(&photo).expect("photo"),
+        "the coordinator holds the original, byte for byte"
+    );
+    assert_eq!(coordinator.run(&["check"], "").ok().stdout.trim(), "ok");
+    for file in files_under(&coordinator.dir) {
+        let held = std::fs::read(&file).expect("read");
+        assert!(
+            !contains_bytes(&held, marker.as_bytes()),
+            "{} holds the photo in the clear",
+            file.display()
+        );
+    }
+    // Imported again: nothing new, no second copy.
+    coordinator.run(&["import", &bundle], "").ok();
+    assert_eq!(files_under(&coordinator.dir.join("attachments")).len(), 1);
+}

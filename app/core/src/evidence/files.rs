@@ -43,12 +43,28 @@ pub fn copy_in(
     recipient: &age::x25519::Recipient,
     max_bytes: u64,
 ) -> Result<Copied, CopyError> {
+    let input = File::open(source).map_err(CopyError::Read)?;
+    copy_from(
+        folder,
+        &mut BufReader::with_capacity(256 * 1024, input),
+        recipient,
+        max_bytes,
+    )
+}
+
+/// [`copy_in`] from a stream (an attachment arriving in a bundle): the same store, the same
+/// guarantees.
+pub fn copy_from(
+    folder: &Path,
+    input: &mut dyn Read,
+    recipient: &age::x25519::Recipient,
+    max_bytes: u64,
+) -> Result<Copied, CopyError> {
     fsutil::create_private_dir(folder).map_err(CopyError::Write)?;
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id).map_err(|e| CopyError::Write(io::Error::other(e)))?;
     let file = format!("{}{SUFFIX}", hex::encode(id));
-    let input = File::open(source).map_err(CopyError::Read)?;
-    let mut input = BufReader::with_capacity(256 * 1024, input.take(max_bytes + 1));
+    let mut input = input.take(max_bytes + 1);
     let out = AtomicFile::create(&folder.join(&file)).map_err(CopyError::Write)?;
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))

@@ -30,6 +30,57 @@ impl std::fmt::Debug for AttachmentIdentity {
     }
 }
 
+/// Where a coordinator's import stores the attachments that arrive in bundles: the journal's
+/// attachment store, reached from the reading thread without the journal.
+pub(crate) struct AttachmentSink {
+    folder: PathBuf,
+    recipient: age::x25519::Recipient,
+}
+
+impl AttachmentSink {
+    /// Streams an arriving attachment into the store. `data` checks the bytes against their
+    /// hash as they are read (a read error of kind `InvalidData` says they differ); `size` is
+    /// what the record that names it says.
+    pub(crate) fn store(
+        &self,
+        data: &mut dyn Read,
+        hash: [u8; 32],
+        size: u64,
+        media_type: &str,
+    ) -> Result<StoredAttachment, String> {
+        let copied =
+            files::copy_from(&self.folder, data, &self.recipient, size).map_err(|e| match e {
+                files::CopyError::Read(e) => e.to_string(),
+                files::CopyError::Write(e) => {
+                    format!("cannot store it in {}: {e}", self.folder.display())
+                }
+                files::CopyError::TooLarge => "it is larger than its record says".into(),
+            })?;
+        let stored = StoredAttachment {
+            sha256: copied.sha256,
+            file: copied.file,
+            size: copied.size,
+            media_type: media_type.to_owned(),
+        };
+        if copied.sha256 != hash || copied.size != size {
+            self.discard(std::slice::from_ref(&stored));
+            return Err(format!(
+                "attachment {} is not the file its record names (size {} where {size} was expected)",
+                hex::encode(hash),
+                copied.size
+            ));
+        }
+        Ok(stored)
+    }
+
+    /// Removes stored files of a bundle that was refused, or copies of files held already.
+    pub(crate) fn discard(&self, stored: &[StoredAttachment]) {
+        for a in stored {
+            let _ = std::fs::remove_file(self.folder.join(&a.file));
+        }
+    }
+}
+
 /// A file read into the store for a revision about to be saved.
 pub(crate) struct Prepared {
     attachment: Attachment,
@@ -51,6 +102,14 @@ impl Journal {
         self.store
             .set_attachment_secret(&secret, &now().to_rfc3339())?;
         Ok(AttachmentIdentity(identity))
+    }
+
+    /// The attachment store for an import's reading thread.
+    pub(crate) fn attachment_sink(&self) -> Result<AttachmentSink, JournalError> {
+        Ok(AttachmentSink {
+            folder: self.attachments_folder(),
+            recipient: self.attachment_identity()?.0.to_public(),
+        })
     }
 
     fn attachments_folder(&self) -> PathBuf {
@@ -278,6 +337,46 @@ impl Journal {
         file.commit()
             .map_err(|e| JournalError::io("write", out, e))?;
         Ok(size)
+    }
+
+    /// The attachments `record` (a record's JSON as its entry holds it) names that this
+    /// journal holds and `into` lacks, appended in the order named: what a bundle of the
+    /// record carries.
+    pub(crate) fn collect_held_attachments(
+        &self,
+        record: &str,
+        into: &mut Vec<StoredAttachment>,
+    ) -> Result<(), JournalError> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            #[serde(default)]
+            attachments: Vec<Attachment>,
+        }
+        let Ok(named) = serde_json::from_str::<Named>(record) else {
+            return Ok(());
+        };
+        for a in named.attachments {
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(&a.sha256, &mut hash).is_err()
+                || into.iter().any(|held| held.sha256 == hash)
+            {
+                continue;
+            }
+            if let Some(held) = self.store.attachment(&hash)? {
+                into.push(held);
+            }
+        }
+        Ok(())
+    }
+
+    /// The original bytes of a stored attachment, decrypted as they are read.
+    pub(crate) fn open_attachment(
+        &self,
+        stored: &StoredAttachment,
+    ) -> Result<impl Read + use<>, JournalError> {
+        let identity = self.attachment_identity()?;
+        files::open(&self.attachments_folder(), &stored.file, &identity.0)
+            .map_err(|e| JournalError::io("read", &self.attachments_folder(), e))
     }
 
     fn held_attachment(&self, sha256: &str) -> Result<StoredAttachment, JournalError> {

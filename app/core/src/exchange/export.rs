@@ -5,7 +5,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use truce_sync::bundle::{BundleError, BundleWriter, Manifest};
+use truce_sync::bundle::{AttachmentsSummary, BundleError, BundleWriter, Manifest};
 use truce_sync::log;
 
 use crate::fsutil;
@@ -92,9 +92,29 @@ impl Journal {
         getrandom::getrandom(&mut id).map_err(JournalError::NoRandomness)?;
         let bundle_id = hex::encode(id);
         let created_at = now();
+        // The attachments the records of the range name: with any, the bundle is version 2
+        // and carries their bytes; without, version 1, which every coordinator reads.
+        let mut attachments = Vec::new();
+        self.store.each_log_entry(first, last, |entry| {
+            self.collect_held_attachments(entry.record, &mut attachments)
+        })?;
+        let (version, features, summary) = if attachments.is_empty() {
+            (1, Vec::new(), None)
+        } else {
+            (
+                2,
+                vec![truce_sync::bundle::FEATURE_ATTACHMENTS.to_owned()],
+                Some(AttachmentsSummary {
+                    count: attachments.len() as u64,
+                    bytes: attachments.iter().map(|a| a.size).sum(),
+                }),
+            )
+        };
         let manifest = Manifest {
             format: truce_sync::bundle::FORMAT.into(),
-            version: truce_sync::bundle::VERSION,
+            version,
+            features,
+            attachments: summary,
             bundle_id: bundle_id.clone(),
             device_id: self.device.device_id,
             device_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
@@ -115,6 +135,12 @@ impl Journal {
             self.store.each_log_entry(first, last, |entry| {
                 writer.stored_entry(entry).map_err(bundle_write)
             })?;
+            for stored in &attachments {
+                let mut data = self.open_attachment(stored)?;
+                writer
+                    .attachment(&hex::encode(stored.sha256), stored.size, &mut data)
+                    .map_err(bundle_write)?;
+            }
             let buffered = writer
                 .finish(&self.device.signing_key)
                 .map_err(bundle_write)?;

@@ -1,6 +1,7 @@
 //! Import on a coordinator: bundle files read and verified on one thread, merged on another,
 //! each bundle whole or not at all; devices registered as pending, gaps found once per commit.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SendError, SyncSender};
@@ -13,10 +14,12 @@ use uuid::Uuid;
 
 use super::export::BUNDLE_EXTENSION;
 use super::keys::CoordinatorIdentity;
+use crate::evidence::AttachmentSink;
 use crate::journal::{now, Journal, JournalError};
 use crate::model::ImportReport;
 use crate::store::{
     DeviceRegistration, ImportRun, ImportedBundle, RevisionText, Store, StoreError,
+    StoredAttachment,
 };
 
 impl Journal {
@@ -48,17 +51,20 @@ impl Journal {
         on_durable: impl FnMut(&[ImportReport]),
     ) -> Result<(), JournalError> {
         let identity = self.coordinator_identity()?;
+        let sink = self.attachment_sink()?;
+        self.remove_unnamed_attachment_files()?;
         let mission = self.profile.as_ref().map(|p| p.profile.mission.clone());
         let taxonomy = &self.taxonomy;
         let store = &mut self.store;
         // Two threads: one reads the bundles (decrypts, decompresses, checks the chain, parses
         // the records) while this one writes what it has read.
         let identity = &identity;
+        let sink = &sink;
         let mission = mission.as_deref();
         std::thread::scope(|scope| {
             let (sender, reads) = std::sync::mpsc::sync_channel(READ_AHEAD);
-            scope.spawn(move || read_bundles(files, identity, mission, taxonomy, sender));
-            merge_bundles(store, files, reads, on_durable)
+            scope.spawn(move || read_bundles(files, identity, sink, mission, taxonomy, sender));
+            merge_bundles(store, sink, files, reads, on_durable)
         })
     }
 
@@ -84,14 +90,15 @@ const READ_BATCH: usize = 256;
 const READ_AHEAD: usize = 16;
 
 /// What the reading thread hands over, in order. Per bundle file: `Opened` or `Refused`; after
-/// `Opened`, any number of `Entries`, then `Done` or `Refused`.
+/// `Opened`, any number of `Entries`, then `Done` (with the attachments it stored once the
+/// signature verified) or `Refused`.
 enum Read {
     Opened {
         manifest: Box<Manifest>,
         fingerprint: String,
     },
     Entries(Vec<ReadEntry>),
-    Done,
+    Done(Vec<StoredAttachment>),
     Refused(String),
 }
 
@@ -107,12 +114,13 @@ struct ReadEntry {
 fn read_bundles(
     files: &[PathBuf],
     identity: &CoordinatorIdentity,
+    sink: &AttachmentSink,
     mission: Option<&str>,
     taxonomy: &Taxonomy,
     out: SyncSender<Read>,
 ) {
     for path in files {
-        if read_bundle(path, identity, mission, taxonomy, &out).is_err() {
+        if read_bundle(path, identity, sink, mission, taxonomy, &out).is_err() {
             return;
         }
     }
@@ -121,6 +129,7 @@ fn read_bundles(
 fn read_bundle(
     path: &Path,
     identity: &CoordinatorIdentity,
+    sink: &AttachmentSink,
     mission: Option<&str>,
     taxonomy: &Taxonomy,
     out: &SyncSender<Read>,
@@ -150,6 +159,10 @@ fn read_bundle(
         fingerprint: fingerprint(reader.device_key()),
     })?;
     let mut batch = Vec::with_capacity(READ_BATCH);
+    // The attachments the bundle's records name: their size and type, by hash, and the order
+    // they are first named in, which is the order the bundle carries them in.
+    let mut named: HashMap<[u8; 32], (u64, String)> = HashMap::new();
+    let mut order: Vec<[u8; 32]> = Vec::new();
     loop {
         let entry = match reader.next_entry() {
             Ok(Some(entry)) => entry,
@@ -165,6 +178,14 @@ fn read_bundle(
                 "entry {} holds a record of device {}, not of the device that signed the bundle",
                 entry.seq, record.revision.device_id
             ));
+        }
+        for a in &record.revision.observation.attachments {
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(&a.sha256, &mut hash).is_ok()
+                && named.insert(hash, (a.size, a.media_type.clone())).is_none()
+            {
+                order.push(hash);
+            }
         }
         let text = RevisionText::of(&record.revision);
         batch.push(ReadEntry {
@@ -182,7 +203,65 @@ fn read_bundle(
     if !batch.is_empty() {
         out.send(Read::Entries(batch))?;
     }
-    out.send(Read::Done)
+    // Version 2: each attachment stored as it streams in, checked against its hash and
+    // against the record that names it; then the signature over all of it. A refusal removes
+    // what was stored.
+    let mut stored: Vec<StoredAttachment> = Vec::new();
+    let refused = |stored: &[StoredAttachment], text: String| {
+        sink.discard(stored);
+        out.send(Read::Refused(text))
+    };
+    loop {
+        let (hash, size) = match reader.next_attachment() {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(e) => return refused(&stored, e.to_string()),
+        };
+        let Some((named_size, media_type)) = named.get(&hash) else {
+            return refused(
+                &stored,
+                format!(
+                    "attachment {} is named by no record of this bundle",
+                    hex::encode(hash)
+                ),
+            );
+        };
+        if order.get(stored.len()) != Some(&hash) {
+            return refused(
+                &stored,
+                format!(
+                    "attachment {} is out of place: a bundle carries its attachments in the order its records first name them",
+                    hex::encode(hash)
+                ),
+            );
+        }
+        if *named_size != size {
+            return refused(
+                &stored,
+                format!(
+                    "attachment {} is {size} bytes, and its record says {named_size}",
+                    hex::encode(hash)
+                ),
+            );
+        }
+        match sink.store(&mut reader.attachment_data(), hash, size, media_type) {
+            Ok(file) => stored.push(file),
+            Err(text) => return refused(&stored, text),
+        }
+    }
+    if reader.manifest().version >= 2 && stored.len() < order.len() {
+        return refused(
+            &stored,
+            format!(
+                "attachment {} is named by a record of this bundle and missing from it",
+                hex::encode(order[stored.len()])
+            ),
+        );
+    }
+    if let Err(e) = reader.finish() {
+        return refused(&stored, e.to_string());
+    }
+    out.send(Read::Done(stored))
 }
 
 /// The reading thread's messages for the bundle being merged.
@@ -197,7 +276,7 @@ impl BundleStream<'_> {
             what: "read the bundles to the end",
             source: "the bundle reader stopped before the end of the files".into(),
         })?;
-        self.ended = matches!(read, Read::Done | Read::Refused(_));
+        self.ended = matches!(read, Read::Done(_) | Read::Refused(_));
         Ok(read)
     }
 
@@ -214,6 +293,7 @@ impl BundleStream<'_> {
 /// as [`Journal::import_bundles`] says.
 fn merge_bundles(
     store: &mut Store,
+    sink: &AttachmentSink,
     files: &[PathBuf],
     reads: Receiver<Read>,
     mut on_durable: impl FnMut(&[ImportReport]),
@@ -231,7 +311,7 @@ fn merge_bundles(
             reads: &reads,
             ended: false,
         };
-        let merged = merge_bundle(&mut run, path, &mut stream, &file_name, &at);
+        let merged = merge_bundle(&mut run, sink, path, &mut stream, &file_name, &at);
         let report = match merged {
             Ok(report) => report,
             Err(Refusal {
@@ -295,6 +375,7 @@ fn fill_gaps(run: &mut ImportRun<'_>, reports: &mut [ImportReport]) -> Result<()
 /// written.
 fn merge_bundle(
     run: &mut ImportRun<'_>,
+    sink: &AttachmentSink,
     path: &Path,
     stream: &mut BundleStream<'_>,
     file_name: &str,
@@ -361,10 +442,10 @@ fn merge_bundle(
     let held_head = import
         .held_head(device_id)
         .map_err(|e| refusal.with(Reason::store(e)))?;
-    loop {
+    let attachments = loop {
         let batch = match stream.next() {
             Ok(Read::Entries(batch)) => batch,
-            Ok(Read::Done) => break,
+            Ok(Read::Done(attachments)) => break attachments,
             Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
             Ok(Read::Opened { .. }) => {
                 return Err(refusal.with(Reason::fatal(JournalError::Internal {
@@ -422,7 +503,13 @@ fn merge_bundle(
                 }
             }
         }
-    }
+    };
+    // The attachments' rows in the bundle's savepoint; new copies of files held already go.
+    let held = import.insert_attachments(&attachments, at).map_err(|e| {
+        sink.discard(&attachments);
+        refusal.with(Reason::store(e))
+    })?;
+    sink.discard(&held);
     let held_already = import
         .finish(
             device_id,

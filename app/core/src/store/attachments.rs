@@ -1,7 +1,7 @@
 //! The attachments table: which stored file holds the original of each SHA-256, and the
 //! journal's attachment identity (the age key the files are encrypted to).
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension};
 use zeroize::Zeroizing;
 
 use super::{Store, StoreError};
@@ -92,7 +92,7 @@ impl Store {
 /// Records `stored` in the transaction that saves the revision naming them (a file already
 /// held is left as it is).
 pub(super) fn insert_attachments(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     stored: &[StoredAttachment],
     stored_at: &str,
 ) -> Result<(), StoreError> {

@@ -394,6 +394,32 @@ impl<'a> ImportRun<'a> {
 }
 
 impl Import<'_> {
+    /// Records the attachment files this bundle brought (stored and checked by the reading
+    /// thread) in the bundle's savepoint; returns those held already, whose new copies the
+    /// caller removes.
+    pub fn insert_attachments(
+        &self,
+        stored: &[super::StoredAttachment],
+        at: &str,
+    ) -> Result<Vec<super::StoredAttachment>, StoreError> {
+        let mut held = Vec::new();
+        let mut new = Vec::new();
+        for a in stored {
+            let exists: bool = self.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM attachment WHERE sha256 = ?1)",
+                [&a.sha256[..]],
+                |row| row.get(0),
+            )?;
+            if exists {
+                held.push(a.clone());
+            } else {
+                new.push(a.clone());
+            }
+        }
+        super::attachments::insert_attachments(&self.tx, &new, at)?;
+        Ok(held)
+    }
+
     /// The device as known (trust on first use), if it is.
     pub fn known_device(&self, device_id: Uuid) -> Result<Option<DeviceRegistration>, StoreError> {
         Ok(self
