@@ -408,7 +408,199 @@ pub fn cases(recipient: &str) -> Vec<Case> {
 
     let mut cases = numbered(0, list);
     cases.extend(numbered(30, terminal_cases(to)));
+    cases.extend(numbered(40, attachment_cases(to)));
     cases
+}
+
+/// A version-2 archive: the JSON Lines as one entries member, then `members` as given, then
+/// the signature by `forger` over the lines and `signed` (attachment hashes in order).
+fn archive_v2(
+    forger: &Forger,
+    lines: &[String],
+    members: &[(String, Vec<u8>)],
+    signed: &[[u8; 32]],
+) -> Vec<u8> {
+    let mut plain = Vec::new();
+    for line in lines {
+        plain.extend_from_slice(line.as_bytes());
+        plain.push(b'\n');
+    }
+    let mut message = b"truce-bundle-v2\n".to_vec();
+    message.extend_from_slice(&Sha256::digest(&plain));
+    for hash in signed {
+        message.extend_from_slice(hash);
+    }
+    let signature = format!(
+        r#"{{"signature":"{}"}}"#,
+        hex::encode(forger.key.sign(&message).to_bytes())
+    );
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_ustar();
+        if h.set_path(name).is_err() {
+            // A name the tar crate will not write (`..`): put its bytes in the field as they are.
+            let field = &mut h.as_mut_bytes()[..100];
+            field.fill(0);
+            field[..name.len()].copy_from_slice(name.as_bytes());
+        }
+        h.set_size(data.len() as u64);
+        h.set_mode(0o600);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        builder.append(&h, data).expect("member");
+    };
+    add("entries.jsonl.zst.00000", &compress(&plain));
+    for (name, data) in members {
+        add(name, data);
+    }
+    add("signature.json", signature.as_bytes());
+    builder.into_inner().expect("archive")
+}
+
+/// Cases 40 on: version-2 bundles whose attachments are wrong, each from a device of its own.
+fn attachment_cases(to: &str) -> Vec<(&'static str, Vec<u8>, Expect)> {
+    let genesis = [0u8; 32];
+    let photo = b"\xFF\xD8\xFF\xE0 a photo of the crater".to_vec();
+    let hash: [u8; 32] = Sha256::digest(&photo).into();
+    let named = |size: usize| {
+        json!({"attachments": [{"sha256": hex::encode(hash), "size": size,
+                                "media_type": "image/jpeg", "name": "crater.jpg"}]})
+    };
+    let manifest_v2 = |forger: &Forger, count: u64, bytes: u64| {
+        let mut m: Value = serde_json::from_str(&forger.manifest(1, 1)).unwrap_or(Value::Null);
+        m["version"] = json!(2);
+        m["features"] = json!(["attachments"]);
+        m["attachments"] = json!({"count": count, "bytes": bytes});
+        m.to_string()
+    };
+    let member = |hash: &[u8; 32]| format!("attachments/{}", hex::encode(hash));
+    let mut list = Vec::new();
+
+    // Bytes that are not the file the record names.
+    let f = Forger::new(40);
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, named(photo.len()))]);
+    let mut lines = vec![manifest_v2(&f, 1, photo.len() as u64)];
+    lines.extend(entries);
+    let mut swapped = photo.clone();
+    swapped[10] ^= 1;
+    list.push((
+        "attachment-hash-mismatch",
+        seal(
+            &archive_v2(&f, &lines, &[(member(&hash), swapped)], &[hash]),
+            to,
+        ),
+        refused("does not match its hash"),
+    ));
+
+    // Cut in the middle of the attachment.
+    let f = Forger::new(41);
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, named(photo.len()))]);
+    let mut lines = vec![manifest_v2(&f, 1, photo.len() as u64)];
+    lines.extend(entries);
+    let whole = archive_v2(&f, &lines, &[(member(&hash), photo.clone())], &[hash]);
+    let at = whole
+        .windows(photo.len())
+        .position(|w| w == &photo[..])
+        .unwrap_or(whole.len() / 2)
+        + photo.len() / 2;
+    list.push((
+        "attachment-truncated",
+        seal(&whole[..at], to),
+        refused("ends inside a member"),
+    ));
+
+    // An attachment no record of the bundle names.
+    let f = Forger::new(42);
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, json!({}))]);
+    let mut lines = vec![manifest_v2(&f, 1, photo.len() as u64)];
+    lines.extend(entries);
+    list.push((
+        "attachment-named-by-no-record",
+        seal(
+            &archive_v2(&f, &lines, &[(member(&hash), photo.clone())], &[hash]),
+            to,
+        ),
+        refused("named by no record"),
+    ));
+
+    // Over the limit of one attachment (200 MiB), said by its header.
+    let f = Forger::new(43);
+    let big = 300 * 1024 * 1024;
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, named(photo.len()))]);
+    let mut lines = vec![manifest_v2(&f, 1, big)];
+    lines.extend(entries);
+    let mut archive = archive_v2(&f, &lines, &[(member(&hash), photo.clone())], &[hash]);
+    let header_at = archive
+        .windows(12)
+        .position(|w| w == b"attachments/")
+        .unwrap_or(0);
+    let size = format!("{big:011o}\0");
+    archive[header_at + 124..header_at + 136].copy_from_slice(size.as_bytes());
+    let mut header = tar::Header::new_old();
+    header
+        .as_mut_bytes()
+        .copy_from_slice(&archive[header_at..header_at + 512]);
+    header.set_cksum();
+    archive[header_at..header_at + 512].copy_from_slice(header.as_bytes());
+    list.push((
+        "attachment-over-the-limit",
+        seal(&archive, to),
+        refused("over the limit"),
+    ));
+
+    // The same attachment twice.
+    let f = Forger::new(44);
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, named(photo.len()))]);
+    let mut lines = vec![manifest_v2(&f, 2, 2 * photo.len() as u64)];
+    lines.extend(entries);
+    list.push((
+        "attachment-twice",
+        seal(
+            &archive_v2(
+                &f,
+                &lines,
+                &[
+                    (member(&hash), photo.clone()),
+                    (member(&hash), photo.clone()),
+                ],
+                &[hash, hash],
+            ),
+            to,
+        ),
+        refused("twice"),
+    ));
+
+    // A version-1 manifest in a version-2 archive (and so a version-2 body behind a version-1
+    // header).
+    let f = Forger::new(45);
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, json!({}))]);
+    let mut lines = vec![f.manifest(1, 1)];
+    lines.extend(entries);
+    list.push((
+        "version-2-body-behind-a-version-1-manifest",
+        seal(&archive_v2(&f, &lines, &[], &[]), to),
+        refused("version-1 manifest in a version-2 archive"),
+    ));
+
+    // A path-traversal member name.
+    let f = Forger::new(46);
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, named(photo.len()))]);
+    let mut lines = vec![manifest_v2(&f, 1, photo.len() as u64)];
+    lines.extend(entries);
+    list.push((
+        "attachment-path-traversal",
+        seal(
+            &archive_v2(
+                &f,
+                &lines,
+                &[("../../.bashrc".into(), photo.clone())],
+                &[hash],
+            ),
+            to,
+        ),
+        refused("which no Truce bundle has"),
+    ));
+    list
 }
 
 /// Cases numbered from `from`, in order.

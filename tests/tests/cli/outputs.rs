@@ -75,12 +75,15 @@ fn export(coordinator: &Journal, format: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
-/// Whether `tool --version` runs; in CI a missing tool fails the test.
+/// Whether `tool --version` (or `tool -v`, as minisign spells it) runs; in CI a missing tool
+/// fails the test.
 fn have(tool: &str, package: &str) -> bool {
-    let here = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let here = ["--version", "-v"].iter().any(|flag| {
+        Command::new(tool)
+            .arg(flag)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     if !here {
         assert!(
             std::env::var_os("CI").is_none(),
