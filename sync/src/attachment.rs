@@ -71,8 +71,8 @@ pub struct Attachment {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExifSummary {
-    /// `DateTimeOriginal` as the camera wrote it (`2026:11:24 05:30:12`; cameras rarely
-    /// record a time zone).
+    /// `DateTimeOriginal`, the camera's clock when the photo was taken (`2026-11-24
+    /// 05:30:12`, no zone: `captured_at` has one when the camera wrote its offset too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub camera_time: Option<String>,
     /// GPS latitude, WGS84 degrees.

@@ -3,6 +3,7 @@
 
 use std::io::{BufReader, Read, Seek};
 
+use chrono::{DateTime, FixedOffset};
 use truce_sync::attachment::ExifSummary;
 
 /// How many leading bytes [`media_type`] looks at.
@@ -27,15 +28,43 @@ pub fn media_type(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// The EXIF summary of a photo read from `file`, if it carries EXIF data with any of the
-/// fields shown; `None` for other media and for photos without them.
-pub fn exif_summary<R: Read + Seek>(media_type: &str, file: R) -> Option<ExifSummary> {
+/// What a photo's EXIF data says: the summary shown beside it, and when it was taken when the
+/// camera also wrote its UTC offset (`OffsetTimeOriginal`; without it the camera's clock names
+/// no zone, and only the summary keeps its time).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PhotoFacts {
+    /// Camera time, GPS position, camera model.
+    pub exif: Option<ExifSummary>,
+    /// When the photo was taken, with the camera's offset.
+    pub captured_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The EXIF facts of a photo read from `file`: nothing for other media and for photos without
+/// EXIF data.
+pub fn photo_facts<R: Read + Seek>(media_type: &str, file: R) -> PhotoFacts {
     if !media_type.starts_with("image/") {
-        return None;
+        return PhotoFacts::default();
     }
-    let exif = exif::Reader::new()
-        .read_from_container(&mut BufReader::new(file))
-        .ok()?;
+    let Ok(exif) = exif::Reader::new().read_from_container(&mut BufReader::new(file)) else {
+        return PhotoFacts::default();
+    };
+    let summary = summary_of(&exif);
+    let captured_at = summary.as_ref().and_then(|s| {
+        let time = s.camera_time.as_deref()?;
+        let offset = exif
+            .get_field(exif::Tag::OffsetTimeOriginal, exif::In::PRIMARY)?
+            .display_value()
+            .to_string();
+        let text = format!("{} {}", time, offset.trim_matches('"').trim());
+        DateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S %:z").ok()
+    });
+    PhotoFacts {
+        exif: summary,
+        captured_at,
+    }
+}
+
+fn summary_of(exif: &exif::Exif) -> Option<ExifSummary> {
     let text = |tag: exif::Tag| {
         exif.get_field(tag, exif::In::PRIMARY).map(|f| {
             f.display_value()
@@ -99,5 +128,83 @@ mod tests {
         assert_eq!(media_type(b"OggS\0\x02\0\0\0\0\0\0\0\0"), Some("audio/ogg"));
         assert_eq!(media_type(b"MZ\x90\0\x03\0\0\0"), None, "a Windows program");
         assert_eq!(media_type(b"just some text"), None);
+    }
+
+    /// A JPEG whose EXIF segment (written by kamadak-exif) holds `fields`.
+    fn jpeg_with_exif(fields: &[exif::Field]) -> Vec<u8> {
+        let mut writer = exif::experimental::Writer::new();
+        for f in fields {
+            writer.push_field(f);
+        }
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        writer.write(&mut tiff, false).expect("exif");
+        let tiff = tiff.into_inner();
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        jpeg.extend_from_slice(&u16::try_from(tiff.len() + 8).expect("short").to_be_bytes());
+        jpeg.extend_from_slice(b"Exif\0\0");
+        jpeg.extend_from_slice(&tiff);
+        jpeg.extend_from_slice(&[0xFF, 0xD9]);
+        jpeg
+    }
+
+    fn ascii(tag: exif::Tag, text: &str) -> exif::Field {
+        exif::Field {
+            tag,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Ascii(vec![text.as_bytes().to_vec()]),
+        }
+    }
+
+    fn degrees(tag: exif::Tag, d: u32, m: u32, s_100: u32) -> exif::Field {
+        exif::Field {
+            tag,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Rational(vec![
+                exif::Rational::from((d, 1)),
+                exif::Rational::from((m, 1)),
+                exif::Rational::from((s_100, 100)),
+            ]),
+        }
+    }
+
+    #[test]
+    fn a_photo_s_exif_gives_camera_time_position_and_model() {
+        let jpeg = jpeg_with_exif(&[
+            ascii(exif::Tag::Make, "Canon"),
+            ascii(exif::Tag::Model, "Canon EOS R6"),
+            ascii(exif::Tag::DateTimeOriginal, "2026:11:24 05:30:12"),
+            ascii(exif::Tag::OffsetTimeOriginal, "+03:00"),
+            degrees(exif::Tag::GPSLatitude, 48, 30, 3600),
+            ascii(exif::Tag::GPSLatitudeRef, "N"),
+            degrees(exif::Tag::GPSLongitude, 37, 45, 0),
+            ascii(exif::Tag::GPSLongitudeRef, "W"),
+        ]);
+        assert_eq!(media_type(&jpeg), Some("image/jpeg"));
+        let facts = photo_facts("image/jpeg", std::io::Cursor::new(&jpeg));
+        let exif = facts.exif.expect("a summary");
+        assert_eq!(exif.camera.as_deref(), Some("Canon EOS R6"));
+        assert_eq!(exif.camera_time.as_deref(), Some("2026-11-24 05:30:12"));
+        let (lat, lon) = (exif.lat.expect("lat"), exif.lon.expect("lon"));
+        assert!((lat - 48.51).abs() < 1e-9, "{lat}");
+        assert!((lon + 37.75).abs() < 1e-9, "west is negative: {lon}");
+        assert_eq!(
+            facts.captured_at.map(|t| t.to_rfc3339()),
+            Some("2026-11-24T05:30:12+03:00".to_owned())
+        );
+
+        // Without an offset the camera's time names no zone: no `captured_at`.
+        let jpeg = jpeg_with_exif(&[ascii(exif::Tag::DateTimeOriginal, "2026:11:24 05:30:12")]);
+        let facts = photo_facts("image/jpeg", std::io::Cursor::new(&jpeg));
+        assert_eq!(facts.captured_at, None);
+        assert!(facts.exif.is_some());
+        // Not a photo, or no EXIF: nothing.
+        assert_eq!(
+            photo_facts("application/pdf", std::io::Cursor::new(&jpeg)),
+            PhotoFacts::default()
+        );
+        assert_eq!(
+            photo_facts("image/jpeg", std::io::Cursor::new(b"\xFF\xD8\xFF\xD9")),
+            PhotoFacts::default()
+        );
     }
 }

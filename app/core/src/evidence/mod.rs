@@ -154,9 +154,9 @@ impl Journal {
                     path.display()
                 ))
             })?;
-            let exif = File::open(path)
-                .ok()
-                .and_then(|f| media::exif_summary(media_type, f));
+            let facts = File::open(path)
+                .map(|f| media::photo_facts(media_type, f))
+                .unwrap_or_default();
             let copied = files::copy_in(&folder, path, &recipient, MAX_ATTACHMENT_BYTES).map_err(
                 |e| match e {
                     files::CopyError::Read(e) => JournalError::io("read", path, e),
@@ -194,8 +194,8 @@ impl Journal {
                     size: copied.size,
                     media_type: media_type.to_owned(),
                     name,
-                    captured_at: None,
-                    exif,
+                    captured_at: facts.captured_at,
+                    exif: facts.exif,
                 },
                 stored,
             });
