@@ -673,6 +673,12 @@ fn sample_journal(dir: &Path, profile: &str) {
             truce_sync::parse_object(r#"{"severity":4,"killed":0,"injured":1}"#).expect("patch"),
         )
         .expect("amend");
+    // A photo of the impact area, attached afterwards (the detail lists it).
+    let photo = dir.with_file_name("IMG_0412.JPG");
+    let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+    bytes.resize(2_140_000, 0x5A);
+    std::fs::write(&photo, bytes).expect("the sample photo");
+    journal.attach(&shelling, &[photo]).expect("attach");
     journal
         .import_profile(profile)
         .expect("the mission profile");

@@ -94,6 +94,24 @@ pub fn changes(before: Option<&ObservationRevision>, after: &ObservationRevision
             }
         }
     }
+    let named = |r: &ObservationRevision| -> Vec<(String, String)> {
+        r.observation
+            .attachments
+            .iter()
+            .map(|a| (a.sha256.clone(), a.name.clone()))
+            .collect()
+    };
+    let (old, new) = (named(before), named(after));
+    for (hash, name) in &new {
+        if !old.iter().any(|(h, _)| h == hash) {
+            lines.push(format!("attached {name}"));
+        }
+    }
+    for (hash, name) in &old {
+        if !new.iter().any(|(h, _)| h == hash) {
+            lines.push(format!("no longer names {name}"));
+        }
+    }
     lines.join("\n")
 }
 

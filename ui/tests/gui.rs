@@ -1230,3 +1230,35 @@ fn the_profiles_parties_are_what_the_form_offers() {
     assert_eq!(o.initiator.as_deref(), Some("north_army"));
     assert_eq!(o.target.as_deref(), Some("river_militia"));
 }
+
+#[test]
+fn an_attached_photo_is_listed_in_the_detail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let photo = dir.path().join("CRATER.JPG");
+    let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+    bytes.extend(std::iter::repeat_n(7u8, 4_000));
+    std::fs::write(&photo, bytes).expect("photo");
+    {
+        let mut journal = open_journal(dir.path());
+        journal
+            .record_with_attachments(
+                truce_sync::parse_object(
+                    r#"{"kind":"violation","category":"shelling","method":"camera"}"#,
+                )
+                .expect("json"),
+                &[photo],
+            )
+            .expect("record with a photo");
+    }
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    open_card(&gui, "Violation, Shelling, ");
+    let lines = labels_containing(&gui, "Attachment: CRATER.JPG · image/jpeg, 4 kB");
+    assert_eq!(
+        lines.len(),
+        1,
+        "{:?}",
+        labels_containing(&gui, "Attachment")
+    );
+}

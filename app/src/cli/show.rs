@@ -93,20 +93,12 @@ fn write_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
         writeln!(out, "{key:<16} {}", detail_text(&display_value(value)))?;
     }
     for a in &current.observation.attachments {
-        let mut about = vec![a.media_type.clone(), size_text(a.size)];
-        if let Some(exif) = &a.exif {
-            about.extend(exif.camera.clone());
-            about.extend(exif.camera_time.as_ref().map(|t| format!("taken {t}")));
-            if let (Some(lat), Some(lon)) = (exif.lat, exif.lon) {
-                about.push(format!("GPS {lat:.5}, {lon:.5}"));
-            }
-        }
         writeln!(
             out,
             "{:<16} {}  ({})\n{:17}sha256 {}",
             "attachment",
             terminal_line(&a.name),
-            terminal_line(&about.join(", ")),
+            terminal_line(&truce_core::evidence::summary(a)),
             "",
             a.sha256
         )?;
@@ -143,15 +135,6 @@ fn write_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
         previous = Some(fields);
     }
     Ok(())
-}
-
-/// `4.8 MB`, `812 kB`, `97 bytes`.
-fn size_text(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
-        b if b >= 1_000 => format!("{} kB", b / 1_000),
-        b => format!("{b} bytes"),
-    }
 }
 
 /// The observation's schema v1 fields, by name, to print and compare.
