@@ -515,7 +515,7 @@ pub fn to_html(r: &Report, mission: &str) -> String {
         tables.push_str(&format!(
             "<h2>By {}</h2><table><thead><tr><th>{}</th><th>Events</th><th>Previous</th><th>Change</th><th>Counted</th><th>Killed</th><th>Injured</th></tr></thead><tbody>",
             escape(&b.dimension),
-            escape(&b.dimension)
+            escape(&capitalised(&b.dimension))
         ));
         for c in &b.counts {
             tables.push_str(&format!(
