@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::{ObservationRevision, SchemaError};
 
 use truce_core::journal::{Journal, JournalError};
@@ -19,8 +19,8 @@ use crate::format;
 use crate::rows::{fields, observation_row, queue_item, suggestion_item};
 use crate::state::{on_app, on_app_with, App, Event};
 use crate::ui::{
-    AppWindow, DetailAdapter, LinkSuggestionItem, QueueItem, RevisionRow, Screen, TrailRow,
-    VerifyAdapter,
+    AppWindow, AttachmentRow, DetailAdapter, LinkSuggestionItem, QueueItem, RevisionRow, Screen,
+    TrailRow, VerifyAdapter,
 };
 
 pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
@@ -28,6 +28,9 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     clear(window);
     adapter.on_close(on_app(app, move |app| app.go(Screen::Journal)));
     adapter.on_start_amend(on_app(app, start_amend));
+    adapter.on_save_copy(on_app_with(app, move |app, sha256: slint::SharedString| {
+        save_copy(app, sha256.to_string());
+    }));
     adapter.on_save_amend(on_app(app, save_amend));
     let verify = window.global::<VerifyAdapter>();
     verify.on_save(on_app(app, save_status));
@@ -190,6 +193,24 @@ fn show(app: &Rc<App>, history: &[ObservationRevision]) {
         &vocabulary.parties,
     ))));
     adapter.set_narrative(current.observation.narrative.as_str().into());
+    let attachments: Vec<AttachmentRow> = current
+        .observation
+        .attachments
+        .iter()
+        .map(|a| AttachmentRow {
+            sha256: a.sha256.as_str().into(),
+            name: a.name.as_str().into(),
+            about: truce_core::evidence::summary(a).into(),
+        })
+        .collect();
+    adapter.set_attachments(ModelRc::new(VecModel::from(attachments)));
+    adapter.set_copy_saved("".into());
+    adapter.set_copy_error("".into());
+    if adapter.get_copy_dir().is_empty() {
+        if let Some(dir) = copies_dir() {
+            adapter.set_copy_dir(dir.display().to_string().into());
+        }
+    }
     let revisions: Vec<RevisionRow> = history
         .iter()
         .enumerate()
@@ -286,6 +307,57 @@ fn link_with(app: &Rc<App>, other: String) {
                     verify.set_link_id("".into());
                 }
                 Some(Err(e)) => verify.set_link_error(e.to_string().into()),
+                None => {}
+            }
+        })
+    }));
+}
+
+/// Where copies go unless the user names a folder: the desktop's download folder.
+fn copies_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("XDG_DOWNLOAD_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads")))
+        .filter(|d| d.is_dir())
+}
+
+/// Writes the original of an attachment into the folder on screen, as a new file in the clear
+/// (the screen says so), named after the file it was attached as.
+fn save_copy(app: &Rc<App>, sha256: String) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<DetailAdapter>();
+    adapter.set_copy_saved("".into());
+    adapter.set_copy_error("".into());
+    let dir = std::path::PathBuf::from(adapter.get_copy_dir().trim());
+    let name = adapter
+        .get_attachments()
+        .iter()
+        .find(|a| a.sha256.as_str() == sha256)
+        .map(|a| a.name.to_string())
+        .unwrap_or_default();
+    if !dir.is_dir() {
+        adapter.set_copy_error(format!("“{}” is not a folder", dir.display()).into());
+        return;
+    }
+    // The name was checked as a plain file name when the record was saved; `file_name` keeps
+    // it so.
+    let Some(name) = std::path::Path::new(&name)
+        .file_name()
+        .map(|n| n.to_owned())
+    else {
+        return;
+    };
+    let out = dir.join(name);
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .map(|j| j.save_attachment_copy(&sha256, &out).map(|_| out));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<DetailAdapter>();
+            match result {
+                Some(Ok(out)) => adapter.set_copy_saved(out.display().to_string().into()),
+                Some(Err(e)) => adapter.set_copy_error(e.to_string().into()),
                 None => {}
             }
         })
@@ -409,6 +481,9 @@ fn clear(window: &AppWindow) {
     adapter.set_fields(ModelRc::default());
     adapter.set_history(ModelRc::default());
     adapter.set_narrative("".into());
+    adapter.set_attachments(ModelRc::default());
+    adapter.set_copy_saved("".into());
+    adapter.set_copy_error("".into());
     adapter.set_amending(false);
     adapter.set_amend_count("".into());
     adapter.set_amend_narrative("".into());

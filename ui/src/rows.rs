@@ -192,12 +192,6 @@ pub(crate) fn fields(revision: &ObservationRevision, parties: &[Code]) -> Vec<Fi
     if !o.tags.is_empty() {
         rows.push(field("tags", o.tags.join(", ")));
     }
-    for a in &o.attachments {
-        rows.push(field(
-            "attachment",
-            format!("{} · {}", a.name, truce_core::evidence::summary(a)),
-        ));
-    }
     rows.push(field("observer", revision.observer.clone()));
     rows
 }

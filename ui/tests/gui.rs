@@ -1254,11 +1254,33 @@ fn an_attached_photo_is_listed_in_the_detail() {
     let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
     unlock(&gui, PASSPHRASE);
     open_card(&gui, "Violation, Shelling, ");
-    let lines = labels_containing(&gui, "Attachment: CRATER.JPG · image/jpeg, 4 kB");
+    let lines = labels_containing(&gui, "Attachment: CRATER.JPG, image/jpeg, 4 kB");
     assert_eq!(
         lines.len(),
         1,
         "{:?}",
         labels_containing(&gui, "Attachment")
+    );
+
+    // "Save a copy" writes the original, byte for byte, and says it is not encrypted.
+    let copies = dir.path().join("copies");
+    std::fs::create_dir(&copies).expect("copies folder");
+    fill(
+        &gui,
+        "Folder for copies",
+        copies.to_str().expect("utf-8 path"),
+    );
+    tap(&gui, "Save a copy of CRATER.JPG");
+    gui.settle();
+    assert_eq!(
+        std::fs::read(copies.join("CRATER.JPG")).expect("the copy"),
+        std::fs::read(dir.path().join("CRATER.JPG")).expect("the photo")
+    );
+    assert_eq!(labels_containing(&gui, "Saved, not encrypted: ").len(), 1);
+    tap(&gui, "Save a copy of CRATER.JPG");
+    gui.settle();
+    assert!(
+        !labels_containing(&gui, "exists already").is_empty(),
+        "a second copy does not replace the first"
     );
 }
