@@ -50,6 +50,8 @@ fn main() {
             sample_journal(&sample, &profile);
             let usb = folder.path().join("media").join("TRUCE-USB");
             std::fs::create_dir_all(&usb).expect("the sample stick");
+            let camera = folder.path().join("media").join("CAMERA").join("DCIM");
+            sample_camera_card(&camera);
             let theme = if dark { "dark" } else { "light" };
             let shot = |name: &str, gui: &Gui| {
                 let path = out.join(format!("{name}-{size_name}-{theme}.png"));
@@ -134,6 +136,32 @@ fn main() {
             tap(&gui, "Heard");
             gui.window().window().set_size(size);
             shot("07-new-observation", &gui);
+            // Photos from the camera's card, listed by the in-app picker, one ticked.
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 3200.0));
+            fill(
+                &gui,
+                "Folder to attach from",
+                camera.to_str().expect("a UTF-8 path"),
+            );
+            tap(&gui, "Show files");
+            gui.settle();
+            i_slint_backend_testing::ElementQuery::from_root(gui.window())
+                .match_descendants()
+                .match_predicate(|e| {
+                    e.accessible_role() == Some(AccessibleRole::Checkbox)
+                        && e.accessible_label()
+                            .is_some_and(|l| l.starts_with("IMG_0417"))
+                })
+                .find_first()
+                .expect("the photo's chip")
+                .invoke_accessible_default_action();
+            gui.settle();
+            gui.window().window().set_size(size);
+            scroll(&gui, 1500.0);
+            shot("07a-new-observation-attachments", &gui);
+            scroll(&gui, -5000.0);
             // The optional details, opened, the form scrolled down to them.
             gui.window()
                 .window()
@@ -141,7 +169,9 @@ fn main() {
             tap(&gui, "More details");
             tap(&gui, "Direction NE");
             gui.window().window().set_size(size);
+            // Below the attachments ticked above.
             scroll(&gui, 1250.0);
+            scroll(&gui, 300.0);
             shot("07b-new-observation-details", &gui);
             scroll(&gui, 600.0);
             shot("07c-new-observation-details-end", &gui);
@@ -637,6 +667,21 @@ fn save_png(gui: &Gui, path: &Path) {
 
 /// A journal with a realistic day of observations, two of them amended, and the mission
 /// profile installed.
+/// A camera's card: two photos and a scanned document, as the in-app picker lists them.
+fn sample_camera_card(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("the sample card");
+    for (name, size) in [("IMG_0416.JPG", 2_310_000), ("IMG_0417.JPG", 2_140_000)] {
+        let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+        bytes.resize(size, 0x5A);
+        std::fs::write(dir.join(name), bytes).expect("a sample photo");
+    }
+    std::fs::write(
+        dir.join("checkpoint-log.pdf"),
+        b"%PDF-1.7\n% a scanned log\n",
+    )
+    .expect("a sample document");
+}
+
 fn sample_journal(dir: &Path, profile: &str) {
     std::fs::create_dir_all(dir).expect("the sample folder");
     let mut journal = Journal::init(

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::observation::Method;
 
 use truce_core::journal::{Journal, JournalError};
@@ -22,7 +22,7 @@ use truce_core::journal::{Journal, JournalError};
 use crate::format;
 use crate::rows::choices;
 use crate::state::{on_app, App, Event, Vocabulary};
-use crate::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, Screen};
+use crate::ui::{AppAdapter, AppWindow, Choice, EntryAdapter, PickRow, Screen};
 
 /// The draft as last saved in the journal (decrypted, on the UI thread; forgotten on lock).
 type Kept = Rc<RefCell<Option<Draft>>>;
@@ -394,6 +394,21 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         }
     });
     adapter.on_use_gps(on_app(app, use_gps));
+    adapter.on_list_folder(on_app(app, list_folder));
+    let weak = Rc::downgrade(app);
+    adapter.on_toggle_file(move |index| {
+        let Some(w) = weak.upgrade().and_then(|a| a.window()) else {
+            return;
+        };
+        let files = w.global::<EntryAdapter>().get_attach_files();
+        let Ok(index) = usize::try_from(index) else {
+            return;
+        };
+        if let Some(mut row) = files.row_data(index) {
+            row.selected = !row.selected;
+            files.set_row_data(index, row);
+        }
+    });
     adapter.on_cancel(on_app(app, move |app| {
         app.go(Screen::Journal);
     }));
@@ -581,8 +596,93 @@ fn use_gps(app: &Rc<App>) {
     }));
 }
 
+/// Most files the in-app picker lists from one folder (the newest first).
+const PICK_MAX: usize = 200;
+
+/// The in-app picker: the photos, recordings, videos and documents in the folder on screen,
+/// newest first, each with its type (from its content), size and time. Listed on the journal
+/// thread, as it reads the start of each file.
+fn list_folder(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let folder = std::path::PathBuf::from(w.global::<EntryAdapter>().get_attach_folder().trim());
+    app.submit(Box::new(move |_| {
+        let listed = pickable_files(&folder);
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<EntryAdapter>();
+            match listed {
+                Ok(rows) => {
+                    adapter.set_attach_message(if rows.is_empty() {
+                        format!("No photo, recording, video or PDF in {}", folder.display()).into()
+                    } else {
+                        "".into()
+                    });
+                    adapter.set_attach_files(ModelRc::new(VecModel::from(rows)));
+                }
+                Err(e) => {
+                    adapter.set_attach_message(e.into());
+                    adapter.set_attach_files(ModelRc::default());
+                }
+            }
+        })
+    }));
+}
+
+/// The files of `folder` Truce can attach, newest first (at most [`PICK_MAX`]).
+fn pickable_files(folder: &std::path::Path) -> Result<Vec<PickRow>, String> {
+    use std::io::Read;
+    let entries =
+        std::fs::read_dir(folder).map_err(|e| format!("Cannot list {}: {e}", folder.display()))?;
+    let mut found: Vec<(std::time::SystemTime, PickRow)> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = entry.metadata() else { continue };
+        if name.starts_with('.') || !meta.is_file() {
+            continue;
+        }
+        let mut head = Vec::new();
+        let read = std::fs::File::open(entry.path()).and_then(|f| {
+            f.take(truce_core::evidence::media::SNIFF_BYTES as u64)
+                .read_to_end(&mut head)
+        });
+        let Some(media_type) = read
+            .ok()
+            .and_then(|_| truce_core::evidence::media::media_type(&head))
+        else {
+            continue;
+        };
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        let when = chrono::DateTime::<chrono::Local>::from(modified)
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
+        let size = truce_core::evidence::size_text(meta.len());
+        found.push((
+            modified,
+            PickRow {
+                path: entry.path().display().to_string().into(),
+                name: name.into(),
+                about: format!("{media_type}, {size}, {when}").into(),
+                selected: false,
+            },
+        ));
+    }
+    found.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    Ok(found
+        .into_iter()
+        .take(PICK_MAX)
+        .map(|(_, row)| row)
+        .collect())
+}
+
 fn save(app: &Rc<App>, kept: &Kept) {
     let Some(w) = app.window() else { return };
+    let attach: Vec<std::path::PathBuf> = w
+        .global::<EntryAdapter>()
+        .get_attach_files()
+        .iter()
+        .filter(|f| f.selected)
+        .map(|f| std::path::PathBuf::from(f.path.as_str()))
+        .collect();
     let form = Form::read(&w.global::<EntryAdapter>());
     let input = match form.to_json() {
         Ok(input) => input,
@@ -601,7 +701,12 @@ fn save(app: &Rc<App>, kept: &Kept) {
         move |journal| match journal.as_mut() {
             None => Err(None),
             Some(j) => {
-                let result = j.record(input).map_err(Some);
+                let result = if attach.is_empty() {
+                    j.record(input)
+                } else {
+                    j.record_with_attachments(input, &attach)
+                }
+                .map_err(Some);
                 let kept = match result {
                     Ok(_) => j.discard_draft(),
                     Err(_) => j.save_draft(&body),
@@ -669,6 +774,9 @@ fn clear(window: &AppWindow) {
     adapter.set_direction(-1);
     adapter.set_more_details(false);
     adapter.set_locating(false);
+    // The folder stays for the next observation; its list and ticks go.
+    adapter.set_attach_files(ModelRc::default());
+    adapter.set_attach_message("".into());
 }
 
 #[cfg(test)]

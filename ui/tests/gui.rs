@@ -1284,3 +1284,49 @@ fn an_attached_photo_is_listed_in_the_detail() {
         "a second copy does not replace the first"
     );
 }
+
+#[test]
+fn the_form_attaches_a_photo_picked_from_a_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let card = dir.path().join("DCIM");
+    std::fs::create_dir(&card).expect("card");
+    let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+    bytes.extend(std::iter::repeat_n(3u8, 2_000));
+    std::fs::write(card.join("IMG_0001.JPG"), &bytes).expect("photo");
+    std::fs::write(card.join("notes.txt"), "not evidence").expect("text");
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    tap(&gui, "Camera");
+    fill(
+        &gui,
+        "Folder to attach from",
+        card.to_str().expect("utf-8 path"),
+    );
+    tap(&gui, "Show files");
+    gui.settle();
+    let listed = labels_containing(&gui, "IMG_0001.JPG · image/jpeg, 2 kB");
+    assert_eq!(
+        listed.len(),
+        1,
+        "the photo, by its content: {:?} {:?}",
+        labels_containing(&gui, "IMG"),
+        labels_containing(&gui, "DCIM")
+    );
+    assert!(
+        labels_containing(&gui, "notes.txt").is_empty(),
+        "not a text file"
+    );
+    tap(&gui, &listed[0]);
+    tap(&gui, "Save observation");
+    gui.settle();
+    drop(gui);
+    let saved = open_journal(dir.path()).list(None).expect("list");
+    assert_eq!(saved.len(), 1);
+    let a = &saved[0].observation.attachments;
+    assert_eq!(a.len(), 1, "the ticked photo is attached");
+    assert_eq!(a[0].name, "IMG_0001.JPG");
+}

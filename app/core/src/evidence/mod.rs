@@ -30,16 +30,20 @@ impl std::fmt::Debug for AttachmentIdentity {
     }
 }
 
+/// A file's size for people: `4.8 MB`, `812 kB`, `97 bytes`.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{} kB", b / 1_000),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// One line about an attachment for people: its type, size, camera, when it was taken and
 /// where (`image/jpeg, 4.8 MB, Canon EOS R6, taken 2026-11-24 05:30:12, GPS 48.51000,
 /// 37.75000`). The CLI's `show` and the GUI's detail screen print it beside the file's name.
 pub fn summary(a: &Attachment) -> String {
-    let size = match a.size {
-        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
-        b if b >= 1_000 => format!("{} kB", b / 1_000),
-        b => format!("{b} bytes"),
-    };
-    let mut parts = vec![a.media_type.clone(), size];
+    let mut parts = vec![a.media_type.clone(), size_text(a.size)];
     if let Some(exif) = &a.exif {
         parts.extend(exif.camera.clone());
         parts.extend(exif.camera_time.as_ref().map(|t| format!("taken {t}")));
