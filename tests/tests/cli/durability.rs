@@ -441,12 +441,19 @@ fn tampered_wal_left_by_a_crash_is_reported() {
     let page_size = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
     let frames = (bytes.len() - 32) / (24 + page_size);
     assert!(frames >= 40, "one frame per record at least, got {frames}");
+    // The journal's own files; the attachments folder the recorder filled stays as it is.
     let pristine = journal.scratch("pristine");
-    for name in crate::harness::names_in(&journal.dir) {
+    let files_of = |dir: &std::path::Path| -> Vec<String> {
+        crate::harness::names_in(dir)
+            .into_iter()
+            .filter(|name| dir.join(name).is_file())
+            .collect()
+    };
+    for name in files_of(&journal.dir) {
         std::fs::copy(journal.path(&name), pristine.join(&name)).expect("copy");
     }
     let restore = || {
-        for name in crate::harness::names_in(&journal.dir) {
+        for name in files_of(&journal.dir) {
             std::fs::remove_file(journal.path(&name)).expect("clear");
         }
         for name in crate::harness::names_in(&pristine) {
