@@ -105,6 +105,24 @@ impl AttachmentSink {
     }
 }
 
+/// Adds the files of `prepared` the observation does not name yet, after those it names.
+fn name_prepared(observation: &mut Observation, prepared: &[Prepared]) {
+    for p in prepared {
+        if !observation
+            .attachments
+            .iter()
+            .any(|a| a.sha256 == p.attachment.sha256)
+        {
+            observation.attachments.push(p.attachment.clone());
+        }
+    }
+}
+
+/// The store rows of `prepared`, saved with the revision that names them.
+fn stored_rows(prepared: &[Prepared]) -> Vec<StoredAttachment> {
+    prepared.iter().map(|p| p.stored.clone()).collect()
+}
+
 /// A file read into the store for a revision about to be saved.
 pub(crate) struct Prepared {
     attachment: Attachment,
@@ -277,19 +295,11 @@ impl Journal {
         let mut observation = Observation::from_new_json(input, defaults, &self.taxonomy)?;
         let prepared = self.prepare(files)?;
         let saved = (|| {
-            for p in &prepared {
-                if !observation
-                    .attachments
-                    .iter()
-                    .any(|a| a.sha256 == p.attachment.sha256)
-                {
-                    observation.attachments.push(p.attachment.clone());
-                }
-            }
+            name_prepared(&mut observation, &prepared);
             observation.validate(&self.taxonomy)?;
             self.require_held(&observation, &prepared)?;
             let revision = self.revision_of(observation, 1, now);
-            let stored: Vec<StoredAttachment> = prepared.iter().map(|p| p.stored.clone()).collect();
+            let stored = stored_rows(&prepared);
             self.store.insert_new(&revision, &stored)?;
             Ok(revision)
         })();
@@ -315,15 +325,7 @@ impl Journal {
         let prepared = self.prepare(files)?;
         let saved = (|| {
             let mut observation = current.observation.clone();
-            for p in &prepared {
-                if !observation
-                    .attachments
-                    .iter()
-                    .any(|a| a.sha256 == p.attachment.sha256)
-                {
-                    observation.attachments.push(p.attachment.clone());
-                }
-            }
+            name_prepared(&mut observation, &prepared);
             if observation == current.observation {
                 return Err(JournalError::Refused(
                     "the observation names these files already; nothing to attach".into(),
@@ -331,7 +333,7 @@ impl Journal {
             }
             observation.validate(&self.taxonomy)?;
             let revision = self.revision_of(observation, current.revision + 1, now());
-            let stored: Vec<StoredAttachment> = prepared.iter().map(|p| p.stored.clone()).collect();
+            let stored = stored_rows(&prepared);
             self.store.append_revision(&revision, &stored)?;
             Ok(revision)
         })();
