@@ -600,6 +600,31 @@ fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
     Ok(())
 }
 
+/// What a bundle's signature was verified over: all an auditor needs, with the signed lines,
+/// to check it again (`docs/bundle-format.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The bundle's format version (the signature's context: `truce-bundle-v1` or `-v2`).
+    pub version: u32,
+    /// SHA-256 of the signed JSON Lines (manifest and entries, each with its newline).
+    pub lines_digest: [u8; 32],
+    /// Version 2: the SHA-256 of each attachment, in the order the bundle carried them.
+    pub attachments: Vec<[u8; 32]>,
+    /// The device's Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+impl Verified {
+    /// The exact message the device signed.
+    pub fn signed_message(&self) -> Vec<u8> {
+        if self.version >= 2 {
+            signed_message_v2(&self.lines_digest, &self.attachments)
+        } else {
+            signed_message(&self.lines_digest)
+        }
+    }
+}
+
 /// A version-2 bundle's archive, shared by the entries' decoder and the reader.
 type SharedMembers<'a> = Rc<RefCell<MemberStream<Box<dyn Read + 'a>>>>;
 
@@ -620,6 +645,12 @@ pub struct BundleReader<'a> {
     lines: BufReader<io::Take<Box<dyn Read + 'a>>>,
     limits: Limits,
     hasher: Sha256,
+    /// The manifest line, as signed (for [`BundleReader::keep_signed_lines`]).
+    manifest_line: Vec<u8>,
+    /// Where the signed lines are copied as they are read, if anywhere.
+    signed_copy: Option<&'a mut dyn Write>,
+    /// The verified signature, once verified.
+    signature: Option<[u8; 64]>,
     manifest: Manifest,
     device_key: VerifyingKey,
     read: u64,
@@ -715,6 +746,9 @@ impl<'a> BundleReader<'a> {
             lines,
             limits,
             hasher: Sha256::new(),
+            manifest_line: Vec::new(),
+            signed_copy: None,
+            signature: None,
             manifest: Manifest {
                 format: String::new(),
                 version: 0,
@@ -756,8 +790,32 @@ impl<'a> BundleReader<'a> {
             BundleError::Manifest("the device key is not a valid Ed25519 public key".into())
         })?;
         reader.hasher.update(&line);
+        reader.manifest_line = line;
         reader.manifest = manifest;
         Ok(reader)
+    }
+
+    /// Copies the lines the signature covers (the manifest line and every entry line, each
+    /// with its newline, exactly as read) to `copy` as they are read: a coordinator keeps them
+    /// so that an evidence package can show the signed text. Call before the first entry.
+    pub fn keep_signed_lines(&mut self, copy: &'a mut dyn Write) -> io::Result<()> {
+        if self.read > 0 {
+            return Err(io::Error::other(
+                "the signed lines are kept from the start: ask before reading entries",
+            ));
+        }
+        copy.write_all(&self.manifest_line)?;
+        self.signed_copy = Some(copy);
+        Ok(())
+    }
+
+    /// Hashes a line the signature covers, and copies it where asked.
+    fn signed_line(&mut self, line: &[u8]) -> Result<(), BundleError> {
+        self.hasher.update(line);
+        if let Some(copy) = self.signed_copy.as_mut() {
+            copy.write_all(line)?;
+        }
+        Ok(())
     }
 
     /// The manifest (not yet authenticated until the signature is verified).
@@ -816,7 +874,7 @@ impl<'a> BundleReader<'a> {
         if !entry.hash_is_valid() {
             return Err(bad("its hash does not match its content (altered)".into()));
         }
-        self.hasher.update(&line);
+        self.signed_line(&line)?;
         self.prev = Some(entry.hash);
         self.read += 1;
         Ok(Some(entry))
@@ -942,14 +1000,22 @@ impl<'a> BundleReader<'a> {
     /// [`BundleReader::next_attachment`] returning `None`), checks them against the manifest,
     /// verifies the signature over the entries and the attachments' hashes, and checks that
     /// nothing follows. Only then may a caller keep what it read.
-    pub fn finish(mut self) -> Result<(), BundleError> {
+    pub fn finish(mut self) -> Result<Verified, BundleError> {
         if !self.done {
             return Err(BundleError::Manifest(
                 "the bundle was not read to its end".into(),
             ));
         }
         let Some(members) = self.members.clone() else {
-            return Ok(());
+            return match (self.lines_digest, self.signature) {
+                (Some(lines_digest), Some(signature)) => Ok(Verified {
+                    version: self.manifest.version,
+                    lines_digest,
+                    attachments: Vec::new(),
+                    signature,
+                }),
+                _ => Err(BundleError::Signature("missing: the bundle ends early")),
+            };
         };
         let digest = self.lines_digest.ok_or(BundleError::Signature(
             "missing: the entries were not read to their end",
@@ -1014,7 +1080,12 @@ impl<'a> BundleReader<'a> {
             .next_member(0)
             .map_err(BundleError::Archive)?;
         match after {
-            None => Ok(()),
+            None => Ok(Verified {
+                version: self.manifest.version,
+                lines_digest: digest,
+                attachments: std::mem::take(&mut self.attachments),
+                signature: bytes,
+            }),
             Some(_) => Err(BundleError::Archive(
                 "there is a member after the signature".into(),
             )),
@@ -1027,7 +1098,7 @@ impl<'a> BundleReader<'a> {
         let mut bytes = [0u8; 64];
         hex::decode_to_slice(&sig.signature, &mut bytes)
             .map_err(|_| BundleError::Signature("malformed"))?;
-        let digest = std::mem::take(&mut self.hasher).finalize();
+        let digest: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
         self.device_key
             .verify_strict(&signed_message(&digest), &Signature::from_bytes(&bytes))
             .map_err(|_| {
@@ -1035,6 +1106,8 @@ impl<'a> BundleReader<'a> {
                     "invalid: the bundle was altered or not signed by the device it names",
                 )
             })?;
+        self.lines_digest = Some(digest);
+        self.signature = Some(bytes);
         // Nothing may follow the signature, and the encrypted stream must end cleanly.
         let mut rest = [0u8; 1];
         match self.lines.read(&mut rest) {
@@ -1365,7 +1438,7 @@ mod tests {
                     io::copy(&mut r.attachment_data(), &mut io::sink())
                         .map_err(|e| BundleError::Archive(e.to_string()))?;
                 }
-                r.finish()
+                r.finish().map(drop)
             })();
             // Padding and the tar header fields Truce does not read may change freely.
             if outcome.is_ok() {
@@ -1667,6 +1740,62 @@ mod tests {
         );
     }
 
+    /// The kept copy of the signed lines is what the signature covers: with the verified
+    /// signature and the device key, anyone can check it again, in both versions.
+    #[test]
+    fn the_signed_lines_kept_verify_again_on_their_own() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(4);
+        let v1 = write(&key, &id.to_public(), &entries);
+        let files = vec![b"photo".to_vec(), vec![7u8; 3000]];
+        let v2 = write_v2(&key, &id.to_public(), &entries, &files);
+        for (bytes, version) in [(v1, 1), (v2, 2)] {
+            let mut kept = Vec::new();
+            let mut r = BundleReader::open(&bytes[..], &id, Limits::default()).expect("opens");
+            r.keep_signed_lines(&mut kept).expect("copy");
+            let device_key = *r.device_key();
+            let verified = {
+                let mut n = 0;
+                while r.next_entry().expect("entry").is_some() {
+                    n += 1;
+                }
+                assert_eq!(n, 4);
+                while r.next_attachment().expect("attachment").is_some() {
+                    io::copy(&mut r.attachment_data(), &mut io::sink()).expect("data");
+                }
+                r.finish().expect("verifies")
+            };
+            assert_eq!(verified.version, version);
+            let digest: [u8; 32] = Sha256::digest(&kept).into();
+            assert_eq!(verified.lines_digest, digest, "version {version}");
+            assert_eq!(
+                kept.iter().filter(|b| **b == b'\n').count(),
+                5,
+                "manifest and entries"
+            );
+            let expected: Vec<[u8; 32]> = files.iter().map(|f| Sha256::digest(f).into()).collect();
+            assert_eq!(
+                verified.attachments,
+                if version == 2 { expected } else { vec![] }
+            );
+            let signature = Signature::from_bytes(&verified.signature);
+            assert!(device_key
+                .verify_strict(&verified.signed_message(), &signature)
+                .is_ok());
+            let mut altered = kept.clone();
+            altered[10] ^= 1;
+            let altered_digest: [u8; 32] = Sha256::digest(&altered).into();
+            let forged = Verified {
+                lines_digest: altered_digest,
+                ..verified.clone()
+            };
+            assert!(device_key
+                .verify_strict(&forged.signed_message(), &signature)
+                .is_err());
+        }
+    }
+
     fn drain(mut r: BundleReader<'_>) -> Result<u64, BundleError> {
         let mut n = 0;
         while r.next_entry()?.is_some() {
@@ -1817,6 +1946,8 @@ mod tests {
                     "15-path-traversal-attachment",
                     // Well formed; the import refuses a file no record names.
                     "named-by-no-record",
+                    // Well formed; the import refuses an image over the size Truce decodes.
+                    "image-bomb",
                 ]
                 .iter()
                 .any(|ok| name.contains(ok)),

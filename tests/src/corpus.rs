@@ -600,7 +600,46 @@ fn attachment_cases(to: &str) -> Vec<(&'static str, Vec<u8>, Expect)> {
         ),
         refused("which no Truce bundle has"),
     ));
+
+    // An image bomb: a PNG of 30,000 × 30,000 pixels (900 megapixels, 3.6 GB once decoded)
+    // in a little over a hundred kilobytes.
+    let f = Forger::new(47);
+    let bomb = png_bomb(30_000);
+    let bomb_hash: [u8; 32] = Sha256::digest(&bomb).into();
+    let named_bomb = json!({"attachments": [{"sha256": hex::encode(bomb_hash), "size": bomb.len(),
+                                             "media_type": "image/png", "name": "panorama.png"}]});
+    let (entries, _) = f.entries(1, genesis, &[f.record(1, named_bomb)]);
+    let mut lines = vec![manifest_v2(&f, 1, bomb.len() as u64)];
+    lines.extend(entries);
+    list.push((
+        "attachment-image-bomb",
+        seal(
+            &archive_v2(&f, &lines, &[(member(&bomb_hash), bomb)], &[bomb_hash]),
+            to,
+        ),
+        refused("more than the 120 megapixels"),
+    ));
     list
+}
+
+/// A valid PNG of `side` × `side` black pixels, one bit each: it compresses about a
+/// thousand to one, so a decoder that trusts its header allocates gigabytes.
+pub fn png_bomb(side: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        encoder.set_compression(png::Compression::High);
+        let mut writer = encoder.write_header().expect("PNG header");
+        let mut stream = writer.stream_writer().expect("PNG stream");
+        let row = vec![0u8; (side as usize).div_ceil(8)];
+        for _ in 0..side {
+            std::io::Write::write_all(&mut stream, &row).expect("PNG row");
+        }
+        stream.finish().expect("PNG end");
+    }
+    out
 }
 
 /// Cases numbered from `from`, in order.

@@ -197,6 +197,13 @@ fn main() {
             card.invoke_accessible_default_action();
             gui.settle();
             shot("09-detail", &gui);
+            scroll(&gui, if width < 900.0 { 640.0 } else { 360.0 });
+            shot("09a-detail-gallery", &gui);
+            tap(&gui, "View photo crater-north-cp4.png");
+            gui.settle();
+            shot("09b-photo-viewer", &gui);
+            tap(&gui, "Close");
+            scroll(&gui, -2000.0);
             gui.window()
                 .window()
                 .set_size(slint::LogicalSize::new(width, 2000.0));
@@ -682,6 +689,42 @@ fn sample_camera_card(dir: &Path) {
     .expect("a sample document");
 }
 
+/// A photo-like picture: earth, a darker crater in the middle, sky above the horizon.
+fn sample_photo(path: &Path, width: u32, height: u32) {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().expect("PNG header");
+        let (cx, cy) = (width as f32 * 0.55, height as f32 * 0.62);
+        let data: Vec<u8> = (0..width * height)
+            .flat_map(|i| {
+                let (x, y) = ((i % width) as f32, (i / width) as f32);
+                if y < height as f32 * 0.35 {
+                    let t = y / (height as f32 * 0.35);
+                    return [(150.0 + 60.0 * t) as u8, (175.0 + 40.0 * t) as u8, 205];
+                }
+                let d =
+                    (((x - cx) / 1.6).powi(2) + (y - cy).powi(2)).sqrt() / (height as f32 * 0.18);
+                let grain = ((x * 12.9898 + y * 78.233).sin() * 43758.547).fract().abs() * 30.0;
+                let shade = if d < 1.0 {
+                    60.0 + 50.0 * d
+                } else {
+                    120.0 + 20.0 / d
+                };
+                [
+                    (shade + grain) as u8,
+                    (shade * 0.82 + grain) as u8,
+                    (shade * 0.6 + grain) as u8,
+                ]
+            })
+            .collect();
+        writer.write_image_data(&data).expect("PNG data");
+    }
+    std::fs::write(path, bytes).expect("the sample photo");
+}
+
 fn sample_journal(dir: &Path, profile: &str) {
     std::fs::create_dir_all(dir).expect("the sample folder");
     let mut journal = Journal::init(
@@ -718,12 +761,13 @@ fn sample_journal(dir: &Path, profile: &str) {
             truce_sync::parse_object(r#"{"severity":4,"killed":0,"injured":1}"#).expect("patch"),
         )
         .expect("amend");
-    // A photo of the impact area, attached afterwards (the detail lists it).
-    let photo = dir.with_file_name("IMG_0412.JPG");
-    let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
-    bytes.resize(2_140_000, 0x5A);
-    std::fs::write(&photo, bytes).expect("the sample photo");
-    journal.attach(&shelling, &[photo]).expect("attach");
+    // A photo of the impact area and the checkpoint's log, attached afterwards (the detail's
+    // gallery shows them).
+    let photo = dir.with_file_name("crater-north-cp4.png");
+    sample_photo(&photo, 1200, 900);
+    let log = dir.with_file_name("checkpoint-log.pdf");
+    std::fs::write(&log, b"%PDF-1.7\n% the checkpoint's log, scanned\n").expect("the sample PDF");
+    journal.attach(&shelling, &[photo, log]).expect("attach");
     journal
         .import_profile(profile)
         .expect("the mission profile");

@@ -11,7 +11,7 @@ use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use truce_sync::{ObservationRevision, SchemaError};
 
 use truce_core::journal::{Journal, JournalError};
-use truce_core::model::{LinkSuggestion, VerificationEvent};
+use truce_core::model::{AttachmentPreview, LinkSuggestion, VerificationEvent};
 use truce_sync::verification::VerificationStatus;
 use truce_sync::Role;
 
@@ -32,6 +32,11 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
         save_copy(app, sha256.to_string());
     }));
     adapter.on_save_amend(on_app(app, save_amend));
+    adapter.on_open_viewer(on_app_with(app, move |app, sha256: slint::SharedString| {
+        open_viewer(app, sha256.to_string());
+    }));
+    adapter.on_close_viewer(on_app(app, close_viewer));
+    adapter.on_write_package(on_app(app, write_package));
     let verify = window.global::<VerifyAdapter>();
     verify.on_save(on_app(app, save_status));
     verify.on_link(on_app(app, link));
@@ -201,11 +206,19 @@ fn show(app: &Rc<App>, history: &[ObservationRevision]) {
             sha256: a.sha256.as_str().into(),
             name: a.name.as_str().into(),
             about: truce_core::evidence::summary(a).into(),
+            kind: attachment_kind(&a.media_type).into(),
+            note: truce_core::evidence::size_text(a.size).into(),
+            ..Default::default()
         })
         .collect();
+    let hashes: Vec<String> = attachments.iter().map(|a| a.sha256.to_string()).collect();
     adapter.set_attachments(ModelRc::new(VecModel::from(attachments)));
     adapter.set_copy_saved("".into());
     adapter.set_copy_error("".into());
+    adapter.set_package_saved("".into());
+    adapter.set_package_error("".into());
+    adapter.set_can_write_package(app.is_coordinator() && !hashes.is_empty());
+    load_previews(app, hashes);
     if adapter.get_copy_dir().is_empty() {
         if let Some(dir) = copies_dir() {
             adapter.set_copy_dir(dir.display().to_string().into());
@@ -319,6 +332,159 @@ fn copies_dir() -> Option<std::path::PathBuf> {
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join("Downloads")))
         .filter(|d| d.is_dir())
+}
+
+/// What a gallery tile calls a file of this media type.
+fn attachment_kind(media_type: &str) -> &'static str {
+    match media_type.split('/').next() {
+        Some("image") => "photo",
+        Some("audio") => "audio",
+        Some("video") => "video",
+        _ => "document",
+    }
+}
+
+/// A decoded picture as Slint shows it.
+fn slint_image(picture: &truce_core::model::Picture) -> slint::Image {
+    slint::Image::from_rgba8(slint::SharedPixelBuffer::clone_from_slice(
+        &picture.rgba,
+        picture.width,
+        picture.height,
+    ))
+}
+
+/// Makes (or reads back) the previews of the files on screen on the worker thread, then puts
+/// them in the gallery if the same files are still shown.
+fn load_previews(app: &Rc<App>, hashes: Vec<String>) {
+    if hashes.is_empty() {
+        return;
+    }
+    app.submit(Box::new(move |journal| {
+        let previews: Vec<(String, Result<AttachmentPreview, String>)> = match journal.as_ref() {
+            Some(j) => hashes
+                .iter()
+                .map(|h| {
+                    (
+                        h.clone(),
+                        j.attachment_preview(h).map_err(|e| e.to_string()),
+                    )
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let rows = w.global::<DetailAdapter>().get_attachments();
+            for (sha, preview) in previews {
+                let Some(i) = rows.iter().position(|r| r.sha256.as_str() == sha) else {
+                    continue;
+                };
+                let Some(mut row) = rows.row_data(i) else {
+                    continue;
+                };
+                match preview {
+                    Ok(p) => {
+                        if let Some(thumb) = &p.thumbnail {
+                            row.thumbnail = slint_image(thumb);
+                            row.has_thumbnail = true;
+                        }
+                        if let Some(problem) = &p.problem {
+                            row.note = problem.as_str().into();
+                        } else if let Some((width, height)) = p.pixels {
+                            row.note = format!("{width} × {height}").into();
+                        }
+                    }
+                    Err(e) => row.note = e.into(),
+                }
+                rows.set_row_data(i, row);
+            }
+        })
+    }));
+}
+
+/// The size the full-screen viewer decodes a photo to (its longer side).
+const VIEWER_SIDE: u32 = 2048;
+
+fn open_viewer(app: &Rc<App>, sha256: String) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<DetailAdapter>();
+    let name = adapter
+        .get_attachments()
+        .iter()
+        .find(|a| a.sha256.as_str() == sha256)
+        .map(|a| a.name)
+        .unwrap_or_default();
+    adapter.set_viewer_name(name);
+    adapter.set_viewer_error("".into());
+    adapter.set_viewer_image(Default::default());
+    adapter.set_viewer_loading(true);
+    adapter.set_viewer_open(true);
+    app.submit(Box::new(move |journal| {
+        let picture = journal
+            .as_ref()
+            .map(|j| j.attachment_picture(&sha256, VIEWER_SIDE));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<DetailAdapter>();
+            adapter.set_viewer_loading(false);
+            match picture {
+                Some(Ok(picture)) => adapter.set_viewer_image(slint_image(&picture)),
+                Some(Err(e)) => adapter.set_viewer_error(e.to_string().into()),
+                None => adapter.set_viewer_open(false),
+            }
+        })
+    }));
+}
+
+/// Closes the viewer and lets go of the decoded picture.
+fn close_viewer(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<DetailAdapter>();
+    adapter.set_viewer_open(false);
+    adapter.set_viewer_loading(false);
+    adapter.set_viewer_image(Default::default());
+}
+
+/// Coordinators: writes the observation's evidence package into a new folder inside the
+/// folder on screen, named after the observation.
+fn write_package(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let Some(current) = app.selected() else {
+        return;
+    };
+    let adapter = w.global::<DetailAdapter>();
+    adapter.set_package_saved("".into());
+    adapter.set_package_error("".into());
+    let dir = std::path::PathBuf::from(adapter.get_copy_dir().trim());
+    if !dir.is_dir() {
+        adapter.set_package_error(format!("“{}” is not a folder", dir.display()).into());
+        return;
+    }
+    let id = current.observation.id.to_string();
+    let end = &id[id.len().saturating_sub(8)..];
+    let mut out = dir.join(format!("evidence-{end}"));
+    let mut n = 2;
+    while out.exists() {
+        out = dir.join(format!("evidence-{end}-{n}"));
+        n += 1;
+    }
+    let key = format!("{id}@{}", current.device_id);
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .map(|j| j.write_evidence_package(&key, &out));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<DetailAdapter>();
+            match result {
+                Some(Ok(package)) => {
+                    adapter.set_package_saved(package.folder.display().to_string().into())
+                }
+                Some(Err(e)) => adapter.set_package_error(e.to_string().into()),
+                None => {}
+            }
+        })
+    }));
 }
 
 /// Writes the original of an attachment into the folder on screen, as a new file in the clear
@@ -484,6 +650,11 @@ fn clear(window: &AppWindow) {
     adapter.set_attachments(ModelRc::default());
     adapter.set_copy_saved("".into());
     adapter.set_copy_error("".into());
+    adapter.set_package_saved("".into());
+    adapter.set_package_error("".into());
+    adapter.set_can_write_package(false);
+    adapter.set_viewer_open(false);
+    adapter.set_viewer_image(Default::default());
     adapter.set_amending(false);
     adapter.set_amend_count("".into());
     adapter.set_amend_narrative("".into());

@@ -1235,10 +1235,9 @@ fn the_profiles_parties_are_what_the_form_offers() {
 fn an_attached_photo_is_listed_in_the_detail() {
     let dir = tempfile::tempdir().expect("tempdir");
     new_journal(dir.path());
-    let photo = dir.path().join("CRATER.JPG");
-    let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
-    bytes.extend(std::iter::repeat_n(7u8, 4_000));
-    std::fs::write(&photo, bytes).expect("photo");
+    let photo = dir.path().join("CRATER.PNG");
+    write_png(&photo, 640, 480);
+    let size = truce_core::evidence::size_text(std::fs::metadata(&photo).expect("size").len());
     {
         let mut journal = open_journal(dir.path());
         journal
@@ -1254,13 +1253,26 @@ fn an_attached_photo_is_listed_in_the_detail() {
     let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
     unlock(&gui, PASSPHRASE);
     open_card(&gui, "Violation, Shelling, ");
-    let lines = labels_containing(&gui, "Attachment: CRATER.JPG, image/jpeg, 4 kB");
+    let lines = labels_containing(&gui, &format!("Attachment: CRATER.PNG, image/png, {size}"));
     assert_eq!(
         lines.len(),
         1,
         "{:?}",
         labels_containing(&gui, "Attachment")
     );
+    // The gallery's tile shows the thumbnail (made on the worker thread), and opens the
+    // full-screen viewer.
+    gui.settle();
+    assert!(
+        has(&gui, "View photo CRATER.PNG", AccessibleRole::Button),
+        "{:?}",
+        labels_containing(&gui, "CRATER")
+    );
+    tap(&gui, "View photo CRATER.PNG");
+    gui.settle();
+    assert!(has(&gui, "Photo CRATER.PNG", AccessibleRole::Image));
+    tap(&gui, "Close");
+    assert!(!has(&gui, "Photo CRATER.PNG", AccessibleRole::Image));
 
     // "Save a copy" writes the original, byte for byte, and says it is not encrypted.
     let copies = dir.path().join("copies");
@@ -1270,14 +1282,14 @@ fn an_attached_photo_is_listed_in_the_detail() {
         "Folder for copies",
         copies.to_str().expect("utf-8 path"),
     );
-    tap(&gui, "Save a copy of CRATER.JPG");
+    tap(&gui, "Save a copy of CRATER.PNG");
     gui.settle();
     assert_eq!(
-        std::fs::read(copies.join("CRATER.JPG")).expect("the copy"),
-        std::fs::read(dir.path().join("CRATER.JPG")).expect("the photo")
+        std::fs::read(copies.join("CRATER.PNG")).expect("the copy"),
+        std::fs::read(dir.path().join("CRATER.PNG")).expect("the photo")
     );
     assert_eq!(labels_containing(&gui, "Saved, not encrypted: ").len(), 1);
-    tap(&gui, "Save a copy of CRATER.JPG");
+    tap(&gui, "Save a copy of CRATER.PNG");
     gui.settle();
     assert!(
         !labels_containing(&gui, "exists already").is_empty(),

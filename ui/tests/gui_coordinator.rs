@@ -707,3 +707,77 @@ fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
+
+/// A monitor's photo reaches the coordinator's gallery: the import keeps it, the detail shows
+/// its thumbnail and opens it full screen, and "Write evidence package" writes the package
+/// into the folder on screen.
+#[test]
+fn the_coordinators_gallery_shows_an_imported_photo_and_writes_the_evidence_package() {
+    let hq = tempdir();
+    let device = tempdir();
+    let usb = tempdir();
+    let mut coordinator = new_coordinator(hq.path());
+    let profile = coordinator
+        .create_profile("East", &[], Some(template()))
+        .expect("profile");
+    drop(coordinator);
+    let mut monitor = new_monitor(device.path());
+    monitor.import_profile(&profile).expect("profile");
+    let photo = device.path().join("SCHOOL.PNG");
+    write_png(&photo, 800, 600);
+    let id = monitor
+        .record_with_attachments(
+            truce_sync::parse_object(RECORDS[2]).expect("json"),
+            &[photo],
+        )
+        .expect("record")
+        .observation
+        .id
+        .to_string();
+    let bundle = monitor
+        .export(usb.path(), ExportRange::Pending)
+        .expect("export")
+        .expect("a bundle");
+    drop(monitor);
+    let mut coordinator = open(hq.path());
+    coordinator.import_bundle(&bundle.path).expect("import");
+    let device_id = coordinator.devices().expect("devices")[0].device_id;
+    coordinator
+        .accept_device(&device_id.to_string())
+        .expect("accept");
+    drop(coordinator);
+
+    let gui = start(hq.path(), TALL);
+    unlock(&gui);
+    open_card(&gui, "Impacts near the school");
+    gui.settle();
+    assert!(
+        has(&gui, "View photo SCHOOL.PNG", AccessibleRole::Button),
+        "{:?}",
+        labels_containing(&gui, "SCHOOL")
+    );
+    tap(&gui, "View photo SCHOOL.PNG");
+    gui.settle();
+    assert!(has(&gui, "Photo SCHOOL.PNG", AccessibleRole::Image));
+    tap(&gui, "Close");
+
+    let court = tempdir();
+    fill(
+        &gui,
+        "Folder for copies",
+        court.path().to_str().expect("utf-8"),
+    );
+    tap(&gui, "Write evidence package");
+    gui.settle();
+    let written = labels_containing(&gui, "Evidence package written, not encrypted: ");
+    assert_eq!(
+        written.len(),
+        1,
+        "{:?}",
+        labels_containing(&gui, "evidence")
+    );
+    let end = &id[id.len() - 8..];
+    let folder = court.path().join(format!("evidence-{end}"));
+    assert!(folder.join("README.txt").is_file());
+    assert!(folder.join("SHA256SUMS").is_file());
+}

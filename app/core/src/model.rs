@@ -150,6 +150,55 @@ pub struct ExportReport {
     pub created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
+/// What the screens show of an attachment without opening it (`Journal::attachment_preview`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentPreview {
+    /// The original's SHA-256, hex.
+    pub sha256: String,
+    /// Its media type.
+    pub media_type: String,
+    /// A photo's size in pixels.
+    pub pixels: Option<(u32, u32)>,
+    /// A recording's or a video's length, in milliseconds, where known.
+    pub duration_ms: Option<u64>,
+    /// A photo's thumbnail (at most 320 px on its longer side).
+    pub thumbnail: Option<Picture>,
+    /// Why a photo has no thumbnail (HEIC, too large, undecodable).
+    pub problem: Option<String>,
+}
+
+/// Decoded pixels, RGBA8, row by row; held in memory only. `Debug` shows the size, never
+/// the pixels.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Picture {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 4` bytes.
+    pub rgba: Vec<u8>,
+}
+
+impl std::fmt::Debug for Picture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Picture({} × {})", self.width, self.height)
+    }
+}
+
+/// An evidence package written (see `Journal::write_evidence_package`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidencePackage {
+    /// The package's folder.
+    pub folder: std::path::PathBuf,
+    /// How many originals it holds.
+    pub originals: usize,
+    /// How many bundles' signed lines it holds.
+    pub signed_bundles: usize,
+    /// The originals (SHA-256, hex) whose naming entry's signature the package cannot show:
+    /// their bundle was imported before Truce kept signed texts.
+    pub without_signed_text: Vec<String>,
+}
+
 /// The outcome of one bundle's import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportReport {

@@ -25,6 +25,7 @@ mod attach;
 mod check;
 mod devices;
 mod events;
+mod evidence;
 mod export;
 mod export_data;
 mod import;
@@ -104,6 +105,10 @@ pub enum Command {
     /// Coordinators: every device bundles came from, with its fingerprint, entries, gaps and
     /// whether it is accepted; `truce devices accept ID` accepts one.
     Devices(devices::DevicesArgs),
+    /// Coordinators: write an observation's evidence package into a new folder: the original
+    /// files, the signed entries naming them, the device's key, the trail, and a README with
+    /// the sha256sum and openssl commands that check them. NOT encrypted.
+    Evidence(evidence::EvidenceArgs),
     /// Coordinators: export observations to CSV, GeoJSON or HXL; --public redacts for publication.
     ExportData(export_data::ExportDataArgs),
     /// Coordinators: the periodic report, by area, kind, category, party and method, against the
@@ -218,6 +223,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Link(args) => link::run(args, &dir, out),
         Command::Events(args) => events::run(args, &dir, out),
         Command::Devices(args) => devices::run(args, &dir, out),
+        Command::Evidence(args) => evidence::run(args, &dir, out),
         Command::ExportData(args) => export_data::run(args, &dir, out),
         Command::Report(args) => report::run(args, &dir, out),
         Command::Alerts(args) => alerts::run(args, &dir, out),

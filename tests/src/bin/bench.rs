@@ -266,6 +266,8 @@ struct Args {
     attachments: u64,
     /// Size of each, in MB.
     attachment_mb: u64,
+    /// 12-megapixel photos whose thumbnails are timed (0: skip them).
+    thumbnails: u64,
 }
 
 fn args() -> Result<Args> {
@@ -278,6 +280,7 @@ fn args() -> Result<Args> {
         reimport: 10_000,
         attachments: 40,
         attachment_mb: 5,
+        thumbnails: 10,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -291,8 +294,9 @@ fn args() -> Result<Args> {
             "--reimport-bundles" => a.reimport = value()?.parse()?,
             "--attachments" => a.attachments = value()?.parse()?,
             "--attachment-mb" => a.attachment_mb = value()?.parse()?,
+            "--thumbnails" => a.thumbnails = value()?.parse()?,
             other => bail!(
-                "unknown flag {other}; use --records N --bundles B --latency-records N --reimport-bundles N --attachments N --attachment-mb MB --json FILE --keep DIR"
+                "unknown flag {other}; use --records N --bundles B --latency-records N --reimport-bundles N --attachments N --attachment-mb MB --thumbnails N --json FILE --keep DIR"
             ),
         }
     }
@@ -422,6 +426,14 @@ fn main() -> Result<()> {
         let figures = attachment_figures(work.as_path(), args.attachments, args.attachment_mb)?;
         table.extend(figures.0);
         results.insert("attachments".into(), figures.1);
+    }
+
+    // 1c. Thumbnails of 12-megapixel photos, as the gallery's worker makes them, against
+    // decoding and scaling the same file in the clear (no decryption, nothing kept).
+    if args.thumbnails > 0 {
+        let figures = thumbnail_figures(work.as_path(), args.thumbnails)?;
+        table.push(figures.0);
+        results.insert("thumbnails".into(), figures.1);
     }
 
     // 2. A device with `records` observations, exported in `bundles` bundles.
@@ -805,6 +817,73 @@ fn photo_file(path: &Path, bytes: usize, seed: u64) -> Result<()> {
     data.truncate(bytes);
     std::fs::write(path, data)?;
     Ok(())
+}
+
+/// The thumbnail figure: p50/p99 of `Journal::attachment_preview` (decrypt, decode within
+/// limits, scale to 320 px, keep as JPEG in the journal) for `n` 12-megapixel JPEG photos,
+/// against `image` decoding and scaling the same files in the clear.
+fn thumbnail_figures(work: &Path, n: u64) -> Result<(TableRow, Value)> {
+    let photos = work.join("thumbnail-photos");
+    std::fs::create_dir_all(&photos)?;
+    let mut journal = Journal::init(
+        &work.join("thumbnails"),
+        &pass(),
+        profile("Bench", Role::Monitor),
+        KdfCost::WorkFactor(10),
+    )?;
+    let mut rng = Seeded(21);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    let mut hashes = Vec::new();
+    let mut files = Vec::new();
+    for i in 0..n {
+        let path = photos.join(format!("IMG_{i:04}.JPG"));
+        let seed = i as u32;
+        let image = image::RgbImage::from_fn(4000, 3000, |x, y| {
+            let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503) ^ seed) % 64;
+            image::Rgb([
+                ((x / 16) % 256) as u8 ^ noise as u8,
+                ((y / 12) % 256) as u8,
+                ((x + y) / 28 % 256) as u8,
+            ])
+        });
+        image.save(&path)?;
+        let saved = journal.record_with_attachments(
+            observation(&mut rng, start, i),
+            std::slice::from_ref(&path),
+        )?;
+        hashes.push(saved.observation.attachments[0].sha256.clone());
+        files.push(path);
+    }
+    let mut truce = Vec::new();
+    for sha in &hashes {
+        let t = Instant::now();
+        let preview = journal.attachment_preview(sha)?;
+        truce.push(t.elapsed());
+        if preview.thumbnail.is_none() {
+            bail!("no thumbnail for {sha}: {:?}", preview.problem);
+        }
+    }
+    truce.sort();
+    let mut clear = Vec::new();
+    for file in &files {
+        let t = Instant::now();
+        let thumb = image::open(file)?.thumbnail(320, 320);
+        clear.push(t.elapsed());
+        if thumb.width() != 320 {
+            bail!("unexpected thumbnail width {}", thumb.width());
+        }
+    }
+    clear.sort();
+    let (t50, t99) = (percentile(&truce, 0.5), percentile(&truce, 0.99));
+    let (c50, c99) = (percentile(&clear, 0.5), percentile(&clear, 0.99));
+    Ok((
+        (
+            "thumbnail of a 12 MP JPEG p50 / p99 (ms)".into(),
+            format!("{t50:.1} / {t99:.1}"),
+            format!("{c50:.1} / {c99:.1} (image decode + scale of the clear file); target ≤ 300"),
+        ),
+        json!({"count": n, "truce_p50": t50, "truce_p99": t99, "clear_p50": c50, "clear_p99": c99}),
+    ))
 }
 
 /// The attachment figures: p50/p99 of `truce`'s durable attach of `n` photos of `mb` MB each,

@@ -252,9 +252,11 @@ fn an_attachment_travels_in_a_version_2_bundle_and_arrives_whole() {
             file.display()
         );
     }
-    // Imported again: nothing new, no second copy.
+    // Imported again: nothing new, no second copy (of the photo, or of the signed text).
+    let stored = files_under(&coordinator.dir.join("attachments"));
+    assert_eq!(stored.len(), 2, "the photo and the bundle's signed text");
     coordinator.run(&["import", &bundle], "").ok();
-    assert_eq!(files_under(&coordinator.dir.join("attachments")).len(), 1);
+    assert_eq!(files_under(&coordinator.dir.join("attachments")), stored);
 }
 
 /// Whether `age`, `tar`, `zstd`, `python3` and `openssl` are here; CI must have them.
@@ -350,4 +352,168 @@ fn audit_with_stock_tools(coordinator: &Journal, device: &Journal, bundle: &str,
     let refused = run_verifier();
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("altered"));
+}
+
+/// The README's commands of an evidence package, run as written in `dir` with `sh -e`.
+fn run_readme_commands(dir: &Path) -> std::process::Output {
+    let readme = std::fs::read_to_string(dir.join("README.txt")).expect("README");
+    let (_, how) = readme
+        .split_once("How to check it")
+        .expect("a section says how to check the package");
+    let script: String = how
+        .lines()
+        .filter_map(|l| l.strip_prefix("    "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(script.contains("openssl pkeyutl -verify"), "{readme}");
+    std::process::Command::new("sh")
+        .current_dir(dir)
+        .args(["-e", "-c", &script])
+        .output()
+        .expect("sh")
+}
+
+/// The end-to-end path a court sees: a device attaches two photos (one when it records, one
+/// in an amendment carried by a later bundle), the coordinator imports both bundles, and the
+/// evidence package's README commands check every original and both device signatures with
+/// sha256sum and openssl alone; an altered original or an altered signed line fails them.
+#[test]
+fn an_evidence_package_verifies_with_sha256sum_and_openssl() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from("East", &serde_json::json!({}));
+    let device = Journal::with_profile("Ana", &profile);
+    let camera = device.scratch("camera");
+    let first = jpeg_with(&camera, "CRATER.JPG", &unique_marker("crater"));
+    let second = jpeg_with(&camera, "SCHOOL.JPG", &unique_marker("school"));
+    let mut record = vec!["record"];
+    record.extend(QUICK);
+    record.extend(["--attach", path_str(&first)]);
+    let id = device.run(&record, "").ok().stdout.trim().to_owned();
+    let usb = device.scratch("usb");
+    let bundle_one = device
+        .run(&["export", "--out", path_str(&usb)], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    device.run(&["attach", &id, path_str(&second)], "").ok();
+    let bundle_two = device
+        .run(&["export", "--out", path_str(&usb)], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    coordinator
+        .run(&["import", &bundle_one, &bundle_two], "")
+        .ok();
+    coordinator
+        .run(
+            &[
+                "verify",
+                &id,
+                "--status",
+                "corroborated",
+                "--note",
+                "two teams",
+            ],
+            "",
+        )
+        .ok();
+
+    let out = coordinator.scratch("court").join("package");
+    let printed = coordinator
+        .run(&["evidence", &id, "--out", path_str(&out)], "")
+        .ok();
+    assert_eq!(printed.stdout.trim(), path_str(&out));
+    assert!(
+        printed.stderr.contains("NOT encrypted"),
+        "{}",
+        printed.stderr
+    );
+    for photo in [&first, &second] {
+        let sha = sha256_hex(photo);
+        let copy = out.join("originals").join(format!("{sha}.jpg"));
+        assert_eq!(
+            std::fs::read(&copy).expect("original"),
+            std::fs::read(photo).expect("photo"),
+            "the package holds the original byte for byte"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("JSON");
+    assert_eq!(manifest["signed_bundles"].as_array().map(Vec::len), Some(2));
+    let trail = std::fs::read_to_string(out.join("trail.txt")).expect("trail");
+    assert!(
+        trail.contains("corroborated") && trail.contains("two teams"),
+        "{trail}"
+    );
+    // A second package into the same folder is refused, and changes nothing.
+    let again = coordinator
+        .run(&["evidence", &id, "--out", path_str(&out)], "")
+        .fails(1);
+    assert!(again.stderr.contains("exists already"), "{}", again.stderr);
+    // A device cannot write one: its records are not signed texts it received.
+    let elsewhere = device.scratch("x").join("p");
+    let refused = device
+        .run(&["evidence", &id, "--out", path_str(&elsewhere)], "")
+        .fails(1);
+    assert!(refused.stderr.contains("coordinator"), "{}", refused.stderr);
+    assert!(!elsewhere.exists());
+
+    if !stock_tools() {
+        return;
+    }
+    let checked = run_readme_commands(&out);
+    let said = String::from_utf8_lossy(&checked.stdout).into_owned();
+    assert!(
+        checked.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert_eq!(
+        said.matches("Signature Verified Successfully").count(),
+        2,
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("the manifest names the key").count(),
+        2,
+        "{said}"
+    );
+
+    // Altered copies fail the same commands.
+    let tampered = coordinator.scratch("tampered");
+    for (what, file) in [
+        (
+            "an original",
+            format!("originals/{}.jpg", sha256_hex(&second)),
+        ),
+        ("a signed line", "signed/LINES".to_owned()),
+    ] {
+        let copy = tampered.join(what.replace(' ', "-"));
+        let status = std::process::Command::new("cp")
+            .args(["-r", path_str(&out), path_str(&copy)])
+            .status()
+            .expect("cp");
+        assert!(status.success());
+        let target = if file == "signed/LINES" {
+            let signed = copy.join("signed");
+            let bundle = std::fs::read_dir(&signed)
+                .expect("signed")
+                .next()
+                .expect("a bundle")
+                .expect("entry")
+                .path();
+            bundle.join("lines.jsonl")
+        } else {
+            copy.join(file)
+        };
+        let mut bytes = std::fs::read(&target).expect("read");
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        std::fs::write(&target, bytes).expect("write");
+        let checked = run_readme_commands(&copy);
+        assert!(!checked.status.success(), "{what} altered still passes");
+    }
 }

@@ -124,3 +124,22 @@ pub fn assert_touch_targets(gui: &Gui, screen: &str) {
         );
     }
 }
+
+/// Writes a real PNG photo of `width` × `height` (a gradient) at `path`, for the gallery.
+pub fn write_png(path: &std::path::Path, width: u32, height: u32) {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().expect("PNG header");
+        let data: Vec<u8> = (0..width * height)
+            .flat_map(|i| {
+                let (x, y) = (i % width, i / width);
+                [(x * 255 / width) as u8, (y * 255 / height) as u8, 120]
+            })
+            .collect();
+        writer.write_image_data(&data).expect("PNG data");
+    }
+    std::fs::write(path, bytes).expect("write the photo");
+}

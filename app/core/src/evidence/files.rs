@@ -60,18 +60,8 @@ pub fn copy_from(
     recipient: &age::x25519::Recipient,
     max_bytes: u64,
 ) -> Result<Copied, CopyError> {
-    fsutil::create_private_dir(folder).map_err(CopyError::Write)?;
-    let mut id = [0u8; 16];
-    getrandom::getrandom(&mut id).map_err(|e| CopyError::Write(io::Error::other(e)))?;
-    let file = format!("{}{SUFFIX}", hex::encode(id));
     let mut input = input.take(max_bytes + 1);
-    let out = AtomicFile::create(&folder.join(&file)).map_err(CopyError::Write)?;
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-            .map_err(|e| CopyError::Write(io::Error::other(e)))?;
-    let mut sealed = encryptor
-        .wrap_output(BufWriter::with_capacity(256 * 1024, out))
-        .map_err(CopyError::Write)?;
+    let mut sealed = SealedFile::create(folder, recipient).map_err(CopyError::Write)?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
@@ -89,17 +79,92 @@ pub fn copy_from(
         hasher.update(&buf[..n]);
         sealed.write_all(&buf[..n]).map_err(CopyError::Write)?;
     }
-    let out = sealed
-        .finish()
-        .map_err(CopyError::Write)?
-        .into_inner()
-        .map_err(|e| CopyError::Write(e.into_error()))?;
-    out.commit().map_err(CopyError::Write)?;
+    let file = sealed.commit().map_err(CopyError::Write)?;
     Ok(Copied {
         sha256: hasher.finalize().into(),
         size,
         file,
     })
+}
+
+/// A new file of the store being written: encrypted from its first byte, under a random
+/// name, there only once [`SealedFile::commit`] made it complete and durable (dropped before,
+/// it leaves nothing).
+pub struct SealedFile {
+    name: String,
+    sealed: age::stream::StreamWriter<BufWriter<AtomicFile>>,
+}
+
+impl SealedFile {
+    /// Starts a new file under `folder` (made private if missing), encrypted to `recipient`.
+    pub fn create(folder: &Path, recipient: &age::x25519::Recipient) -> io::Result<SealedFile> {
+        fsutil::create_private_dir(folder)?;
+        let mut id = [0u8; 16];
+        getrandom::getrandom(&mut id).map_err(io::Error::other)?;
+        let name = format!("{}{SUFFIX}", hex::encode(id));
+        let out = AtomicFile::create(&folder.join(&name))?;
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .map_err(io::Error::other)?;
+        let sealed = encryptor.wrap_output(BufWriter::with_capacity(256 * 1024, out))?;
+        Ok(SealedFile { name, sealed })
+    }
+
+    /// Ends the encryption, makes the file durable under its name, and returns the name.
+    pub fn commit(self) -> io::Result<String> {
+        let out = self
+            .sealed
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        out.commit()?;
+        Ok(self.name)
+    }
+}
+
+impl Write for SealedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.sealed.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.sealed.flush()
+    }
+}
+
+/// A signed text being kept (see `bundle_signed_text`): zstd inside a [`SealedFile`].
+pub struct SealedText(zstd::Encoder<'static, SealedFile>);
+
+impl SealedText {
+    /// Starts a new compressed, encrypted file under `folder`.
+    pub fn create(folder: &Path, recipient: &age::x25519::Recipient) -> io::Result<SealedText> {
+        Ok(SealedText(zstd::Encoder::new(
+            SealedFile::create(folder, recipient)?,
+            3,
+        )?))
+    }
+
+    /// Ends the compression and commits the file; returns its name.
+    pub fn commit(self) -> io::Result<String> {
+        self.0.finish()?.commit()
+    }
+}
+
+impl Write for SealedText {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Opens a [`SealedText`] for reading its text.
+pub fn open_text(
+    folder: &Path,
+    file: &str,
+    identity: &age::x25519::Identity,
+) -> io::Result<impl Read> {
+    zstd::Decoder::new(open(folder, file, identity)?)
 }
 
 /// Opens the stored `file` for reading its original bytes.
@@ -111,6 +176,26 @@ pub fn open(folder: &Path, file: &str, identity: &age::x25519::Identity) -> io::
         ));
     }
     let input = BufReader::with_capacity(256 * 1024, File::open(folder.join(file))?);
+    let decryptor = age::Decryptor::new(input).map_err(io::Error::other)?;
+    decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(io::Error::other)
+}
+
+/// Opens the stored `file` for reading its original bytes in any order (an image decoder
+/// seeks): age decrypts the chunk a position falls in.
+pub fn open_seekable(
+    folder: &Path,
+    file: &str,
+    identity: &age::x25519::Identity,
+) -> io::Result<impl Read + io::Seek> {
+    if file.contains(['/', '\\']) || !file.ends_with(SUFFIX) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "an attachment file name in the journal is not one Truce writes",
+        ));
+    }
+    let input = BufReader::with_capacity(64 * 1024, File::open(folder.join(file))?);
     let decryptor = age::Decryptor::new(input).map_err(io::Error::other)?;
     decryptor
         .decrypt(std::iter::once(identity as &dyn age::Identity))
@@ -129,7 +214,8 @@ pub fn hash_of(
     Ok((hasher.finalize().into(), size))
 }
 
-struct HashWriter<'a>(&'a mut Sha256);
+/// A writer that only hashes what it is given.
+pub struct HashWriter<'a>(pub &'a mut Sha256);
 
 impl Write for HashWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -28,6 +28,23 @@ pub fn media_type(head: &[u8]) -> Option<&'static str> {
     })
 }
 
+/// The usual file name extension of an accepted media type (for copies handed to people).
+pub fn extension(media_type: &str) -> &'static str {
+    match media_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heic" => "heic",
+        "audio/ogg" => "ogg",
+        "audio/mp4" => "m4a",
+        "audio/mpeg" => "mp3",
+        "audio/wav" => "wav",
+        "video/mp4" => "mp4",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    }
+}
+
 /// What a photo's EXIF data says: the summary shown beside it, and when it was taken when the
 /// camera also wrote its UTC offset (`OffsetTimeOriginal`; without it the camera's clock names
 /// no zone, and only the summary keeps its time).

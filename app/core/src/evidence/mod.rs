@@ -5,6 +5,8 @@
 
 pub mod files;
 pub mod media;
+mod package;
+pub mod preview;
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -72,14 +74,20 @@ impl AttachmentSink {
         size: u64,
         media_type: &str,
     ) -> Result<StoredAttachment, String> {
-        let copied =
-            files::copy_from(&self.folder, data, &self.recipient, size).map_err(|e| match e {
+        let mut head = Vec::new();
+        let mut data = HeadTee {
+            inner: data,
+            head: &mut head,
+        };
+        let copied = files::copy_from(&self.folder, &mut data, &self.recipient, size).map_err(
+            |e| match e {
                 files::CopyError::Read(e) => e.to_string(),
                 files::CopyError::Write(e) => {
                     format!("cannot store it in {}: {e}", self.folder.display())
                 }
                 files::CopyError::TooLarge => "it is larger than its record says".into(),
-            })?;
+            },
+        )?;
         let stored = StoredAttachment {
             sha256: copied.sha256,
             file: copied.file,
@@ -94,6 +102,21 @@ impl AttachmentSink {
                 copied.size
             ));
         }
+        // The content must be what the record says, and an image must be one Truce decodes
+        // safely: the device applied the same rules when it attached the file.
+        let problem = match media::media_type(&head) {
+            Some(found) if found != media_type => Some(format!(
+                "its content is {found}, and its record says {media_type}"
+            )),
+            None => Some(format!(
+                "its content is not a type Truce accepts, and its record says {media_type}"
+            )),
+            Some(_) => preview::image_size_problem(media_type, &head),
+        };
+        if let Some(problem) = problem {
+            self.discard(std::slice::from_ref(&stored));
+            return Err(format!("attachment {}: {problem}", hex::encode(hash)));
+        }
         Ok(stored)
     }
 
@@ -102,6 +125,37 @@ impl AttachmentSink {
         for a in stored {
             let _ = std::fs::remove_file(self.folder.join(&a.file));
         }
+    }
+
+    /// Starts keeping a bundle's signed text as it is read (committed once it verified).
+    pub(crate) fn keep_text(&self) -> Result<files::SealedText, String> {
+        files::SealedText::create(&self.folder, &self.recipient).map_err(|e| {
+            format!(
+                "cannot keep the bundle's signed text in {}: {e}",
+                self.folder.display()
+            )
+        })
+    }
+
+    /// Removes what a refused bundle's reading stored: its attachments and signed text.
+    pub(crate) fn discard_kept(&self, stored: &[StoredAttachment], signed_text: &str) {
+        self.discard(stored);
+        let _ = std::fs::remove_file(self.folder.join(signed_text));
+    }
+}
+
+/// A reader that keeps a copy of the first [`preview::HEADER_BYTES`] it passes on.
+struct HeadTee<'a, 'h> {
+    inner: &'a mut dyn Read,
+    head: &'h mut Vec<u8>,
+}
+
+impl Read for HeadTee<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = (preview::HEADER_BYTES as usize).saturating_sub(self.head.len());
+        self.head.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
     }
 }
 
@@ -188,7 +242,7 @@ impl Journal {
                 .unwrap_or_default();
             let mut head = Vec::with_capacity(media::SNIFF_BYTES);
             File::open(path)
-                .and_then(|f| f.take(media::SNIFF_BYTES as u64).read_to_end(&mut head))
+                .and_then(|f| f.take(preview::HEADER_BYTES).read_to_end(&mut head))
                 .map_err(|e| JournalError::io("read", path, e))?;
             let media_type = media::media_type(&head).ok_or_else(|| {
                 JournalError::Refused(format!(
@@ -196,6 +250,12 @@ impl Journal {
                     path.display()
                 ))
             })?;
+            if let Some(problem) = preview::image_size_problem(media_type, &head) {
+                return Err(JournalError::Refused(format!(
+                    "{} is refused: {problem}",
+                    path.display()
+                )));
+            }
             let facts = File::open(path)
                 .map(|f| media::photo_facts(media_type, f))
                 .unwrap_or_default();
@@ -425,7 +485,7 @@ impl Journal {
     pub fn attachment_problems(&self) -> Result<Vec<String>, JournalError> {
         let stored = self.store.attachments()?;
         let mut problems = Vec::new();
-        if stored.is_empty() {
+        if stored.is_empty() && self.store.signed_text_files()?.is_empty() {
             return Ok(problems);
         }
         let identity = self.attachment_identity()?;
@@ -448,7 +508,56 @@ impl Journal {
                 )),
             }
         }
+        for text in self.store.signed_texts()? {
+            if let Some(problem) = self.signed_text_problem(&text, &identity) {
+                problems.push(format!(
+                    "signed text of bundle {}: {problem}",
+                    text.bundle_id
+                ));
+            }
+        }
         Ok(problems)
+    }
+
+    /// What is wrong with a kept signed text, if anything: unreadable, altered, or a signature
+    /// its device's key does not verify.
+    fn signed_text_problem(
+        &self,
+        text: &crate::store::SignedTextRow,
+        identity: &AttachmentIdentity,
+    ) -> Option<String> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        let read = files::open_text(&self.attachments_folder(), &text.file, &identity.0)
+            .and_then(|mut r| io::copy(&mut r, &mut files::HashWriter(&mut hasher)));
+        if let Err(e) = read {
+            return Some(format!("its file {} cannot be read ({e})", text.file));
+        }
+        let digest: [u8; 32] = hasher.finalize().into();
+        if digest != text.lines_sha256 {
+            return Some("its lines do not match their hash (altered after import)".into());
+        }
+        let key = match self.store.evidence_device(&text.device_id) {
+            Ok(Some(device)) => truce_sync::bundle::parse_device_key(&device.device_key),
+            _ => None,
+        };
+        let Some(key) = key else {
+            return Some(format!("its device {} is not known", text.device_id));
+        };
+        let verified = truce_sync::bundle::Verified {
+            version: text.version,
+            lines_digest: text.lines_sha256,
+            attachments: text.attachment_hashes.clone(),
+            signature: text.signature,
+        };
+        let signature = ed25519_dalek::Signature::from_bytes(&text.signature);
+        if key
+            .verify_strict(&verified.signed_message(), &signature)
+            .is_err()
+        {
+            return Some("its signature does not verify with its device's key".into());
+        }
+        None
     }
 
     /// Files under `attachments/` that no record names and that are over an hour old (a save
@@ -461,12 +570,13 @@ impl Journal {
         if listed.is_empty() {
             return Ok(0);
         }
-        let named: std::collections::HashSet<String> = self
+        let mut named: std::collections::HashSet<String> = self
             .store
             .attachments()?
             .into_iter()
             .map(|a| a.file)
             .collect();
+        named.extend(self.store.signed_text_files()?);
         let old = |file: &str| {
             std::fs::metadata(folder.join(file))
                 .and_then(|m| m.modified())

@@ -18,7 +18,7 @@ use crate::evidence::AttachmentSink;
 use crate::journal::{now, Journal, JournalError};
 use crate::model::ImportReport;
 use crate::store::{
-    DeviceRegistration, ImportRun, ImportedBundle, RevisionText, Store, StoreError,
+    DeviceRegistration, ImportRun, ImportedBundle, RevisionText, SignedTextRow, Store, StoreError,
     StoredAttachment,
 };
 
@@ -98,8 +98,15 @@ enum Read {
         fingerprint: String,
     },
     Entries(Vec<ReadEntry>),
-    Done(Vec<StoredAttachment>),
+    Done(Kept),
     Refused(String),
+}
+
+/// What the reading thread stored of a verified bundle, for the merge to name in its
+/// savepoint (or remove, if the merge refuses it): its attachments and its signed text.
+struct Kept {
+    attachments: Vec<StoredAttachment>,
+    signed_text: SignedTextRow,
 }
 
 /// One entry read, its chain link checked, its record parsed and validated, and its text
@@ -135,6 +142,12 @@ fn read_bundle(
     out: &SyncSender<Read>,
 ) -> Result<(), SendError<Read>> {
     let refuse = |text: String| out.send(Read::Refused(text));
+    // The signed lines are kept as they are read (see `Kept`); an uncommitted copy leaves
+    // nothing behind.
+    let mut signed_text = match sink.keep_text() {
+        Ok(text) => text,
+        Err(e) => return refuse(e),
+    };
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) => return refuse(format!("cannot read the file: {e}")),
@@ -154,6 +167,10 @@ fn read_bundle(
             reader.manifest().mission
         ));
     }
+    if let Err(e) = reader.keep_signed_lines(&mut signed_text) {
+        return refuse(format!("cannot keep the bundle's signed text: {e}"));
+    }
+    let manifest = reader.manifest().clone();
     out.send(Read::Opened {
         manifest: Box::new(reader.manifest().clone()),
         fingerprint: fingerprint(reader.device_key()),
@@ -258,10 +275,33 @@ fn read_bundle(
             ),
         );
     }
-    if let Err(e) = reader.finish() {
-        return refused(&stored, e.to_string());
-    }
-    out.send(Read::Done(stored))
+    let verified = match reader.finish() {
+        Ok(verified) => verified,
+        Err(e) => return refused(&stored, e.to_string()),
+    };
+    let file = match signed_text.commit() {
+        Ok(file) => file,
+        Err(e) => {
+            return refused(
+                &stored,
+                format!("cannot keep the bundle's signed text in the journal's folder: {e}"),
+            )
+        }
+    };
+    out.send(Read::Done(Kept {
+        attachments: stored,
+        signed_text: SignedTextRow {
+            bundle_id: manifest.bundle_id,
+            device_id: manifest.device_id.to_string(),
+            version: verified.version,
+            first_seq: manifest.first_seq,
+            last_seq: manifest.last_seq,
+            file,
+            lines_sha256: verified.lines_digest,
+            signature: verified.signature,
+            attachment_hashes: verified.attachments,
+        },
+    }))
 }
 
 /// The reading thread's messages for the bundle being merged.
@@ -280,10 +320,13 @@ impl BundleStream<'_> {
         Ok(read)
     }
 
-    /// Skips what is left of a bundle the merge refused part way.
-    fn drain(&mut self) -> Result<(), JournalError> {
+    /// Skips what is left of a bundle the merge refused part way; what its reading stored
+    /// is removed now (nothing names it).
+    fn drain(&mut self, sink: &AttachmentSink) -> Result<(), JournalError> {
         while !self.ended {
-            self.next()?;
+            if let Read::Done(kept) = self.next()? {
+                sink.discard_kept(&kept.attachments, &kept.signed_text.file);
+            }
         }
         Ok(())
     }
@@ -322,7 +365,7 @@ fn merge_bundles(
                 if let Some(fatal) = reason.fatal {
                     return Err(*fatal);
                 }
-                stream.drain()?;
+                stream.drain(sink)?;
                 run.record_quarantine(
                     &file_name,
                     bundle_id.as_deref(),
@@ -442,10 +485,10 @@ fn merge_bundle(
     let held_head = import
         .held_head(device_id)
         .map_err(|e| refusal.with(Reason::store(e)))?;
-    let attachments = loop {
+    let kept = loop {
         let batch = match stream.next() {
             Ok(Read::Entries(batch)) => batch,
-            Ok(Read::Done(attachments)) => break attachments,
+            Ok(Read::Done(kept)) => break kept,
             Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
             Ok(Read::Opened { .. }) => {
                 return Err(refusal.with(Reason::fatal(JournalError::Internal {
@@ -504,11 +547,22 @@ fn merge_bundle(
             }
         }
     };
-    // The attachments' rows in the bundle's savepoint; new copies of files held already go.
-    let held = import.insert_attachments(&attachments, at).map_err(|e| {
-        sink.discard(&attachments);
+    // The attachments' and the signed text's rows in the bundle's savepoint; new copies of
+    // what is held already go.
+    let Kept {
+        attachments,
+        signed_text,
+    } = kept;
+    let discard = |e: StoreError| {
+        sink.discard_kept(&attachments, &signed_text.file);
         refusal.with(Reason::store(e))
-    })?;
+    };
+    let held = import
+        .insert_attachments(&attachments, at)
+        .map_err(discard)?;
+    if !import.keep_signed_text(&signed_text, at).map_err(discard)? {
+        sink.discard_kept(&[], &signed_text.file);
+    }
     sink.discard(&held);
     let held_already = import
         .finish(

@@ -420,6 +420,16 @@ impl Import<'_> {
         Ok(held)
     }
 
+    /// Keeps the bundle's signed text (see [`super::SignedTextRow`]); `false` when it is kept
+    /// already.
+    pub fn keep_signed_text(
+        &self,
+        row: &super::SignedTextRow,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        super::attachments::insert_signed_text(&self.tx, row, at)
+    }
+
     /// The device as known (trust on first use), if it is.
     pub fn known_device(&self, device_id: Uuid) -> Result<Option<DeviceRegistration>, StoreError> {
         Ok(self

@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0013_attachments",
         sql: include_str!("../../migrations/0013_attachments.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_evidence_trail",
+        sql: include_str!("../../migrations/0014_evidence_trail.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -319,6 +324,7 @@ mod tests {
             "e355a5ea201ebde6d400d5f99e5e9e68019d15ffeda3327c3819abab8b2cf72b",
             "98e9aff03920861e94645ff60575206cd3ad7fae970e68b9ab67007277007629",
             "015f8ec9a79d975a8700d7af7c9e0793e90adc5979220c04f3ad17c72c254b4e",
+            "39d01decc26ebeced766db1a5b4731b34074024ad48266a17ee546825684cda6",
         ];
         assert_eq!(
             shipped.len(),

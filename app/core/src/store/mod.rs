@@ -10,7 +10,7 @@ mod preferences;
 mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
-pub use attachments::StoredAttachment;
+pub use attachments::{EvidenceDevice, PreviewRow, SignedTextRow, StoredAttachment};
 pub use cipher::set_memory_security;
 pub use exchange::{DeviceRegistration, ImportRun, ImportedBundle};
 
