@@ -98,7 +98,7 @@ enum Read {
         fingerprint: String,
     },
     Entries(Vec<ReadEntry>),
-    Done(Kept),
+    Done(Box<Kept>),
     Refused(String),
 }
 
@@ -288,7 +288,7 @@ fn read_bundle(
             )
         }
     };
-    out.send(Read::Done(Kept {
+    out.send(Read::Done(Box::new(Kept {
         attachments: stored,
         signed_text: SignedTextRow {
             bundle_id: manifest.bundle_id,
@@ -301,7 +301,7 @@ fn read_bundle(
             signature: verified.signature,
             attachment_hashes: verified.attachments,
         },
-    }))
+    })))
 }
 
 /// The reading thread's messages for the bundle being merged.
@@ -552,7 +552,7 @@ fn merge_bundle(
     let Kept {
         attachments,
         signed_text,
-    } = kept;
+    } = *kept;
     let discard = |e: StoreError| {
         sink.discard_kept(&attachments, &signed_text.file);
         refusal.with(Reason::store(e))
