@@ -767,7 +767,15 @@ fn sample_journal(dir: &Path, profile: &str) {
     sample_photo(&photo, 1200, 900);
     let log = dir.with_file_name("checkpoint-log.pdf");
     std::fs::write(&log, b"%PDF-1.7\n% the checkpoint's log, scanned\n").expect("the sample PDF");
-    journal.attach(&shelling, &[photo, log]).expect("attach");
+    let voice = dir.with_file_name("voice-note-0531.ogg");
+    std::fs::write(
+        &voice,
+        include_bytes!("../../tests/testdata/media/voice.ogg"),
+    )
+    .expect("the sample voice note");
+    journal
+        .attach(&shelling, &[photo, voice, log])
+        .expect("attach");
     journal
         .import_profile(profile)
         .expect("the mission profile");

@@ -392,6 +392,8 @@ fn load_previews(app: &Rc<App>, hashes: Vec<String>) {
                             row.note = problem.as_str().into();
                         } else if let Some((width, height)) = p.pixels {
                             row.note = format!("{width} × {height}").into();
+                        } else if let Some(ms) = p.duration_ms {
+                            row.note = format::duration(ms).into();
                         }
                     }
                     Err(e) => row.note = e.into(),

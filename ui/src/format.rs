@@ -161,9 +161,28 @@ pub fn strength(passphrase: &str) -> i32 {
     score
 }
 
+/// A recording's length for people: `0:04`, `12:30`, `1:02:05`.
+pub fn duration(ms: u64) -> String {
+    let secs = (ms + 500) / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_clock_times() {
+        assert_eq!(duration(3_499), "0:03");
+        assert_eq!(duration(3_500), "0:04");
+        assert_eq!(duration(750_000), "12:30");
+        assert_eq!(duration(3_725_000), "1:02:05");
+    }
 
     #[test]
     fn days_are_the_mission_zone_s_and_the_last_one_is_included() {

@@ -45,6 +45,86 @@ pub fn extension(media_type: &str) -> &'static str {
     }
 }
 
+/// The length of a recording or a video in milliseconds, from its container (Ogg, WAV, MP4 or
+/// M4A, MP3), read with `symphonia` without decoding any of it; `None` for other types or when
+/// the container does not say.
+pub fn duration_ms<R>(media_type: &str, reader: R) -> Option<u64>
+where
+    R: std::io::Read + std::io::Seek + Send + Sync + 'static,
+{
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+
+    let extension = match media_type {
+        "audio/ogg" => "ogg",
+        "audio/wav" => "wav",
+        "audio/mp4" => "m4a",
+        "video/mp4" => "mp4",
+        "audio/mpeg" => "mp3",
+        _ => return None,
+    };
+    let mut reader = reader;
+    let len = reader.seek(std::io::SeekFrom::End(0)).ok()?;
+    reader.seek(std::io::SeekFrom::Start(0)).ok()?;
+    let source = MediaSourceStream::new(Box::new(SeekableSource(reader, len)), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension(extension);
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            source,
+            &FormatOptions::default(),
+            &MetadataOptions::default(),
+        )
+        .ok()?;
+    probed
+        .format
+        .tracks()
+        .iter()
+        .filter_map(|track| {
+            let params = &track.codec_params;
+            let frames = params.n_frames?;
+            let time = params
+                .time_base
+                .or_else(|| {
+                    params
+                        .sample_rate
+                        .map(|r| symphonia::core::units::TimeBase::new(1, r))
+                })?
+                .calc_time(frames);
+            Some(time.seconds * 1000 + (time.frac * 1000.0).round() as u64)
+        })
+        .max()
+}
+
+/// A seekable reader of known length as symphonia's media source.
+struct SeekableSource<R>(R, u64);
+
+impl<R: std::io::Read> std::io::Read for SeekableSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for SeekableSource<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
+impl<R: std::io::Read + std::io::Seek + Send + Sync> symphonia::core::io::MediaSource
+    for SeekableSource<R>
+{
+    fn is_seekable(&self) -> bool {
+        true
+    }
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.1)
+    }
+}
+
 /// What a photo's EXIF data says: the summary shown beside it, and when it was taken when the
 /// camera also wrote its UTC offset (`OffsetTimeOriginal`; without it the camera's clock names
 /// no zone, and only the summary keeps its time).
@@ -130,6 +210,38 @@ fn summary_of(exif: &exif::Exif) -> Option<ExifSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Recordings and a video made by ffmpeg (tests/testdata/media/README.md): each one's
+    /// container says how long it is, without decoding it.
+    #[test]
+    fn recordings_and_videos_say_their_length() {
+        let media =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/testdata/media");
+        for (file, expected_ms) in [
+            ("voice.ogg", 3500),
+            ("voice.wav", 3500),
+            ("voice.m4a", 3500),
+            ("voice.mp3", 3500),
+            ("clip.mp4", 2500),
+        ] {
+            let bytes = std::fs::read(media.join(file)).expect("fixture");
+            let kind = media_type(&bytes).expect("accepted type");
+            let got = duration_ms(kind, std::io::Cursor::new(bytes))
+                .unwrap_or_else(|| panic!("{file} ({kind}): no length"));
+            assert!(
+                got.abs_diff(expected_ms) <= 80,
+                "{file}: {got} ms, expected about {expected_ms}"
+            );
+        }
+        assert_eq!(
+            duration_ms("application/pdf", std::io::Cursor::new(b"%PDF".to_vec())),
+            None
+        );
+        assert_eq!(
+            duration_ms("audio/ogg", std::io::Cursor::new(b"OggS garbage".to_vec())),
+            None
+        );
+    }
 
     #[test]
     fn the_content_names_the_type_not_the_name() {

@@ -148,7 +148,7 @@ impl Journal {
     fn open_seekable_attachment(
         &self,
         stored: &crate::store::StoredAttachment,
-    ) -> Result<impl Read + Seek + use<>, JournalError> {
+    ) -> Result<impl Read + Seek + Send + Sync + 'static + use<>, JournalError> {
         let identity = self.attachment_identity()?;
         files::open_seekable(&self.attachments_folder(), &stored.file, &identity.0)
             .map_err(|e| JournalError::io("read", &self.attachments_folder(), e))
@@ -169,6 +169,14 @@ impl Journal {
         };
         if stored.media_type == "image/heic" {
             row.problem = Some("HEIC photos have no preview here".into());
+            return Ok(row);
+        }
+        if stored.media_type.starts_with("audio/") || stored.media_type.starts_with("video/") {
+            let reader = self.open_seekable_attachment(stored)?;
+            row.duration_ms = super::media::duration_ms(&stored.media_type, reader);
+            if row.duration_ms.is_none() {
+                row.problem = Some("its length is not in its header".into());
+            }
             return Ok(row);
         }
         if !decodable(&stored.media_type) {
@@ -319,6 +327,21 @@ mod tests {
                 .is_empty(),
             "nothing stored"
         );
+    }
+
+    /// A voice note's tile says how long it is, read from the stored (encrypted) file.
+    #[test]
+    fn a_voice_note_gets_its_length() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = journal(&dir.path().join("journal"));
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/testdata/media/voice.ogg");
+        let sha = record_with(&mut journal, &fixture);
+        let preview = journal.attachment_preview(&sha).expect("preview");
+        assert_eq!(preview.media_type, "audio/ogg");
+        let ms = preview.duration_ms.expect("a length");
+        assert!(ms.abs_diff(3500) <= 80, "{ms}");
+        assert!(preview.thumbnail.is_none() && preview.problem.is_none());
     }
 
     /// A HEIC photo has no decoder here: a placeholder with the reason, no thumbnail.
