@@ -100,7 +100,7 @@ fn main() {
             drop(gui);
 
             // Locked, wrong passphrase, unlocking.
-            let gui = start(&sample, dark, size);
+            let gui = start_with_media(&sample, dark, size, vec![folder.path().join("media")]);
             shot("02-unlock", &gui);
             fill(&gui, "Passphrase", "wrong guess");
             tap(&gui, "Unlock");
@@ -161,6 +161,16 @@ fn main() {
             gui.window().window().set_size(size);
             scroll(&gui, 1500.0);
             shot("07a-new-observation-attachments", &gui);
+            scroll(&gui, -5000.0);
+            // From the camera card: the photos taken near the observation's time.
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 3200.0));
+            tap(&gui, "Photos from a camera card taken near this time");
+            gui.settle();
+            gui.window().window().set_size(size);
+            scroll(&gui, 1500.0);
+            shot("07d-new-observation-camera-card", &gui);
             scroll(&gui, -5000.0);
             // The optional details, opened, the form scrolled down to them.
             gui.window()
@@ -575,6 +585,27 @@ fn start(dir: &Path, dark: bool, size: slint::LogicalSize) -> Gui {
     start_in(dir, dark, size, "en")
 }
 
+/// [`start`] with removable media (the sample camera card) mounted under `media_roots`.
+fn start_with_media(
+    dir: &Path,
+    dark: bool,
+    size: slint::LogicalSize,
+    media_roots: Vec<std::path::PathBuf>,
+) -> Gui {
+    let gui = gui::init(GuiOptions {
+        data_dir: dir.to_path_buf(),
+        kdf_cost: FAST,
+        auto_lock: gui::DEFAULT_AUTO_LOCK,
+        dark,
+        language: "en".into(),
+        media_roots,
+    })
+    .expect("the window builds");
+    gui.window().window().set_size(size);
+    gui.window().show().expect("show");
+    gui
+}
+
 fn start_in(dir: &Path, dark: bool, size: slint::LogicalSize, language: &str) -> Gui {
     let gui = gui::init(GuiOptions {
         data_dir: dir.to_path_buf(),
@@ -582,6 +613,7 @@ fn start_in(dir: &Path, dark: bool, size: slint::LogicalSize, language: &str) ->
         auto_lock: gui::DEFAULT_AUTO_LOCK,
         dark,
         language: language.into(),
+        media_roots: Vec::new(),
     })
     .expect("the window builds");
     gui.window().window().set_size(size);
@@ -682,6 +714,10 @@ fn sample_camera_card(dir: &Path) {
         bytes.resize(size, 0x5A);
         std::fs::write(dir.join(name), bytes).expect("a sample photo");
     }
+    let photos = dir.join("100CANON");
+    std::fs::create_dir_all(&photos).expect("the camera's folder");
+    sample_photo(&photos.join("IMG_0418.PNG"), 1200, 900);
+    sample_photo(&photos.join("IMG_0419.PNG"), 900, 1200);
     std::fs::write(
         dir.join("checkpoint-log.pdf"),
         b"%PDF-1.7\n% a scanned log\n",

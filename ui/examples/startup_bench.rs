@@ -178,6 +178,7 @@ fn measure(dir: &Path) {
         auto_lock: gui::DEFAULT_AUTO_LOCK,
         dark: false,
         language: "en".into(),
+        media_roots: Vec::new(),
     })
     .expect("the window builds");
     gui.window()

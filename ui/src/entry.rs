@@ -395,6 +395,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     });
     adapter.on_use_gps(on_app(app, use_gps));
     adapter.on_list_folder(on_app(app, list_folder));
+    adapter.on_from_camera_card(on_app(app, from_camera_card));
     let weak = Rc::downgrade(app);
     adapter.on_toggle_file(move |index| {
         let Some(w) = weak.upgrade().and_then(|a| a.window()) else {
@@ -611,7 +612,16 @@ fn list_folder(app: &Rc<App>) {
             let Some(w) = app.window() else { return };
             let adapter = w.global::<EntryAdapter>();
             match listed {
-                Ok(rows) => {
+                Ok(files) => {
+                    let rows: Vec<PickRow> = files
+                        .into_iter()
+                        .map(|f| PickRow {
+                            path: f.path.into(),
+                            name: f.name.into(),
+                            about: f.about.into(),
+                            ..Default::default()
+                        })
+                        .collect();
                     adapter.set_attach_message(if rows.is_empty() {
                         format!("No photo, recording, video or PDF in {}", folder.display()).into()
                     } else {
@@ -628,12 +638,100 @@ fn list_folder(app: &Rc<App>) {
     }));
 }
 
+/// "From camera card": the photos on a mounted card taken within ±30 minutes of the form's
+/// time (now, when it has none), found and thumbnailed on the worker thread, listed to tick.
+fn from_camera_card(app: &Rc<App>) {
+    use truce_core::evidence::camera_card;
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<EntryAdapter>();
+    let around = Form::read(&adapter)
+        .to_json()
+        .ok()
+        .and_then(|m| {
+            m.get("observed_at")
+                .and_then(Value::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        })
+        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
+    let roots = app.media_roots.borrow().clone();
+    adapter.set_attach_message("Looking for a camera card…".into());
+    app.submit(Box::new(move |journal| {
+        let cards = camera_card::camera_card_folders(&roots);
+        let found = match journal.as_ref() {
+            Some(j) if !cards.is_empty() => Some(j.camera_card_photos(&roots, around)),
+            _ => None,
+        };
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<EntryAdapter>();
+            let when = chrono::DateTime::<chrono::Local>::from(around).format("%H:%M");
+            let (rows, message) = match found {
+                None => (
+                    Vec::new(),
+                    "No camera card found: insert the card (its photos are in a DCIM folder) and try again, or type its folder above.".to_owned(),
+                ),
+                Some(Err(e)) => (Vec::new(), e.to_string()),
+                Some(Ok(photos)) if photos.is_empty() => (
+                    Vec::new(),
+                    format!(
+                        "No photo on {} was taken within {} minutes of {when}.",
+                        cards.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", "),
+                        camera_card::WINDOW_MINUTES
+                    ),
+                ),
+                Some(Ok(photos)) => {
+                    let rows = photos
+                        .iter()
+                        .map(|p| {
+                            let taken = chrono::DateTime::<chrono::Local>::from(p.taken_at)
+                                .format("%H:%M:%S");
+                            let source = if p.time_from_camera { "camera time" } else { "file time" };
+                            PickRow {
+                                path: p.path.display().to_string().into(),
+                                name: p.name.as_str().into(),
+                                about: format!(
+                                    "taken {taken} ({source}), {}",
+                                    truce_core::evidence::size_text(p.size)
+                                )
+                                .into(),
+                                selected: false,
+                                has_thumbnail: p.thumbnail.is_some(),
+                                thumbnail: p
+                                    .thumbnail
+                                    .as_ref()
+                                    .map(|t| {
+                                        slint::Image::from_rgba8(
+                                            slint::SharedPixelBuffer::clone_from_slice(
+                                                &t.rgba, t.width, t.height,
+                                            ),
+                                        )
+                                    })
+                                    .unwrap_or_default(),
+                            }
+                        })
+                        .collect();
+                    (rows, String::new())
+                }
+            };
+            adapter.set_attach_message(message.into());
+            adapter.set_attach_files(ModelRc::new(VecModel::from(rows)));
+        })
+    }));
+}
+
 /// The files of `folder` Truce can attach, newest first (at most [`PICK_MAX`]).
-fn pickable_files(folder: &std::path::Path) -> Result<Vec<PickRow>, String> {
+/// A file the in-app picker lists (plain data: it is made on the worker thread).
+struct Pickable {
+    path: String,
+    name: String,
+    about: String,
+}
+
+fn pickable_files(folder: &std::path::Path) -> Result<Vec<Pickable>, String> {
     use std::io::Read;
     let entries =
         std::fs::read_dir(folder).map_err(|e| format!("Cannot list {}: {e}", folder.display()))?;
-    let mut found: Vec<(std::time::SystemTime, PickRow)> = Vec::new();
+    let mut found: Vec<(std::time::SystemTime, Pickable)> = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Ok(meta) = entry.metadata() else { continue };
@@ -658,11 +756,10 @@ fn pickable_files(folder: &std::path::Path) -> Result<Vec<PickRow>, String> {
         let size = truce_core::evidence::size_text(meta.len());
         found.push((
             modified,
-            PickRow {
-                path: entry.path().display().to_string().into(),
-                name: name.into(),
-                about: format!("{media_type}, {size}, {when}").into(),
-                selected: false,
+            Pickable {
+                path: entry.path().display().to_string(),
+                name,
+                about: format!("{media_type}, {size}, {when}"),
             },
         ));
     }

@@ -57,6 +57,9 @@ pub struct GuiOptions {
     pub dark: bool,
     /// "en" or "fr".
     pub language: String,
+    /// Where removable media are mounted, searched for a camera card's `DCIM/` ("From camera
+    /// card"); by default `/media`, `/run/media`, `/mnt` and `/storage` where they exist.
+    pub media_roots: Vec<PathBuf>,
 }
 
 impl GuiOptions {
@@ -68,6 +71,7 @@ impl GuiOptions {
             auto_lock: DEFAULT_AUTO_LOCK,
             dark: false,
             language: language_from_env(),
+            media_roots: truce_core::evidence::camera_card::default_media_roots(),
         }
     }
 }
@@ -161,6 +165,7 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
         options.auto_lock,
         worker,
     ));
+    *app.media_roots.borrow_mut() = options.media_roots.clone();
     APPS.with(|apps| {
         let mut apps = apps.borrow_mut();
         apps.retain(|a| a.strong_count() > 0);

@@ -152,6 +152,8 @@ pub(crate) struct App {
     preferences: RefCell<Option<Preferences>>,
     pub worker: Worker<App>,
     subscribers: RefCell<Vec<Subscriber>>,
+    /// Where removable media are mounted (see `GuiOptions::media_roots`).
+    pub media_roots: RefCell<Vec<std::path::PathBuf>>,
 }
 
 impl App {
@@ -177,6 +179,7 @@ impl App {
             preferences: RefCell::new(None),
             worker,
             subscribers: RefCell::new(Vec::new()),
+            media_roots: RefCell::new(Vec::new()),
         }
     }
 

@@ -26,7 +26,17 @@ const VERY_TALL: (f32, f32) = (360.0, 3200.0);
 const PHONE: (f32, f32) = (360.0, 740.0);
 
 /// The GUI on `dir`, on this test thread's testing backend.
-fn start(dir: &std::path::Path, auto_lock: Duration, (width, height): (f32, f32)) -> Gui {
+fn start(dir: &std::path::Path, auto_lock: Duration, size: (f32, f32)) -> Gui {
+    start_with_media(dir, auto_lock, size, Vec::new())
+}
+
+/// [`start`] with removable media mounted under `media_roots`.
+fn start_with_media(
+    dir: &std::path::Path,
+    auto_lock: Duration,
+    (width, height): (f32, f32),
+    media_roots: Vec<std::path::PathBuf>,
+) -> Gui {
     if !BACKEND.get() {
         i_slint_backend_testing::init_no_event_loop();
         BACKEND.set(true);
@@ -37,6 +47,7 @@ fn start(dir: &std::path::Path, auto_lock: Duration, (width, height): (f32, f32)
         auto_lock,
         dark: false,
         language: "en".into(),
+        media_roots,
     })
     .expect("the window builds");
     gui.window()
@@ -1341,4 +1352,67 @@ fn the_form_attaches_a_photo_picked_from_a_folder() {
     let a = &saved[0].observation.attachments;
     assert_eq!(a.len(), 1, "the ticked photo is attached");
     assert_eq!(a[0].name, "IMG_0001.JPG");
+}
+
+/// "From camera card": a card mounted under the media roots holds a photo taken now and one
+/// taken three hours ago; only the first is listed, with its thumbnail, and once ticked it is
+/// attached when the observation is saved.
+#[test]
+fn the_form_attaches_a_photo_from_the_camera_card_taken_near_its_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let media = dir.path().join("media");
+    let card = media.join("ana/EOS_DIGITAL/DCIM/100CANON");
+    std::fs::create_dir_all(&card).expect("card");
+    write_png(&card.join("IMG_0101.PNG"), 640, 480);
+    let old = card.join("IMG_0042.PNG");
+    write_png(&old, 640, 480);
+    let three_hours_ago = std::time::SystemTime::now() - Duration::from_secs(3 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .and_then(|f| f.set_modified(three_hours_ago))
+        .expect("file time");
+    let gui = start_with_media(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL, vec![media]);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Violation");
+    tap(&gui, "Shelling");
+    tap(&gui, "Camera");
+    tap(&gui, "Photos from a camera card taken near this time");
+    gui.settle();
+    let listed = labels_containing(&gui, "IMG_0101.PNG · taken ");
+    assert_eq!(listed.len(), 1, "{:?}", labels_containing(&gui, "IMG_"));
+    assert!(listed[0].contains("(file time)"), "{}", listed[0]);
+    assert!(
+        labels_containing(&gui, "IMG_0042.PNG").is_empty(),
+        "taken too long before"
+    );
+    tap(&gui, &listed[0]);
+    tap(&gui, "Save observation");
+    gui.settle();
+    drop(gui);
+    let saved = open_journal(dir.path()).list(None).expect("list");
+    assert_eq!(saved.len(), 1);
+    let a = &saved[0].observation.attachments;
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].name, "IMG_0101.PNG");
+}
+
+/// Without a card, the form says what to do.
+#[test]
+fn without_a_camera_card_the_form_says_to_insert_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start_with_media(
+        dir.path(),
+        gui::DEFAULT_AUTO_LOCK,
+        VERY_TALL,
+        vec![dir.path().join("no-media")],
+    );
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Photos from a camera card taken near this time");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "No camera card found").len(), 1);
 }

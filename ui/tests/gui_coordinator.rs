@@ -40,6 +40,7 @@ fn start(dir: &Path, (width, height): (f32, f32)) -> Gui {
         auto_lock: gui::DEFAULT_AUTO_LOCK,
         dark: false,
         language: "en".into(),
+        media_roots: Vec::new(),
     })
     .expect("the window builds");
     resize(&gui, (width, height));

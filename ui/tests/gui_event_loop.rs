@@ -33,6 +33,7 @@ fn unlock_reply_arrives_through_the_event_loop() {
             auto_lock: gui::DEFAULT_AUTO_LOCK,
             dark: false,
             language: "en".into(),
+            media_roots: Vec::new(),
         })
         .expect("the window builds"),
     );

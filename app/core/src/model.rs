@@ -167,6 +167,25 @@ pub struct AttachmentPreview {
     pub problem: Option<String>,
 }
 
+/// A photo on a camera's card taken near an observation's time ("From camera card").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardPhoto {
+    /// The file on the card.
+    pub path: std::path::PathBuf,
+    /// Its name.
+    pub name: String,
+    /// Its media type, from the content.
+    pub media_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was taken.
+    pub taken_at: chrono::DateTime<chrono::Utc>,
+    /// `true` when that time is the camera's (EXIF), `false` when it is the file's.
+    pub time_from_camera: bool,
+    /// A thumbnail made in memory, when one could be.
+    pub thumbnail: Option<Picture>,
+}
+
 /// Decoded pixels, RGBA8, row by row; held in memory only. `Debug` shows the size, never
 /// the pixels.
 #[derive(Clone, PartialEq, Eq)]

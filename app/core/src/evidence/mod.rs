@@ -3,6 +3,7 @@
 //! bytes are kept unmodified and encrypted at rest (see `files`), and `truce check` hashes
 //! them again.
 
+pub mod camera_card;
 pub mod files;
 pub mod media;
 mod package;

@@ -89,6 +89,14 @@ fn decode_fitting<R: BufRead + Seek>(
     Ok((size, fitted))
 }
 
+/// A thumbnail (at most [`THUMBNAIL_SIDE`]) of the image `input` holds, decoded within the
+/// limits in memory; `None` when it cannot be decoded.
+pub fn thumbnail_of<R: BufRead + Seek>(input: R) -> Option<Picture> {
+    decode_fitting(input, THUMBNAIL_SIDE)
+        .ok()
+        .map(|(_, image)| picture_of(image))
+}
+
 fn picture_of(image: DynamicImage) -> Picture {
     let rgba = image.into_rgba8();
     Picture {
