@@ -169,6 +169,12 @@ def verify_v2(folder, registered_fingerprint):
     _, lines = split_lines(data, 2)
     manifest, device_key, found = check_manifest(lines[0], 2, registered_fingerprint)
     order = check_entries(manifest, lines[1:])
+    # A text-first bundle leaves some files for a later bundle; each is named by a record here.
+    pending = manifest.get("pending_attachments") or []
+    for digest in pending:
+        if digest not in order:
+            raise Refused(f"pending attachment {digest} is named by no record of the bundle")
+    order = [digest for digest in order if digest not in pending]
     announced = manifest.get("attachments") or {}
     files = sorted(p for p in (folder / "attachments").glob("*")) if (folder / "attachments").is_dir() else []
     held = {}

@@ -35,8 +35,11 @@ pub const SIGNATURE_CONTEXT: &[u8] = b"truce-bundle-v1\n";
 pub const SIGNATURE_CONTEXT_V2: &[u8] = b"truce-bundle-v2\n";
 /// The feature of a version-2 bundle that carries attachments.
 pub const FEATURE_ATTACHMENTS: &str = "attachments";
+/// The version-2 feature of a text-first bundle: attachments its records name are left for a
+/// later bundle (`pending_attachments` in the manifest).
+pub const FEATURE_PENDING_ATTACHMENTS: &str = "pending_attachments";
 /// The `features` of a version-2 bundle this build implements.
-pub const KNOWN_FEATURES: &[&str] = &[FEATURE_ATTACHMENTS];
+pub const KNOWN_FEATURES: &[&str] = &[FEATURE_ATTACHMENTS, FEATURE_PENDING_ATTACHMENTS];
 /// The first bytes of a zstd frame: a version-1 body.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// zstd level of bundles: against level 9, export runs 1.6 times faster for 88 instead of 79
@@ -105,6 +108,10 @@ pub struct Manifest {
     /// Version 2: how many attachment members follow the entries, and their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<AttachmentsSummary>,
+    /// Version 2 with `pending_attachments` (a text-first export): the SHA-256 (hex) of the
+    /// attachments records of this bundle name that it leaves for a later bundle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_attachments: Vec<String>,
 }
 
 /// What a version-2 bundle announces of its attachments, checked before any is read.
@@ -570,9 +577,13 @@ pub fn signed_message_v2(lines_digest: &[u8; 32], attachments: &[[u8; 32]]) -> V
 fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
     match m.version {
         1 => {
-            if !m.features.is_empty() || m.attachments.is_some() {
+            if !m.features.is_empty()
+                || m.attachments.is_some()
+                || !m.pending_attachments.is_empty()
+            {
                 return Err(BundleError::Manifest(
-                    "a version-1 manifest has no `features` or `attachments`".into(),
+                    "a version-1 manifest has no `features`, `attachments` or `pending_attachments`"
+                        .into(),
                 ));
             }
         }
@@ -589,6 +600,32 @@ fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
                 return Err(BundleError::Manifest(
                     "`attachments` and the feature \"attachments\" go together".into(),
                 ));
+            }
+            let pending = m.features.iter().any(|f| f == FEATURE_PENDING_ATTACHMENTS);
+            let has_pending = !m.pending_attachments.is_empty();
+            if pending != has_pending || (pending && !listed) {
+                return Err(BundleError::Manifest(
+                    "`pending_attachments` goes with the features \"attachments\" and \"pending_attachments\"".into(),
+                ));
+            }
+            let max = (crate::attachment::MAX_ATTACHMENTS as u64).saturating_mul(m.entry_count);
+            if m.pending_attachments.len() as u64 > max {
+                return Err(BundleError::TooLarge(format!(
+                    "{} pending attachments for {} entries",
+                    m.pending_attachments.len(),
+                    m.entry_count
+                )));
+            }
+            if let Some(bad) = m.pending_attachments.iter().find(|h| {
+                h.len() != 64
+                    || !h
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }) {
+                return Err(BundleError::Manifest(format!(
+                    "pending attachment {:?} is not a SHA-256 in lowercase hex",
+                    bad.chars().take(80).collect::<String>()
+                )));
             }
         }
         other => {
@@ -763,6 +800,7 @@ impl<'a> BundleReader<'a> {
                 entry_count: 0,
                 features: Vec::new(),
                 attachments: None,
+                pending_attachments: Vec::new(),
             },
             device_key: VerifyingKey::default(),
             read: 0,
@@ -781,6 +819,16 @@ impl<'a> BundleReader<'a> {
                     found: probe.version,
                     known: VERSION,
                 });
+            }
+            // A feature this build lacks comes with fields it does not know: name the feature.
+            if let Some(unknown) = probe
+                .features
+                .iter()
+                .find(|f| !KNOWN_FEATURES.contains(&f.as_str()))
+            {
+                if probe.format == FORMAT {
+                    return Err(BundleError::UnknownFeature(unknown.clone()));
+                }
             }
         }
         let manifest: Manifest =
@@ -1345,7 +1393,54 @@ mod tests {
             entry_count: last - first + 1,
             features: Vec::new(),
             attachments: None,
+            pending_attachments: Vec::new(),
         }
+    }
+
+    /// A text-first bundle: version 2 with no attachment carried and two pending; it reads
+    /// whole, and says which are pending. A pending list without its feature is refused, and a
+    /// reader meeting a feature it lacks (with the fields that come with it) names the feature.
+    #[test]
+    fn a_text_first_bundle_names_its_pending_attachments() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let entries = chain(2);
+        let pending = vec!["ab".repeat(32), "cd".repeat(32)];
+        let m = Manifest {
+            version: 2,
+            features: vec![
+                FEATURE_ATTACHMENTS.into(),
+                FEATURE_PENDING_ATTACHMENTS.into(),
+            ],
+            attachments: Some(AttachmentsSummary { count: 0, bytes: 0 }),
+            pending_attachments: pending.clone(),
+            ..manifest(&key, 1, 2)
+        };
+        let mut w = BundleWriter::new(Vec::new(), &[id.to_public()], m.clone()).expect("writer");
+        for e in &entries {
+            w.entry(e).expect("entry");
+        }
+        let bytes = w.finish(&key).expect("finish");
+        let r = BundleReader::open(&bytes[..], &id, Limits::default()).expect("opens");
+        assert_eq!(r.manifest().pending_attachments, pending);
+        assert_eq!(drain(r).expect("verifies"), 2);
+
+        let without_feature = Manifest {
+            features: vec![FEATURE_ATTACHMENTS.into()],
+            ..m.clone()
+        };
+        assert!(matches!(
+            check_manifest(&without_feature, &Limits::default()),
+            Err(BundleError::Manifest(_))
+        ));
+        let mut line = serde_json::to_value(&m).expect("json");
+        line["features"] = serde_json::json!(["attachments", "receipts_inline"]);
+        line["receipts_inline"] = serde_json::json!({"x": 1});
+        let text = format!("{line}\n");
+        assert!(matches!(
+            BundleReader::from_plaintext(text.as_bytes(), Limits::default()),
+            Err(BundleError::UnknownFeature(f)) if f == "receipts_inline"
+        ));
     }
 
     /// A version-2 manifest announcing `files`.

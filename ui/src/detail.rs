@@ -383,6 +383,11 @@ fn load_previews(app: &Rc<App>, hashes: Vec<String>) {
                     continue;
                 };
                 match preview {
+                    Ok(p) if !p.held => {
+                        row.kind = "pending".into();
+                        row.note = "".into();
+                        row.about = format!("{} · attachment pending", row.about).into();
+                    }
                     Ok(p) => {
                         if let Some(thumb) = &p.thumbnail {
                             row.thumbnail = slint_image(thumb);

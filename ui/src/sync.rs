@@ -156,10 +156,15 @@ fn set_outcome(w: &AppWindow, outcome: SyncOutcome, detail: &str) {
 fn export(app: &Rc<App>) {
     let Some(w) = app.window() else { return };
     let dir = PathBuf::from(w.global::<SyncAdapter>().get_export_dir().trim());
+    let mode = if w.global::<SyncAdapter>().get_text_first() {
+        truce_core::model::AttachmentMode::TextFirst
+    } else {
+        truce_core::model::AttachmentMode::WithFiles
+    };
     set_outcome(&w, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            let written = j.export_pending(&dir, |_| {})?;
+            let written = j.export_pending_with(&dir, mode, |_| {})?;
             Ok((written, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {

@@ -1416,3 +1416,55 @@ fn without_a_camera_card_the_form_says_to_insert_one() {
     gui.settle();
     assert_eq!(labels_containing(&gui, "No camera card found").len(), 1);
 }
+
+/// "Text first" on the Sync screen: the bundle leaves the photo for later, and the device
+/// knows the range still owes its media; the next export without it pays the debt.
+#[test]
+fn the_sync_screen_exports_text_first_and_the_files_later() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    new_journal(device.path());
+    let photo = device.path().join("CP4.PNG");
+    write_png(&photo, 320, 240);
+    {
+        let mut journal = open_journal(device.path());
+        journal.import_profile(&profile).expect("profile");
+        journal
+            .record_with_attachments(
+                truce_sync::parse_object(
+                    r#"{"kind":"violation","category":"shelling","method":"camera"}"#,
+                )
+                .expect("json"),
+                &[photo],
+            )
+            .expect("record");
+    }
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Text first: photos and recordings later");
+    tap(&gui, "Export");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Bundle written: ").len(), 1);
+    let owed = |gui: Gui| {
+        drop(gui);
+        open_journal(device.path())
+            .media_pending_ranges()
+            .expect("ranges")
+    };
+    assert_eq!(owed(gui), vec![(1, 1)], "the photo is owed");
+
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Export");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Bundle written: ").len(), 1);
+    assert!(owed(gui).is_empty(), "the next export carried it");
+}

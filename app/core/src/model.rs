@@ -142,6 +142,12 @@ pub enum ExportRange {
 pub struct ExportReport {
     /// Where it is.
     pub path: PathBuf,
+    /// Attachments it carries.
+    pub attachments: usize,
+    /// Attachments its records name that it leaves for a later bundle (text first).
+    pub pending_attachments: usize,
+    /// It re-sends entries already exported text-first, with their media.
+    pub media_for_earlier: bool,
     /// First and last sequence numbers in it.
     pub first_seq: u64,
     /// Last sequence number in it.
@@ -150,13 +156,25 @@ pub struct ExportReport {
     pub created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
+/// Whether an export carries the attachments its records name, or leaves them for later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttachmentMode {
+    /// The files travel with their records (and media owed by text-first exports go too).
+    #[default]
+    WithFiles,
+    /// Text first: the records now, their files named as pending, for a later export.
+    TextFirst,
+}
+
 /// What the screens show of an attachment without opening it (`Journal::attachment_preview`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentPreview {
     /// The original's SHA-256, hex.
     pub sha256: String,
-    /// Its media type.
+    /// Its media type ("" when not held).
     pub media_type: String,
+    /// Whether this journal holds the file; `false`: attachment pending (sent text first).
+    pub held: bool,
     /// A photo's size in pixels.
     pub pixels: Option<(u32, u32)>,
     /// A recording's or a video's length, in milliseconds, where known.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use truce_core::model::{ExportRange, ExportReport};
+use truce_core::model::{AttachmentMode, ExportRange, ExportReport};
 
 use super::output::note;
 use super::session::unlock;
@@ -25,11 +25,20 @@ pub struct ExportArgs {
     /// Last sequence number of a chosen range.
     #[arg(long, requires = "from", value_name = "SEQ")]
     to: Option<u64>,
+    /// Text first, for a small stick: the records now, their photos, recordings and
+    /// documents named as pending; the next export without this flag carries them.
+    #[arg(long)]
+    text_first: bool,
 }
 
 /// Writes the bundles; prints each one's path as soon as it is written.
 pub fn run(args: ExportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     let journal = unlock(dir)?;
+    let mode = if args.text_first {
+        AttachmentMode::TextFirst
+    } else {
+        AttachmentMode::WithFiles
+    };
     let range = match (args.all, args.from, args.to) {
         (true, _, _) => Some(ExportRange::All),
         (false, Some(a), Some(b)) => Some(ExportRange::Seqs(a, b)),
@@ -40,8 +49,18 @@ pub fn run(args: ExportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
         if printed.is_ok() {
             printed = writeln!(out, "{}", report.path.display()).and_then(|()| out.flush());
         }
+        let files = match (report.attachments, report.pending_attachments) {
+            (0, 0) => String::new(),
+            (n, 0) => format!(" with {n} attached file(s)"),
+            (_, p) => format!(", text first: {p} attached file(s) left for the next export"),
+        };
+        let again = if report.media_for_earlier {
+            " (sent text first before; now with their files)"
+        } else {
+            ""
+        };
         note!(
-            "Exported entries {}-{} to {}.",
+            "Exported entries {}-{}{again}{files} to {}.",
             report.first_seq,
             report.last_seq,
             report.path.display()
@@ -51,11 +70,11 @@ pub fn run(args: ExportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     // range), so one command sends everything that never left the device.
     let written: Vec<_> = match range {
         Some(range) => journal
-            .export(&args.out, range)?
+            .export_with(&args.out, range, mode)?
             .inspect(&mut report_one)
             .into_iter()
             .collect(),
-        None => journal.export_pending(&args.out, &mut report_one)?,
+        None => journal.export_pending_with(&args.out, mode, &mut report_one)?,
     };
     printed?;
     if written.is_empty() {

@@ -168,6 +168,9 @@ pub struct ShownObservation<'a> {
     pub status: &'static str,
     /// The verification trail, oldest first.
     pub verification: Vec<VerificationStep<'a>>,
+    /// The SHA-256 of attachments the current revision names that this journal does not hold
+    /// yet (sent text first; a later bundle brings them).
+    pub pending_attachments: Vec<String>,
 }
 
 /// One step of a verification trail.

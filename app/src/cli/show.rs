@@ -49,6 +49,12 @@ pub fn run(args: ShowArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     let status = trail
         .last()
         .map_or(VerificationStatus::Unverified, |e| e.status);
+    let mut pending = Vec::new();
+    for a in &current.observation.attachments {
+        if !journal.holds_attachment(&a.sha256)? {
+            pending.push(a.sha256.clone());
+        }
+    }
     if args.json {
         let areas = profile_areas(&journal)?;
         let shown = json::ShownObservation {
@@ -59,11 +65,12 @@ pub fn run(args: ShowArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
                 .collect(),
             status: status.code(),
             verification: trail.iter().map(json::VerificationStep::from).collect(),
+            pending_attachments: pending,
         };
         out.write_all(json::pretty(&shown)?.as_bytes())?;
         return Ok(());
     }
-    write_detail(out, &history)?;
+    write_detail(out, &history, &pending)?;
     writeln!(out, "\nVerification: {}", status.code())?;
     for e in &trail {
         writeln!(
@@ -78,7 +85,11 @@ pub fn run(args: ShowArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-fn write_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result<()> {
+fn write_detail(
+    out: &mut impl Write,
+    history: &[ObservationRevision],
+    pending: &[String],
+) -> Result<()> {
     let Some(current) = history.last() else {
         return Ok(());
     };
@@ -102,6 +113,9 @@ fn write_detail(out: &mut impl Write, history: &[ObservationRevision]) -> Result
             "",
             a.sha256
         )?;
+        if pending.contains(&a.sha256) {
+            writeln!(out, "{:17}{}", "", truce_core::evidence::preview::PENDING)?;
+        }
     }
     writeln!(out, "{:<16} {}", "device_id", current.device_id)?;
     writeln!(

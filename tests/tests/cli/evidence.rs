@@ -517,3 +517,77 @@ fn an_evidence_package_verifies_with_sha256sum_and_openssl() {
         assert!(!checked.status.success(), "{what} altered still passes");
     }
 }
+
+/// Text first: a courier with a small stick takes the record now; the coordinator shows the
+/// photo as pending; the next export (without the flag) carries it with its range again, the
+/// coordinator keeps it, and nothing is owed after that.
+#[test]
+fn a_text_first_export_sends_the_record_now_and_the_photo_later() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from("East", &serde_json::json!({}));
+    let device = Journal::with_profile("Ana", &profile);
+    let camera = device.scratch("camera");
+    let marker = unique_marker("checkpoint photo");
+    let photo = jpeg_with(&camera, "CP7.JPG", &marker);
+    let mut record = vec!["record"];
+    record.extend(QUICK);
+    record.extend(["--attach", path_str(&photo)]);
+    let id = device.run(&record, "").ok().stdout.trim().to_owned();
+    let small = device.scratch("small-stick");
+    let run = device
+        .run(&["export", "--text-first", "--out", path_str(&small)], "")
+        .ok();
+    assert!(
+        run.stderr.contains("text first: 1 attached file(s) left"),
+        "{}",
+        run.stderr
+    );
+    let text_only = run.stdout.trim().to_owned();
+    let size = std::fs::metadata(&text_only).expect("bundle").len();
+    assert!(
+        size < 20_000,
+        "the photo stayed on the device: {size} bytes"
+    );
+
+    coordinator.run(&["import", &text_only], "").ok();
+    let shown = coordinator.show(&id);
+    let sha = sha256_hex(&photo);
+    assert_eq!(shown["pending_attachments"], serde_json::json!([sha]));
+    let text = coordinator.run(&["show", &id], "").ok().stdout;
+    assert!(text.contains("attachment pending"), "{text}");
+    // Nothing new for a text-first export again: the record left already.
+    let again = device
+        .run(&["export", "--text-first", "--out", path_str(&small)], "")
+        .ok();
+    assert!(again.stdout.trim().is_empty(), "{}", again.stdout);
+
+    // The next export carries the photo, with its entries again.
+    let usb = device.scratch("usb");
+    let run = device.run(&["export", "--out", path_str(&usb)], "").ok();
+    assert!(
+        run.stderr.contains("now with their files"),
+        "{}",
+        run.stderr
+    );
+    let with_files = run.stdout.trim().to_owned();
+    let report = coordinator
+        .run(&["import", &with_files, "--json"], "")
+        .ok()
+        .stdout;
+    assert!(report.contains("\"known_entries\":1"), "{report}");
+    assert_eq!(
+        coordinator.show(&id)["pending_attachments"],
+        serde_json::json!([])
+    );
+    let copy = coordinator.scratch("copies").join("cp7.jpg");
+    coordinator
+        .run(&["save-copy", &sha, "--out", path_str(&copy)], "")
+        .ok();
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        std::fs::read(&photo).expect("photo")
+    );
+    // Owed nothing now.
+    let done = device.run(&["export", "--out", path_str(&usb)], "").ok();
+    assert!(done.stdout.trim().is_empty(), "{}", done.stdout);
+}

@@ -470,6 +470,16 @@ impl Journal {
             .map_err(|e| JournalError::io("read", &self.attachments_folder(), e))
     }
 
+    /// Whether this journal holds the attachment `sha256` (hex): on a coordinator, `false`
+    /// while a text-first export's file has not arrived.
+    pub fn holds_attachment(&self, sha256: &str) -> Result<bool, JournalError> {
+        let mut hash = [0u8; 32];
+        if hex::decode_to_slice(sha256.trim(), &mut hash).is_err() {
+            return Ok(false);
+        }
+        Ok(self.store.attachment(&hash)?.is_some())
+    }
+
     fn held_attachment(&self, sha256: &str) -> Result<StoredAttachment, JournalError> {
         let mut hash = [0u8; 32];
         let unknown = || {

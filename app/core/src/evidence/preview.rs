@@ -19,6 +19,10 @@ pub const MAX_IMAGE_PIXELS: u64 = 120_000_000;
 /// The most memory one decode may take (RGBA of the largest image, and some).
 const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
+/// What a file named by a record and not held yet says: a text-first export sent the record
+/// ahead of it.
+pub const PENDING: &str = "attachment pending: a later bundle from the device brings it";
+
 /// A thumbnail's longer side, in pixels.
 pub const THUMBNAIL_SIDE: u32 = 320;
 
@@ -110,6 +114,17 @@ impl Journal {
     /// The preview of the attachment `sha256` (hex): from the journal's cache, or made now
     /// (decoded within limits) and kept. Call it off the UI thread.
     pub fn attachment_preview(&self, sha256: &str) -> Result<AttachmentPreview, JournalError> {
+        if !self.holds_attachment(sha256)? {
+            return Ok(AttachmentPreview {
+                sha256: sha256.to_owned(),
+                media_type: String::new(),
+                held: false,
+                pixels: None,
+                duration_ms: None,
+                thumbnail: None,
+                problem: Some(PENDING.into()),
+            });
+        }
         let stored = self.held_attachment(sha256)?;
         let row = match self.store.attachment_preview(&stored.sha256)? {
             Some(row) => row,
@@ -130,6 +145,7 @@ impl Journal {
         Ok(AttachmentPreview {
             sha256: hex::encode(stored.sha256),
             media_type: stored.media_type,
+            held: true,
             pixels: row.width.zip(row.height),
             duration_ms: row.duration_ms,
             thumbnail,

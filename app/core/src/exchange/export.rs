@@ -10,7 +10,7 @@ use truce_sync::log;
 
 use crate::fsutil;
 use crate::journal::{now, Journal, JournalError};
-use crate::model::{ExportRange, ExportReport};
+use crate::model::{AttachmentMode, ExportRange, ExportReport};
 
 /// File extension of bundles.
 pub const BUNDLE_EXTENSION: &str = "age";
@@ -39,17 +39,47 @@ impl Journal {
     pub fn export_pending(
         &self,
         out_dir: &Path,
+        on_written: impl FnMut(&ExportReport),
+    ) -> Result<Vec<ExportReport>, JournalError> {
+        self.export_pending_with(out_dir, AttachmentMode::WithFiles, on_written)
+    }
+
+    /// [`Self::export_pending`] with a choice of [`AttachmentMode`]. With the files, the ranges
+    /// text-first exports left owing their media ([`Self::media_pending_ranges`]) are written
+    /// again after the new ones, this time with their files.
+    pub fn export_pending_with(
+        &self,
+        out_dir: &Path,
+        mode: AttachmentMode,
         mut on_written: impl FnMut(&ExportReport),
     ) -> Result<Vec<ExportReport>, JournalError> {
         self.export_recipients()?;
         let mut written = Vec::new();
+        let owed = match mode {
+            AttachmentMode::WithFiles => self.media_pending_ranges()?,
+            AttachmentMode::TextFirst => Vec::new(),
+        };
         for (first, last) in self.unexported_ranges()? {
-            if let Some(report) = self.export(out_dir, ExportRange::Seqs(first, last))? {
+            if let Some(report) = self.export_with(out_dir, ExportRange::Seqs(first, last), mode)? {
+                on_written(&report);
+                written.push(report);
+            }
+        }
+        for (first, last) in owed {
+            if let Some(mut report) =
+                self.export_with(out_dir, ExportRange::Seqs(first, last), mode)?
+            {
+                report.media_for_earlier = true;
                 on_written(&report);
                 written.push(report);
             }
         }
         Ok(written)
+    }
+
+    /// The ranges text-first exports wrote whose media no later export carried yet.
+    pub fn media_pending_ranges(&self) -> Result<Vec<(u64, u64)>, JournalError> {
+        Ok(self.store.media_pending_ranges()?)
     }
 
     fn export_recipients(&self) -> Result<(String, Vec<age::x25519::Recipient>), JournalError> {
@@ -67,6 +97,16 @@ impl Journal {
         &self,
         out_dir: &Path,
         range: ExportRange,
+    ) -> Result<Option<ExportReport>, JournalError> {
+        self.export_with(out_dir, range, AttachmentMode::WithFiles)
+    }
+
+    /// [`Self::export`] with a choice of [`AttachmentMode`].
+    pub fn export_with(
+        &self,
+        out_dir: &Path,
+        range: ExportRange,
+        mode: AttachmentMode,
     ) -> Result<Option<ExportReport>, JournalError> {
         let (mission, recipients) = self.export_recipients()?;
         let head = self.store.log_head()?;
@@ -98,7 +138,15 @@ impl Journal {
         self.store.each_log_entry(first, last, |entry| {
             self.collect_held_attachments(entry.record, &mut attachments)
         })?;
-        let (version, features, summary) = if attachments.is_empty() {
+        // Text first: the files stay, named as pending.
+        let pending: Vec<String> = match mode {
+            AttachmentMode::TextFirst => std::mem::take(&mut attachments)
+                .iter()
+                .map(|a| hex::encode(a.sha256))
+                .collect(),
+            AttachmentMode::WithFiles => Vec::new(),
+        };
+        let (version, mut features, summary) = if attachments.is_empty() && pending.is_empty() {
             (1, Vec::new(), None)
         } else {
             (
@@ -110,11 +158,16 @@ impl Journal {
                 }),
             )
         };
+        if !pending.is_empty() {
+            features.push(truce_sync::bundle::FEATURE_PENDING_ATTACHMENTS.to_owned());
+        }
+        let pending_count = pending.len();
         let manifest = Manifest {
             format: truce_sync::bundle::FORMAT.into(),
             version,
             features,
             attachments: summary,
+            pending_attachments: pending,
             bundle_id: bundle_id.clone(),
             device_id: self.device.device_id,
             device_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
@@ -151,10 +204,18 @@ impl Journal {
         let file = result?;
         file.commit()
             .map_err(|e| JournalError::io("write", &path, e))?;
-        self.store
-            .record_export(&bundle_id, &created_at.to_rfc3339(), first, last, &name)?;
+        self.store.record_export(
+            &bundle_id,
+            &created_at.to_rfc3339(),
+            (first, last),
+            &name,
+            pending_count > 0,
+        )?;
         Ok(Some(ExportReport {
             path,
+            attachments: attachments.len(),
+            pending_attachments: pending_count,
+            media_for_earlier: false,
             first_seq: first,
             last_seq: last,
             created_at,

@@ -220,6 +220,22 @@ fn read_bundle(
     if !batch.is_empty() {
         out.send(Read::Entries(batch))?;
     }
+    // A text-first bundle leaves some for later: each must be named by a record here, and the
+    // bundle carries the others, in the order they are first named.
+    for hash in &manifest.pending_attachments {
+        let mut bytes = [0u8; 32];
+        if hex::decode_to_slice(hash, &mut bytes).is_err() || !named.contains_key(&bytes) {
+            return refuse(format!(
+                "pending attachment {hash} is named by no record of this bundle"
+            ));
+        }
+    }
+    let pending: std::collections::HashSet<&str> = manifest
+        .pending_attachments
+        .iter()
+        .map(String::as_str)
+        .collect();
+    order.retain(|hash| !pending.contains(hex::encode(hash).as_str()));
     // Version 2: each attachment stored as it streams in, checked against its hash and
     // against the record that names it; then the signature over all of it. A refusal removes
     // what was stored.

@@ -467,7 +467,7 @@ fn unexported_observations_are_those_logged_after_the_last_export() {
     // As if a bundle carried entries 1..=2 (the store records what `export` wrote).
     journal
         .store
-        .record_export("bundle", &now().to_rfc3339(), 1, 2, "bundle.age")
+        .record_export("bundle", &now().to_rfc3339(), (1, 2), "bundle.age", false)
         .expect("record the export");
     assert!(journal.unexported_among(&[a, b]).expect("query").is_empty());
     journal
@@ -489,7 +489,7 @@ fn unexported_observations_are_those_logged_after_the_last_export() {
         .id;
     journal
         .store
-        .record_export("later", &now().to_rfc3339(), 4, 4, "later.age")
+        .record_export("later", &now().to_rfc3339(), (4, 4), "later.age", false)
         .expect("record the export");
     let pending = journal.unexported_among(&[a, b, c]).expect("query");
     assert_eq!(pending.into_iter().collect::<Vec<_>>(), vec![a]);

@@ -226,15 +226,31 @@ impl Store {
         &self,
         bundle_id: &str,
         created_at: &str,
-        first: u64,
-        last: u64,
+        (first, last): (u64, u64),
         file_name: &str,
+        attachments_pending: bool,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO bundle_export (bundle_id, created_at, first_seq, last_seq, file_name) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![bundle_id, created_at, first, last, file_name],
+            "INSERT INTO bundle_export (bundle_id, created_at, first_seq, last_seq, file_name, attachments_pending)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![bundle_id, created_at, first, last, file_name, attachments_pending],
         )?;
         Ok(())
+    }
+
+    /// The ranges of text-first exports still owed their media: no export written after them
+    /// without pending attachments covers them. Lowest first, each once.
+    pub fn media_pending_ranges(&self) -> Result<Vec<(u64, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT t.first_seq, t.last_seq FROM bundle_export AS t
+             WHERE t.attachments_pending = 1 AND NOT EXISTS (
+                 SELECT 1 FROM bundle_export AS f
+                 WHERE f.attachments_pending = 0 AND f.rowid > t.rowid
+                   AND f.first_seq <= t.first_seq AND f.last_seq >= t.last_seq)
+             ORDER BY t.first_seq, t.last_seq",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The installed mission profile's signed text.

@@ -86,6 +86,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0014_evidence_trail",
         sql: include_str!("../../migrations/0014_evidence_trail.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_text_first_exports",
+        sql: include_str!("../../migrations/0015_text_first_exports.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -325,6 +330,7 @@ mod tests {
             "98e9aff03920861e94645ff60575206cd3ad7fae970e68b9ab67007277007629",
             "015f8ec9a79d975a8700d7af7c9e0793e90adc5979220c04f3ad17c72c254b4e",
             "39d01decc26ebeced766db1a5b4731b34074024ad48266a17ee546825684cda6",
+            "b45a6a72066c6c9e8e77ce92c69941e34b57864878192fa780635fb0163739af",
         ];
         assert_eq!(
             shipped.len(),
