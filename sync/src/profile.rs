@@ -16,7 +16,99 @@ pub const FORMAT: &str = "truce-profile";
 pub const VERSION: u32 = 2;
 /// The `features` of a version-2 profile this build implements. A profile that lists another
 /// one is refused with a request to update Truce: its meaning may not be ignored.
-pub const KNOWN_FEATURES: &[&str] = &[FEATURE_TIME_ZONE];
+pub const KNOWN_FEATURES: &[&str] = &[FEATURE_TIME_ZONE, FEATURE_LIMITS];
+/// The feature of the mission's limits on attachments and bundles (`limits`).
+pub const FEATURE_LIMITS: &str = "limits";
+/// A bundle's size after which an export is split, unless the profile says otherwise: 2 GiB,
+/// half of what FAT32 allows for one file.
+pub const DEFAULT_BUNDLE_MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// The largest `bundle_max_bytes` a profile may set: FAT32's largest file.
+pub const BUNDLE_MAX_BYTES_CEILING: u64 = 4 * 1024 * 1024 * 1024 - 1;
+/// The smallest `bundle_max_bytes` a profile may set.
+pub const BUNDLE_MAX_BYTES_FLOOR: u64 = 1024 * 1024;
+
+/// Version 2, feature `limits`: what the mission allows of attachments, and the size after
+/// which an export is cut into several bundles. Each field left out keeps Truce's default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileLimits {
+    /// Largest attachment, in bytes (default and ceiling: 200 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_max_bytes: Option<u64>,
+    /// Most attachments one observation names (default and ceiling: 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments_per_observation: Option<u32>,
+    /// The media types devices may attach (default: every type Truce accepts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_media_types: Option<Vec<String>>,
+    /// A bundle's size after which an export is split (default 2 GiB, at most 4 GiB - 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_max_bytes: Option<u64>,
+}
+
+impl ProfileLimits {
+    /// The largest attachment allowed.
+    pub fn attachment_max_bytes(&self) -> u64 {
+        self.attachment_max_bytes
+            .unwrap_or(crate::attachment::MAX_ATTACHMENT_BYTES)
+    }
+
+    /// The most attachments one observation may name.
+    pub fn attachments_per_observation(&self) -> usize {
+        self.attachments_per_observation
+            .map_or(crate::attachment::MAX_ATTACHMENTS, |n| n as usize)
+    }
+
+    /// Whether devices may attach files of `media_type`.
+    pub fn allows(&self, media_type: &str) -> bool {
+        self.attachment_media_types
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| t == media_type))
+    }
+
+    /// The size after which an export is split.
+    pub fn bundle_max_bytes(&self) -> u64 {
+        self.bundle_max_bytes.unwrap_or(DEFAULT_BUNDLE_MAX_BYTES)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if let Some(n) = self.attachment_max_bytes {
+            if !(1..=crate::attachment::MAX_ATTACHMENT_BYTES).contains(&n) {
+                return Err(format!(
+                    "`limits.attachment_max_bytes` is {n}; it must be from 1 to {} (200 MiB)",
+                    crate::attachment::MAX_ATTACHMENT_BYTES
+                ));
+            }
+        }
+        if let Some(n) = self.attachments_per_observation {
+            if !(1..=crate::attachment::MAX_ATTACHMENTS as u32).contains(&n) {
+                return Err(format!(
+                    "`limits.attachments_per_observation` is {n}; it must be from 1 to {}",
+                    crate::attachment::MAX_ATTACHMENTS
+                ));
+            }
+        }
+        if let Some(types) = &self.attachment_media_types {
+            if let Some(t) = types
+                .iter()
+                .find(|t| !crate::attachment::MEDIA_TYPES.contains(&t.as_str()))
+            {
+                return Err(format!(
+                    "`limits.attachment_media_types` names {t:?}, which Truce does not accept; use some of {}",
+                    crate::attachment::MEDIA_TYPES.join(", ")
+                ));
+            }
+        }
+        if let Some(n) = self.bundle_max_bytes {
+            if !(BUNDLE_MAX_BYTES_FLOOR..=BUNDLE_MAX_BYTES_CEILING).contains(&n) {
+                return Err(format!(
+                    "`limits.bundle_max_bytes` is {n}; it must be from {BUNDLE_MAX_BYTES_FLOOR} (1 MiB) to {BUNDLE_MAX_BYTES_CEILING} (FAT32's largest file)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 /// The feature of the mission's time zone and reporting day (`time_zone`,
 /// `reporting_day_ends`).
 pub const FEATURE_TIME_ZONE: &str = "time_zone";
@@ -119,6 +211,9 @@ pub struct MissionProfile {
     /// (`19:30`), the default daily cut-off of reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_day_ends: Option<String>,
+    /// Version 2, feature `limits`: attachment and bundle limits (see [`ProfileLimits`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ProfileLimits>,
     /// The coordinators' age recipients (`age1...`); bundles are encrypted to all of them.
     pub recipients: Vec<String>,
     /// Kinds and categories.
@@ -229,6 +324,7 @@ impl MissionProfile {
             issued_at,
             time_zone: None,
             reporting_day_ends: None,
+            limits: None,
             recipients,
             taxonomy: Taxonomy::builtin(),
             parties: Vec::new(),
@@ -256,6 +352,20 @@ impl MissionProfile {
             self.time_zone = Some(zone);
             self.reporting_day_ends = day_ends;
         }
+    }
+
+    /// Sets the mission's limits (`None`: Truce's defaults) and the feature that says so.
+    pub fn set_limits(&mut self, limits: Option<ProfileLimits>) {
+        self.features.retain(|f| f != FEATURE_LIMITS);
+        self.limits = limits;
+        if self.limits.is_some() {
+            self.features.push(FEATURE_LIMITS.into());
+        }
+    }
+
+    /// The mission's limits, Truce's defaults for what the profile does not set.
+    pub fn effective_limits(&self) -> ProfileLimits {
+        self.limits.clone().unwrap_or_default()
     }
 
     /// The mission's time zone, when the profile names one (validated on open).
@@ -328,6 +438,7 @@ impl MissionProfile {
                 ("sequence", self.sequence.is_some()),
                 ("time_zone", self.time_zone.is_some()),
                 ("reporting_day_ends", self.reporting_day_ends.is_some()),
+                ("limits", self.limits.is_some()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
                 return bad(format!(
@@ -360,6 +471,15 @@ impl MissionProfile {
             return bad(
                 "`time_zone` and the feature \"time_zone\" go together: list the feature exactly when the profile names a zone".into(),
             );
+        }
+        let limits_listed = self.features.iter().any(|f| f == FEATURE_LIMITS);
+        if limits_listed != self.limits.is_some() {
+            return bad(
+                "`limits` and the feature \"limits\" go together: list the feature exactly when the profile sets limits".into(),
+            );
+        }
+        if let Some(limits) = &self.limits {
+            limits.validate().map_err(ProfileError::Invalid)?;
         }
         if self.reporting_day_ends.is_some() && self.time_zone.is_none() {
             return bad("`reporting_day_ends` needs a `time_zone`".into());
@@ -686,6 +806,67 @@ mod tests {
         bad.reporting_day_ends = Some("19:30".into());
         let err = bad.sign(&key).expect_err("refused").to_string();
         assert!(err.contains("needs a `time_zone`"), "{err}");
+    }
+
+    /// The mission's limits travel as the feature `limits`; each one is bounded, and what a
+    /// profile leaves out keeps Truce's default.
+    #[test]
+    fn limits_are_a_feature_with_bounded_values_and_defaults() {
+        let key = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let mut p = profile("2026-11-24T10:00:00Z");
+        assert_eq!(
+            p.effective_limits().bundle_max_bytes(),
+            DEFAULT_BUNDLE_MAX_BYTES
+        );
+        p.set_limits(Some(ProfileLimits {
+            attachment_max_bytes: Some(50 * 1024 * 1024),
+            attachment_media_types: Some(vec!["image/jpeg".into(), "audio/ogg".into()]),
+            bundle_max_bytes: Some(600 * 1024 * 1024),
+            ..ProfileLimits::default()
+        }));
+        let opened = SignedProfile::open(&p.sign(&key).expect("signs")).expect("opens");
+        let limits = opened.profile.effective_limits();
+        assert_eq!(opened.profile.features, vec![FEATURE_LIMITS.to_string()]);
+        assert_eq!(limits.attachment_max_bytes(), 50 * 1024 * 1024);
+        assert_eq!(limits.bundle_max_bytes(), 600 * 1024 * 1024);
+        assert_eq!(
+            limits.attachments_per_observation(),
+            crate::attachment::MAX_ATTACHMENTS
+        );
+        assert!(limits.allows("audio/ogg") && !limits.allows("video/mp4"));
+
+        for (change, says) in [
+            (
+                ProfileLimits {
+                    bundle_max_bytes: Some(5 * 1024 * 1024 * 1024),
+                    ..Default::default()
+                },
+                "FAT32",
+            ),
+            (
+                ProfileLimits {
+                    attachment_max_bytes: Some(0),
+                    ..Default::default()
+                },
+                "attachment_max_bytes",
+            ),
+            (
+                ProfileLimits {
+                    attachment_media_types: Some(vec!["text/html".into()]),
+                    ..Default::default()
+                },
+                "text/html",
+            ),
+        ] {
+            let mut bad = p.clone();
+            bad.set_limits(Some(change));
+            let err = bad.sign(&key).expect_err("refused").to_string();
+            assert!(err.contains(says), "{err}");
+        }
+        let mut bad = p;
+        bad.features.clear();
+        let err = bad.sign(&key).expect_err("refused").to_string();
+        assert!(err.contains("go together"), "{err}");
     }
 
     /// Version 2 orders profiles by sequence, not by the signer's clock, and keeps to one

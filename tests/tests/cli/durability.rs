@@ -639,3 +639,101 @@ fn attach_killed_anywhere_never_leaves_a_record_naming_a_half_stored_file() {
         named = attachments;
     }
 }
+
+/// A photo-like file of about 300 kB (JPEG magic, then bytes that differ per `n`).
+fn photo_of(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let mut x = n.wrapping_mul(2_654_435_761).wrapping_add(1);
+    bytes.extend((0..300_000).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    }));
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
+    let path = dir.join(format!("IMG_{n:04}.JPG"));
+    std::fs::write(&path, bytes).expect("photo");
+    path
+}
+
+/// The mission caps bundles at 1 MiB, so seven records of a 300 kB photo each go in bundles
+/// of three. On a stick that fills after the first: a clear "disk is full", the finished
+/// bundle stays whole and counted as exported, nothing half-written is left, and the next
+/// export (another stick) writes the rest; the coordinator then holds every entry, no gap.
+#[test]
+fn a_stick_that_fills_mid_export_keeps_the_finished_bundles_and_no_partial_one() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from(
+        "East",
+        &serde_json::json!({"limits": {"bundle_max_bytes": 1_048_576}}),
+    );
+    let device = Journal::with_profile("Ana", &profile);
+    let camera = device.scratch("camera");
+    for n in 0..7 {
+        let photo = photo_of(&camera, n);
+        device
+            .run(
+                &[
+                    "record",
+                    "--kind",
+                    "violation",
+                    "--category",
+                    "shelling",
+                    "--method",
+                    "camera",
+                    "--attach",
+                    path_str(&photo),
+                ],
+                "",
+            )
+            .ok();
+    }
+    let stick = device.scratch("stick");
+    let Some(_disk) = SmallDisk::mount(&stick, "1400k") else {
+        return;
+    };
+    let run = device
+        .run(&["export", "--out", path_str(&stick)], "")
+        .no_panic();
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("disk is full"), "{}", run.stderr);
+    let written: Vec<String> = run.stdout.lines().map(str::to_owned).collect();
+    assert_eq!(
+        written.len(),
+        1,
+        "the first bundle was finished: {written:?}"
+    );
+    let on_stick: Vec<String> = std::fs::read_dir(&stick)
+        .expect("stick")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    assert_eq!(
+        on_stick, written,
+        "only the finished bundle, no partial file"
+    );
+
+    let second = device.scratch("second-stick");
+    let rest: Vec<String> = device
+        .run(&["export", "--out", path_str(&second)], "")
+        .ok()
+        .stdout
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(rest.len(), 2, "entries 4-6 and 7: {rest:?}");
+    let mut all = written.clone();
+    all.extend(rest);
+    for bundle in &all {
+        assert!(
+            std::fs::metadata(bundle).expect("bundle").len() <= 1_048_576,
+            "{bundle} is over the mission's limit"
+        );
+    }
+    let mut import = vec!["import", "--json"];
+    import.extend(all.iter().map(String::as_str));
+    let report = coordinator.run(&import, "").ok().stdout;
+    assert_eq!(report.matches("\"new_entries\":3").count(), 2, "{report}");
+    assert_eq!(report.matches("\"new_entries\":1").count(), 1, "{report}");
+    assert!(!report.contains("\"refused\":\""), "{report}");
+}

@@ -591,3 +591,39 @@ fn a_text_first_export_sends_the_record_now_and_the_photo_later() {
     let done = device.run(&["export", "--out", path_str(&usb)], "").ok();
     assert!(done.stdout.trim().is_empty(), "{}", done.stdout);
 }
+
+/// The mission profile's limits hold on the device: a type it does not allow and a file over
+/// its size are refused by name, and nothing is saved.
+#[test]
+fn the_mission_profile_limits_what_a_device_attaches() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from(
+        "East",
+        &serde_json::json!({"limits": {"attachment_media_types": ["image/jpeg"],
+                                       "attachment_max_bytes": 100_000}}),
+    );
+    let device = Journal::with_profile("Ana", &profile);
+    let camera = device.scratch("camera");
+    let photo = jpeg_with(&camera, "BIG.JPG", "large");
+    let voice = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/media/voice.wav");
+    for (file, says) in [
+        (
+            photo.as_path(),
+            "the most the mission profile allows one attachment",
+        ),
+        (
+            voice.as_path(),
+            "audio/wav, which the mission profile does not allow",
+        ),
+    ] {
+        let mut record = vec!["record"];
+        record.extend(QUICK);
+        record.extend(["--attach", path_str(file)]);
+        let refused = device.run(&record, "").fails(1);
+        assert!(refused.stderr.contains(says), "{}", refused.stderr);
+    }
+    assert!(
+        device.run(&["list"], "").ok().stdout.lines().count() <= 1,
+        "nothing saved"
+    );
+}

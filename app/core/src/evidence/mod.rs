@@ -62,6 +62,8 @@ pub fn summary(a: &Attachment) -> String {
 pub(crate) struct AttachmentSink {
     folder: PathBuf,
     recipient: age::x25519::Recipient,
+    /// The mission's largest attachment.
+    pub(crate) max_bytes: u64,
 }
 
 impl AttachmentSink {
@@ -206,6 +208,7 @@ impl Journal {
         Ok(AttachmentSink {
             folder: self.attachments_folder(),
             recipient: self.attachment_identity()?.0.to_public(),
+            max_bytes: self.mission_limits().attachment_max_bytes(),
         })
     }
 
@@ -236,6 +239,8 @@ impl Journal {
         let identity = self.attachment_identity()?;
         let recipient = identity.0.to_public();
         let folder = self.attachments_folder();
+        let limits = self.mission_limits();
+        let max_bytes = limits.attachment_max_bytes();
         for path in paths {
             let name = path
                 .file_name()
@@ -251,6 +256,12 @@ impl Journal {
                     path.display()
                 ))
             })?;
+            if !limits.allows(media_type) {
+                return Err(JournalError::Refused(format!(
+                    "{} is {media_type}, which the mission profile does not allow to attach",
+                    path.display()
+                )));
+            }
             if let Some(problem) = preview::image_size_problem(media_type, &head) {
                 return Err(JournalError::Refused(format!(
                     "{} is refused: {problem}",
@@ -260,17 +271,23 @@ impl Journal {
             let facts = File::open(path)
                 .map(|f| media::photo_facts(media_type, f))
                 .unwrap_or_default();
-            let copied = files::copy_in(&folder, path, &recipient, MAX_ATTACHMENT_BYTES).map_err(
-                |e| match e {
+            let copied =
+                files::copy_in(&folder, path, &recipient, max_bytes).map_err(|e| match e {
                     files::CopyError::Read(e) => JournalError::io("read", path, e),
                     files::CopyError::Write(e) => JournalError::io("write", &folder, e),
+                    files::CopyError::TooLarge if max_bytes < MAX_ATTACHMENT_BYTES => {
+                        JournalError::Refused(format!(
+                            "{} is larger than {}, the most the mission profile allows one attachment",
+                            path.display(),
+                            size_text(max_bytes)
+                        ))
+                    }
                     files::CopyError::TooLarge => JournalError::Refused(format!(
                         "{} is larger than {} MiB, the most one attachment may hold",
                         path.display(),
                         MAX_ATTACHMENT_BYTES / (1024 * 1024)
                     )),
-                },
-            )?;
+                })?;
             let sha256 = hex::encode(copied.sha256);
             // The same file named twice in one call: one copy.
             if prepared.iter().any(|p| p.attachment.sha256 == sha256) {
@@ -340,6 +357,18 @@ impl Journal {
         Ok(())
     }
 
+    /// Refuses an observation naming more files than the mission profile allows one.
+    fn within_attachment_count(&self, observation: &Observation) -> Result<(), JournalError> {
+        let most = self.mission_limits().attachments_per_observation();
+        if observation.attachments.len() > most {
+            return Err(JournalError::Refused(format!(
+                "the observation would name {} attachments; the mission profile allows {most}",
+                observation.attachments.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Records a new observation (schema v1 JSON) with `files` attached: each file is read into
     /// the encrypted store first, then the record naming them is saved in one transaction with
     /// their rows, durably. Nothing is saved if any file is refused.
@@ -358,6 +387,7 @@ impl Journal {
         let saved = (|| {
             name_prepared(&mut observation, &prepared);
             observation.validate(&self.taxonomy)?;
+            self.within_attachment_count(&observation)?;
             self.require_held(&observation, &prepared)?;
             let revision = self.revision_of(observation, 1, now);
             let stored = stored_rows(&prepared);
@@ -393,6 +423,7 @@ impl Journal {
                 ));
             }
             observation.validate(&self.taxonomy)?;
+            self.within_attachment_count(&observation)?;
             let revision = self.revision_of(observation, current.revision + 1, now());
             let stored = stored_rows(&prepared);
             self.store.append_revision(&revision, &stored)?;

@@ -59,22 +59,64 @@ impl Journal {
             AttachmentMode::WithFiles => self.media_pending_ranges()?,
             AttachmentMode::TextFirst => Vec::new(),
         };
-        for (first, last) in self.unexported_ranges()? {
-            if let Some(report) = self.export_with(out_dir, ExportRange::Seqs(first, last), mode)? {
-                on_written(&report);
-                written.push(report);
-            }
-        }
-        for (first, last) in owed {
-            if let Some(mut report) =
-                self.export_with(out_dir, ExportRange::Seqs(first, last), mode)?
-            {
-                report.media_for_earlier = true;
-                on_written(&report);
-                written.push(report);
+        // Each range cut where its bundle would pass the mission's size: a stick that fills
+        // up keeps the bundles finished before, and only those count as exported.
+        let ranges = self.unexported_ranges()?.into_iter().map(|r| (r, false));
+        for ((first, last), again) in ranges.chain(owed.into_iter().map(|r| (r, true))) {
+            for (a, b) in self.split_for_size(first, last, mode)? {
+                if let Some(mut report) =
+                    self.export_with(out_dir, ExportRange::Seqs(a, b), mode)?
+                {
+                    report.media_for_earlier = again;
+                    on_written(&report);
+                    written.push(report);
+                }
             }
         }
         Ok(written)
+    }
+
+    /// Cuts the range `first..=last` into consecutive ranges whose bundles stay within the
+    /// mission's `bundle_max_bytes` (2 GiB by default): each entry's line and the files it
+    /// brings that its bundle does not carry yet, counted generously. An entry larger than the
+    /// limit on its own still goes, alone.
+    fn split_for_size(
+        &self,
+        first: u64,
+        last: u64,
+        mode: AttachmentMode,
+    ) -> Result<Vec<(u64, u64)>, JournalError> {
+        let max = self.mission_limits().bundle_max_bytes();
+        let mut ranges = Vec::new();
+        let mut start = first;
+        let mut bytes = 0u64;
+        let mut carried = Vec::new();
+        self.store
+            .each_log_entry(first, last, |entry| -> Result<(), JournalError> {
+                // A line: the record, two hashes and the sequence number.
+                let mut entry_bytes = entry.record.len() as u64 + 256;
+                let mut brought = Vec::new();
+                if mode == AttachmentMode::WithFiles {
+                    self.collect_held_attachments(entry.record, &mut brought)?;
+                }
+                let new: Vec<_> = brought
+                    .into_iter()
+                    .filter(|a| !carried.contains(a))
+                    .collect();
+                // Each file and its tar header (and padding).
+                entry_bytes += new.iter().map(|a| a.size + 1024).sum::<u64>();
+                if entry.seq > start && bytes + entry_bytes > max {
+                    ranges.push((start, entry.seq - 1));
+                    start = entry.seq;
+                    bytes = 0;
+                    carried.clear();
+                }
+                bytes += entry_bytes;
+                carried.extend(new);
+                Ok(())
+            })?;
+        ranges.push((start, last));
+        Ok(ranges)
     }
 
     /// The ranges text-first exports wrote whose media no later export carried yet.

@@ -268,6 +268,16 @@ fn read_bundle(
                 ),
             );
         }
+        if size > sink.max_bytes {
+            return refused(
+                &stored,
+                format!(
+                    "attachment {} is {size} bytes, over the mission profile's limit of {}",
+                    hex::encode(hash),
+                    sink.max_bytes
+                ),
+            );
+        }
         if *named_size != size {
             return refused(
                 &stored,

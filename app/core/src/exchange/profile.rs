@@ -54,6 +54,7 @@ impl Journal {
             profile.severity_ladder = t.severity_ladder;
             profile.alert_rules = t.alert_rules;
             profile.set_time_zone(t.time_zone.map(|z| (z, t.reporting_day_ends)));
+            profile.set_limits(t.limits);
         }
         let text = profile.sign(&self.device.signing_key)?;
         // The coordinator uses its own profile too (taxonomy, alert rules).
@@ -73,6 +74,15 @@ impl Journal {
     /// The installed mission profile.
     pub fn profile(&self) -> Result<Option<SignedProfile>, JournalError> {
         Ok(self.profile.clone())
+    }
+
+    /// The mission's limits on attachments and bundles: the installed profile's, Truce's
+    /// defaults for what it does not set.
+    pub fn mission_limits(&self) -> truce_sync::profile::ProfileLimits {
+        self.profile
+            .as_ref()
+            .map(|p| p.profile.effective_limits())
+            .unwrap_or_default()
     }
 
     /// The time zone of the mission's days, cut-offs and reports: the installed profile's,
