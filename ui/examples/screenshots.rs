@@ -92,9 +92,13 @@ fn main() {
             gui.settle();
             tap(&gui, "Sync");
             gui.settle();
+            gui.window()
+                .window()
+                .set_size(slint::LogicalSize::new(width, 3200.0));
             fill(&gui, "Profile file", &profile_file.display().to_string());
             tap(&gui, "Import profile");
             gui.settle();
+            gui.window().window().set_size(size);
             scroll(&gui, 3000.0);
             shot("14a-sync-first-profile", &gui);
             drop(gui);
@@ -599,6 +603,7 @@ fn start_with_media(
         dark,
         language: "en".into(),
         media_roots,
+        portal: false,
     })
     .expect("the window builds");
     gui.window().window().set_size(size);
@@ -614,6 +619,7 @@ fn start_in(dir: &Path, dark: bool, size: slint::LogicalSize, language: &str) ->
         dark,
         language: language.into(),
         media_roots: Vec::new(),
+        portal: false,
     })
     .expect("the window builds");
     gui.window().window().set_size(size);

@@ -179,6 +179,7 @@ fn measure(dir: &Path) {
         dark: false,
         language: "en".into(),
         media_roots: Vec::new(),
+        portal: false,
     })
     .expect("the window builds");
     gui.window()

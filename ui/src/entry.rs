@@ -395,6 +395,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     });
     adapter.on_use_gps(on_app(app, use_gps));
     adapter.on_list_folder(on_app(app, list_folder));
+    adapter.on_choose_files(on_app(app, choose_files));
     adapter.on_from_camera_card(on_app(app, from_camera_card));
     let weak = Rc::downgrade(app);
     adapter.on_toggle_file(move |index| {
@@ -638,6 +639,54 @@ fn list_folder(app: &Rc<App>) {
     }));
 }
 
+/// "Choose files…": the desktop's file chooser (XDG portal); the files picked join the list,
+/// ticked. Without a portal, the form says to pick them from a folder with the in-app picker.
+fn choose_files(app: &Rc<App>) {
+    use crate::files::{Choose, Chosen};
+    app.choose(Choose::Attachments, "Attach evidence", |app, chosen| {
+        let Some(w) = app.window() else { return };
+        let adapter = w.global::<EntryAdapter>();
+        match chosen {
+            Ok(Chosen::Paths(paths)) => {
+                let mut rows: Vec<PickRow> = adapter.get_attach_files().iter().collect();
+                let mut refused = Vec::new();
+                for path in paths {
+                    match pickable(&path) {
+                        Some(p) if !rows.iter().any(|r| r.path.as_str() == p.path) => {
+                            rows.push(PickRow {
+                                path: p.path.into(),
+                                name: p.name.into(),
+                                about: p.about.into(),
+                                selected: true,
+                                ..Default::default()
+                            })
+                        }
+                        Some(_) => {}
+                        None => refused.push(path.display().to_string()),
+                    }
+                }
+                adapter.set_attach_message(if refused.is_empty() {
+                    "".into()
+                } else {
+                    format!(
+                        "Not a photo, recording, video or PDF Truce accepts: {}",
+                        refused.join(", ")
+                    )
+                    .into()
+                });
+                adapter.set_attach_files(ModelRc::new(VecModel::from(rows)));
+            }
+            Ok(Chosen::Cancelled) => {}
+            Err(e) => adapter.set_attach_message(
+                format!(
+                    "The system's file chooser is not available here ({e}): type a folder below and pick the files from it."
+                )
+                .into(),
+            ),
+        }
+    });
+}
+
 /// "From camera card": the photos on a mounted card taken within ±30 minutes of the form's
 /// time (now, when it has none), found and thumbnailed on the worker thread, listed to tick.
 fn from_camera_card(app: &Rc<App>) {
@@ -728,40 +777,20 @@ struct Pickable {
 }
 
 fn pickable_files(folder: &std::path::Path) -> Result<Vec<Pickable>, String> {
-    use std::io::Read;
     let entries =
         std::fs::read_dir(folder).map_err(|e| format!("Cannot list {}: {e}", folder.display()))?;
     let mut found: Vec<(std::time::SystemTime, Pickable)> = Vec::new();
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(meta) = entry.metadata() else { continue };
-        if name.starts_with('.') || !meta.is_file() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        let mut head = Vec::new();
-        let read = std::fs::File::open(entry.path()).and_then(|f| {
-            f.take(truce_core::evidence::media::SNIFF_BYTES as u64)
-                .read_to_end(&mut head)
-        });
-        let Some(media_type) = read
-            .ok()
-            .and_then(|_| truce_core::evidence::media::media_type(&head))
-        else {
-            continue;
-        };
-        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-        let when = chrono::DateTime::<chrono::Local>::from(modified)
-            .format("%Y-%m-%d %H:%M")
-            .to_string();
-        let size = truce_core::evidence::size_text(meta.len());
-        found.push((
-            modified,
-            Pickable {
-                path: entry.path().display().to_string(),
-                name,
-                about: format!("{media_type}, {size}, {when}"),
-            },
-        ));
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        if let Some(file) = pickable(&entry.path()) {
+            found.push((modified, file));
+        }
     }
     found.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     Ok(found
@@ -769,6 +798,34 @@ fn pickable_files(folder: &std::path::Path) -> Result<Vec<Pickable>, String> {
         .take(PICK_MAX)
         .map(|(_, row)| row)
         .collect())
+}
+
+/// One file as the picker lists it, if it is a regular file of a type Truce accepts (by its
+/// content): its name, type, size and when it last changed.
+fn pickable(path: &std::path::Path) -> Option<Pickable> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(truce_core::evidence::media::SNIFF_BYTES as u64)
+                .read_to_end(&mut head)
+        })
+        .ok()?;
+    let media_type = truce_core::evidence::media::media_type(&head)?;
+    let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+    let when = chrono::DateTime::<chrono::Local>::from(modified)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let size = truce_core::evidence::size_text(meta.len());
+    Some(Pickable {
+        path: path.display().to_string(),
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        about: format!("{media_type}, {size}, {when}"),
+    })
 }
 
 fn save(app: &Rc<App>, kept: &Kept) {

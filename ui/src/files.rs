@@ -55,3 +55,62 @@ pub(crate) fn default_export_dir() -> Option<PathBuf> {
     }
     std::env::var_os("HOME").map(PathBuf::from)
 }
+
+/// What a file chooser is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Choose {
+    /// Evidence files to attach (several).
+    Attachments,
+    /// A folder to export bundles into.
+    ExportFolder,
+    /// A mission profile file.
+    ProfileFile,
+}
+
+/// What the desktop's file chooser answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Chosen {
+    /// The files or folder picked.
+    Paths(Vec<PathBuf>),
+    /// The user closed the chooser without picking.
+    Cancelled,
+}
+
+/// Asks the desktop's file chooser through the XDG desktop portal (the convention in Flatpak
+/// and on Linux phones). Blocks until the user answers: call it on a thread of its own.
+/// `Err` says why there is no portal here (no D-Bus session, no portal service), and the
+/// caller falls back to the in-app picker.
+#[cfg(target_os = "linux")]
+pub(crate) fn choose_with_portal(what: Choose, title: &str) -> Result<Chosen, String> {
+    use ashpd::desktop::file_chooser::SelectedFiles;
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
+        && std::env::var_os("XDG_RUNTIME_DIR").is_none()
+    {
+        return Err("no D-Bus session".into());
+    }
+    let request = SelectedFiles::open_file()
+        .title(title)
+        .modal(true)
+        .multiple(what == Choose::Attachments)
+        .directory(what == Choose::ExportFolder);
+    let answer = async_io::block_on(async move { request.send().await?.response() });
+    match answer {
+        Ok(files) => Ok(Chosen::Paths(
+            files
+                .uris()
+                .iter()
+                .filter_map(|uri| uri.to_file_path().ok())
+                .collect(),
+        )),
+        Err(ashpd::Error::Response(ashpd::desktop::ResponseError::Cancelled)) => {
+            Ok(Chosen::Cancelled)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// No portal outside Linux: the in-app picker.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn choose_with_portal(_what: Choose, _title: &str) -> Result<Chosen, String> {
+    Err("no desktop portal on this platform".into())
+}

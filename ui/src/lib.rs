@@ -60,6 +60,9 @@ pub struct GuiOptions {
     /// Where removable media are mounted, searched for a camera card's `DCIM/` ("From camera
     /// card"); by default `/media`, `/run/media`, `/mnt` and `/storage` where they exist.
     pub media_roots: Vec<PathBuf>,
+    /// Ask the desktop's file chooser (XDG portal) first; tests and screenshots turn it off,
+    /// which is also what a machine without a portal gets: the in-app picker.
+    pub portal: bool,
 }
 
 impl GuiOptions {
@@ -72,6 +75,7 @@ impl GuiOptions {
             dark: false,
             language: language_from_env(),
             media_roots: truce_core::evidence::camera_card::default_media_roots(),
+            portal: true,
         }
     }
 }
@@ -166,6 +170,7 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
         worker,
     ));
     *app.media_roots.borrow_mut() = options.media_roots.clone();
+    app.portal.set(options.portal);
     APPS.with(|apps| {
         let mut apps = apps.borrow_mut();
         apps.retain(|a| a.strong_count() > 0);

@@ -154,6 +154,8 @@ pub(crate) struct App {
     subscribers: RefCell<Vec<Subscriber>>,
     /// Where removable media are mounted (see `GuiOptions::media_roots`).
     pub media_roots: RefCell<Vec<std::path::PathBuf>>,
+    /// Whether to ask the desktop's file chooser first (see `GuiOptions::portal`).
+    pub portal: Cell<bool>,
 }
 
 impl App {
@@ -180,6 +182,7 @@ impl App {
             worker,
             subscribers: RefCell::new(Vec::new()),
             media_roots: RefCell::new(Vec::new()),
+            portal: Cell::new(false),
         }
     }
 
@@ -295,6 +298,26 @@ impl App {
     /// Whether the unlocked journal is a coordinator's (the queue replaces the journal list).
     pub(crate) fn is_coordinator(&self) -> bool {
         self.coordinator.get()
+    }
+
+    /// Asks the desktop's file chooser for `what` on the journal thread (the chooser is modal:
+    /// nothing else waits on the journal meanwhile), then `then` with its answer; without a
+    /// portal (or with it turned off) the answer is an error saying so.
+    pub(crate) fn choose(
+        self: &Rc<Self>,
+        what: crate::files::Choose,
+        title: &str,
+        then: impl FnOnce(&Rc<App>, Result<crate::files::Chosen, String>) + 'static,
+    ) {
+        if !self.portal.get() {
+            then(self, Err("the system's file chooser is turned off".into()));
+            return;
+        }
+        let title = title.to_owned();
+        self.worker.submit(
+            move |_| crate::files::choose_with_portal(what, &title),
+            then,
+        );
     }
 
     /// A touch or a key press: the auto-lock countdown starts again.

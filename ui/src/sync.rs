@@ -13,7 +13,7 @@ use truce_core::exchange::bundle_files;
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ImportReport;
 
-use crate::files::{default_export_dir, read_profile};
+use crate::files::{default_export_dir, read_profile, Choose, Chosen};
 use crate::format;
 use crate::rows::gaps;
 use crate::state::{on_app, App, Change, Event, Vocabulary};
@@ -68,6 +68,12 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let w = waiting.clone();
     adapter.on_cancel_profile(on_app(app, move |app| cancel_profile(app, &w)));
     adapter.on_import_bundles(on_app(app, import_bundles));
+    adapter.on_choose_export_folder(on_app(app, |app| {
+        choose_path(app, Choose::ExportFolder, "Folder to export bundles into");
+    }));
+    adapter.on_choose_profile_file(on_app(app, |app| {
+        choose_path(app, Choose::ProfileFile, "Mission profile file");
+    }));
 
     app.subscribe(move |app, event| match event {
         Event::Unlocked(session) => {
@@ -145,6 +151,32 @@ fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
         }
         Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
     }
+}
+
+/// The export folder or the profile file from the desktop's file chooser; without one, the
+/// screen says to type the path.
+fn choose_path(app: &Rc<App>, what: Choose, title: &str) {
+    app.choose(what, title, move |app, chosen| {
+        let Some(w) = app.window() else { return };
+        let adapter = w.global::<SyncAdapter>();
+        adapter.set_chooser_message("".into());
+        match chosen {
+            Ok(Chosen::Paths(paths)) => {
+                if let Some(path) = paths.first() {
+                    let text = path.display().to_string().into();
+                    match what {
+                        Choose::ProfileFile => adapter.set_profile_path(text),
+                        _ => adapter.set_export_dir(text),
+                    }
+                }
+            }
+            Ok(Chosen::Cancelled) => {}
+            Err(e) => adapter.set_chooser_message(
+                format!("The system's file chooser is not available here ({e}): type the path.")
+                    .into(),
+            ),
+        }
+    });
 }
 
 fn set_outcome(w: &AppWindow, outcome: SyncOutcome, detail: &str) {

@@ -48,6 +48,7 @@ fn start_with_media(
         dark: false,
         language: "en".into(),
         media_roots,
+        portal: false,
     })
     .expect("the window builds");
     gui.window()
@@ -1446,7 +1447,7 @@ fn the_sync_screen_exports_text_first_and_the_files_later() {
     tap(&gui, "Sync");
     gui.settle();
     fill(&gui, "Export folder", &usb.path().display().to_string());
-    tap(&gui, "Text first: photos and recordings later");
+    tap(&gui, "Text first, files later");
     tap(&gui, "Export");
     gui.settle();
     assert_eq!(labels_containing(&gui, "Bundle written: ").len(), 1);
@@ -1467,4 +1468,41 @@ fn the_sync_screen_exports_text_first_and_the_files_later() {
     gui.settle();
     assert_eq!(labels_containing(&gui, "Bundle written: ").len(), 1);
     assert!(owed(gui).is_empty(), "the next export carried it");
+}
+
+/// Without the desktop's file chooser (no XDG portal, as in CI), "Choose files…" sends the
+/// monitor to the in-app picker, and the Sync screen's "Choose…" buttons say to type the path;
+/// the in-app picker then attaches as usual (the_form_attaches_a_photo_picked_from_a_folder).
+#[test]
+fn without_a_portal_the_choosers_fall_back_to_the_in_app_picker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Choose files to attach");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "file chooser is not available here").len(),
+        1,
+        "{:?}",
+        labels_containing(&gui, "chooser")
+    );
+    assert!(has(
+        &gui,
+        "Folder to attach from",
+        AccessibleRole::TextInput
+    ));
+    tap(&gui, "Back");
+    gui.settle();
+    tap(&gui, "Sync");
+    gui.settle();
+    tap(&gui, "Choose the export folder");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "type the path").len(),
+        1,
+        "{:?}",
+        labels_containing(&gui, "chooser")
+    );
 }

@@ -41,6 +41,7 @@ fn start(dir: &Path, (width, height): (f32, f32)) -> Gui {
         dark: false,
         language: "en".into(),
         media_roots: Vec::new(),
+        portal: false,
     })
     .expect("the window builds");
     resize(&gui, (width, height));

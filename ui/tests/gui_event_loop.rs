@@ -34,6 +34,7 @@ fn unlock_reply_arrives_through_the_event_loop() {
             dark: false,
             language: "en".into(),
             media_roots: Vec::new(),
+            portal: false,
         })
         .expect("the window builds"),
     );
