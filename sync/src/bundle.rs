@@ -757,6 +757,9 @@ impl<'a> BundleReader<'a> {
         let entries = EntriesReader {
             members: members.clone(),
             next: 1,
+            max_member: (crate::archive::ENTRIES_CHUNK as u64)
+                .max(limits.max_attachment_bytes)
+                .max(crate::archive::signature_limit()),
         };
         let mut reader = BundleReader::from_plaintext(zstd_decoder(entries, &limits)?, limits)?;
         if reader.manifest.version < 2 {
@@ -1222,6 +1225,9 @@ impl Read for AttachmentData<'_, '_> {
 struct EntriesReader<R: Read> {
     members: Rc<RefCell<MemberStream<R>>>,
     next: usize,
+    /// The largest member that may follow the entries (an attachment): the one after the
+    /// last entries member is read here and handed back to the reader.
+    max_member: u64,
 }
 
 impl<R: Read> Read for EntriesReader<R> {
@@ -1233,9 +1239,18 @@ impl<R: Read> Read for EntriesReader<R> {
                 return Ok(n);
             }
             match members
-                .next_member(crate::archive::ENTRIES_CHUNK as u64)
+                .next_member(self.max_member)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
             {
+                Some((Member::Entries(_), size)) if size > crate::archive::ENTRIES_CHUNK as u64 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "a member of the compressed entries is {size} bytes, over the limit of {}",
+                            crate::archive::ENTRIES_CHUNK
+                        ),
+                    ))
+                }
                 Some((Member::Entries(i), _)) if i == self.next => self.next += 1,
                 Some((Member::Entries(_), _)) => {
                     return Err(io::Error::new(
@@ -1833,6 +1848,20 @@ mod tests {
             dropped.load(std::sync::atomic::Ordering::SeqCst),
             "the output is released"
         );
+    }
+
+    /// An attachment larger than an entries member (1 MiB) follows the entries: the reader
+    /// looks at it after the last entries member and hands it on, whole (a regression: it was
+    /// refused as an oversized entries member).
+    #[test]
+    fn an_attachment_larger_than_an_entries_member_reads_whole() {
+        let key = DeviceSigningKey::from_bytes(&[3u8; 32]);
+        let id = age::x25519::Identity::generate();
+        let files = vec![vec![0x5Au8; 3 * 1024 * 1024 + 17]];
+        let bytes = write_v2(&key, &id.to_public(), &chain(2), &files);
+        let (entries, got) = read_v2(&bytes, &id).expect("reads");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(got, files);
     }
 
     /// The kept copy of the signed lines is what the signature covers: with the verified

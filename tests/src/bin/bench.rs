@@ -268,6 +268,8 @@ struct Args {
     attachment_mb: u64,
     /// 12-megapixel photos whose thumbnails are timed (0: skip them).
     thumbnails: u64,
+    /// Megabytes of 5 MB photos exported and imported in one bundle (0: skip).
+    media_mb: u64,
 }
 
 fn args() -> Result<Args> {
@@ -281,6 +283,7 @@ fn args() -> Result<Args> {
         attachments: 40,
         attachment_mb: 5,
         thumbnails: 10,
+        media_mb: 1024,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -295,8 +298,9 @@ fn args() -> Result<Args> {
             "--attachments" => a.attachments = value()?.parse()?,
             "--attachment-mb" => a.attachment_mb = value()?.parse()?,
             "--thumbnails" => a.thumbnails = value()?.parse()?,
+            "--media-mb" => a.media_mb = value()?.parse()?,
             other => bail!(
-                "unknown flag {other}; use --records N --bundles B --latency-records N --reimport-bundles N --attachments N --attachment-mb MB --thumbnails N --json FILE --keep DIR"
+                "unknown flag {other}; use --records N --bundles B --latency-records N --reimport-bundles N --attachments N --attachment-mb MB --thumbnails N --media-mb MB --json FILE --keep DIR"
             ),
         }
     }
@@ -434,6 +438,13 @@ fn main() -> Result<()> {
         let figures = thumbnail_figures(work.as_path(), args.thumbnails)?;
         table.push(figures.0);
         results.insert("thumbnails".into(), figures.1);
+    }
+
+    // 1d. A gigabyte of photos through export and import, against tar and age in a pipe.
+    if args.media_mb > 0 {
+        let figures = media_transfer_figures(work.as_path(), args.media_mb)?;
+        table.extend(figures.0);
+        results.insert("media_transfer".into(), figures.1);
     }
 
     // 2. A device with `records` observations, exported in `bundles` bundles.
@@ -817,6 +828,133 @@ fn photo_file(path: &Path, bytes: usize, seed: u64) -> Result<()> {
     data.truncate(bytes);
     std::fs::write(path, data)?;
     Ok(())
+}
+
+/// Export and import of `mb` megabytes of 5 MB photos (one per record) in one run, through
+/// the `truce` binary (its time and peak memory), against `tar c | age -e` and
+/// `age -d | tar x` of the same files in the same run.
+fn media_transfer_figures(work: &Path, mb: u64) -> Result<(Vec<TableRow>, Value)> {
+    if !(have("age") && have("age-keygen") && have("tar")) {
+        bail!("the media transfer figures need age, age-keygen and tar");
+    }
+    let photos = work.join("media-photos");
+    std::fs::create_dir_all(&photos)?;
+    let hq_dir = work.join("media-hq");
+    let device_dir = work.join("media-device");
+    let mut hq = Journal::init(
+        &hq_dir,
+        &pass(),
+        profile("HQ", Role::Coordinator),
+        KdfCost::WorkFactor(10),
+    )?;
+    let profile_text = hq.create_profile("Media", &[], None)?;
+    let hq_key = work.join("media-hq-identity.txt");
+    hq.export_coordinator_secret(&hq_key)?;
+    drop(hq);
+    let mut device = Journal::init(
+        &device_dir,
+        &pass(),
+        profile("Ana", Role::Monitor),
+        KdfCost::WorkFactor(10),
+    )?;
+    device.import_profile(&profile_text)?;
+    let count = (mb / 5).max(1);
+    let mut rng = Seeded(31);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+02:00")?;
+    for i in 0..count {
+        let path = photos.join(format!("IMG_{i:05}.JPG"));
+        photo_file(&path, 5_000_000, 5000 + i)?;
+        device.record_with_attachments(
+            observation(&mut rng, start, i),
+            std::slice::from_ref(&path),
+        )?;
+    }
+    drop(device);
+    let media_bytes = count * 5_000_000;
+
+    // Truce: export, then import at the coordinator.
+    let usb = work.join("media-usb");
+    std::fs::create_dir_all(&usb)?;
+    let mut export = truce_cmd(&device_dir);
+    export.arg("export").arg("--out").arg(&usb);
+    let (ok, export_peak, export_time) = run_measured(export)?;
+    if !ok {
+        bail!("truce export of the photos failed");
+    }
+    let bundles = truce_core::exchange::bundle_files(std::slice::from_ref(&usb))?;
+    let mut import = truce_cmd(&hq_dir);
+    import.arg("import").args(&bundles);
+    let (ok, import_peak, import_time) = run_measured(import)?;
+    if !ok {
+        bail!("truce import of the photos failed");
+    }
+
+    // Stock tools on the same files.
+    let key = work.join("media-age-key.txt");
+    let out = Command::new("age-keygen").arg("-o").arg(&key).output()?;
+    let recipient = String::from_utf8_lossy(&out.stderr)
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    let sealed = work.join("media-stock.tar.age");
+    let t = Instant::now();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("tar -cf - -C \"$1\" . | age -e -r \"$2\" -o \"$3\" && sync \"$3\"")
+        .args(["sh"])
+        .arg(&photos)
+        .arg(&recipient)
+        .arg(&sealed)
+        .status()?;
+    let stock_export = t.elapsed();
+    if !status.success() {
+        bail!("tar | age -e failed");
+    }
+    let unpacked = work.join("media-unpacked");
+    std::fs::create_dir_all(&unpacked)?;
+    let t = Instant::now();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("age -d -i \"$1\" \"$2\" | tar -xf - -C \"$3\" && sync")
+        .args(["sh"])
+        .arg(&key)
+        .arg(&sealed)
+        .arg(&unpacked)
+        .status()?;
+    let stock_import = t.elapsed();
+    if !status.success() {
+        bail!("age -d | tar x failed");
+    }
+    let mib_s = |d: Duration| media_bytes as f64 / 1_048_576.0 / d.as_secs_f64();
+    let table = vec![
+        (
+            format!("export {} MB of photos (MiB/s)", media_bytes / 1_000_000),
+            format!("{:.0}", mib_s(export_time)),
+            format!(
+                "{:.0} (tar | age -e); {:.2}× it, target ≥ 0.8; peak {:.1} MiB, target ≤ 64",
+                mib_s(stock_export),
+                stock_export.as_secs_f64() / export_time.as_secs_f64(),
+                export_peak as f64 / 1024.0
+            ),
+        ),
+        (
+            format!("import {} MB of photos (MiB/s)", media_bytes / 1_000_000),
+            format!("{:.0}", mib_s(import_time)),
+            format!(
+                "{:.0} (age -d | tar x); {:.2}× it, target ≥ 0.8; peak {:.1} MiB, target ≤ 64",
+                mib_s(stock_import),
+                stock_import.as_secs_f64() / import_time.as_secs_f64(),
+                import_peak as f64 / 1024.0
+            ),
+        ),
+    ];
+    let json = json!({"photos": count, "bytes": media_bytes,
+        "export_s": export_time.as_secs_f64(), "stock_export_s": stock_export.as_secs_f64(),
+        "export_peak_kib": export_peak,
+        "import_s": import_time.as_secs_f64(), "stock_import_s": stock_import.as_secs_f64(),
+        "import_peak_kib": import_peak, "bundles": bundles.len()});
+    Ok((table, json))
 }
 
 /// The thumbnail figure: p50/p99 of `Journal::attachment_preview` (decrypt, decode within

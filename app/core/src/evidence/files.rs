@@ -52,19 +52,45 @@ pub fn copy_in(
     )
 }
 
-/// [`copy_in`] from a stream (an attachment arriving in a bundle): the same store, the same
-/// guarantees.
+/// [`copy_in`] from a stream: the same store, the same guarantees.
 pub fn copy_from(
     folder: &Path,
     input: &mut dyn Read,
     recipient: &age::x25519::Recipient,
     max_bytes: u64,
 ) -> Result<Copied, CopyError> {
+    let mut hasher = Sha256::new();
+    let (file, size) = copy_stream(folder, input, recipient, max_bytes, Some(&mut hasher))?;
+    Ok(Copied {
+        sha256: hasher.finalize().into(),
+        size,
+        file,
+    })
+}
+
+/// [`copy_from`] for a stream that checks its own hash as it is read (an attachment arriving
+/// in a bundle: the bundle reader fails the last read if the bytes differ), so it is not
+/// hashed twice. Returns the stored file's name and the bytes read.
+pub fn copy_verified(
+    folder: &Path,
+    input: &mut dyn Read,
+    recipient: &age::x25519::Recipient,
+    max_bytes: u64,
+) -> Result<(String, u64), CopyError> {
+    copy_stream(folder, input, recipient, max_bytes, None)
+}
+
+fn copy_stream(
+    folder: &Path,
+    input: &mut dyn Read,
+    recipient: &age::x25519::Recipient,
+    max_bytes: u64,
+    mut hasher: Option<&mut Sha256>,
+) -> Result<(String, u64), CopyError> {
     let mut input = input.take(max_bytes + 1);
     let mut sealed = SealedFile::create(folder, recipient).map_err(CopyError::Write)?;
-    let mut hasher = Sha256::new();
     let mut size = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = match input.read(&mut buf) {
             Ok(0) => break,
@@ -76,15 +102,13 @@ pub fn copy_from(
         if size > max_bytes {
             return Err(CopyError::TooLarge);
         }
-        hasher.update(&buf[..n]);
+        if let Some(hasher) = hasher.as_mut() {
+            hasher.update(&buf[..n]);
+        }
         sealed.write_all(&buf[..n]).map_err(CopyError::Write)?;
     }
     let file = sealed.commit().map_err(CopyError::Write)?;
-    Ok(Copied {
-        sha256: hasher.finalize().into(),
-        size,
-        file,
-    })
+    Ok((file, size))
 }
 
 /// A new file of the store being written: encrypted from its first byte, under a random

@@ -68,8 +68,8 @@ pub(crate) struct AttachmentSink {
 
 impl AttachmentSink {
     /// Streams an arriving attachment into the store. `data` checks the bytes against their
-    /// hash as they are read (a read error of kind `InvalidData` says they differ); `size` is
-    /// what the record that names it says.
+    /// hash as they are read (a read error of kind `InvalidData` says they differ), so they are
+    /// not hashed again here; `size` is what the record that names it says.
     pub(crate) fn store(
         &self,
         data: &mut dyn Read,
@@ -82,27 +82,28 @@ impl AttachmentSink {
             inner: data,
             head: &mut head,
         };
-        let copied = files::copy_from(&self.folder, &mut data, &self.recipient, size).map_err(
-            |e| match e {
-                files::CopyError::Read(e) => e.to_string(),
-                files::CopyError::Write(e) => {
-                    format!("cannot store it in {}: {e}", self.folder.display())
+        // `data` fails its last read when the bytes do not hash to `hash`.
+        let (file, copied_size) =
+            files::copy_verified(&self.folder, &mut data, &self.recipient, size).map_err(|e| {
+                match e {
+                    files::CopyError::Read(e) => e.to_string(),
+                    files::CopyError::Write(e) => {
+                        format!("cannot store it in {}: {e}", self.folder.display())
+                    }
+                    files::CopyError::TooLarge => "it is larger than its record says".into(),
                 }
-                files::CopyError::TooLarge => "it is larger than its record says".into(),
-            },
-        )?;
+            })?;
         let stored = StoredAttachment {
-            sha256: copied.sha256,
-            file: copied.file,
-            size: copied.size,
+            sha256: hash,
+            file,
+            size: copied_size,
             media_type: media_type.to_owned(),
         };
-        if copied.sha256 != hash || copied.size != size {
+        if copied_size != size {
             self.discard(std::slice::from_ref(&stored));
             return Err(format!(
-                "attachment {} is not the file its record names (size {} where {size} was expected)",
+                "attachment {} is not the file its record names (size {copied_size} where {size} was expected)",
                 hex::encode(hash),
-                copied.size
             ));
         }
         // The content must be what the record says, and an image must be one Truce decodes
