@@ -731,3 +731,76 @@ fn the_profile_reads_in_full_and_a_bad_template_names_its_field() {
         .stderr_has("field `areas[0].bbox`")
         .stderr_has("docs/profile-format.md");
 }
+
+/// Public exports never carry an attached original, its name, its hash or the camera's EXIF
+/// position (the full export names none of them either: the files stay in the journal).
+#[test]
+fn public_exports_carry_no_attachment_name_hash_or_exif_position() {
+    let coordinator = Journal::coordinator();
+    let profile = coordinator.create_profile_from("East", &serde_json::json!({}));
+    let device = Journal::new();
+    let device_id = device.init("Ana");
+    device
+        .run(&["profile", "import", path_str(&profile)], "")
+        .ok();
+    let camera = device.scratch("camera");
+    let photo = camera.join("CONFIDENTIAL_SOURCE_ANA.JPG");
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    bytes.extend(std::iter::repeat_n(0x42u8, 5_000));
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
+    std::fs::write(&photo, &bytes).expect("photo");
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let id = device
+        .run(
+            &[
+                "record",
+                "--kind",
+                "violation",
+                "--category",
+                "shelling",
+                "--method",
+                "camera",
+                "--attach",
+                path_str(&photo),
+            ],
+            "",
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let usb = device.scratch("usb");
+    let bundle = device
+        .run(&["export", "--out", path_str(&usb)], "")
+        .ok()
+        .stdout;
+    coordinator.run(&["import", bundle.trim()], "").ok();
+    coordinator.run(&["devices", "accept", &device_id], "").ok();
+    coordinator
+        .run(
+            &["verify", &id, "--status", "verified", "--note", "seen"],
+            "",
+        )
+        .ok();
+    for format in ["csv", "geojson", "hxl"] {
+        for extra in [&["--public"][..], &[][..]] {
+            let (_, text) = export(&coordinator, format, extra);
+            assert!(
+                text.contains("shelling"),
+                "{format} {extra:?} holds the record: {text}"
+            );
+            for secret in [
+                "CONFIDENTIAL_SOURCE_ANA",
+                sha.as_str(),
+                "attachments",
+                "exif",
+            ] {
+                assert!(
+                    !text.contains(secret),
+                    "{format} {extra:?} names {secret:?}: {text}"
+                );
+            }
+        }
+    }
+}
