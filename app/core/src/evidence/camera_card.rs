@@ -256,20 +256,7 @@ mod tests {
         if let Some(offset) = offset {
             fields.push(ascii(exif::Tag::OffsetTimeOriginal, offset));
         }
-        let mut writer = exif::experimental::Writer::new();
-        for f in &fields {
-            writer.push_field(f);
-        }
-        writer.set_jpeg(thumbnail, exif::In::THUMBNAIL);
-        let mut tiff = std::io::Cursor::new(Vec::new());
-        writer.write(&mut tiff, false).expect("exif");
-        let tiff = tiff.into_inner();
-        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1];
-        jpeg.extend_from_slice(&u16::try_from(tiff.len() + 8).expect("short").to_be_bytes());
-        jpeg.extend_from_slice(b"Exif\0\0");
-        jpeg.extend_from_slice(&tiff);
-        jpeg.extend_from_slice(&[0xFF, 0xD9]);
-        jpeg
+        crate::evidence::media::tests::jpeg_with_exif_and_thumbnail(&fields, Some(thumbnail))
     }
 
     /// A card mounted as `/media/USER/CARD`: the photos within ±30 minutes are listed nearest

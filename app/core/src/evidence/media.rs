@@ -208,7 +208,7 @@ fn summary_of(exif: &exif::Exif) -> Option<ExifSummary> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Recordings and a video made by ffmpeg (tests/testdata/media/README.md): each one's
@@ -261,9 +261,20 @@ mod tests {
 
     /// A JPEG whose EXIF segment (written by kamadak-exif) holds `fields`.
     fn jpeg_with_exif(fields: &[exif::Field]) -> Vec<u8> {
+        jpeg_with_exif_and_thumbnail(fields, None)
+    }
+
+    /// A JPEG holding only an EXIF segment with `fields`, and `thumbnail` (a JPEG) in IFD1.
+    pub(crate) fn jpeg_with_exif_and_thumbnail(
+        fields: &[exif::Field],
+        thumbnail: Option<&[u8]>,
+    ) -> Vec<u8> {
         let mut writer = exif::experimental::Writer::new();
         for f in fields {
             writer.push_field(f);
+        }
+        if let Some(thumbnail) = thumbnail {
+            writer.set_jpeg(thumbnail, exif::In::THUMBNAIL);
         }
         let mut tiff = std::io::Cursor::new(Vec::new());
         writer.write(&mut tiff, false).expect("exif");
