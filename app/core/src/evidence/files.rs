@@ -88,27 +88,64 @@ fn copy_stream(
     mut hasher: Option<&mut Sha256>,
 ) -> Result<(String, u64), CopyError> {
     let mut input = input.take(max_bytes + 1);
-    let mut sealed = SealedFile::create(folder, recipient).map_err(CopyError::Write)?;
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CopyError::Read(e)),
-        };
-        size += n as u64;
-        if size > max_bytes {
-            return Err(CopyError::TooLarge);
+    let sealed = SealedFile::create(folder, recipient).map_err(CopyError::Write)?;
+    // Reading (and decrypting, when the source is a bundle) on this thread; encrypting,
+    // writing and fsyncing on another, so the two overlap. A bounded channel keeps memory flat.
+    // `None` ends the file; a channel closed without it (a read error) leaves nothing.
+    let (to_writer, chunks) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(4);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<String> {
+            let mut sealed = sealed;
+            for chunk in chunks {
+                match chunk {
+                    Some(chunk) => sealed.write_all(&chunk)?,
+                    None => return sealed.commit(),
+                }
+            }
+            Err(io::Error::other("the copy was abandoned"))
+        });
+        let mut size = 0u64;
+        let read = (|| {
+            loop {
+                let mut buf = vec![0u8; 256 * 1024];
+                let n = match input.read(&mut buf) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(CopyError::Read(e)),
+                };
+                size += n as u64;
+                if size > max_bytes {
+                    return Err(CopyError::TooLarge);
+                }
+                buf.truncate(n);
+                if let Some(hasher) = hasher.as_mut() {
+                    hasher.update(&buf);
+                }
+                if to_writer.send(Some(buf)).is_err() {
+                    // The writer stopped: its error says why.
+                    return Ok(());
+                }
+            }
+        })();
+        match read {
+            Ok(()) => {
+                let _ = to_writer.send(None);
+                drop(to_writer);
+                let file = writer
+                    .join()
+                    .map_err(|_| CopyError::Write(io::Error::other("the writing thread panicked")))?
+                    .map_err(CopyError::Write)?;
+                Ok((file, size))
+            }
+            Err(e) => {
+                // Dropped uncommitted, the temp file goes.
+                drop(to_writer);
+                let _ = writer.join();
+                Err(e)
+            }
         }
-        if let Some(hasher) = hasher.as_mut() {
-            hasher.update(&buf[..n]);
-        }
-        sealed.write_all(&buf[..n]).map_err(CopyError::Write)?;
-    }
-    let file = sealed.commit().map_err(CopyError::Write)?;
-    Ok((file, size))
+    })
 }
 
 /// A new file of the store being written: encrypted from its first byte, under a random
