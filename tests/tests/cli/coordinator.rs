@@ -751,25 +751,7 @@ fn public_exports_carry_no_attachment_name_hash_or_exif_position() {
     bytes.extend_from_slice(&[0xFF, 0xD9]);
     std::fs::write(&photo, &bytes).expect("photo");
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    let id = device
-        .run(
-            &[
-                "record",
-                "--kind",
-                "violation",
-                "--category",
-                "shelling",
-                "--method",
-                "camera",
-                "--attach",
-                path_str(&photo),
-            ],
-            "",
-        )
-        .ok()
-        .stdout
-        .trim()
-        .to_owned();
+    let id = device.record_attaching(&photo);
     let usb = device.scratch("usb");
     let bundle = device
         .run(&["export", "--out", path_str(&usb)], "")

@@ -672,22 +672,7 @@ fn a_stick_that_fills_mid_export_keeps_the_finished_bundles_and_no_partial_one()
     let camera = device.scratch("camera");
     for n in 0..7 {
         let photo = photo_of(&camera, n);
-        device
-            .run(
-                &[
-                    "record",
-                    "--kind",
-                    "violation",
-                    "--category",
-                    "shelling",
-                    "--method",
-                    "camera",
-                    "--attach",
-                    path_str(&photo),
-                ],
-                "",
-            )
-            .ok();
+        device.record_attaching(&photo);
     }
     let stick = device.scratch("stick");
     let Some(_disk) = SmallDisk::mount(&stick, "1400k") else {

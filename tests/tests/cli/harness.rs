@@ -262,6 +262,34 @@ impl Journal {
         id
     }
 
+    /// `truce record` of a camera report of shelling with `file` attached; returns the id.
+    #[track_caller]
+    pub fn record_attaching(&self, file: &Path) -> String {
+        let run = self
+            .run(
+                &[
+                    "record",
+                    "--kind",
+                    "violation",
+                    "--category",
+                    "shelling",
+                    "--method",
+                    "camera",
+                    "--attach",
+                    path_str(file),
+                ],
+                "",
+            )
+            .ok();
+        let id = run.single_line().to_owned();
+        assert!(
+            is_uuid(&id),
+            "record must print only the new id, got {:?}",
+            run.stdout
+        );
+        id
+    }
+
     /// `truce list --json`, stdout as is.
     #[track_caller]
     pub fn list_raw(&self) -> String {
