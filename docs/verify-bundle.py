@@ -175,7 +175,9 @@ def verify_v2(folder, registered_fingerprint):
         if digest not in order:
             raise Refused(f"pending attachment {digest} is named by no record of the bundle")
     order = [digest for digest in order if digest not in pending]
-    announced = manifest.get("attachments") or {}
+    # Without the feature "attachments" (a bundle that only says where receipts go back to),
+    # the manifest announces none and the archive carries none.
+    announced = manifest.get("attachments") or {"count": 0, "bytes": 0}
     files = sorted(p for p in (folder / "attachments").glob("*")) if (folder / "attachments").is_dir() else []
     held = {}
     for path in files:

@@ -39,7 +39,14 @@ pub const FEATURE_ATTACHMENTS: &str = "attachments";
 /// later bundle (`pending_attachments` in the manifest).
 pub const FEATURE_PENDING_ATTACHMENTS: &str = "pending_attachments";
 /// The `features` of a version-2 bundle this build implements.
-pub const KNOWN_FEATURES: &[&str] = &[FEATURE_ATTACHMENTS, FEATURE_PENDING_ATTACHMENTS];
+pub const KNOWN_FEATURES: &[&str] = &[
+    FEATURE_ATTACHMENTS,
+    FEATURE_PENDING_ATTACHMENTS,
+    FEATURE_RECEIPTS,
+];
+/// The version-2 feature of a bundle that says where receipts go back to (`return_path`: the
+/// device's age recipient, its team, the mission id and the profile it works under).
+pub const FEATURE_RECEIPTS: &str = "receipts";
 /// The first bytes of a zstd frame: a version-1 body.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// zstd level of bundles: against level 9, export runs 1.6 times faster for 88 instead of 79
@@ -112,6 +119,25 @@ pub struct Manifest {
     /// attachments records of this bundle name that it leaves for a later bundle.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_attachments: Vec<String>,
+    /// Version 2 with `receipts`: where the coordinators' receipts go back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_path: Option<ReturnPath>,
+}
+
+/// Version 2, feature `receipts`: what a coordinator needs to answer the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnPath {
+    /// The device's own age recipient (`age1...`): receipts are encrypted to it.
+    pub device_recipient: String,
+    /// The observer's team, if the device names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The mission's id, from the device's profile.
+    pub mission_id: uuid::Uuid,
+    /// The sequence of the profile the device works under: a coordinator sends a newer one
+    /// back with its receipt.
+    pub profile_sequence: u64,
 }
 
 /// What a version-2 bundle announces of its attachments, checked before any is read.
@@ -137,6 +163,9 @@ pub enum BundleError {
     /// Not an age file at all.
     #[error("not a Truce bundle: it is not an age-encrypted file ({0})")]
     NotABundle(String),
+    /// Decrypted, but another kind of Truce file (a receipt, an enrolment request).
+    #[error("this file is a {0}, not a bundle")]
+    OtherFile(String),
     /// Encrypted, but not to this coordinator.
     #[error("this bundle is not encrypted to this coordinator's key (wrong recipient)")]
     WrongRecipient,
@@ -580,9 +609,10 @@ fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
             if !m.features.is_empty()
                 || m.attachments.is_some()
                 || !m.pending_attachments.is_empty()
+                || m.return_path.is_some()
             {
                 return Err(BundleError::Manifest(
-                    "a version-1 manifest has no `features`, `attachments` or `pending_attachments`"
+                    "a version-1 manifest has no `features`, `attachments`, `pending_attachments` or `return_path`"
                         .into(),
                 ));
             }
@@ -601,6 +631,7 @@ fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
                     "`attachments` and the feature \"attachments\" go together".into(),
                 ));
             }
+            check_return_path(m)?;
             let pending = m.features.iter().any(|f| f == FEATURE_PENDING_ATTACHMENTS);
             let has_pending = !m.pending_attachments.is_empty();
             if pending != has_pending || (pending && !listed) {
@@ -635,6 +666,67 @@ fn check_version_fields(m: &Manifest) -> Result<(), BundleError> {
         }
     }
     Ok(())
+}
+
+/// The feature `receipts` goes with `return_path`, whose recipient is an age recipient, whose
+/// team a name and whose numbers are in range.
+fn check_return_path(m: &Manifest) -> Result<(), BundleError> {
+    let listed = m.features.iter().any(|f| f == FEATURE_RECEIPTS);
+    if listed != m.return_path.is_some() {
+        return Err(BundleError::Manifest(
+            "`return_path` and the feature \"receipts\" go together".into(),
+        ));
+    }
+    let Some(path) = &m.return_path else {
+        return Ok(());
+    };
+    if path.device_recipient.len() > 100
+        || path
+            .device_recipient
+            .parse::<age::x25519::Recipient>()
+            .is_err()
+    {
+        return Err(BundleError::Manifest(
+            "its `return_path.device_recipient` is not an age X25519 recipient".into(),
+        ));
+    }
+    if !(1..=MAX_SEQ).contains(&path.profile_sequence) {
+        return Err(BundleError::Manifest(format!(
+            "its `return_path.profile_sequence` must be from 1 to {MAX_SEQ}"
+        )));
+    }
+    if let Some(team) = &path.team {
+        if team.chars().count() > 100 {
+            return Err(BundleError::Manifest("its team name is too long".into()));
+        }
+        if let Some(c) = crate::text::line_control(team) {
+            return Err(BundleError::Manifest(format!(
+                "its team name {}",
+                crate::text::line_control_message(c)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What the decrypted text of a file that is not a bundle says it is, from its first bytes.
+fn other_file_kind(head: &[u8]) -> String {
+    let prefix = b"{\"format\":\"";
+    let name: Vec<u8> = head
+        .strip_prefix(&prefix[..])
+        .map(|rest| {
+            rest.iter()
+                .take(40)
+                .take_while(|b| **b != b'"')
+                .copied()
+                .collect()
+        })
+        .unwrap_or_default();
+    match name.as_slice() {
+        b"truce-receipt" => "Truce receipt".into(),
+        b"truce-enrolment" => "Truce enrolment request".into(),
+        _ => "JSON file of another kind".into(),
+    }
 }
 
 /// What a bundle's signature was verified over: all an auditor needs, with the signed lines,
@@ -723,6 +815,12 @@ impl<'a> BundleReader<'a> {
                 other => BundleError::Damaged(other.to_string()),
             })?;
         let mut plain = BufReader::new(plain);
+        // A receipt or an enrolment request is JSON text inside the same age layer: named,
+        // not read as a damaged bundle.
+        let head = plain.fill_buf().map_err(read_error)?;
+        if head.first() == Some(&b'{') {
+            return Err(BundleError::OtherFile(other_file_kind(head)));
+        }
         let is_zstd = plain
             .fill_buf()
             .map_err(read_error)?
@@ -804,6 +902,7 @@ impl<'a> BundleReader<'a> {
                 features: Vec::new(),
                 attachments: None,
                 pending_attachments: Vec::new(),
+                return_path: None,
             },
             device_key: VerifyingKey::default(),
             read: 0,
@@ -1409,6 +1508,7 @@ mod tests {
             features: Vec::new(),
             attachments: None,
             pending_attachments: Vec::new(),
+            return_path: None,
         }
     }
 

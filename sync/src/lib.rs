@@ -10,6 +10,7 @@ pub mod device;
 pub mod log;
 pub mod observation;
 pub mod profile;
+pub mod receipt;
 pub mod taxonomy;
 pub mod text;
 pub mod verification;

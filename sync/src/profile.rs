@@ -16,7 +16,131 @@ pub const FORMAT: &str = "truce-profile";
 pub const VERSION: u32 = 2;
 /// The `features` of a version-2 profile this build implements. A profile that lists another
 /// one is refused with a request to update Truce: its meaning may not be ignored.
-pub const KNOWN_FEATURES: &[&str] = &[FEATURE_TIME_ZONE, FEATURE_LIMITS];
+pub const KNOWN_FEATURES: &[&str] = &[FEATURE_TIME_ZONE, FEATURE_LIMITS, FEATURE_COORDINATORS];
+/// The feature of the coordinators listed with their roles and signing keys (`coordinators`):
+/// who may sign receipts, and that the coordinators read receipts-era bundles.
+pub const FEATURE_COORDINATORS: &str = "coordinators";
+/// Most coordinators a profile lists.
+pub const MAX_COORDINATORS: usize = 64;
+
+/// Most revocations a profile or receipt lists.
+pub const MAX_REVOCATIONS: usize = 10_000;
+
+/// A device the coordinators cut off: its entries after `after_seq` are refused. A sequence
+/// number, not a time: whoever holds the device's key can forge times, not what the
+/// coordinators already hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// The device.
+    pub device_id: uuid::Uuid,
+    /// Its Ed25519 key (64 hex digits).
+    pub device_key: String,
+    /// The last of its entries that still counts.
+    pub after_seq: u64,
+    /// When a coordinator revoked it (for people).
+    pub revoked_at: DateTime<FixedOffset>,
+    /// Why, in the coordinator's words.
+    pub reason: String,
+}
+
+/// The `format` of a coordinator card: a coordinator's public keys, handed to HQ so that its
+/// profile lists them (`truce keys --card FILE`).
+pub const CARD_FORMAT: &str = "truce-coordinator-card";
+
+/// A coordinator's public keys and name, as `truce keys --card` writes them. Nothing secret;
+/// HQ compares the fingerprint with the coordinator before listing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatorCard {
+    /// Always `truce-coordinator-card`.
+    pub format: String,
+    /// 1.
+    pub version: u32,
+    /// The coordinator's name (its office, or its person).
+    pub name: String,
+    /// Its Ed25519 key (64 hex digits).
+    pub signing_key: String,
+    /// Its age recipient.
+    pub age_recipient: String,
+}
+
+impl CoordinatorCard {
+    /// Reads and checks a card's text.
+    pub fn parse(text: &str) -> Result<CoordinatorCard, ProfileError> {
+        let probe: crate::FormatProbe =
+            serde_json::from_str(text).map_err(|e| ProfileError::Format(e.to_string()))?;
+        if probe.format != CARD_FORMAT {
+            return Err(ProfileError::Format(format!(
+                "it is not a coordinator card (`truce keys --card FILE` writes one), its format is `{}`",
+                probe.format.chars().take(40).collect::<String>()
+            )));
+        }
+        if probe.version > 1 {
+            return Err(ProfileError::TooNew {
+                found: probe.version,
+                known: 1,
+            });
+        }
+        let card: CoordinatorCard =
+            serde_json::from_str(text).map_err(|e| ProfileError::Invalid(e.to_string()))?;
+        if parse_device_key(&card.signing_key).is_none()
+            || card
+                .age_recipient
+                .parse::<age::x25519::Recipient>()
+                .is_err()
+        {
+            return Err(ProfileError::Invalid(
+                "the card's signing key or age recipient is unreadable".into(),
+            ));
+        }
+        if card.name.trim().is_empty() || card.name.chars().count() > 200 {
+            return Err(ProfileError::Invalid(
+                "the card's name must be 1 to 200 characters".into(),
+            ));
+        }
+        Ok(card)
+    }
+}
+
+/// What a coordinator is to the mission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoordinatorRole {
+    /// Headquarters: signs profiles and receipts for every device.
+    Hq,
+    /// A regional office: confirms for the devices of the areas it serves, forwards to HQ.
+    Regional,
+}
+
+impl CoordinatorRole {
+    /// The role as the profile writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoordinatorRole::Hq => "hq",
+            CoordinatorRole::Regional => "regional",
+        }
+    }
+}
+
+/// Version 2, feature `coordinators`: one coordinator of the mission, its keys and role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coordinator {
+    /// A short id unique in the profile (`hq`, `east`).
+    pub id: String,
+    /// Its name, for people.
+    pub name: String,
+    /// HQ or a regional office.
+    pub role: CoordinatorRole,
+    /// Its Ed25519 key (64 hex digits): what signs its receipts (and, for HQ, profiles).
+    pub signing_key: String,
+    /// Its age recipient: bundles and receipts are encrypted to it.
+    pub age_recipient: String,
+    /// The area codes it serves; empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serves: Vec<String>,
+}
 /// The feature of the mission's limits on attachments and bundles (`limits`).
 pub const FEATURE_LIMITS: &str = "limits";
 /// A bundle's size after which an export is split, unless the profile says otherwise: 2 GiB,
@@ -214,6 +338,9 @@ pub struct MissionProfile {
     /// Version 2, feature `limits`: attachment and bundle limits (see [`ProfileLimits`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<ProfileLimits>,
+    /// Version 2, feature `coordinators`: the coordinators, their keys and roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coordinators: Vec<Coordinator>,
     /// The coordinators' age recipients (`age1...`); bundles are encrypted to all of them.
     pub recipients: Vec<String>,
     /// Kinds and categories.
@@ -325,6 +452,7 @@ impl MissionProfile {
             time_zone: None,
             reporting_day_ends: None,
             limits: None,
+            coordinators: Vec::new(),
             recipients,
             taxonomy: Taxonomy::builtin(),
             parties: Vec::new(),
@@ -361,6 +489,33 @@ impl MissionProfile {
         if self.limits.is_some() {
             self.features.push(FEATURE_LIMITS.into());
         }
+    }
+
+    /// Lists the mission's coordinators (none: the feature goes too). Each one's age
+    /// recipient joins `recipients`, which stays the union bundles are encrypted to.
+    pub fn set_coordinators(&mut self, coordinators: Vec<Coordinator>) {
+        self.features.retain(|f| f != FEATURE_COORDINATORS);
+        for c in &coordinators {
+            if !self.recipients.contains(&c.age_recipient) {
+                self.recipients.push(c.age_recipient.clone());
+            }
+        }
+        self.coordinators = coordinators;
+        if !self.coordinators.is_empty() {
+            self.features.push(FEATURE_COORDINATORS.into());
+        }
+    }
+
+    /// Whether the profile lists its coordinators: then they read receipts-era bundles
+    /// (version 2 with the device's recipient), and devices take receipts from them.
+    pub fn lists_coordinators(&self) -> bool {
+        !self.coordinators.is_empty()
+    }
+
+    /// The coordinator whose signing key is `key`, if the profile lists it.
+    pub fn coordinator_with_key(&self, key: &VerifyingKey) -> Option<&Coordinator> {
+        let hex_key = hex::encode(key.as_bytes());
+        self.coordinators.iter().find(|c| c.signing_key == hex_key)
     }
 
     /// The mission's limits, Truce's defaults for what the profile does not set.
@@ -439,6 +594,7 @@ impl MissionProfile {
                 ("time_zone", self.time_zone.is_some()),
                 ("reporting_day_ends", self.reporting_day_ends.is_some()),
                 ("limits", self.limits.is_some()),
+                ("coordinators", !self.coordinators.is_empty()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
                 return bad(format!(
@@ -481,6 +637,7 @@ impl MissionProfile {
         if let Some(limits) = &self.limits {
             limits.validate().map_err(ProfileError::Invalid)?;
         }
+        self.validate_coordinators()?;
         if self.reporting_day_ends.is_some() && self.time_zone.is_none() {
             return bad("`reporting_day_ends` needs a `time_zone`".into());
         }
@@ -495,6 +652,68 @@ impl MissionProfile {
             if !is_time_of_day(ends) {
                 return bad(format!(
                     "`reporting_day_ends` “{ends}” is not a time of day: write it as HH:MM, e.g. 19:30"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The feature goes with the list; each coordinator has a unique id and key, a valid key
+    /// and recipient (one of `recipients`), serves areas the profile defines; one is HQ.
+    fn validate_coordinators(&self) -> Result<(), ProfileError> {
+        let bad = |s: String| Err(ProfileError::Invalid(s));
+        let listed = self.features.iter().any(|f| f == FEATURE_COORDINATORS);
+        if listed == self.coordinators.is_empty() {
+            return bad(
+                "`coordinators` and the feature \"coordinators\" go together: list the feature exactly when the profile lists coordinators".into(),
+            );
+        }
+        if self.coordinators.len() > MAX_COORDINATORS {
+            return bad(format!(
+                "it lists {} coordinators; at most {MAX_COORDINATORS}",
+                self.coordinators.len()
+            ));
+        }
+        if !self.coordinators.is_empty()
+            && !self
+                .coordinators
+                .iter()
+                .any(|c| c.role == CoordinatorRole::Hq)
+        {
+            return bad("its coordinators include no HQ (`\"role\": \"hq\"`)".into());
+        }
+        for (i, c) in self.coordinators.iter().enumerate() {
+            let earlier = &self.coordinators[..i];
+            if c.id.is_empty() || c.id.len() > 64 || earlier.iter().any(|e| e.id == c.id) {
+                return bad(format!(
+                    "coordinator id {:?} is empty, too long or used twice",
+                    c.id
+                ));
+            }
+            if parse_device_key(&c.signing_key).is_none()
+                || earlier.iter().any(|e| e.signing_key == c.signing_key)
+            {
+                return bad(format!(
+                    "coordinator `{}` has a signing key that is not 64 hex digits of an Ed25519 key, or that another coordinator has",
+                    c.id
+                ));
+            }
+            if c.age_recipient.parse::<age::x25519::Recipient>().is_err()
+                || !self.recipients.contains(&c.age_recipient)
+            {
+                return bad(format!(
+                    "coordinator `{}` has an age recipient that is not an age X25519 recipient listed in `recipients`",
+                    c.id
+                ));
+            }
+            if let Some(area) = c
+                .serves
+                .iter()
+                .find(|a| !self.areas.iter().any(|d| &d.code == *a))
+            {
+                return bad(format!(
+                    "coordinator `{}` serves area `{area}`, which the profile does not define",
+                    c.id
                 ));
             }
         }
@@ -516,6 +735,10 @@ impl MissionProfile {
                 texts.push((what, &c.code));
                 texts.push((what, &c.label));
             }
+        }
+        for c in &self.coordinators {
+            texts.push(("a coordinator", &c.id));
+            texts.push(("a coordinator", &c.name));
         }
         for area in &self.areas {
             texts.push(("an area", &area.code));

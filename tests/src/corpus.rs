@@ -106,6 +106,21 @@ impl Forger {
         plain
     }
 
+    /// Version 2 without attachments: the JSON Lines (manifest and entries) and the
+    /// `signature.json` signing them with this forger's key.
+    pub fn signed_v2(&self, body: &[String]) -> (Vec<u8>, String) {
+        let mut plain = Vec::new();
+        for line in body {
+            plain.extend_from_slice(line.as_bytes());
+            plain.push(b'\n');
+        }
+        let mut message = b"truce-bundle-v2\n".to_vec();
+        message.extend_from_slice(&Sha256::digest(&plain));
+        let sig = self.key.sign(&message);
+        let signature = format!(r#"{{"signature":"{}"}}"#, hex::encode(sig.to_bytes()));
+        (plain, signature)
+    }
+
     /// A whole, valid bundle in plaintext; returns the last entry's hash too.
     pub fn bundle(&self, first: u64, prev: [u8; 32], records: &[String]) -> (Vec<u8>, [u8; 32]) {
         let (entries, last) = self.entries(first, prev, records);

@@ -37,6 +37,9 @@ mod durability;
 #[path = "cli/trust.rs"]
 mod trust;
 
+#[path = "cli/way_back.rs"]
+mod way_back;
+
 #[path = "cli/terminal.rs"]
 mod terminal;
 

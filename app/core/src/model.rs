@@ -156,6 +156,72 @@ pub struct ExportReport {
     pub created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
+// ---- The way back ----
+
+/// A receipt a coordinator wrote for one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptWritten {
+    /// Where it is.
+    pub path: PathBuf,
+    /// The device it answers.
+    pub device_id: Uuid,
+    /// Its observer.
+    pub observer: String,
+    /// The highest entry held of its log.
+    pub held_through: u64,
+    /// The ranges below it still missing.
+    pub missing: Vec<(u64, u64)>,
+}
+
+/// What a device did with a receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptApplied {
+    /// The receipt file.
+    pub file: PathBuf,
+    /// The coordinator that signed it.
+    pub coordinator: String,
+    /// The highest entry it says the coordinator holds.
+    pub held_through: u64,
+    /// The ranges it says never arrived (the next export sends them again).
+    pub missing: Vec<(u64, u64)>,
+    /// Entries it confirmed that no receipt had confirmed before.
+    pub newly_confirmed: u64,
+    /// The sequence of the newer mission profile it brought and this device installed.
+    pub profile_installed: Option<u64>,
+    /// This very receipt was applied before: nothing changed.
+    pub applied_already: bool,
+}
+
+/// Where one of this device's records stands on its way to the coordinators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    /// Saved here; no bundle written carries its latest revision.
+    NotExported,
+    /// In a bundle; no coordinator's receipt confirms it yet.
+    AwaitingConfirmation,
+    /// A coordinator's receipt confirms every revision of it.
+    Received,
+}
+
+/// What the device's log holds, by where it stands on the way to the coordinators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliverySummary {
+    /// Entries in the device log.
+    pub entries: u64,
+    /// Entries confirmed by a coordinator's receipt.
+    pub confirmed: u64,
+    /// Entries exported and not confirmed.
+    pub awaiting: u64,
+    /// Entries not exported.
+    pub not_exported: u64,
+    /// Ranges a receipt reported missing that the next export sends again.
+    pub owed_again: Vec<(u64, u64)>,
+    /// Receipts applied.
+    pub receipts: u64,
+    /// When the latest receipt was issued, and by whom.
+    pub latest_receipt: Option<(String, String)>,
+}
+
 /// Whether an export carries the attachments its records name, or leaves them for later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AttachmentMode {
@@ -264,6 +330,9 @@ pub struct ImportReport {
     pub gaps: Vec<(u64, u64)>,
     /// Why the bundle was refused (quarantined); None when imported.
     pub refused: Option<String>,
+    /// The file is another kind of Truce file (a receipt), passed over: not a bundle, not
+    /// quarantined. Says which kind.
+    pub passed_over: Option<String>,
 }
 
 impl ImportReport {
@@ -280,6 +349,15 @@ impl ImportReport {
             known_entries: 0,
             gaps: Vec::new(),
             refused: Some(reason),
+            passed_over: None,
+        }
+    }
+
+    pub(crate) fn passed_over(file: &Path, kind: String) -> Self {
+        ImportReport {
+            refused: None,
+            passed_over: Some(kind),
+            ..ImportReport::refused(file, None, String::new())
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `truce import`: coordinators import bundle files, or folders of them, with a report per
-//! bundle as soon as it is on disk.
+//! bundle as soon as it is on disk; monitors apply the receipts addressed to them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,8 +31,11 @@ pub fn run(args: ImportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
         bail!("no bundle files (*.age) found in the given paths");
     }
     let mut journal = unlock(dir)?;
+    if journal.device().role == truce_sync::Role::Monitor {
+        return import_receipts(&mut journal, &args, &files, out);
+    }
     let bar = indicatif::ProgressBar::new(files.len() as u64);
-    let (mut done, mut refused) = (0usize, 0usize);
+    let (mut done, mut refused, mut passed) = (0usize, 0usize, 0usize);
     let (mut new, mut known) = (0u64, 0u64);
     let mut printed = Ok(());
     let imported = journal.import_bundles(&files, |durable| {
@@ -40,6 +43,7 @@ pub fn run(args: ImportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
         for report in durable {
             done += 1;
             refused += usize::from(report.refused.is_some());
+            passed += usize::from(report.passed_over.is_some());
             new += report.new_entries;
             known += report.known_entries;
             if printed.is_ok() {
@@ -62,10 +66,15 @@ pub fn run(args: ImportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             alerts.len()
         );
     }
+    let passed_note = if passed > 0 {
+        format!(" ({passed} other file(s), such as receipts, passed over)")
+    } else {
+        String::new()
+    };
     note!(
-        "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known.",
-        files.len(),
-        files.len() - refused
+        "{} bundle(s): {} imported, {refused} refused; {new} new entries, {known} already known{passed_note}.",
+        files.len() - passed,
+        files.len() - refused - passed
     );
     if refused > 0 {
         bail!("{refused} bundle(s) were refused and quarantined; see the reasons above");
@@ -96,6 +105,10 @@ fn write_report(out: &mut impl Write, report: &ImportReport, as_json: bool) -> R
             .map(|d| format!("{}…", d.get(..8).unwrap_or(d)))
             .unwrap_or_else(|| "?".into()),
     };
+    if let Some(kind) = &report.passed_over {
+        writeln!(out, "{name}: passed over: a {kind}, not a bundle")?;
+        return Ok(());
+    }
     if let Some(reason) = &report.refused {
         writeln!(
             out,
@@ -125,6 +138,69 @@ fn write_report(out: &mut impl Write, report: &ImportReport, as_json: bool) -> R
         } else {
             writeln!(out, "  gap: {short}: entries {a}–{b} missing")?;
         }
+    }
+    Ok(())
+}
+
+/// On a monitor's device: the receipts addressed to it among `files` are applied, the rest
+/// (bundles, receipts for other devices) passed over without a word. A file named alone that
+/// is not for this device says so.
+fn import_receipts(
+    journal: &mut truce_core::Journal,
+    args: &ImportArgs,
+    files: &[PathBuf],
+    out: &mut impl Write,
+) -> Result<()> {
+    let named_alone = args.paths.len() == 1 && args.paths[0].is_file();
+    if named_alone {
+        let report = journal.import_receipt(&files[0])?;
+        write_receipt(out, &report, args.json)?;
+        return Ok(());
+    }
+    let mut printed = Ok(());
+    let (applied, _passed_over) = journal.import_receipts(files, |report| {
+        if printed.is_ok() {
+            printed = write_receipt(out, report, args.json);
+        }
+    })?;
+    printed?;
+    if applied.is_empty() {
+        note!("No receipt for this device among these files.");
+    }
+    Ok(())
+}
+
+/// One applied receipt: a JSON line, or text for people.
+fn write_receipt(
+    out: &mut impl Write,
+    report: &truce_core::model::ReceiptApplied,
+    as_json: bool,
+) -> Result<()> {
+    if as_json {
+        return json::write_line(out, &json::AppliedReceipt::from(report));
+    }
+    let name = report.file.display().to_string();
+    let name = terminal_line(&name);
+    if report.applied_already {
+        writeln!(out, "{name}: receipt applied before; nothing changed")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{name}: receipt from {}: entries through {} held, {} newly confirmed",
+        terminal_line(&report.coordinator),
+        report.held_through,
+        report.newly_confirmed
+    )?;
+    if !report.missing.is_empty() {
+        writeln!(
+            out,
+            "  missing at the coordinator: {}; the next `truce export` sends them again",
+            super::status::ranges_text(&report.missing)
+        )?;
+    }
+    if let Some(n) = report.profile_installed {
+        writeln!(out, "  installed the mission profile number {n} it brought")?;
     }
     Ok(())
 }

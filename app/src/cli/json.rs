@@ -143,6 +143,18 @@ pub struct ListedObservation<'a> {
     /// Other devices that used the same id.
     #[serde(skip_serializing_if = "<[Uuid]>::is_empty")]
     pub id_also_used_by: &'a [Uuid],
+    /// On a monitor's device: `not_exported`, `awaiting_confirmation` or `received`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<&'static str>,
+}
+
+/// How `--json` names a record's [`DeliveryState`].
+pub fn delivery_code(state: truce_core::model::DeliveryState) -> &'static str {
+    match state {
+        truce_core::model::DeliveryState::NotExported => "not_exported",
+        truce_core::model::DeliveryState::AwaitingConfirmation => "awaiting_confirmation",
+        truce_core::model::DeliveryState::Received => "received",
+    }
 }
 
 impl<'a> ListedObservation<'a> {
@@ -153,6 +165,7 @@ impl<'a> ListedObservation<'a> {
             status: with_status.then(|| row.status.code()),
             device_pending: row.device_pending,
             id_also_used_by: &row.id_also_used_by,
+            delivery: None,
         }
     }
 }
@@ -462,6 +475,10 @@ pub struct ImportedBundle<'a> {
     pub gaps: &'a [(u64, u64)],
     /// Why the bundle was refused, or null.
     pub refused: Option<&'a str>,
+    /// The file is another kind of Truce file (a receipt), passed over: which kind. Absent
+    /// for bundles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed_over: Option<&'a str>,
 }
 
 impl<'a> From<&'a ImportReport> for ImportedBundle<'a> {
@@ -478,6 +495,40 @@ impl<'a> From<&'a ImportReport> for ImportedBundle<'a> {
             known_entries: r.known_entries,
             gaps: &r.gaps,
             refused: r.refused.as_deref(),
+            passed_over: r.passed_over.as_deref(),
+        }
+    }
+}
+
+/// A line of `truce import --json` on a monitor's device: a receipt applied.
+#[derive(Debug, Serialize)]
+pub struct AppliedReceipt<'a> {
+    /// The receipt file.
+    pub file: String,
+    /// The coordinator that signed it.
+    pub coordinator: &'a str,
+    /// The highest entry it says the coordinator holds.
+    pub held_through: u64,
+    /// Ranges it says are missing, `[first, last]`: the next export sends them again.
+    pub missing: &'a [(u64, u64)],
+    /// Entries it confirmed that were not confirmed before.
+    pub newly_confirmed: u64,
+    /// The sequence of the mission profile it brought, when this device installed it.
+    pub profile_installed: Option<u64>,
+    /// This receipt was applied before; nothing changed.
+    pub applied_already: bool,
+}
+
+impl<'a> From<&'a truce_core::model::ReceiptApplied> for AppliedReceipt<'a> {
+    fn from(r: &'a truce_core::model::ReceiptApplied) -> Self {
+        AppliedReceipt {
+            file: r.file.display().to_string(),
+            coordinator: &r.coordinator,
+            held_through: r.held_through,
+            missing: &r.missing,
+            newly_confirmed: r.newly_confirmed,
+            profile_installed: r.profile_installed,
+            applied_already: r.applied_already,
         }
     }
 }

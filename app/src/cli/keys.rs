@@ -20,6 +20,10 @@ pub struct KeysArgs {
     /// into a journal that has none yet.
     #[arg(long, value_name = "FILE")]
     import_secret: Option<PathBuf>,
+    /// Coordinators only: write this coordinator's card (name and public keys) to FILE, for
+    /// HQ to list it in the mission profile (`truce profile create --coordinator FILE`).
+    #[arg(long, value_name = "FILE")]
+    card: Option<PathBuf>,
 }
 
 /// Prints the public keys; restores or writes the coordinator's secret first when asked.
@@ -44,6 +48,20 @@ pub fn run(args: KeysArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             "minisign public key (checks what you publish; readers save these two lines as truce.pub):"
         )?;
         write!(out, "{minisign}")?;
+    }
+    if let Some(path) = args.card {
+        let card = journal.coordinator_card()?;
+        if path.exists() {
+            anyhow::bail!("{} already exists; choose another file", path.display());
+        }
+        truce_core::fsutil::write_atomic(&path, card.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        note!(
+            "Coordinator card written to {}. Give it to HQ with your fingerprint {}; HQ lists you with `truce profile create --coordinator {}`.",
+            path.display(),
+            keys.fingerprint,
+            path.display()
+        );
     }
     if let Some(path) = args.export_secret {
         journal.export_coordinator_secret(&path)?;

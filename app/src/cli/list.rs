@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use clap::Args;
-use truce_core::model::QueueRow;
+use truce_core::model::{DeliveryState, QueueRow};
 
 use super::filter::{observation_filter, FilterArgs};
 use super::json;
@@ -40,13 +40,24 @@ pub fn run(args: ListArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     // Listed, marked: records of devices not yet accepted, and ids two devices used.
     filter.include_pending_devices = true;
     let rows = journal.query(&filter)?;
+    // On a monitor's device, where each record stands on its way to the coordinators.
+    let delivery = if journal.device().role == truce_sync::Role::Monitor {
+        let ids: Vec<_> = rows.iter().map(|r| r.revision.observation.id).collect();
+        Some(journal.delivery_states(&ids)?)
+    } else {
+        None
+    };
+    let state_of = |row: &QueueRow| {
+        delivery
+            .as_ref()
+            .and_then(|d| d.get(&row.revision.observation.id).copied())
+    };
     if args.json {
         let areas = profile_areas(&journal)?;
         for row in &rows {
-            json::write_line(
-                out,
-                &json::ListedObservation::new(row, args.with_status, &areas),
-            )?;
+            let mut line = json::ListedObservation::new(row, args.with_status, &areas);
+            line.delivery = state_of(row).map(json::delivery_code);
+            json::write_line(out, &line)?;
         }
     } else if rows.is_empty() {
         if journal.count()? == 0 {
@@ -55,18 +66,27 @@ pub fn run(args: ListArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             note!("No observation matches these filters.");
         }
     } else {
-        write_table(out, &rows, args.with_status)?;
+        write_table(out, &rows, args.with_status, &state_of)?;
     }
     Ok(())
 }
 
 /// The list as a table; with `with_status`, a STATUS column too.
-fn write_table(out: &mut impl Write, rows: &[QueueRow], with_status: bool) -> Result<()> {
-    let status_header = if with_status {
+fn write_table(
+    out: &mut impl Write,
+    rows: &[QueueRow],
+    with_status: bool,
+    state_of: &dyn Fn(&QueueRow) -> Option<DeliveryState>,
+) -> Result<()> {
+    let mut status_header = if with_status {
         format!("{:<12}  ", "STATUS")
     } else {
         String::new()
     };
+    let with_delivery = rows.iter().any(|r| state_of(r).is_some());
+    if with_delivery {
+        status_header.push_str(&format!("{:<22}  ", "DELIVERY"));
+    }
     writeln!(
         out,
         "{:<8}  {:<23}  {:<30}  {:<10}  {:>3}  {:>3}  {status_header}NARRATIVE",
@@ -75,11 +95,20 @@ fn write_table(out: &mut impl Write, rows: &[QueueRow], with_status: bool) -> Re
     for row in rows {
         let rev = &row.revision;
         let o = &rev.observation;
-        let status = if with_status {
+        let mut status = if with_status {
             format!("{:<12}  ", row.status.code())
         } else {
             String::new()
         };
+        if with_delivery {
+            let state = match state_of(row) {
+                Some(DeliveryState::NotExported) => "not exported",
+                Some(DeliveryState::AwaitingConfirmation) => "awaiting confirmation",
+                Some(DeliveryState::Received) => "received",
+                None => "-",
+            };
+            status.push_str(&format!("{state:<22}  "));
+        }
         let mut marks = String::new();
         if row.device_pending {
             marks.push_str("[device pending] ");

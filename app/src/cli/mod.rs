@@ -36,6 +36,7 @@ mod list;
 mod man;
 mod passwd;
 mod profile;
+mod receipts;
 mod record;
 mod report;
 mod settings;
@@ -117,7 +118,11 @@ pub enum Command {
     /// Coordinators: escalation alerts raised by the mission profile's rules, with their records.
     Alerts(alerts::AlertsArgs),
     /// Coordinators: import bundle files, or folders of them; prints a report per bundle.
+    /// Monitors: apply the coordinators' receipts among them (others are passed over).
     Import(import::ImportArgs),
+    /// Coordinators: write a receipt for each device into DIR: the entries held, those
+    /// missing, the profile in force. Each opens only on its device.
+    Receipts(receipts::ReceiptsArgs),
     /// Packaging: print the truce(1) man page (roff), or write every page into --out-dir.
     #[command(hide = true)]
     Man(man::ManArgs),
@@ -228,6 +233,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args, &dir, out),
         Command::Alerts(args) => alerts::run(args, &dir, out),
         Command::Import(args) => import::run(args, &dir, out),
+        Command::Receipts(args) => receipts::run(args, &dir, out),
         Command::Man(_) => Ok(()), // handled above, before the data directory
     }
 }

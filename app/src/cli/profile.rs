@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use truce_sync::profile::MissionProfile;
+use truce_sync::profile::{CoordinatorCard, CoordinatorRole, MissionProfile};
 
 use super::input::read_limited;
 use super::output::note;
@@ -38,6 +38,13 @@ pub enum ProfileCommand {
         /// A JSON file with taxonomy, parties, areas, severity_ladder and alert_rules to use.
         #[arg(long, value_name = "FILE")]
         template: Option<PathBuf>,
+        /// A regional office's card (`truce keys --card FILE` on its machine): it may sign
+        /// receipts, and bundles are encrypted to it too. Repeat for more.
+        #[arg(long = "coordinator", value_name = "CARD")]
+        regional: Vec<PathBuf>,
+        /// Another HQ coordinator's card. Repeat for more.
+        #[arg(long = "hq", value_name = "CARD")]
+        hq: Vec<PathBuf>,
     },
     /// Install a mission profile received from the coordinator.
     Import {
@@ -56,7 +63,32 @@ pub fn run(args: ProfileArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             out: path,
             recipients,
             template,
-        } => create(dir, &mission, &path, &recipients, template.as_deref(), out),
+            regional,
+            hq,
+        } => {
+            let mut cards = Vec::new();
+            for (files, role) in [
+                (&hq, CoordinatorRole::Hq),
+                (&regional, CoordinatorRole::Regional),
+            ] {
+                for file in files {
+                    let text = read_limited(file, 64 * 1024, "coordinator card")?;
+                    let card = CoordinatorCard::parse(&text).with_context(|| {
+                        format!("{} is not a usable coordinator card", file.display())
+                    })?;
+                    cards.push((card, role));
+                }
+            }
+            create(
+                dir,
+                &mission,
+                &path,
+                &recipients,
+                template.as_deref(),
+                &cards,
+                out,
+            )
+        }
         ProfileCommand::Import { file } => import(dir, &file),
         ProfileCommand::Show => show(dir, out),
     }
@@ -68,6 +100,7 @@ fn create(
     path: &Path,
     recipients: &[String],
     template: Option<&Path>,
+    cards: &[(CoordinatorCard, CoordinatorRole)],
     out: &mut impl Write,
 ) -> Result<()> {
     let template = match template {
@@ -88,7 +121,7 @@ fn create(
         );
     }
     let mut journal = unlock(dir)?;
-    let text = journal.create_profile(mission, recipients, template)?;
+    let text = journal.create_profile_with(mission, recipients, template, cards)?;
     truce_core::fsutil::write_atomic(path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     writeln!(out, "{}", path.display())?;
@@ -162,6 +195,21 @@ fn show(dir: &Path, out: &mut impl Write) -> Result<()> {
     writeln!(out, "recipients (bundles are encrypted to each):")?;
     for r in &profile.recipients {
         writeln!(out, "  {}", terminal_line(r))?;
+    }
+    if !profile.coordinators.is_empty() {
+        writeln!(out, "coordinators (sign receipts):")?;
+        for c in &profile.coordinators {
+            let fingerprint = truce_sync::bundle::parse_device_key(&c.signing_key)
+                .map(|k| truce_sync::fingerprint(&k))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} ({}): {}, {fingerprint}",
+                terminal_line(&c.name),
+                terminal_line(&c.id),
+                c.role.as_str()
+            )?;
+        }
     }
     writeln!(
         out,

@@ -26,10 +26,49 @@ pub fn run(dir: &Path, out: &mut impl Write) -> Result<()> {
     writeln!(out, "created:     {}", device.created_at)?;
     writeln!(out, "records:     {}", journal.count()?)?;
     writeln!(out, "to export:   {}", journal.pending_export()?)?;
+    if device.role == Role::Monitor {
+        let d = journal.delivery()?;
+        writeln!(
+            out,
+            "delivery:    {} confirmed by a coordinator, {} awaiting confirmation, {} not exported",
+            d.confirmed, d.awaiting, d.not_exported
+        )?;
+        match &d.latest_receipt {
+            Some((at, by)) => writeln!(
+                out,
+                "receipts:    {} applied; latest from {} issued {at}",
+                d.receipts,
+                terminal_line(by)
+            )?,
+            None => writeln!(out, "receipts:    none yet")?,
+        }
+        if !d.owed_again.is_empty() {
+            writeln!(
+                out,
+                "resend:      {} (reported missing; the next export sends them again)",
+                ranges_text(&d.owed_again)
+            )?;
+        }
+    }
     if device.role == Role::Coordinator {
         let (received, quarantined) = journal.received_and_quarantined()?;
         writeln!(out, "received:    {received} entries")?;
         writeln!(out, "quarantined: {quarantined} bundles")?;
     }
     Ok(())
+}
+
+/// Ranges as `3–5, 9`.
+pub fn ranges_text(ranges: &[(u64, u64)]) -> String {
+    ranges
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -50,32 +50,14 @@ fn fingerprint_of(device: &Journal) -> String {
         .unwrap_or_else(|| panic!("`truce keys` prints the fingerprint: {keys}"))
 }
 
-/// The decrypted, decompressed bundle (what `age -d | zstd -d` gives).
-fn plaintext(mission: &Mission, bundle: &Path) -> Vec<u8> {
-    let key = mission
-        .coordinator
-        .scratch("auditor")
-        .join("coordinator.key");
+/// The coordinator's age identity, written where the auditor works (`coordinator.key`).
+fn coordinator_key(mission: &Mission, dir: &Path) {
+    let key = dir.join("coordinator.key");
     mission
         .coordinator
         .run(&["keys", "--export-secret", path_str(&key)], "")
         .no_panic();
-    let text = std::fs::read_to_string(&key).expect("key file");
-    let identity: age::x25519::Identity = text
-        .lines()
-        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
-        .expect("an identity line")
-        .parse()
-        .expect("identity");
-    let file = std::fs::File::open(bundle).expect("bundle");
-    let decryptor = age::Decryptor::new(file).expect("age file");
-    let mut compressed = Vec::new();
-    decryptor
-        .decrypt(std::iter::once(&identity as &dyn age::Identity))
-        .expect("decrypts")
-        .read_to_end(&mut compressed)
-        .expect("read");
-    zstd::decode_all(&compressed[..]).expect("zstd")
+    assert!(key.exists(), "keys --export-secret writes the identity");
 }
 
 /// `python3 docs/verify-bundle.py FILE --fingerprint FP`: (exit code, stdout, stderr).
@@ -94,7 +76,7 @@ fn verifier(jsonl: &Path, fingerprint: &str) -> (i32, String, String) {
 }
 
 /// The shell block of `docs/bundle-format.md` marked `<!-- tested: NAME -->`, run by bash in
-/// `dir` (which holds `bundle.jsonl`): its output and whether it succeeded.
+/// `dir` (which holds `bundle.age` and `coordinator.key`): its output and whether it succeeded.
 fn recipe(name: &str, dir: &Path) -> (bool, String) {
     let doc = std::fs::read_to_string(docs().join("bundle-format.md")).expect("bundle-format.md");
     let marker = format!("<!-- tested: {name} -->\n```sh\n");
@@ -141,18 +123,23 @@ fn the_documented_checks_accept_a_real_bundle_and_refuse_forgeries() {
             .ok()
             .single_line(),
     );
-    let plain = plaintext(&mission, &bundle);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(&bundle, dir.path().join("bundle.age")).expect("copy");
+    coordinator_key(&mission, dir.path());
+    // Opened with stock tools, as the document says.
+    let (ok, out) = recipe("open", dir.path());
+    assert!(ok, "{out}");
+    let folder = dir.path().join("out");
+    let jsonl = folder.join("entries.jsonl");
+    let text = std::fs::read_to_string(&jsonl).expect("entries.jsonl");
     assert!(
-        String::from_utf8_lossy(&plain).contains("150.0"),
+        text.contains("150.0"),
         "the bundle keeps the number as written"
     );
     let fingerprint = fingerprint_of(&device);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let jsonl = dir.path().join("bundle.jsonl");
-    std::fs::write(&jsonl, &plain).expect("write");
 
     // The genuine bundle verifies, with the fingerprint the device shows.
-    let (code, out, err) = verifier(&jsonl, &fingerprint);
+    let (code, out, err) = verifier(&folder, &fingerprint);
     assert_eq!(code, 0, "the real bundle verifies: {out}{err}");
     assert!(out.starts_with("ok: 3 entries"), "{out}");
     let (ok, out) = recipe("fingerprint", dir.path());
@@ -178,16 +165,15 @@ fn the_documented_checks_accept_a_real_bundle_and_refuse_forgeries() {
 
     // Another device's fingerprint: refused, naming both.
     let other = mission.device("Eve");
-    let (code, _, err) = verifier(&jsonl, &fingerprint_of(&other));
+    let (code, _, err) = verifier(&folder, &fingerprint_of(&other));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not the key registered"), "{err}");
 
-    // One record altered: the verifier and the recipe name its seq.
-    let text = String::from_utf8(plain.clone()).expect("UTF-8");
+    // One record altered: the verifier and the recipe name its seq, and the signature fails.
     let altered = text.replacen("Обстріл 2", "Обстріл 9", 1);
     assert_ne!(altered, text);
     std::fs::write(&jsonl, &altered).expect("write");
-    let (code, _, err) = verifier(&jsonl, &fingerprint);
+    let (code, _, err) = verifier(&folder, &fingerprint);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("entry seq 2"), "{err}");
     let (_, out) = recipe("entries", dir.path());
@@ -196,13 +182,18 @@ fn the_documented_checks_accept_a_real_bundle_and_refuse_forgeries() {
         out.contains("seq 1 ok") && out.contains("seq 3 ok"),
         "{out}"
     );
+    let (ok, out) = recipe("signature", dir.path());
+    assert!(!ok, "an altered record breaks the signature: {out}");
 
     // Re-signed: the same device id and records, hashes recomputed, signed with a fresh key.
     // Its own signature verifies (the recipe says so); the registered fingerprint does not.
-    let manifest: serde_json::Value =
+    let mut manifest: serde_json::Value =
         serde_json::from_str(text.lines().next().expect("manifest")).expect("manifest");
-    let device_id = manifest["device_id"].as_str().expect("device id");
-    let forger = truce_tests::corpus::Forger::claiming(77, device_id);
+    let device_id = manifest["device_id"]
+        .as_str()
+        .expect("device id")
+        .to_owned();
+    let forger = truce_tests::corpus::Forger::claiming(77, &device_id);
     let records: Vec<String> = text
         .lines()
         .skip(1)
@@ -214,18 +205,23 @@ fn the_documented_checks_accept_a_real_bundle_and_refuse_forgeries() {
             record.to_string()
         })
         .collect();
-    let (forged, _) = forger.bundle(1, [0; 32], &records);
+    manifest["device_key"] = json!(hex::encode(forger.key.verifying_key().as_bytes()));
+    let (entries, _) = forger.entries(1, [0; 32], &records);
+    let mut lines = vec![manifest.to_string()];
+    lines.extend(entries);
+    let (forged, signature) = forger.signed_v2(&lines);
     std::fs::write(&jsonl, &forged).expect("write");
+    std::fs::write(folder.join("signature.json"), signature).expect("write");
     let (ok, out) = recipe("signature", dir.path());
     assert!(ok, "a re-signed bundle verifies with its own key: {out}");
-    let (code, _, err) = verifier(&jsonl, &fingerprint);
+    let (code, _, err) = verifier(&folder, &fingerprint);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("re-signed"), "{err}");
 
-    // Truncated: the signature line is gone.
-    let cut: Vec<&str> = text.lines().take(4).collect();
+    // Truncated: the last entry is gone.
+    let cut: Vec<&str> = text.lines().take(3).collect();
     std::fs::write(&jsonl, format!("{}\n", cut.join("\n"))).expect("write");
-    let (code, _, err) = verifier(&jsonl, &fingerprint);
+    let (code, _, err) = verifier(&folder, &fingerprint);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("refused:"), "{err}");
 }

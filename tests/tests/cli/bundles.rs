@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::harness::{by_id, json_lines, path_str, Journal, Mission};
+use crate::harness::{by_id, json_lines, names_in, path_str, Journal, Mission};
 
 fn export(device: &Journal, out: &Path) -> PathBuf {
     let run = device.run(&["export", "--out", path_str(out)], "").ok();
@@ -49,7 +49,7 @@ fn three_devices_merge_in_any_order_any_number_of_times() {
             }
             bundles.push(export(&device, &usb));
         }
-        expected.extend(by_id(device.list()));
+        expected.extend(by_id(device.records()));
     }
     assert_eq!(bundles.len(), 9);
     assert_eq!(expected.len(), 18);
@@ -192,25 +192,40 @@ fn stock_age_and_zstd_open_a_bundle() {
         "age -d failed: {}",
         String::from_utf8_lossy(&age.stderr)
     );
-    let mut zstd = std::process::Command::new("zstd")
-        .args(["-d", "-c"])
+    // Version 2: a tar archive inside the age layer, the entries in zstd members.
+    let out = mission.coordinator.scratch("opened");
+    let mut tar = std::process::Command::new("tar")
+        .args(["-x", "-C", path_str(&out)])
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
         .spawn()
-        .expect("run zstd");
-    zstd.stdin
+        .expect("run tar");
+    tar.stdin
         .take()
         .expect("stdin")
         .write_all(&age.stdout)
         .expect("pipe");
-    let plain = zstd.wait_with_output().expect("zstd output");
+    assert!(tar.wait().expect("tar").success());
+    let members = names_in(&out);
+    assert!(
+        members.contains(&"signature.json".to_owned()),
+        "{members:?}"
+    );
+    let plain = std::process::Command::new("bash")
+        .args(["-c", "cat entries.jsonl.zst.* | zstd -d"])
+        .current_dir(&out)
+        .output()
+        .expect("run zstd");
     assert!(plain.status.success());
     let text = String::from_utf8(plain.stdout).expect("UTF-8");
     let lines = json_lines(&text);
-    assert_eq!(lines.len(), 3, "manifest, one entry, signature");
+    assert_eq!(lines.len(), 2, "manifest, one entry");
     assert_eq!(lines[0]["format"], "truce-bundle");
+    assert_eq!(lines[0]["version"], 2);
     assert_eq!(lines[1]["record"]["narrative"], marker.as_str());
-    assert!(lines[2]["signature"].is_string());
+    let signature: Value =
+        serde_json::from_slice(&std::fs::read(out.join("signature.json")).expect("signature.json"))
+            .expect("JSON");
+    assert!(signature["signature"].is_string());
     assert!(!std::fs::read(&bundle)
         .expect("read")
         .windows(marker.len())

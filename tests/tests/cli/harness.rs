@@ -302,6 +302,19 @@ impl Journal {
         json_lines(&self.list_raw())
     }
 
+    /// The records of `list --json` as they travel: without a monitor's `delivery` state,
+    /// which is the device's own knowledge.
+    #[track_caller]
+    pub fn records(&self) -> Vec<Value> {
+        let mut rows = self.list();
+        for row in &mut rows {
+            if let Value::Object(fields) = row {
+                fields.remove("delivery");
+            }
+        }
+        rows
+    }
+
     /// `truce show ID --json`, parsed.
     #[track_caller]
     pub fn show(&self, id: &str) -> Value {

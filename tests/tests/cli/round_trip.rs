@@ -294,7 +294,7 @@ fn amend_keeps_history() {
     );
     let other = journal.record(MINIMAL);
     let before = journal
-        .list()
+        .records()
         .into_iter()
         .find(|r| r["id"] == json!(id))
         .expect("listed");
@@ -348,7 +348,7 @@ fn amend_keeps_history() {
     );
     assert_eq!(history[2]["narrative"], json!("Confirmed by the patrol."));
 
-    let listed = journal.list();
+    let listed = journal.records();
     assert_eq!(listed.len(), 2, "amending adds revisions, not observations");
     let current = listed
         .iter()

@@ -5,7 +5,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use truce_sync::bundle::{AttachmentsSummary, BundleError, BundleWriter, Manifest};
+use truce_sync::bundle::{AttachmentsSummary, BundleError, BundleWriter, Manifest, ReturnPath};
 use truce_sync::log;
 
 use crate::fsutil;
@@ -55,10 +55,12 @@ impl Journal {
     ) -> Result<Vec<ExportReport>, JournalError> {
         self.export_recipients()?;
         let mut written = Vec::new();
-        let owed = match mode {
+        let mut owed = match mode {
             AttachmentMode::WithFiles => self.media_pending_ranges()?,
             AttachmentMode::TextFirst => Vec::new(),
         };
+        // What the coordinators' latest receipt reported missing goes again, unasked.
+        owed.extend(self.owed_again_ranges()?);
         // Each range cut where its bundle would pass the mission's size: a stick that fills
         // up keeps the bundles finished before, and only those count as exported.
         let ranges = self.unexported_ranges()?.into_iter().map(|r| (r, false));
@@ -124,12 +126,40 @@ impl Journal {
         Ok(self.store.media_pending_ranges()?)
     }
 
+    /// The mission's name and the bundle's recipients: the coordinators, and one throwaway
+    /// recipient whose identity is forgotten at once, so that a bundle's age header has as
+    /// many stanzas as a receipt's (the device and the coordinators) and nothing on the stick
+    /// tells them apart before decryption.
     fn export_recipients(&self) -> Result<(String, Vec<age::x25519::Recipient>), JournalError> {
         let profile = self.profile()?.ok_or_else(|| {
             JournalError::Refused("no mission profile installed, so there is no coordinator to encrypt to. Import the profile from your coordinator with `truce profile import FILE`".into())
         })?;
-        let recipients = profile.profile.age_recipients()?;
+        let mut recipients = profile.profile.age_recipients()?;
+        recipients.push(age::x25519::Identity::generate().to_public());
         Ok((profile.profile.mission, recipients))
+    }
+
+    /// Where receipts for this device go, when the profile lists its coordinators (then they
+    /// read it): the device's recipient, its team, the mission and profile it works under.
+    fn return_path(&self) -> Result<Option<ReturnPath>, JournalError> {
+        let Some(profile) = self
+            .profile
+            .as_ref()
+            .filter(|p| p.profile.lists_coordinators())
+        else {
+            return Ok(None);
+        };
+        let (Some(mission_id), Some(sequence)) =
+            (profile.profile.mission_id, profile.profile.sequence)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ReturnPath {
+            device_recipient: self.device_age_identity()?.identity.to_public().to_string(),
+            team: self.device.team.clone(),
+            mission_id,
+            profile_sequence: sequence,
+        }))
     }
 
     /// Writes one bundle into `out_dir` atomically. Returns `None` when there is nothing to
@@ -188,6 +218,7 @@ impl Journal {
                 .collect(),
             AttachmentMode::WithFiles => Vec::new(),
         };
+        let return_path = self.return_path()?;
         let (version, mut features, summary) = if attachments.is_empty() && pending.is_empty() {
             (1, Vec::new(), None)
         } else {
@@ -203,6 +234,14 @@ impl Journal {
         if !pending.is_empty() {
             features.push(truce_sync::bundle::FEATURE_PENDING_ATTACHMENTS.to_owned());
         }
+        // Under a profile that lists its coordinators, every bundle is version 2 and says
+        // where receipts go back to.
+        let version = if return_path.is_some() {
+            features.push(truce_sync::bundle::FEATURE_RECEIPTS.to_owned());
+            2
+        } else {
+            version
+        };
         let pending_count = pending.len();
         let manifest = Manifest {
             format: truce_sync::bundle::FORMAT.into(),
@@ -210,6 +249,7 @@ impl Journal {
             features,
             attachments: summary,
             pending_attachments: pending,
+            return_path,
             bundle_id: bundle_id.clone(),
             device_id: self.device.device_id,
             device_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
@@ -274,7 +314,7 @@ fn bundle_write(e: BundleError) -> JournalError {
 
 /// The ranges of `1..=head` that no range in `covered` (the bundles written, in any order and
 /// overlapping) holds, in order.
-fn uncovered(covered: Vec<(u64, u64)>, head: u64) -> Vec<(u64, u64)> {
+pub(super) fn uncovered(covered: Vec<(u64, u64)>, head: u64) -> Vec<(u64, u64)> {
     let covered_to = covered
         .iter()
         .filter(|(first, last)| first <= last)
@@ -293,7 +333,7 @@ fn uncovered(covered: Vec<(u64, u64)>, head: u64) -> Vec<(u64, u64)> {
 }
 
 /// A bundle's file name: only the date and the random bundle id.
-fn bundle_file_name(at: &DateTime<FixedOffset>, bundle_id: &str) -> String {
+pub(super) fn bundle_file_name(at: &DateTime<FixedOffset>, bundle_id: &str) -> String {
     format!("{}-{bundle_id}.{BUNDLE_EXTENSION}", at.format("%Y%m%d"))
 }
 

@@ -100,6 +100,8 @@ enum Read {
     Entries(Vec<ReadEntry>),
     Done(Box<Kept>),
     Refused(String),
+    /// Another kind of Truce file (a receipt): neither imported nor quarantined.
+    PassedOver(String),
 }
 
 /// What the reading thread stored of a verified bundle, for the merge to name in its
@@ -158,6 +160,9 @@ fn read_bundle(
         Limits::default(),
     ) {
         Ok(reader) => reader,
+        Err(truce_sync::bundle::BundleError::OtherFile(kind)) => {
+            return out.send(Read::PassedOver(kind))
+        }
         Err(e) => return refuse(e.to_string()),
     };
     let device_id = reader.manifest().device_id;
@@ -342,7 +347,7 @@ impl BundleStream<'_> {
             what: "read the bundles to the end",
             source: "the bundle reader stopped before the end of the files".into(),
         })?;
-        self.ended = matches!(read, Read::Done(_) | Read::Refused(_));
+        self.ended = matches!(read, Read::Done(_) | Read::Refused(_) | Read::PassedOver(_));
         Ok(read)
     }
 
@@ -461,6 +466,7 @@ fn merge_bundle(
             fingerprint,
         }) => (*manifest, fingerprint),
         Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
+        Ok(Read::PassedOver(kind)) => return Ok(ImportReport::passed_over(path, kind)),
         Ok(_) => {
             return Err(refusal.with(Reason::fatal(JournalError::Internal {
                 what: "import the bundle",
@@ -503,6 +509,11 @@ fn merge_bundle(
             (true, true)
         }
     };
+    if let Some(path) = &manifest.return_path {
+        import
+            .set_return_path(device_id, &path.device_recipient, path.team.as_deref())
+            .map_err(|e| refusal.with(Reason::store(e)))?;
+    }
     let (mut new_entries, mut known_entries) = (0u64, 0u64);
     let mut newest_entry_ms: Option<i64> = None;
     let device_text = device_id.to_string();
@@ -516,7 +527,7 @@ fn merge_bundle(
             Ok(Read::Entries(batch)) => batch,
             Ok(Read::Done(kept)) => break kept,
             Ok(Read::Refused(text)) => return Err(refusal.with(Reason::text(text))),
-            Ok(Read::Opened { .. }) => {
+            Ok(Read::Opened { .. } | Read::PassedOver(_)) => {
                 return Err(refusal.with(Reason::fatal(JournalError::Internal {
                     what: "import the bundle",
                     source: "the bundle reader's messages came out of order".into(),
@@ -618,6 +629,7 @@ fn merge_bundle(
         // Filled in once per device before the reports are given (see `fill_gaps`).
         gaps: Vec::new(),
         refused: None,
+        passed_over: None,
     })
 }
 

@@ -5,7 +5,9 @@ mod export;
 mod import;
 mod keys;
 mod profile;
+mod receipts;
 
 pub use export::BUNDLE_EXTENSION;
 pub use import::{bundle_files, IMPORT_COMMIT_ENTRIES, IMPORT_COMMIT_INTERVAL};
 pub use keys::CoordinatorIdentity;
+pub use receipts::DeviceAgeIdentity;

@@ -2,7 +2,10 @@
 //! the same coordinator. The installed profile is read once per unlock.
 
 use truce_sync::fingerprint;
-use truce_sync::profile::{MissionProfile, ProfileError, SignedProfile};
+use truce_sync::profile::{
+    Coordinator, CoordinatorCard, CoordinatorRole, MissionProfile, ProfileError, SignedProfile,
+    CARD_FORMAT,
+};
 
 use crate::journal::{now, Journal, JournalError};
 use crate::model::ProfileCheck;
@@ -22,6 +25,19 @@ impl Journal {
         mission: &str,
         extra_recipients: &[String],
         template: Option<MissionProfile>,
+    ) -> Result<String, JournalError> {
+        self.create_profile_with(mission, extra_recipients, template, &[])
+    }
+
+    /// [`Self::create_profile`], listing this coordinator as HQ and the coordinators of
+    /// `cards` with their roles: their signing keys sign receipts, their recipients join
+    /// those bundles are encrypted to.
+    pub fn create_profile_with(
+        &mut self,
+        mission: &str,
+        extra_recipients: &[String],
+        template: Option<MissionProfile>,
+        cards: &[(CoordinatorCard, CoordinatorRole)],
     ) -> Result<String, JournalError> {
         let own = self
             .coordinator_identity()?
@@ -56,6 +72,35 @@ impl Journal {
             profile.set_time_zone(t.time_zone.map(|z| (z, t.reporting_day_ends)));
             profile.set_limits(t.limits);
         }
+        let own_key = hex::encode(self.device.signing_key.verifying_key().as_bytes());
+        let mut coordinators = vec![Coordinator {
+            id: "hq".into(),
+            name: self.device.observer.clone(),
+            role: CoordinatorRole::Hq,
+            signing_key: own_key,
+            age_recipient: profile.recipients[0].clone(),
+            serves: Vec::new(),
+        }];
+        for (card, role) in cards {
+            if coordinators
+                .iter()
+                .any(|c| c.signing_key == card.signing_key)
+            {
+                return Err(JournalError::Refused(format!(
+                    "the card of “{}” is listed twice, or is this coordinator's own",
+                    card.name
+                )));
+            }
+            coordinators.push(Coordinator {
+                id: coordinator_id(&card.name, &coordinators),
+                name: card.name.clone(),
+                role: *role,
+                signing_key: card.signing_key.clone(),
+                age_recipient: card.age_recipient.clone(),
+                serves: Vec::new(),
+            });
+        }
+        profile.set_coordinators(coordinators);
         let text = profile.sign(&self.device.signing_key)?;
         // The coordinator uses its own profile too (taxonomy, alert rules).
         self.install_profile(SignedProfile::open(&text)?)?;
@@ -129,5 +174,54 @@ impl Journal {
         let profile = new.profile.clone();
         self.install_profile(new)?;
         Ok(profile)
+    }
+}
+
+/// A short id for a listed coordinator from its name: lowercase letters, digits and dashes,
+/// made unique among `taken`.
+fn coordinator_id(name: &str, taken: &[Coordinator]) -> String {
+    let mut slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    slug.truncate(32);
+    if slug.is_empty() {
+        slug = "coordinator".into();
+    }
+    let mut id = slug.clone();
+    let mut n = 2;
+    while taken.iter().any(|c| c.id == id) {
+        id = format!("{slug}-{n}");
+        n += 1;
+    }
+    id
+}
+
+impl Journal {
+    /// This coordinator's card: its name and public keys, for HQ to list it in the profile.
+    pub fn coordinator_card(&self) -> Result<String, JournalError> {
+        let recipient = self
+            .coordinator_identity()?
+            .identity
+            .to_public()
+            .to_string();
+        let card = CoordinatorCard {
+            format: CARD_FORMAT.into(),
+            version: 1,
+            name: self.device.observer.clone(),
+            signing_key: hex::encode(self.device.signing_key.verifying_key().as_bytes()),
+            age_recipient: recipient,
+        };
+        let mut text = serde_json::to_string_pretty(&card).map_err(|e| JournalError::Internal {
+            what: "write the coordinator card",
+            source: e.into(),
+        })?;
+        text.push('\n');
+        Ok(text)
     }
 }

@@ -85,6 +85,16 @@ pub enum JournalError {
     /// Truce.
     #[error("{0}")]
     Profile(#[source] ProfileError),
+    /// A receipt was refused: not addressed to this device, damaged, forged, or for another
+    /// device or mission. Nothing changed.
+    #[error("{} was not applied: {reason}. Nothing was changed", file.display())]
+    Receipt {
+        /// The receipt file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        reason: truce_sync::receipt::ReceiptError,
+    },
     /// A bundle could not be written (not the disk: see `Io` and `DiskFull`).
     #[error("cannot write the bundle: {0}. Nothing was exported; the records stay pending")]
     BundleWrite(#[source] BundleError),

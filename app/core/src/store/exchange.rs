@@ -481,6 +481,20 @@ impl Import<'_> {
         Ok(())
     }
 
+    /// Keeps where a device's receipts go: the recipient and team its latest bundle named.
+    pub fn set_return_path(
+        &self,
+        device_id: Uuid,
+        recipient: &str,
+        team: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE known_device SET recipient = ?2, team = ?3 WHERE device_id = ?1",
+            params![device_id.to_string(), recipient, team],
+        )?;
+        Ok(())
+    }
+
     /// Whether this bundle of this device was imported already, with this range.
     pub fn bundle_held(
         &self,

@@ -91,6 +91,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0015_text_first_exports",
         sql: include_str!("../../migrations/0015_text_first_exports.sql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_receipts",
+        sql: include_str!("../../migrations/0016_receipts.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -331,6 +336,7 @@ mod tests {
             "015f8ec9a79d975a8700d7af7c9e0793e90adc5979220c04f3ad17c72c254b4e",
             "39d01decc26ebeced766db1a5b4731b34074024ad48266a17ee546825684cda6",
             "b45a6a72066c6c9e8e77ce92c69941e34b57864878192fa780635fb0163739af",
+            "160acd476ff230c73bcdc5fe9f9a3ff5c2df8464fbc191fceaebc44bad625bb9",
         ];
         assert_eq!(
             shipped.len(),

@@ -7,12 +7,14 @@ mod coordination;
 mod exchange;
 mod migrations;
 mod preferences;
+mod receipts;
 mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
 pub use attachments::{EvidenceDevice, PreviewRow, SignedTextRow, StoredAttachment};
 pub use cipher::set_memory_security;
 pub use exchange::{DeviceRegistration, ImportRun, ImportedBundle};
+pub use receipts::ReceiptRow;
 
 use std::path::Path;
 

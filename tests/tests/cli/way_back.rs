@@ -1,0 +1,184 @@
+//! The way back from the coordinators to the devices: receipts written on the stick, applied
+//! on the device, the three states of each record, what was lost sent again unasked, and
+//! receipts that are not for the device or were tampered with.
+
+use std::path::{Path, PathBuf};
+
+use crate::harness::{json_lines, names_in, path_str, Journal, Mission, MINIMAL};
+
+/// `export --out DIR` with `extra` flags; the bundle paths written.
+fn export(device: &Journal, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
+    let mut args = vec!["export", "--out", path_str(out)];
+    args.extend_from_slice(extra);
+    let run = device.run(&args, "").ok();
+    run.stdout.lines().map(PathBuf::from).collect()
+}
+
+/// Where each record of the device stands, by id: `list --json`'s `delivery`.
+fn delivery(device: &Journal) -> std::collections::BTreeMap<String, String> {
+    device
+        .list()
+        .into_iter()
+        .map(|r| {
+            (
+                r["id"].as_str().expect("id").to_owned(),
+                r["delivery"]
+                    .as_str()
+                    .expect("a monitor's list says delivery")
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `receipts --out DIR` on the coordinator: the receipt files written.
+fn write_receipts(mission: &Mission, out: &Path) -> Vec<PathBuf> {
+    let run = mission
+        .coordinator
+        .run(&["receipts", "--out", path_str(out)], "")
+        .ok();
+    run.stdout
+        .lines()
+        .map(|l| PathBuf::from(l.split(": ").next().expect("a path")))
+        .collect()
+}
+
+#[test]
+fn receipts_confirm_what_arrived_and_bring_back_what_was_lost() {
+    let mission = Mission::new();
+    let ana = mission.device("Ana");
+    let first = ana.record(MINIMAL);
+    let second = ana.record(MINIMAL);
+    let third = ana.record(MINIMAL);
+    assert!(delivery(&ana).values().all(|s| s == "not_exported"));
+
+    // Entry 1 goes on a stick that is lost; 2-3 arrive.
+    let lost = ana.scratch("lost");
+    export(&ana, &lost, &["--from", "1", "--to", "1"]);
+    let stick = ana.scratch("stick");
+    let bundles = export(&ana, &stick, &[]);
+    assert_eq!(bundles.len(), 1);
+    assert!(delivery(&ana)
+        .values()
+        .all(|s| s == "awaiting_confirmation"));
+    let (run, report) = mission.import(&bundles);
+    run.ok();
+    assert_eq!(report[0]["gaps"], serde_json::json!([[1, 1]]));
+
+    // The coordinator writes receipts onto the same stick; a second device's bundles never
+    // came, so it gets none.
+    let _bea = mission.device("Bea");
+    let receipts = write_receipts(&mission, &stick);
+    assert_eq!(receipts.len(), 1, "one device sent bundles");
+    // The stick's file names say nothing of what is a receipt.
+    for name in names_in(&stick) {
+        assert!(
+            name.ends_with(".age") && !name.contains("receipt"),
+            "{name}"
+        );
+    }
+    // A coordinator reading the stick again passes over its receipts.
+    let (run, report) = mission.import(std::slice::from_ref(&stick));
+    run.ok();
+    assert!(report
+        .iter()
+        .any(|r| r["passed_over"].as_str() == Some("Truce receipt")));
+
+    // The device takes the stick: its bundle is passed over, the receipt applied.
+    let run = ana.run(&["import", "--json", path_str(&stick)], "").ok();
+    let applied = json_lines(&run.stdout);
+    assert_eq!(applied.len(), 1, "{}", run.stdout);
+    assert_eq!(applied[0]["held_through"], 3);
+    assert_eq!(applied[0]["missing"], serde_json::json!([[1, 1]]));
+    assert_eq!(applied[0]["newly_confirmed"], 2);
+    let states = delivery(&ana);
+    assert_eq!(states[&first], "awaiting_confirmation");
+    assert_eq!(states[&second], "received");
+    assert_eq!(states[&third], "received");
+    let fourth = ana.record(MINIMAL);
+    assert_eq!(delivery(&ana)[&fourth], "not_exported");
+    let status = ana.run(&["status"], "").ok().stdout;
+    assert!(
+        status.contains("2 confirmed by a coordinator, 1 awaiting confirmation, 1 not exported"),
+        "{status}"
+    );
+    assert!(status.contains("resend:      1 "), "{status}");
+
+    // The same receipt again changes nothing.
+    let again = ana
+        .run(&["import", "--json", path_str(&receipts[0])], "")
+        .ok();
+    assert_eq!(json_lines(&again.stdout)[0]["applied_already"], true);
+
+    // The next export sends entry 4, and entry 1 again without being asked.
+    let stick2 = ana.scratch("stick2");
+    let bundles = export(&ana, &stick2, &[]);
+    assert_eq!(bundles.len(), 2, "the new entry and the lost one");
+    let (run, report) = mission.import(&bundles);
+    run.ok();
+    assert!(report.iter().all(|r| r["gaps"] == serde_json::json!([])));
+    let receipts = write_receipts(&mission, &stick2);
+    ana.run(&["import", path_str(&receipts[0])], "").ok();
+    assert!(delivery(&ana).values().all(|s| s == "received"));
+    let status = ana.run(&["status"], "").ok().stdout;
+    assert!(!status.contains("resend:"), "{status}");
+    // Nothing is owed now: an export writes nothing.
+    assert!(export(&ana, &ana.scratch("stick3"), &[]).is_empty());
+}
+
+#[test]
+fn a_receipt_for_another_device_or_altered_changes_nothing() {
+    let mission = Mission::new();
+    let ana = mission.device("Ana");
+    let bea = mission.device("Bea");
+    ana.record(MINIMAL);
+    bea.record(MINIMAL);
+    let stick = mission.coordinator.scratch("stick");
+    let mut bundles = export(&ana, &stick, &[]);
+    bundles.extend(export(&bea, &stick, &[]));
+    mission.import(&bundles).0.ok();
+    let out = mission.coordinator.scratch("receipts");
+    let receipts = write_receipts(&mission, &out);
+    assert_eq!(receipts.len(), 2);
+
+    // Ana's folder holds both receipts: hers is applied, Bea's passed over without a word.
+    let run = ana.run(&["import", "--json", path_str(&out)], "").ok();
+    assert_eq!(json_lines(&run.stdout).len(), 1);
+    // Named alone, a receipt for another device is refused with the reason.
+    let before = bea.list();
+    let bea_receipt = receipts
+        .iter()
+        .find(|r| ana.run(&["import", path_str(r)], "").no_panic().code == Some(1))
+        .expect("one of them is not Ana's")
+        .clone();
+    ana.run(&["import", path_str(&bea_receipt)], "")
+        .fails(1)
+        .stderr_has("not addressed to this device");
+
+    // Altered on the stick (one byte of its ciphertext): refused, nothing changes.
+    let mut bytes = std::fs::read(&bea_receipt).expect("receipt");
+    let at = bytes.len() - 40;
+    bytes[at] ^= 1;
+    let altered = bea.scratch("altered").join("r.age");
+    std::fs::write(&altered, &bytes).expect("write");
+    bea.run(&["import", path_str(&altered)], "")
+        .fails(1)
+        .stderr_has("damaged");
+    assert_eq!(bea.list(), before, "nothing changed");
+    // Cut short: the same.
+    std::fs::write(&altered, &bytes[..bytes.len() / 2]).expect("write");
+    bea.run(&["import", path_str(&altered)], "")
+        .fails(1)
+        .stderr_has("damaged");
+    // Random bytes named .age.
+    std::fs::write(&altered, b"not an age file at all").expect("write");
+    bea.run(&["import", path_str(&altered)], "")
+        .fails(1)
+        .stderr_has("not an age-encrypted file");
+    assert_eq!(bea.list(), before, "nothing changed");
+    // The real one applies.
+    let bea_receipt_ok = receipts.iter().find(|r| **r != bea_receipt).expect("Ana's");
+    assert_ne!(bea_receipt_ok, &bea_receipt);
+    bea.run(&["import", path_str(&bea_receipt)], "").ok();
+    assert!(bea.list().iter().all(|r| r["delivery"] == "received"));
+}
