@@ -48,6 +48,7 @@ fn main() {
             let hq = folder.path().join("hq");
             let profile = sample_coordinator(&hq);
             sample_journal(&sample, &profile);
+            sample_receipts(&sample, &hq, folder.path());
             let usb = folder.path().join("media").join("TRUCE-USB");
             std::fs::create_dir_all(&usb).expect("the sample stick");
             let camera = folder.path().join("media").join("CAMERA").join("DCIM");
@@ -260,6 +261,13 @@ fn main() {
             tap(&gui, "Export");
             gui.settle();
             shot("15-sync-exported", &gui);
+            // The stick came back with receipts: one of them for this device.
+            let back = folder.path().join("returned");
+            fill(&gui, "Export folder", &back.display().to_string());
+            scroll(&gui, 600.0);
+            tap(&gui, "Read receipts from the export folder");
+            gui.settle();
+            shot("15b-sync-receipts-read", &gui);
             drop(gui);
 
             // Sync, as a coordinator: the stick imported twice.
@@ -273,6 +281,10 @@ fn main() {
             tap(&gui, "Import bundles");
             gui.settle();
             shot("16-sync-import", &gui);
+            scroll(&gui, 600.0);
+            tap(&gui, "Write receipts into the folder");
+            gui.settle();
+            shot("16b-sync-receipts-written", &gui);
             drop(gui);
 
             // The coordinator workspace, on the imported records and a second device's month.
@@ -529,6 +541,38 @@ fn third_device(dir: &Path, profile: &str, usb: &Path) {
         .expect("export");
 }
 
+/// The way back, sampled: the device's first four entries reached HQ and were confirmed, the
+/// next two are on a stick not yet read, the rest never left. HQ's receipts for the first
+/// stick are applied, and a second copy of them waits in `<folder>/returned`.
+fn sample_receipts(device: &Path, hq: &Path, folder: &Path) {
+    let first = folder.join("first-stick");
+    let second = folder.join("second-stick");
+    let returned = folder.join("returned");
+    for dir in [&first, &second, &returned] {
+        std::fs::create_dir_all(dir).expect("a sample stick");
+    }
+    let mut journal = open_journal(device);
+    journal
+        .export(&first, truce_core::model::ExportRange::Seqs(1, 4))
+        .expect("export");
+    journal
+        .export(&second, truce_core::model::ExportRange::Seqs(5, 6))
+        .expect("export");
+    let mut coordinator = open_journal(hq);
+    let bundles = truce_core::exchange::bundle_files(std::slice::from_ref(&first)).expect("bundles");
+    coordinator
+        .import_bundles(&bundles, |_| {})
+        .expect("import");
+    coordinator
+        .write_receipts(&first, |_| {})
+        .expect("receipts");
+    coordinator
+        .write_receipts(&returned, |_| {})
+        .expect("receipts");
+    let files = truce_core::exchange::bundle_files(&[first]).expect("files");
+    journal.import_receipts(&files, |_| {}).expect("applied");
+}
+
 fn open_journal(dir: &Path) -> Journal {
     Journal::open(dir, &SecretString::from(PASSPHRASE.to_owned())).expect("open")
 }
@@ -664,7 +708,13 @@ fn tap(gui: &Gui, label: &str) {
                 Some(AccessibleRole::Button | AccessibleRole::Checkbox)
             )
         })
-        .unwrap_or_else(|| panic!("no control labelled {label:?}"));
+        .unwrap_or_else(|| {
+            let buttons: Vec<String> =
+                ElementHandle::find_by_element_type_name(gui.window(), "Button")
+                    .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+                    .collect();
+            panic!("no control labelled {label:?}; buttons: {buttons:?}")
+        });
     found.invoke_accessible_default_action();
 }
 
@@ -686,7 +736,13 @@ fn tap_last(gui: &Gui, label: &str) {
             )
         })
         .last()
-        .unwrap_or_else(|| panic!("no control labelled {label:?}"));
+        .unwrap_or_else(|| {
+            let buttons: Vec<String> =
+                ElementHandle::find_by_element_type_name(gui.window(), "Button")
+                    .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+                    .collect();
+            panic!("no control labelled {label:?}; buttons: {buttons:?}")
+        });
     found.invoke_accessible_default_action();
 }
 

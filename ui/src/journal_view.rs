@@ -1,12 +1,13 @@
 //! Adapter for `JournalAdapter`: the list, newest first, filtered by kind, category and day and
 //! searched in narratives. Filtering runs in the journal (`Journal::query`, SQL) on the journal
 //! thread, a page of [`PAGE`] rows at a time ("Show more" loads the next page), so a journal of
-//! 100,000 records never loads whole. Rows saved since the last export carry a "not yet
-//! exported" badge (`Journal::unexported_among`). The list is a live `slint::Model`: a row's
+//! 100,000 records never loads whole. Each row of this device's own records carries
+//! where it stands: not exported, awaiting a coordinator's receipt, or received
+//! (`Journal::delivery_states`). The list is a live `slint::Model`: a row's
 //! texts are made when the `ListView` shows it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::{Duration as Days, Local, NaiveDate, TimeZone};
@@ -15,11 +16,11 @@ use truce_sync::ObservationRevision;
 use uuid::Uuid;
 
 use truce_core::journal::{Journal, JournalError};
-use truce_core::model::ObservationFilter;
+use truce_core::model::{DeliveryState, ObservationFilter};
 
 use crate::rows::{choices, observation_row};
 use crate::state::{on_app, on_app_with, App, Change, Event, Vocabulary};
-use crate::ui::{AppWindow, JournalAdapter, ObservationRow, Screen};
+use crate::ui::{AppWindow, Delivery, JournalAdapter, ObservationRow, Screen};
 
 /// Rows loaded at a time.
 pub const PAGE: u32 = 200;
@@ -30,7 +31,7 @@ struct JournalModel {
     /// The latest revision of every observation of the page, newest first (decrypted;
     /// cleared on lock).
     all: RefCell<Vec<ObservationRevision>>,
-    unexported: RefCell<HashSet<Uuid>>,
+    delivery: RefCell<HashMap<Uuid, DeliveryState>>,
     /// The mission profile's codes, for the labels.
     vocabulary: RefCell<Rc<Vocabulary>>,
     notify: ModelNotify,
@@ -46,7 +47,12 @@ impl Model for JournalModel {
     fn row_data(&self, row_index: usize) -> Option<ObservationRow> {
         self.all.borrow().get(row_index).map(|o| {
             let mut shown = observation_row(o, &self.vocabulary.borrow().taxonomy);
-            shown.unexported = self.unexported.borrow().contains(&o.observation.id);
+            shown.delivery = match self.delivery.borrow().get(&o.observation.id) {
+                Some(DeliveryState::NotExported) => Delivery::NotExported,
+                Some(DeliveryState::AwaitingConfirmation) => Delivery::Awaiting,
+                Some(DeliveryState::Received) => Delivery::Received,
+                None => Delivery::None,
+            };
             shown
         })
     }
@@ -78,7 +84,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let state = Rc::new(JournalState {
         rows: Rc::new(JournalModel {
             all: RefCell::new(Vec::new()),
-            unexported: RefCell::new(HashSet::new()),
+            delivery: RefCell::new(HashMap::new()),
             vocabulary: RefCell::new(app.vocabulary()),
             notify: ModelNotify::default(),
         }),
@@ -209,11 +215,12 @@ fn filter_for(
     })
 }
 
-/// One page load: the rows, whether more match, the unexported ones, the journal's total.
+/// One page load: the rows, whether more match, where this device's own stand, the
+/// journal's total.
 struct Loaded {
     rows: Vec<ObservationRevision>,
     more: bool,
-    unexported: HashSet<Uuid>,
+    delivery: HashMap<Uuid, DeliveryState>,
     total: u64,
 }
 
@@ -228,7 +235,7 @@ fn load(journal: &Journal, filter: &ObservationFilter) -> Result<Loaded, Journal
     rows.truncate(limit.saturating_sub(1));
     let ids: Vec<Uuid> = rows.iter().map(|r| r.observation.id).collect();
     Ok(Loaded {
-        unexported: journal.unexported_among(&ids)?,
+        delivery: journal.delivery_states(&ids)?,
         rows,
         more,
         total: journal.count()?,
@@ -286,7 +293,7 @@ fn refresh(app: &Rc<App>, state: &Rc<JournalState>) {
 
 fn show(window: &AppWindow, app: &Rc<App>, state: &JournalState, loaded: Loaded) {
     *state.rows.all.borrow_mut() = loaded.rows;
-    *state.rows.unexported.borrow_mut() = loaded.unexported;
+    *state.rows.delivery.borrow_mut() = loaded.delivery;
     state.rows.notify.reset();
     let adapter = window.global::<JournalAdapter>();
     adapter.set_total(loaded.total.min(i32::MAX as u64) as i32);
@@ -299,7 +306,7 @@ fn clear(window: &AppWindow, state: &JournalState) {
     state.generation.set(state.generation.get() + 1);
     state.pages.set(1);
     state.rows.all.borrow_mut().clear();
-    state.rows.unexported.borrow_mut().clear();
+    state.rows.delivery.borrow_mut().clear();
     state.rows.notify.reset();
     let adapter = window.global::<JournalAdapter>();
     adapter.set_total(0);

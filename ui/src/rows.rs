@@ -62,7 +62,7 @@ pub(crate) fn observation_row(
         excerpt: format::excerpt(&o.narrative, 90).into(),
         place: o.place.clone().unwrap_or_default().into(),
         revision: revision.revision as i32,
-        unexported: false,
+        delivery: crate::ui::Delivery::None,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Adapter for `SyncAdapter`: a monitor exports the entries not yet exported to a folder and
-//! installs the mission profile; a coordinator imports bundle files or folders, one bundle per
+//! Adapter for `SyncAdapter`: a monitor exports the entries not yet exported to a folder, reads
+//! the coordinators' receipts from it and installs the mission profile; a coordinator writes
+//! receipts too; a coordinator imports bundle files or folders, one bundle per
 //! job so the screen shows "n / total", and reads a report per bundle. Every file is read and
 //! written on the journal thread, through the use cases of `truce_core::exchange`.
 
@@ -26,6 +27,8 @@ type Waiting = Rc<RefCell<Option<String>>>;
 /// What the Sync screen shows about the journal.
 struct Status {
     pending: u64,
+    /// Monitors: where the log's entries stand.
+    delivery: Option<truce_core::model::DeliverySummary>,
     mission: Option<String>,
     signer: Option<String>,
     recipient: Option<String>,
@@ -35,6 +38,11 @@ fn status(journal: &Journal) -> Result<Status, JournalError> {
     let coordinator = journal.device().role == truce_sync::Role::Coordinator;
     Ok(Status {
         pending: journal.pending_export()?,
+        delivery: if coordinator {
+            None
+        } else {
+            Some(journal.delivery()?)
+        },
         mission: journal.profile()?.map(|p| p.profile.mission),
         signer: journal
             .profile()?
@@ -68,6 +76,8 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let w = waiting.clone();
     adapter.on_cancel_profile(on_app(app, move |app| cancel_profile(app, &w)));
     adapter.on_import_bundles(on_app(app, import_bundles));
+    adapter.on_read_receipts(on_app(app, read_receipts));
+    adapter.on_write_receipts(on_app(app, write_receipts));
     adapter.on_choose_export_folder(on_app(app, |app| {
         choose_path(app, Choose::ExportFolder, "Folder to export bundles into");
     }));
@@ -148,6 +158,10 @@ fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
             adapter.set_mission(status.mission.unwrap_or_default().into());
             adapter.set_profile_signer(status.signer.unwrap_or_default().into());
             adapter.set_recipient(status.recipient.unwrap_or_default().into());
+            let delivery = status.delivery.unwrap_or_default();
+            adapter.set_confirmed(delivery.confirmed.min(i32::MAX as u64) as i32);
+            adapter.set_awaiting(delivery.awaiting.min(i32::MAX as u64) as i32);
+            adapter.set_resend(gaps(&delivery.owed_again).into());
         }
         Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
     }
@@ -220,6 +234,81 @@ fn export(app: &Rc<App>) {
                         set_outcome(&w, SyncOutcome::Exported, &names.join("\n"));
                     }
                     show_status(app, Ok(status));
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// Applies the receipts for this device found in the export folder (the stick that came
+/// back); the list then shows the records they confirm as received.
+fn read_receipts(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let dir = PathBuf::from(w.global::<SyncAdapter>().get_export_dir().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_mut().ok_or_else(locked).and_then(|j| {
+            let files = bundle_files(&[dir])?;
+            let (applied, _) = j.import_receipts(&files, |_| {})?;
+            // A receipt may bring a newer profile: the form offers its choices.
+            let profile_changed = applied.iter().any(|r| r.profile_installed.is_some());
+            let vocabulary = match j.profile()? {
+                Some(p) if profile_changed => Some(Vocabulary {
+                    taxonomy: p.profile.taxonomy,
+                    parties: p.profile.parties,
+                    zone: j.mission_zone(),
+                }),
+                _ => None,
+            };
+            Ok((applied.len(), vocabulary, status(j)?))
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok((count, vocabulary, status)) => {
+                    if let Some(vocabulary) = vocabulary {
+                        app.set_vocabulary(vocabulary);
+                    }
+                    w.global::<SyncAdapter>()
+                        .set_receipt_count(count.min(i32::MAX as usize) as i32);
+                    let outcome = if count == 0 {
+                        SyncOutcome::NoReceipt
+                    } else {
+                        SyncOutcome::ReceiptsRead
+                    };
+                    set_outcome(&w, outcome, "");
+                    show_status(app, Ok(status));
+                    reload_observations(app);
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// Writes a receipt per device into the import folder (the courier's stick).
+fn write_receipts(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let dir = PathBuf::from(w.global::<SyncAdapter>().get_import_path().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            if !dir.is_dir() {
+                return Err(JournalError::Refused(format!(
+                    "{} is not a folder: receipts go into the folder of the stick",
+                    dir.display()
+                )));
+            }
+            j.write_receipts(&dir, |_| {})
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok(written) => {
+                    w.global::<SyncAdapter>()
+                        .set_receipt_count(written.len().min(i32::MAX as usize) as i32);
+                    set_outcome(&w, SyncOutcome::ReceiptsWritten, "");
                 }
                 Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
             }
@@ -415,6 +504,10 @@ fn clear(window: &AppWindow) {
     adapter.set_confirm_signer("".into());
     adapter.set_confirm_mission("".into());
     adapter.set_recipient("".into());
+    adapter.set_confirmed(0);
+    adapter.set_awaiting(0);
+    adapter.set_resend("".into());
+    adapter.set_receipt_count(0);
     adapter.set_outcome(SyncOutcome::None);
     adapter.set_outcome_detail("".into());
     adapter.set_progress_done(0);

@@ -1506,3 +1506,75 @@ fn without_a_portal_the_choosers_fall_back_to_the_in_app_picker() {
         labels_containing(&gui, "chooser")
     );
 }
+
+/// The way back in the GUI: a record goes from "not exported" to "awaiting confirmation" with
+/// the export, the coordinator writes receipts onto the stick from its Sync screen, and the
+/// device reads them from the same folder: the record shows as received, a later one as not
+/// exported.
+#[test]
+fn receipts_written_by_the_coordinator_mark_records_received() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    new_journal(device.path());
+    {
+        let mut journal = open_journal(device.path());
+        journal.import_profile(&profile).expect("profile");
+        record(
+            &mut journal,
+            r#"{"kind":"violation","category":"shelling","method":"heard","narrative":"Goes to HQ"}"#,
+        );
+    }
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    assert!(labels_containing(&gui, "Goes to HQ")[0].ends_with("(not yet exported)"));
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Export");
+    gui.settle();
+    assert!(!labels_containing(&gui, "0 confirmed · 1 awaiting confirmation").is_empty());
+    tap(&gui, "Back");
+    gui.settle();
+    assert!(labels_containing(&gui, "Goes to HQ")[0].ends_with("(exported, awaiting confirmation)"));
+    drop(gui);
+
+    // The coordinator imports the stick and writes the receipts onto it.
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Import from", &usb.path().display().to_string());
+    tap(&gui, "Import bundles");
+    gui.settle();
+    tap(&gui, "Write receipts into the folder");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "1 receipt written").len(), 1);
+    assert_touch_targets(&gui, "sync with receipts (coordinator)");
+    drop(gui);
+
+    // The device reads them from the same folder: its bundle is passed over, its receipt
+    // applied.
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "New observation");
+    tap(&gui, "Incident");
+    tap(&gui, "Mine or UXO");
+    tap(&gui, "Seen");
+    fill(&gui, "Narrative", "Still here");
+    tap(&gui, "Save observation");
+    gui.settle();
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Read receipts from the export folder");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "1 receipt applied").len(), 1);
+    assert!(!labels_containing(&gui, "1 confirmed · 0 awaiting confirmation").is_empty());
+    assert_touch_targets(&gui, "sync with receipts (monitor)");
+    tap(&gui, "Back");
+    gui.settle();
+    assert!(labels_containing(&gui, "Goes to HQ")[0].ends_with("(received by the coordinator)"));
+    assert!(labels_containing(&gui, "Still here")[0].ends_with("(not yet exported)"));
+}

@@ -363,18 +363,24 @@ impl Journal {
         })
     }
 
-    /// Where each of `ids` (observations of this device) stands: not exported while any of
-    /// its revisions is in no bundle, received once a receipt confirms all of them.
+    /// Where each of `ids` that this device recorded stands: not exported while any of its
+    /// revisions is in no bundle, received once a receipt confirms all of them. Records
+    /// received from other devices have no state.
     pub fn delivery_states(
         &self,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, DeliveryState>, JournalError> {
         let head = self.store.log_head()?;
+        if head == 0 {
+            return Ok(HashMap::new());
+        }
+        let own = self.store.logged_in(&[(1, head)], ids)?;
         let not_exported = self.unexported_among(ids)?;
         let (confirmed, _) = self.delivery_ranges()?;
         let unconfirmed = self.store.logged_in(&uncovered(confirmed, head), ids)?;
         Ok(ids
             .iter()
+            .filter(|id| own.contains(id))
             .map(|id| {
                 let state = if not_exported.contains(id) {
                     DeliveryState::NotExported
