@@ -16,7 +16,25 @@ pub const FORMAT: &str = "truce-profile";
 pub const VERSION: u32 = 2;
 /// The `features` of a version-2 profile this build implements. A profile that lists another
 /// one is refused with a request to update Truce: its meaning may not be ignored.
-pub const KNOWN_FEATURES: &[&str] = &[FEATURE_TIME_ZONE, FEATURE_LIMITS, FEATURE_COORDINATORS];
+pub const KNOWN_FEATURES: &[&str] = &[
+    FEATURE_TIME_ZONE,
+    FEATURE_LIMITS,
+    FEATURE_COORDINATORS,
+    FEATURE_PURGE,
+];
+/// The feature of the mission's purge policy (`purge`): confirmed records leave the devices.
+pub const FEATURE_PURGE: &str = "purge";
+/// The longest purge delay a profile may set, in days.
+pub const MAX_PURGE_DAYS: u32 = 3650;
+
+/// Version 2, feature `purge`: devices remove the records the coordinators confirmed, this many
+/// days after the receipt. A device setting may only shorten it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurgePolicy {
+    /// Days after the receipt that confirmed a record (0: at once).
+    pub after_receipt_days: u32,
+}
 /// The feature of the coordinators listed with their roles and signing keys (`coordinators`):
 /// who may sign receipts, and that the coordinators read receipts-era bundles.
 pub const FEATURE_COORDINATORS: &str = "coordinators";
@@ -338,6 +356,9 @@ pub struct MissionProfile {
     /// Version 2, feature `limits`: attachment and bundle limits (see [`ProfileLimits`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<ProfileLimits>,
+    /// Version 2, feature `purge`: when devices remove confirmed records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge: Option<PurgePolicy>,
     /// Version 2, feature `coordinators`: the coordinators, their keys and roles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coordinators: Vec<Coordinator>,
@@ -452,6 +473,7 @@ impl MissionProfile {
             time_zone: None,
             reporting_day_ends: None,
             limits: None,
+            purge: None,
             coordinators: Vec::new(),
             recipients,
             taxonomy: Taxonomy::builtin(),
@@ -488,6 +510,15 @@ impl MissionProfile {
         self.limits = limits;
         if self.limits.is_some() {
             self.features.push(FEATURE_LIMITS.into());
+        }
+    }
+
+    /// Sets the mission's purge policy (`None`: off) and the feature that says so.
+    pub fn set_purge(&mut self, purge: Option<PurgePolicy>) {
+        self.features.retain(|f| f != FEATURE_PURGE);
+        self.purge = purge;
+        if self.purge.is_some() {
+            self.features.push(FEATURE_PURGE.into());
         }
     }
 
@@ -595,6 +626,7 @@ impl MissionProfile {
                 ("reporting_day_ends", self.reporting_day_ends.is_some()),
                 ("limits", self.limits.is_some()),
                 ("coordinators", !self.coordinators.is_empty()),
+                ("purge", self.purge.is_some()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
                 return bad(format!(
@@ -638,6 +670,20 @@ impl MissionProfile {
             limits.validate().map_err(ProfileError::Invalid)?;
         }
         self.validate_coordinators()?;
+        let purge_listed = self.features.iter().any(|f| f == FEATURE_PURGE);
+        if purge_listed != self.purge.is_some() {
+            return bad(
+                "`purge` and the feature \"purge\" go together: list the feature exactly when the profile sets a purge policy".into(),
+            );
+        }
+        if let Some(p) = self.purge {
+            if p.after_receipt_days > MAX_PURGE_DAYS {
+                return bad(format!(
+                    "`purge.after_receipt_days` is {}; it must be from 0 to {MAX_PURGE_DAYS}",
+                    p.after_receipt_days
+                ));
+            }
+        }
         if self.reporting_day_ends.is_some() && self.time_zone.is_none() {
             return bad("`reporting_day_ends` needs a `time_zone`".into());
         }

@@ -559,7 +559,8 @@ fn sample_receipts(device: &Path, hq: &Path, folder: &Path) {
         .export(&second, truce_core::model::ExportRange::Seqs(5, 6))
         .expect("export");
     let mut coordinator = open_journal(hq);
-    let bundles = truce_core::exchange::bundle_files(std::slice::from_ref(&first)).expect("bundles");
+    let bundles =
+        truce_core::exchange::bundle_files(std::slice::from_ref(&first)).expect("bundles");
     coordinator
         .import_bundles(&bundles, |_| {})
         .expect("import");

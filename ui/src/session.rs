@@ -86,8 +86,16 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
             w.global::<SessionAdapter>().set_error(SessionError::None);
             let passphrase = SecretString::from(passphrase.to_string());
             let dir = app.paths.dir.clone();
+            let cost = app.kdf_cost;
             app.submit(Box::new(move |journal| {
-                let result = Journal::open(&dir, &passphrase).and_then(|j| {
+                let result = Journal::open(&dir, &passphrase).and_then(|mut j| {
+                    // Purge after receipt, while the passphrase is at hand to re-encrypt.
+                    if let Some(purged) = j.purge_due(&passphrase, cost)? {
+                        tracing::info!(
+                            "purged {} confirmed record(s) after their receipts",
+                            purged.observations
+                        );
+                    }
                     let shown = opened(&j)?;
                     *journal = Some(j);
                     Ok(shown)

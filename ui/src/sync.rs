@@ -161,6 +161,9 @@ fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
             let delivery = status.delivery.unwrap_or_default();
             adapter.set_confirmed(delivery.confirmed.min(i32::MAX as u64) as i32);
             adapter.set_awaiting(delivery.awaiting.min(i32::MAX as u64) as i32);
+            adapter
+                .set_unconfirmed_records(delivery.unconfirmed_records.min(i32::MAX as u64) as i32);
+            adapter.set_purged(delivery.purged_records.min(i32::MAX as u64) as i32);
             adapter.set_resend(gaps(&delivery.owed_again).into());
         }
         Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
@@ -506,6 +509,8 @@ fn clear(window: &AppWindow) {
     adapter.set_recipient("".into());
     adapter.set_confirmed(0);
     adapter.set_awaiting(0);
+    adapter.set_unconfirmed_records(0);
+    adapter.set_purged(0);
     adapter.set_resend("".into());
     adapter.set_receipt_count(0);
     adapter.set_outcome(SyncOutcome::None);

@@ -192,6 +192,17 @@ pub struct ReceiptApplied {
     pub applied_already: bool,
 }
 
+/// What a purge after receipt removed from the device.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Observations removed (every revision).
+    pub observations: u64,
+    /// Log entries whose record was emptied (their seq and hashes stay).
+    pub entries: u64,
+    /// Attachment files removed.
+    pub attachments: u64,
+}
+
 /// Where one of this device's records stands on its way to the coordinators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryState {
@@ -216,6 +227,10 @@ pub struct DeliverySummary {
     pub not_exported: u64,
     /// Ranges a receipt reported missing that the next export sends again.
     pub owed_again: Vec<(u64, u64)>,
+    /// Observations this device recorded and still holds that no receipt fully confirms.
+    pub unconfirmed_records: u64,
+    /// Observations removed from the device after their receipt.
+    pub purged_records: u64,
     /// Receipts applied.
     pub receipts: u64,
     /// When the latest receipt was issued, and by whom.

@@ -45,6 +45,10 @@ pub enum ProfileCommand {
         /// Another HQ coordinator's card. Repeat for more.
         #[arg(long = "hq", value_name = "CARD")]
         hq: Vec<PathBuf>,
+        /// Purge after receipt: devices remove the records the coordinators confirmed, N days
+        /// after the receipt (0: at once). Off without it.
+        #[arg(long, value_name = "N")]
+        purge_after_days: Option<u32>,
     },
     /// Install a mission profile received from the coordinator.
     Import {
@@ -53,6 +57,13 @@ pub enum ProfileCommand {
     },
     /// Show the installed mission profile.
     Show,
+}
+
+/// What `profile create` adds besides the template: the listed coordinators and the purge
+/// policy.
+struct Extras {
+    cards: Vec<(CoordinatorCard, CoordinatorRole)>,
+    purge: Option<truce_sync::profile::PurgePolicy>,
 }
 
 /// Runs one profile action.
@@ -65,6 +76,7 @@ pub fn run(args: ProfileArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             template,
             regional,
             hq,
+            purge_after_days,
         } => {
             let mut cards = Vec::new();
             for (files, role) in [
@@ -79,13 +91,16 @@ pub fn run(args: ProfileArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
                     cards.push((card, role));
                 }
             }
+            let purge = purge_after_days
+                .map(|after_receipt_days| truce_sync::profile::PurgePolicy { after_receipt_days });
+            let extras = Extras { cards, purge };
             create(
                 dir,
                 &mission,
                 &path,
                 &recipients,
                 template.as_deref(),
-                &cards,
+                &extras,
                 out,
             )
         }
@@ -100,10 +115,12 @@ fn create(
     path: &Path,
     recipients: &[String],
     template: Option<&Path>,
-    cards: &[(CoordinatorCard, CoordinatorRole)],
+    extras: &Extras,
     out: &mut impl Write,
 ) -> Result<()> {
+    let purge = extras.purge;
     let template = match template {
+        None if purge.is_some() => Some(template_profile("{}")?),
         None => None,
         Some(t) => {
             let text = std::fs::read_to_string(t)
@@ -120,8 +137,14 @@ fn create(
             path.display()
         );
     }
+    let template = template.map(|mut t| {
+        if purge.is_some() {
+            t.set_purge(purge);
+        }
+        t
+    });
     let mut journal = unlock(dir)?;
-    let text = journal.create_profile_with(mission, recipients, template, cards)?;
+    let text = journal.create_profile_with(mission, recipients, template, &extras.cards)?;
     truce_core::fsutil::write_atomic(path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     writeln!(out, "{}", path.display())?;

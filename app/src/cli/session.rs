@@ -73,7 +73,18 @@ pub fn unlock(dir: &Path) -> Result<Journal> {
         return Err(JournalError::NotFound(dir.to_path_buf()).into());
     }
     let passphrase = passphrase(PASSPHRASE_ENV, "Passphrase: ")?;
-    Ok(Journal::open(dir, &passphrase)?)
+    let mut journal = Journal::open(dir, &passphrase)?;
+    // Purge after receipt: what the coordinators confirmed long enough ago leaves the device
+    // now, while the passphrase is at hand to re-encrypt the journal.
+    if let Some(purged) = journal.purge_due(&passphrase, kdf_cost()?)? {
+        super::output::note!(
+            "Removed {} record(s) the coordinators confirmed ({} log entries, {} attachment(s)), as the purge policy says; the journal was re-encrypted with a new key.",
+            purged.observations,
+            purged.entries,
+            purged.attachments
+        );
+    }
+    Ok(journal)
 }
 
 fn passphrase(env: &str, prompt: &str) -> Result<SecretString> {

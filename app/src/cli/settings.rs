@@ -16,6 +16,11 @@ pub struct SettingsArgs {
     /// Wipe the journal after N wrong passphrases in a row: 0 (off), 5, 10 or 20.
     #[arg(long, value_name = "N")]
     wipe_after: Option<u32>,
+    /// Monitors: remove records from this device N days after a coordinator's receipt
+    /// confirmed them (0: at once), or `mission` to follow the mission profile. It can only
+    /// make the mission's policy stricter.
+    #[arg(long, value_name = "N|mission")]
+    purge_after_days: Option<String>,
 }
 
 /// Sets the policy when asked (after the passphrase), then shows it.
@@ -31,6 +36,25 @@ pub fn run(args: SettingsArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
         UnlockPolicy { wipe_after: n }
             .save(dir)
             .with_context(|| format!("cannot save the unlock policy in {}", dir.display()))?;
+    }
+    if let Some(days) = &args.purge_after_days {
+        let days = match days.as_str() {
+            "mission" => None,
+            n => Some(n.parse::<u32>().map_err(|_| {
+                usage(format!(
+                    "--purge-after-days {n} is not a number of days; give one (0: at once) or `mission`"
+                ))
+            })?),
+        };
+        let mut journal = unlock(dir)?;
+        journal.set_device_purge_setting(days)?;
+        match journal.purge_after_days()? {
+            Some(d) => writeln!(
+                out,
+                "purge:       confirmed records leave this device {d} day(s) after their receipt"
+            )?,
+            None => writeln!(out, "purge:       off")?,
+        }
     }
     let policy = UnlockPolicy::load(dir);
     if policy.wipe_after == 0 {

@@ -33,6 +33,18 @@ pub fn run(dir: &Path, out: &mut impl Write) -> Result<()> {
             "delivery:    {} confirmed by a coordinator, {} awaiting confirmation, {} not exported",
             d.confirmed, d.awaiting, d.not_exported
         )?;
+        writeln!(
+            out,
+            "holds:       {} record(s) not yet confirmed, {} purged",
+            d.unconfirmed_records, d.purged_records
+        )?;
+        match journal.purge_after_days()? {
+            Some(days) => writeln!(
+                out,
+                "purge:       confirmed records leave this device {days} day(s) after their receipt"
+            )?,
+            None => writeln!(out, "purge:       off")?,
+        }
         match &d.latest_receipt {
             Some((at, by)) => writeln!(
                 out,

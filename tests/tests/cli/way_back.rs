@@ -182,3 +182,76 @@ fn a_receipt_for_another_device_or_altered_changes_nothing() {
     bea.run(&["import", path_str(&bea_receipt)], "").ok();
     assert!(bea.list().iter().all(|r| r["delivery"] == "received"));
 }
+
+#[test]
+fn confirmed_records_leave_the_device_under_the_purge_policy() {
+    let mission = Mission::new();
+    let hq = &mission.coordinator;
+    // A profile with purge after receipt, 0 days: at the first unlock after the receipt.
+    let profile = hq.scratch("purge").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&profile),
+            "--purge-after-days",
+            "0",
+        ],
+        "",
+    )
+    .ok();
+    let ana = Journal::with_profile("Ana", &profile);
+    let kept = ana.record(MINIMAL);
+    let stick = ana.scratch("stick");
+    mission.import(&export(&ana, &stick, &[])).0.ok();
+    let later = ana.record(MINIMAL);
+    write_receipts(&mission, &stick);
+    let status = ana.run(&["status"], "").ok().stdout;
+    assert!(
+        status.contains("purge:       confirmed records leave this device 0 day(s)"),
+        "{status}"
+    );
+    ana.run(&["import", path_str(&stick)], "").ok();
+    // The next unlock purges the confirmed record, says so, and re-encrypts.
+    let key_before = std::fs::read(ana.path("journal.key")).expect("key file");
+    let run = ana.run(&["status"], "").ok();
+    assert!(run.stderr.contains("Removed 1 record(s)"), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("holds:       1 record(s) not yet confirmed, 1 purged"),
+        "{}",
+        run.stdout
+    );
+    assert_ne!(
+        std::fs::read(ana.path("journal.key")).expect("key file"),
+        key_before
+    );
+    let left: Vec<String> = ana
+        .list()
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(left, vec![later.clone()]);
+    assert!(!left.contains(&kept));
+    ana.run(&["check"], "").ok();
+    // The chain goes on: the next bundle follows the purged entry at the coordinator.
+    let (run, report) = mission.import(&export(&ana, &ana.scratch("stick2"), &[]));
+    run.ok();
+    assert_eq!(report[0]["new_entries"], 1);
+    assert_eq!(report[0]["gaps"], serde_json::json!([]));
+    // A coordinator's journal never purges, and a device may only be stricter.
+    hq.run(&["settings", "--purge-after-days", "3"], "")
+        .fails(1)
+        .stderr_has("never purges");
+    let strict = ana
+        .run(&["settings", "--purge-after-days", "5"], "")
+        .ok()
+        .stdout;
+    assert!(
+        strict.contains("0 day(s)"),
+        "the mission's 0 stays: {strict}"
+    );
+}

@@ -213,7 +213,7 @@ impl Journal {
         })
     }
 
-    fn attachments_folder(&self) -> PathBuf {
+    pub(crate) fn attachments_folder(&self) -> PathBuf {
         self.paths.attachments.clone()
     }
 

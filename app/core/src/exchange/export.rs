@@ -200,6 +200,11 @@ impl Journal {
         if first > last {
             return Ok(None);
         }
+        if self.store.purged_in(first, last)? {
+            return Err(JournalError::Refused(format!(
+                "entries of {first}-{last} were removed from this device after the coordinators confirmed them (purge after receipt), so they cannot be exported again; the coordinators hold them"
+            )));
+        }
         let mut id = [0u8; 16];
         getrandom::getrandom(&mut id).map_err(JournalError::NoRandomness)?;
         let bundle_id = hex::encode(id);

@@ -5,6 +5,7 @@ mod export;
 mod import;
 mod keys;
 mod profile;
+mod purge;
 mod receipts;
 
 pub use export::BUNDLE_EXTENSION;

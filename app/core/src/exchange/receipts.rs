@@ -350,7 +350,22 @@ impl Journal {
         let not_exported = count(&self.unexported_ranges()?);
         let confirmed = count(&confirmed).min(head);
         let receipts = self.store.receipts()?;
+        let mut own: Vec<Uuid> = self
+            .store
+            .unpurged_log()?
+            .into_iter()
+            .filter_map(|(id, _)| Uuid::parse_str(&id).ok())
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        let unconfirmed_records = self
+            .delivery_states(&own)?
+            .values()
+            .filter(|s| **s != DeliveryState::Received)
+            .count() as u64;
         Ok(DeliverySummary {
+            unconfirmed_records,
+            purged_records: self.store.purged_count()?,
             entries: head,
             confirmed,
             awaiting: head.saturating_sub(confirmed).saturating_sub(not_exported),
@@ -405,12 +420,12 @@ fn random_id() -> Result<[u8; 16], JournalError> {
 }
 
 /// `1..=held_through` but for `missing`.
-fn held_ranges(held_through: u64, missing: &[(u64, u64)]) -> Vec<(u64, u64)> {
+pub(super) fn held_ranges(held_through: u64, missing: &[(u64, u64)]) -> Vec<(u64, u64)> {
     subtract(&[(1, held_through)], missing)
 }
 
 /// Ranges sorted and joined where they overlap or touch.
-fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+pub(super) fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     ranges.retain(|(a, b)| a <= b);
     ranges.sort_unstable();
     let mut out: Vec<(u64, u64)> = Vec::new();

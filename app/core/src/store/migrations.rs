@@ -96,6 +96,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0016_receipts",
         sql: include_str!("../../migrations/0016_receipts.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_purge",
+        sql: include_str!("../../migrations/0017_purge.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -316,6 +321,41 @@ mod tests {
         assert_eq!(newest("d2"), None, "a device with no record held has none");
     }
 
+    /// Migration 17's exception to the append-only log is narrow: only while `purge_run`
+    /// holds its row, and only emptying a record, seq, hashes and revision unchanged.
+    #[test]
+    fn the_log_may_only_lose_records_during_a_purge_run() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        migrate(&mut conn).expect("migrate");
+        conn.execute(
+            "INSERT INTO device_log (seq, observation_id, revision, prev_hash, hash, record)
+             VALUES (1, 'o', 1, 'p', 'h', '{\"narrative\":\"x\"}')",
+            [],
+        )
+        .expect("entry");
+        let blank = "UPDATE device_log SET record = '' WHERE seq = 1";
+        let refused = conn.execute(blank, []).expect_err("no purge run");
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+        assert!(conn.execute("DELETE FROM device_log", []).is_err());
+        conn.execute("INSERT INTO purge_run (singleton) VALUES (1)", [])
+            .expect("run");
+        for change in [
+            "UPDATE device_log SET hash = 'forged' WHERE seq = 1",
+            "UPDATE device_log SET record = '{}' WHERE seq = 1",
+            "DELETE FROM device_log WHERE seq = 1",
+        ] {
+            assert!(conn.execute(change, []).is_err(), "{change}");
+        }
+        assert_eq!(conn.execute(blank, []).expect("purged"), 1);
+        conn.execute("DELETE FROM purge_run", []).expect("end");
+        let (hash, record): (String, String) = conn
+            .query_row("SELECT hash, record FROM device_log", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("row");
+        assert_eq!((hash.as_str(), record.as_str()), ("h", ""));
+    }
+
     /// Shipped migrations are frozen: if this fails, you edited one. Revert it and add a new
     /// migration instead. Append the hash of each new migration when it ships.
     #[test]
@@ -337,6 +377,7 @@ mod tests {
             "39d01decc26ebeced766db1a5b4731b34074024ad48266a17ee546825684cda6",
             "b45a6a72066c6c9e8e77ce92c69941e34b57864878192fa780635fb0163739af",
             "160acd476ff230c73bcdc5fe9f9a3ff5c2df8464fbc191fceaebc44bad625bb9",
+            "a2e63a6d7f0913991fe757672d74c6c15270b0b21df798e6ae4a76f8daf3b07e",
         ];
         assert_eq!(
             shipped.len(),

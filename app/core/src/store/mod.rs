@@ -7,6 +7,7 @@ mod coordination;
 mod exchange;
 mod migrations;
 mod preferences;
+mod purge;
 mod receipts;
 mod wal;
 
