@@ -21,7 +21,10 @@ pub const KNOWN_FEATURES: &[&str] = &[
     FEATURE_LIMITS,
     FEATURE_COORDINATORS,
     FEATURE_PURGE,
+    FEATURE_REVOCATIONS,
 ];
+/// The feature of the devices the coordinators revoked (`revocations`).
+pub const FEATURE_REVOCATIONS: &str = "revocations";
 /// The feature of the mission's purge policy (`purge`): confirmed records leave the devices.
 pub const FEATURE_PURGE: &str = "purge";
 /// The longest purge delay a profile may set, in days.
@@ -119,6 +122,37 @@ impl CoordinatorCard {
         }
         Ok(card)
     }
+}
+
+/// A revocation's rules: a device key in hex, a cut-off in range, a reason of one line.
+pub fn check_revocation(r: &Revocation) -> Result<(), String> {
+    if parse_device_key(&r.device_key).is_none() {
+        return Err(format!(
+            "the revocation of device {} names a key that is not an Ed25519 key in hex",
+            r.device_id
+        ));
+    }
+    if r.after_seq > crate::log::MAX_SEQ {
+        return Err(format!(
+            "the revocation of device {} has a cut-off beyond {}",
+            r.device_id,
+            crate::log::MAX_SEQ
+        ));
+    }
+    if r.reason.chars().count() > 500 {
+        return Err(format!(
+            "the revocation of device {} gives a reason over 500 characters",
+            r.device_id
+        ));
+    }
+    if let Some(c) = crate::text::line_control(&r.reason) {
+        return Err(format!(
+            "the revocation of device {}: its reason {}",
+            r.device_id,
+            crate::text::line_control_message(c)
+        ));
+    }
+    Ok(())
 }
 
 /// What a coordinator is to the mission.
@@ -359,6 +393,9 @@ pub struct MissionProfile {
     /// Version 2, feature `purge`: when devices remove confirmed records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge: Option<PurgePolicy>,
+    /// Version 2, feature `revocations`: the devices the coordinators cut off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revocations: Vec<Revocation>,
     /// Version 2, feature `coordinators`: the coordinators, their keys and roles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coordinators: Vec<Coordinator>,
@@ -474,6 +511,7 @@ impl MissionProfile {
             reporting_day_ends: None,
             limits: None,
             purge: None,
+            revocations: Vec::new(),
             coordinators: Vec::new(),
             recipients,
             taxonomy: Taxonomy::builtin(),
@@ -519,6 +557,15 @@ impl MissionProfile {
         self.purge = purge;
         if self.purge.is_some() {
             self.features.push(FEATURE_PURGE.into());
+        }
+    }
+
+    /// Lists the devices revoked (none: the feature goes too).
+    pub fn set_revocations(&mut self, revocations: Vec<Revocation>) {
+        self.features.retain(|f| f != FEATURE_REVOCATIONS);
+        self.revocations = revocations;
+        if !self.revocations.is_empty() {
+            self.features.push(FEATURE_REVOCATIONS.into());
         }
     }
 
@@ -627,6 +674,7 @@ impl MissionProfile {
                 ("limits", self.limits.is_some()),
                 ("coordinators", !self.coordinators.is_empty()),
                 ("purge", self.purge.is_some()),
+                ("revocations", !self.revocations.is_empty()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
                 return bad(format!(
@@ -670,6 +718,16 @@ impl MissionProfile {
             limits.validate().map_err(ProfileError::Invalid)?;
         }
         self.validate_coordinators()?;
+        let revocations_listed = self.features.iter().any(|f| f == FEATURE_REVOCATIONS);
+        if revocations_listed == self.revocations.is_empty() {
+            return bad("`revocations` and the feature \"revocations\" go together".into());
+        }
+        if self.revocations.len() > MAX_REVOCATIONS {
+            return bad(format!("it lists more than {MAX_REVOCATIONS} revocations"));
+        }
+        for r in &self.revocations {
+            check_revocation(r).map_err(ProfileError::Invalid)?;
+        }
         let purge_listed = self.features.iter().any(|f| f == FEATURE_PURGE);
         if purge_listed != self.purge.is_some() {
             return bad(

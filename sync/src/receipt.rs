@@ -156,6 +156,9 @@ impl Receipt {
         if self.revocations.len() > crate::profile::MAX_REVOCATIONS {
             return bad("it lists too many revocations".into());
         }
+        for r in &self.revocations {
+            crate::profile::check_revocation(r).map_err(ReceiptError::Invalid)?;
+        }
         for (what, text) in [
             ("mission", &self.mission),
             ("coordinator", &self.coordinator),

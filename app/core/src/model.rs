@@ -76,6 +76,9 @@ pub struct QueueRow {
     pub device_pending: bool,
     /// Other devices that made an observation with the same id (each its own observation).
     pub id_also_used_by: Vec<Uuid>,
+    /// Its device was revoked, and this revision lies past the cut-off: flagged wherever it
+    /// shows.
+    pub after_revocation: bool,
 }
 
 /// This journal's own device, without its secrets.
@@ -121,6 +124,8 @@ pub struct KnownDevice {
     /// When the coordinator accepted it; `None` while it is pending (its records count
     /// nowhere until then).
     pub accepted_at: Option<String>,
+    /// Its revocation, if a coordinator revoked it: the cut-off seq, when and why.
+    pub revoked: Option<(u64, String, String)>,
 }
 
 // ---- Exchange ----

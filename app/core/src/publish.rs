@@ -50,7 +50,7 @@ pub const PUBLIC_FREE_TEXT: [&str; 3] = ["narrative", "place", "weapon"];
 pub const PUBLIC_PARTY_COLUMNS: [&str; 2] = ["initiator", "target"];
 
 /// Columns a full export adds after the schema v1 fields: device metadata, verification, area.
-pub const EXTRA_COLUMNS: [&str; 7] = [
+pub const EXTRA_COLUMNS: [&str; 8] = [
     "revision",
     "recorded_at",
     "device_id",
@@ -58,6 +58,7 @@ pub const EXTRA_COLUMNS: [&str; 7] = [
     "status",
     "area_code",
     "area",
+    "after_revocation",
 ];
 
 /// Time columns and their UTC companions. The originals keep the offset they were observed or
@@ -163,6 +164,7 @@ pub fn hxl_tag(column: &str) -> &'static str {
         "status" => "#status+verification",
         "area_code" => "#loc+area+code",
         "area" => "#loc+area+name",
+        "after_revocation" => "#meta+revoked",
         _ => "",
     }
 }
@@ -196,6 +198,7 @@ pub fn row_values(
     };
     let o = &row.revision.observation;
     map.insert("status".into(), json!(row.status.code()));
+    map.insert("after_revocation".into(), json!(row.after_revocation));
     let area = area_of(areas, o.lat, o.lon, o.place.as_deref());
     map.insert("area_code".into(), json!(area.map(|a| a.code.clone())));
     map.insert("area".into(), json!(area.map(|a| a.label.clone())));
@@ -474,6 +477,7 @@ mod tests {
             },
             status: truce_sync::verification::VerificationStatus::Verified,
             device_pending: false,
+            after_revocation: false,
             id_also_used_by: Vec::new(),
         }
     }

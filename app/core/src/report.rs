@@ -601,6 +601,7 @@ mod tests {
             status,
             device_pending: false,
             id_also_used_by: Vec::new(),
+            after_revocation: false,
         }
     }
 

@@ -32,12 +32,41 @@ pub enum DevicesCommand {
         /// The device id, or a unique beginning or end of it (as `truce devices` shows).
         id: String,
     },
+    /// Revoke a device (stolen, lost, no longer the mission's): its bundles going past the
+    /// cut-off are quarantined, entries held past it flagged; the next profile and receipts
+    /// carry the revocation.
+    Revoke {
+        /// The device id, or a unique beginning or end of it.
+        id: String,
+        /// Why, in a line: it travels with the revocation.
+        #[arg(long)]
+        reason: String,
+        /// The last of its entries that still counts (default: the last one held now). A
+        /// sequence number, not a time: a thief with the device's key can forge times.
+        #[arg(long, value_name = "N")]
+        after_seq: Option<u64>,
+    },
 }
 
 /// Lists the devices, or accepts one.
 pub fn run(args: DevicesArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     match args.action {
         Some(DevicesCommand::Accept { id }) => accept(dir, &id, args.json, out),
+        Some(DevicesCommand::Revoke {
+            id,
+            reason,
+            after_seq,
+        }) => {
+            let mut journal = unlock(dir)?;
+            let r = journal.revoke_device(&id, &reason, after_seq)?;
+            writeln!(out, "{}", r.device_id)?;
+            note!(
+                "Revoked device {} after its entry {}: its bundles going further are quarantined. Issue a new profile (`truce profile create`) and receipts so the mission learns of it.",
+                r.device_id,
+                r.after_seq
+            );
+            Ok(())
+        }
         None => list(dir, args.json, out),
     }
 }
@@ -95,7 +124,9 @@ fn write_row(out: &mut impl Write, d: &KnownDevice) -> Result<()> {
         out,
         "{}  {:<8}  {:<20}  {}  newest record {}  bundle made {}  {} entries  {}",
         d.device_id,
-        if d.accepted_at.is_some() {
+        if d.revoked.is_some() {
+            "REVOKED"
+        } else if d.accepted_at.is_some() {
             "accepted"
         } else {
             "PENDING"
@@ -111,5 +142,12 @@ fn write_row(out: &mut impl Write, d: &KnownDevice) -> Result<()> {
             format!("missing {}", gaps.join(", "))
         }
     )?;
+    if let Some((after, at, reason)) = &d.revoked {
+        writeln!(
+            out,
+            "  revoked {at} after entry {after}: {}",
+            terminal_line(reason)
+        )?;
+    }
     Ok(())
 }

@@ -143,6 +143,9 @@ pub struct ListedObservation<'a> {
     /// Other devices that used the same id.
     #[serde(skip_serializing_if = "<[Uuid]>::is_empty")]
     pub id_also_used_by: &'a [Uuid],
+    /// Present (true) when its device was revoked and this revision lies past the cut-off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub after_revocation: bool,
     /// On a monitor's device: `not_exported`, `awaiting_confirmation` or `received`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<&'static str>,
@@ -165,6 +168,7 @@ impl<'a> ListedObservation<'a> {
             status: with_status.then(|| row.status.code()),
             device_pending: row.device_pending,
             id_also_used_by: &row.id_also_used_by,
+            after_revocation: row.after_revocation,
             delivery: None,
         }
     }
@@ -260,6 +264,20 @@ pub struct Device<'a> {
     pub accepted: bool,
     /// When it was accepted, UTC.
     pub accepted_at: Option<String>,
+    /// Present when a coordinator revoked it: the cut-off seq, when (UTC) and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<RevokedDevice<'a>>,
+}
+
+/// A revocation as `--json` shows it.
+#[derive(Debug, Serialize)]
+pub struct RevokedDevice<'a> {
+    /// Entries after this seq are refused, and flagged where already held.
+    pub after_seq: u64,
+    /// When, UTC.
+    pub revoked_at: String,
+    /// Why.
+    pub reason: &'a str,
 }
 
 impl<'a> From<&'a KnownDevice> for Device<'a> {
@@ -276,6 +294,14 @@ impl<'a> From<&'a KnownDevice> for Device<'a> {
             gaps: &d.gaps,
             accepted: d.accepted_at.is_some(),
             accepted_at: d.accepted_at.as_deref().map(stored_utc),
+            revoked: d
+                .revoked
+                .as_ref()
+                .map(|(after_seq, at, reason)| RevokedDevice {
+                    after_seq: *after_seq,
+                    revoked_at: stored_utc(at),
+                    reason,
+                }),
         }
     }
 }

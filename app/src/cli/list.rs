@@ -113,6 +113,9 @@ fn write_table(
         if row.device_pending {
             marks.push_str("[device pending] ");
         }
+        if row.after_revocation {
+            marks.push_str("[after revocation] ");
+        }
         for other in &row.id_also_used_by {
             let other = other.to_string();
             marks.push_str(&format!(

@@ -255,3 +255,102 @@ fn confirmed_records_leave_the_device_under_the_purge_policy() {
         "the mission's 0 stays: {strict}"
     );
 }
+
+#[test]
+fn a_revoked_device_is_cut_off_at_a_seq_and_the_mission_learns_of_it() {
+    let mission = Mission::new();
+    let hq = &mission.coordinator;
+    let ana = mission.device("Ana");
+    let honest = ana.record(MINIMAL);
+    let doubtful = ana.record(MINIMAL);
+    let (run, report) = mission.import(&export(&ana, &ana.scratch("stick"), &[]));
+    run.ok();
+    let device = report[0]["device_id"].as_str().expect("device").to_owned();
+    hq.run(&["devices", "accept", &device], "").ok();
+    // The device is stolen after entry 1; what it sends later is someone else's.
+    ana.record(MINIMAL);
+    let later = export(&ana, &ana.scratch("later"), &[]);
+    hq.run(
+        &[
+            "devices",
+            "revoke",
+            &device,
+            "--reason",
+            "stolen at checkpoint 7",
+            "--after-seq",
+            "1",
+        ],
+        "",
+    )
+    .ok();
+    let devices = hq.run(&["devices", "--json"], "").ok().stdout;
+    let listed = &json_lines(&devices)[0];
+    assert_eq!(listed["revoked"]["after_seq"], 1);
+    assert_eq!(listed["revoked"]["reason"], "stolen at checkpoint 7");
+    // Held entries past the cut-off are flagged in the queue and the full export, and left
+    // out of the public one.
+    let rows = hq.list();
+    let flag = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["after_revocation"] == true)
+            .expect("listed")
+    };
+    assert!(!flag(&honest));
+    assert!(flag(&doubtful));
+    let csv = hq.scratch("out").join("all.csv");
+    hq.run(
+        &["export-data", "--format", "csv", "--out", path_str(&csv)],
+        "",
+    )
+    .ok();
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().expect("headers").clone();
+    let at = headers
+        .iter()
+        .position(|h| h == "after_revocation")
+        .expect("the column");
+    let flagged: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[at].to_owned())
+        .collect();
+    assert_eq!(
+        flagged.iter().filter(|v| *v == "true").count(),
+        1,
+        "{flagged:?}"
+    );
+    // Its later bundle goes past the cut-off: quarantined with the reason.
+    let (run, report) = mission.import(&later);
+    assert_eq!(run.code, Some(1), "a refused bundle fails the import");
+    let refused = report[0]["refused"].as_str().expect("refused");
+    assert!(refused.contains("revoked after its entry 1"), "{refused}");
+    // The revocation travels in the next profile: a regional office that installs it
+    // quarantines the same bundle.
+    let next = hq.scratch("next").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&next),
+        ],
+        "",
+    )
+    .ok();
+    let profile: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&next).expect("profile")).expect("json");
+    assert_eq!(profile["profile"]["revocations"][0]["after_seq"], 1);
+    let office = Mission::on_coordinator_of(&mission);
+    office
+        .coordinator
+        .run(&["profile", "import", path_str(&next)], "")
+        .ok();
+    let (run, report) = office.import(&later);
+    assert_eq!(run.code, Some(1), "a refused bundle fails the import");
+    assert!(report[0]["refused"]
+        .as_str()
+        .is_some_and(|r| r.contains("revoked")));
+}

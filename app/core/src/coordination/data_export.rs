@@ -51,6 +51,10 @@ impl Journal {
         let mut writer =
             DataWriter::new(BufWriter::new(file), format, public.is_some()).map_err(io)?;
         self.store.each_matching(&filter, |row| {
+            // What a revoked device's key signed past its cut-off is never published.
+            if public.is_some() && row.after_revocation {
+                return Ok(());
+            }
             writer
                 .row(&row_values(&row, &areas, &parties, public.as_ref()))
                 .map_err(io)

@@ -509,6 +509,19 @@ fn merge_bundle(
             (true, true)
         }
     };
+    // A revoked device's bundle that goes past its cut-off: whoever holds its key now may
+    // have written it.
+    if let Some((after, reason)) = import
+        .revocation(device_id)
+        .map_err(|e| refusal.with(Reason::store(e)))?
+    {
+        if manifest.last_seq > after {
+            return Err(refusal.with(Reason::text(format!(
+                "device {device_id} was revoked after its entry {after} ({reason}); this bundle holds entries up to {}, so it is quarantined",
+                manifest.last_seq
+            ))));
+        }
+    }
     if let Some(path) = &manifest.return_path {
         import
             .set_return_path(device_id, &path.device_recipient, path.team.as_deref())

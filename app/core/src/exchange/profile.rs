@@ -102,6 +102,8 @@ impl Journal {
             });
         }
         profile.set_coordinators(coordinators);
+        // The devices revoked so far travel with every profile from now on.
+        profile.set_revocations(self.store.revocations()?);
         let text = profile.sign(&self.device.signing_key)?;
         // The coordinator uses its own profile too (taxonomy, alert rules).
         self.install_profile(SignedProfile::open(&text)?)?;
@@ -112,6 +114,12 @@ impl Journal {
     /// journal works with (taxonomy, areas, alert rules).
     fn install_profile(&mut self, signed: SignedProfile) -> Result<(), JournalError> {
         self.store.set_profile(&signed.text, &now().to_rfc3339())?;
+        // A coordinator keeps the revocations HQ's profile lists, and applies them to imports.
+        if self.device.role == truce_sync::Role::Coordinator {
+            for r in &signed.profile.revocations {
+                self.store.revoke_device(r)?;
+            }
+        }
         self.taxonomy = signed.profile.taxonomy.clone();
         self.profile = Some(signed);
         Ok(())

@@ -98,6 +98,7 @@ impl Journal {
             ));
         };
         let coordinators = profile.profile.age_recipients()?;
+        let revocations = self.store.revocations()?;
         let held: HashMap<Uuid, crate::model::KnownDevice> = self
             .devices()?
             .into_iter()
@@ -137,7 +138,7 @@ impl Journal {
                 held_through: device.last_seq,
                 missing: missing.iter().map(|&(a, b)| [a, b]).collect(),
                 profile: Some(profile.text.clone()),
-                revocations: Vec::new(),
+                revocations: revocations.clone(),
             };
             let mut recipients = vec![device_recipient];
             recipients.extend(coordinators.iter().cloned());

@@ -7,6 +7,7 @@ use truce_sync::verification::VerificationStatus;
 use truce_sync::{ObservationKey, ObservationRevision};
 use uuid::Uuid;
 
+use super::revocations::AFTER_REVOCATION_SQL;
 use super::{RawRevision, Store, StoreError, COUNTED_DEVICE};
 use crate::model::{KnownDevice, ObservationFilter, QueueRow, SortOrder, VerificationEvent};
 
@@ -94,7 +95,8 @@ impl Store {
     ) -> Result<(), E> {
         let mut sql = format!(
             "SELECT c.body, c.revision, c.recorded_at, c.device_id, c.observer, {STATUS_SQL} AS status,
-                    NOT {COUNTED_DEVICE} AS pending, {SHARED_ID_SQL} AS shared
+                    NOT {COUNTED_DEVICE} AS pending, {SHARED_ID_SQL} AS shared,
+                    {AFTER_REVOCATION_SQL} AS after_revocation
              FROM observation_current c WHERE 1 = 1"
         );
         if !filter.include_pending_devices {
@@ -190,11 +192,13 @@ impl Store {
                 .filter(|d| !d.is_empty())
                 .map(|d| Uuid::parse_str(d).map_err(|e| StoreError::Damaged(e.to_string())))
                 .collect::<Result<_, _>>()?;
+            let after_revocation: bool = row.get(8).map_err(StoreError::from)?;
             f(QueueRow {
                 revision: raw.decode()?,
                 status,
                 device_pending,
                 id_also_used_by,
+                after_revocation,
             })?;
         }
         Ok(())
@@ -339,6 +343,9 @@ impl Store {
                 last_seq,
                 gaps: self.received_gaps(device_id)?,
                 accepted_at,
+                revoked: self
+                    .revocation(device_id)?
+                    .map(|r| (r.after_seq, r.revoked_at.to_rfc3339(), r.reason)),
             })
         })
         .collect()

@@ -481,6 +481,18 @@ impl Import<'_> {
         Ok(())
     }
 
+    /// The cut-off of a revoked device and why, if it is revoked.
+    pub fn revocation(&self, device_id: Uuid) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT after_seq, reason FROM device_revocation WHERE device_id = ?1",
+                [device_id.to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Keeps where a device's receipts go: the recipient and team its latest bundle named.
     pub fn set_return_path(
         &self,

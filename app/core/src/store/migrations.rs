@@ -101,6 +101,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0017_purge",
         sql: include_str!("../../migrations/0017_purge.sql"),
     },
+    Migration {
+        version: 18,
+        name: "0018_revocations",
+        sql: include_str!("../../migrations/0018_revocations.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -378,6 +383,7 @@ mod tests {
             "b45a6a72066c6c9e8e77ce92c69941e34b57864878192fa780635fb0163739af",
             "160acd476ff230c73bcdc5fe9f9a3ff5c2df8464fbc191fceaebc44bad625bb9",
             "a2e63a6d7f0913991fe757672d74c6c15270b0b21df798e6ae4a76f8daf3b07e",
+            "3b8e47ef732457aea3603bb70eb023aa301e828c24dabae6deec6b59fdeff899",
         ];
         assert_eq!(
             shipped.len(),

@@ -9,6 +9,7 @@ mod migrations;
 mod preferences;
 mod purge;
 mod receipts;
+mod revocations;
 mod wal;
 
 pub use alert_sweep::{KeptSweep, ResumedFrom};
