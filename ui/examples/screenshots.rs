@@ -434,6 +434,18 @@ fn coordinator_screens(
     tap(&gui, "Devices");
     gui.settle();
     shot("27-devices", &gui);
+    // Revoking a device: the reason asked for, the cut-off said.
+    scroll(&gui, 900.0);
+    let revoke =
+        ElementHandle::find_by_accessible_label(gui.window(), "Revoke the device of Ana Kovalenko")
+            .next();
+    if let Some(button) = revoke {
+        button.invoke_accessible_default_action();
+        gui.settle();
+        scroll(&gui, 250.0);
+        fill(&gui, "Reason for revoking", "Stolen at checkpoint 7");
+        shot("27b-devices-revoke", &gui);
+    }
 }
 
 /// A second monitor's month: a few reports a day over 30 days, as one bundle on the stick.

@@ -54,6 +54,9 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     let r = shown.clone();
     report.on_save_html(on_app(app, move |app| save_html(app, &r)));
 
+    window
+        .global::<DevicesAdapter>()
+        .on_revoke(on_app(app, revoke_device));
     window.global::<DevicesAdapter>().on_accept(on_app_with(
         app,
         move |app, id: slint::SharedString| {
@@ -611,6 +614,18 @@ fn open_devices(app: &Rc<App>) {
                                 entries: count(d.entries),
                                 gaps: gaps(&d.gaps).into(),
                                 accepted: d.accepted_at.is_some(),
+                                last_seq: count(d.last_seq),
+                                revoked: d.revoked.is_some(),
+                                revoked_after: d
+                                    .revoked
+                                    .as_ref()
+                                    .map_or(0, |(after, _, _)| count(*after)),
+                                revoked_reason: d
+                                    .revoked
+                                    .as_ref()
+                                    .map(|(_, _, reason)| reason.as_str())
+                                    .unwrap_or_default()
+                                    .into(),
                             }
                         })
                         .collect();
@@ -633,6 +648,37 @@ fn device_time(rfc3339: Option<&str>) -> String {
                 .unwrap_or_else(|_| t.to_owned())
         })
         .unwrap_or_default()
+}
+
+/// Revokes the device on screen after its last entry held, then shows the list again; the
+/// queue's flags follow.
+fn revoke_device(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<DevicesAdapter>();
+    let id = adapter.get_revoking().to_string();
+    let reason = adapter.get_revoke_reason().to_string();
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_mut()
+            .ok_or_else(locked)
+            .and_then(|j| j.revoke_device(&id, &reason, None));
+        Box::new(move |app: &Rc<App>| match result {
+            Ok(_) => {
+                if let Some(w) = app.window() {
+                    let adapter = w.global::<DevicesAdapter>();
+                    adapter.set_revoking("".into());
+                    adapter.set_revoke_reason("".into());
+                }
+                open_devices(app);
+                app.notify(Event::JournalChanged(Change::DeviceAccepted));
+            }
+            Err(e) => {
+                if let Some(w) = app.window() {
+                    w.global::<DevicesAdapter>().set_error(e.to_string().into());
+                }
+            }
+        })
+    }));
 }
 
 /// Accepts a device (its fingerprint confirmed with the observer), then shows the list again:

@@ -88,6 +88,7 @@ pub(crate) fn queue_item(
         status: status.code().into(),
         device_pending: false,
         id_shared: false,
+        after_revocation: false,
     }
 }
 
@@ -96,6 +97,7 @@ pub(crate) fn queue_row_item(row: &QueueRow, taxonomy: &Taxonomy) -> QueueItem {
     QueueItem {
         device_pending: row.device_pending,
         id_shared: !row.id_also_used_by.is_empty(),
+        after_revocation: row.after_revocation,
         ..queue_item(&row.revision, row.status, taxonomy)
     }
 }

@@ -783,3 +783,29 @@ fn the_coordinators_gallery_shows_an_imported_photo_and_writes_the_evidence_pack
     assert!(folder.join("README.txt").is_file());
     assert!(folder.join("SHA256SUMS").is_file());
 }
+
+/// Revoking from the Devices screen: a reason is asked for, the device shows as revoked after
+/// its last entry held, and the journal keeps the cut-off.
+#[test]
+fn a_device_is_revoked_from_the_devices_screen() {
+    let (hq, device, usb) = (tempdir(), tempdir(), tempdir());
+    seed_pending(hq.path(), device.path(), usb.path());
+    let gui = start(hq.path(), LAPTOP);
+    unlock(&gui);
+    tap(&gui, "Devices");
+    tap(&gui, "Revoke the device of Ana K.");
+    gui.settle();
+    assert!(!labels_containing(&gui, "This cannot be undone").is_empty());
+    fill(&gui, "Reason for revoking", "Stolen at checkpoint 7");
+    tap(&gui, "Confirm the revocation");
+    gui.settle();
+    let shown = labels_containing(&gui, "Revoked after entry");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0].contains("Stolen at checkpoint 7"), "{shown:?}");
+    assert!(labels_containing(&gui, "Revoke the device of").is_empty());
+    drop(gui);
+    let devices = open_devices(hq.path());
+    let (after, _, reason) = devices[0].revoked.clone().expect("revoked");
+    assert_eq!(after, devices[0].last_seq);
+    assert_eq!(reason, "Stolen at checkpoint 7");
+}
