@@ -22,7 +22,24 @@ pub const KNOWN_FEATURES: &[&str] = &[
     FEATURE_COORDINATORS,
     FEATURE_PURGE,
     FEATURE_REVOCATIONS,
+    FEATURE_HANDOVER,
 ];
+/// The feature of a coordinator hand-over (`handover`): the signer names its successor.
+pub const FEATURE_HANDOVER: &str = "handover";
+
+/// Version 2, feature `handover`: in a profile signed by the current coordinator key, the key
+/// that may sign the mission's profiles and receipts from `effective_sequence` on, and its age
+/// recipients. Devices then accept the successor's profiles without reinstalling anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Handover {
+    /// The successor's Ed25519 key (64 hex digits).
+    pub to_signing_key: String,
+    /// The successor's age recipients; bundles are encrypted to them too.
+    pub to_recipients: Vec<String>,
+    /// The first profile sequence the successor signs.
+    pub effective_sequence: u64,
+}
 /// The feature of the devices the coordinators revoked (`revocations`).
 pub const FEATURE_REVOCATIONS: &str = "revocations";
 /// The feature of the mission's purge policy (`purge`): confirmed records leave the devices.
@@ -393,6 +410,9 @@ pub struct MissionProfile {
     /// Version 2, feature `purge`: when devices remove confirmed records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge: Option<PurgePolicy>,
+    /// Version 2, feature `handover`: the successor of this profile's signer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<Handover>,
     /// Version 2, feature `revocations`: the devices the coordinators cut off.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revocations: Vec<Revocation>,
@@ -454,7 +474,7 @@ pub enum ProfileError {
     #[error("the profile is invalid: {0}")]
     Invalid(String),
     /// An update signed by another coordinator.
-    #[error("this profile is signed by another coordinator key than the profile already installed; only the original coordinator can update it")]
+    #[error("this profile is signed by another coordinator key, one that neither signed the installed profile nor was named its successor by a hand-over; only those keys can update it")]
     OtherSigner,
     /// A profile of a format version this build does not read: Truce needs updating.
     #[error("this mission profile is format version {found}, and this Truce reads up to version {known}: update Truce to install it")]
@@ -511,6 +531,7 @@ impl MissionProfile {
             reporting_day_ends: None,
             limits: None,
             purge: None,
+            handover: None,
             revocations: Vec::new(),
             coordinators: Vec::new(),
             recipients,
@@ -558,6 +579,28 @@ impl MissionProfile {
         if self.purge.is_some() {
             self.features.push(FEATURE_PURGE.into());
         }
+    }
+
+    /// Names the signer's successor (`None`: no hand-over) and the feature that says so; the
+    /// successor's recipients join `recipients`.
+    pub fn set_handover(&mut self, handover: Option<Handover>) {
+        self.features.retain(|f| f != FEATURE_HANDOVER);
+        if let Some(h) = &handover {
+            for r in &h.to_recipients {
+                if !self.recipients.contains(r) {
+                    self.recipients.push(r.clone());
+                }
+            }
+            self.features.push(FEATURE_HANDOVER.into());
+        }
+        self.handover = handover;
+    }
+
+    /// The successor a hand-over in this profile names, parsed.
+    pub fn successor(&self) -> Option<VerifyingKey> {
+        self.handover
+            .as_ref()
+            .and_then(|h| parse_device_key(&h.to_signing_key))
     }
 
     /// Lists the devices revoked (none: the feature goes too).
@@ -675,6 +718,7 @@ impl MissionProfile {
                 ("coordinators", !self.coordinators.is_empty()),
                 ("purge", self.purge.is_some()),
                 ("revocations", !self.revocations.is_empty()),
+                ("handover", self.handover.is_some()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
                 return bad(format!(
@@ -718,6 +762,29 @@ impl MissionProfile {
             limits.validate().map_err(ProfileError::Invalid)?;
         }
         self.validate_coordinators()?;
+        let handover_listed = self.features.iter().any(|f| f == FEATURE_HANDOVER);
+        if handover_listed != self.handover.is_some() {
+            return bad("`handover` and the feature \"handover\" go together".into());
+        }
+        if let Some(h) = &self.handover {
+            if parse_device_key(&h.to_signing_key).is_none() {
+                return bad("the hand-over's `to_signing_key` is not an Ed25519 key in hex".into());
+            }
+            if h.to_recipients.is_empty()
+                || h.to_recipients.iter().any(|r| {
+                    r.parse::<age::x25519::Recipient>().is_err() || !self.recipients.contains(r)
+                })
+            {
+                return bad(
+                    "the hand-over's `to_recipients` must be age recipients, each also in `recipients`".into(),
+                );
+            }
+            if Some(h.effective_sequence) <= self.sequence {
+                return bad(
+                    "the hand-over's `effective_sequence` must come after this profile's `sequence`".into(),
+                );
+            }
+        }
         let revocations_listed = self.features.iter().any(|f| f == FEATURE_REVOCATIONS);
         if revocations_listed == self.revocations.is_empty() {
             return bad("`revocations` and the feature \"revocations\" go together".into());
@@ -961,12 +1028,21 @@ impl SignedProfile {
         })
     }
 
-    /// Whether this profile may replace `current`: same signer, and newer. Version 2 after
+    /// Whether this profile may replace `current`: the same signer, or the successor a
+    /// hand-over in `current` names; and newer. Version 2 after
     /// version 2: the same mission id and a higher sequence. Version 2 after version 1: issued
     /// later (the first version-2 profile of a mission is signed by its version-1 signer).
     /// Never version 1 after version 2.
     pub fn may_replace(&self, current: &SignedProfile) -> Result<(), ProfileError> {
-        if self.signer_key != current.signer_key {
+        // The installed profile's signer, or the successor its hand-over names, from the
+        // sequence the hand-over says.
+        let by_successor = current.profile.successor() == Some(self.signer_key)
+            && current
+                .profile
+                .handover
+                .as_ref()
+                .is_some_and(|h| self.profile.sequence >= Some(h.effective_sequence));
+        if self.signer_key != current.signer_key && !by_successor {
             return Err(ProfileError::OtherSigner);
         }
         let (new, old) = (&self.profile, &current.profile);
@@ -1076,11 +1152,53 @@ mod tests {
         assert!(refused.to_string().contains("update Truce"), "{refused}");
 
         let mut value = serde_json::to_value(profile("2026-11-24T10:00:00Z")).expect("json");
-        value["features"] = serde_json::json!(["handover"]);
-        value["handover"] = serde_json::json!({"to_signing_key": "00"});
+        value["features"] = serde_json::json!(["quorum"]);
+        value["quorum"] = serde_json::json!({"signatures": 2});
         let refused = SignedProfile::open(&signed_as_is(&value, &key)).expect_err("refused");
-        assert_eq!(refused, ProfileError::UnknownFeature("handover".into()));
+        assert_eq!(refused, ProfileError::UnknownFeature("quorum".into()));
         assert!(refused.to_string().contains("update Truce"), "{refused}");
+    }
+
+    /// A hand-over lets the successor it names sign from its effective number on, and no one
+    /// else: not before that number, not a key the chain does not reach.
+    #[test]
+    fn a_hand_over_admits_the_named_successor_only() {
+        let old = DeviceSigningKey::from_bytes(&[5u8; 32]);
+        let next = DeviceSigningKey::from_bytes(&[6u8; 32]);
+        let stranger = DeviceSigningKey::from_bytes(&[7u8; 32]);
+        let successor_recipient = age::x25519::Identity::generate().to_public().to_string();
+        let mut p = profile("2026-11-24T10:00:00Z");
+        p.sequence = Some(2);
+        p.set_handover(Some(Handover {
+            to_signing_key: hex::encode(next.verifying_key().as_bytes()),
+            to_recipients: vec![successor_recipient.clone()],
+            effective_sequence: 3,
+        }));
+        assert!(p.recipients.contains(&successor_recipient));
+        let installed = SignedProfile::open(&p.sign(&old).expect("signs")).expect("opens");
+        let update = |seq: u64, key: &DeviceSigningKey| {
+            let mut q = p.clone();
+            q.set_handover(None);
+            q.sequence = Some(seq);
+            SignedProfile::open(&q.sign(key).expect("signs")).expect("opens")
+        };
+        assert_eq!(update(3, &next).may_replace(&installed), Ok(()));
+        assert_eq!(update(3, &old).may_replace(&installed), Ok(()));
+        assert_eq!(
+            update(3, &stranger).may_replace(&installed),
+            Err(ProfileError::OtherSigner)
+        );
+        let mut early = p.clone();
+        early.set_handover(None);
+        early.sequence = Some(2);
+        let early = SignedProfile::open(&early.sign(&next).expect("signs")).expect("opens");
+        assert!(early.may_replace(&installed).is_err(), "before its number");
+        // A hand-over whose number is not after its own profile's is invalid.
+        let mut bad = p.clone();
+        if let Some(h) = bad.handover.as_mut() {
+            h.effective_sequence = 2;
+        }
+        assert!(matches!(bad.validate(), Err(ProfileError::Invalid(_))));
     }
 
     /// What version 1 wrote keeps opening, and may not carry version 2's fields.

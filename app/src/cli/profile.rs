@@ -50,6 +50,17 @@ pub enum ProfileCommand {
         #[arg(long, value_name = "N")]
         purge_after_days: Option<u32>,
     },
+    /// Coordinators: hand the mission over to another coordinator (its `truce keys --card`):
+    /// the profile again, naming that key as the successor. Give it to every device; the
+    /// successor then installs it and issues the next profiles.
+    Handover {
+        /// The successor's card.
+        #[arg(long, value_name = "CARD")]
+        to: PathBuf,
+        /// Where to write the profile file for the devices and the successor.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Install a mission profile received from the coordinator.
     Import {
         /// The profile file.
@@ -103,6 +114,31 @@ pub fn run(args: ProfileArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
                 &extras,
                 out,
             )
+        }
+        ProfileCommand::Handover { to, out: path } => {
+            let text = read_limited(&to, 64 * 1024, "coordinator card")?;
+            let card = CoordinatorCard::parse(&text)
+                .with_context(|| format!("{} is not a usable coordinator card", to.display()))?;
+            if path.exists() {
+                bail!(
+                    "{} already exists; choose another --out file",
+                    path.display()
+                );
+            }
+            let mut journal = unlock(dir)?;
+            let text = journal.hand_over(&card)?;
+            truce_core::fsutil::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(out, "{}", path.display())?;
+            let fingerprint = truce_sync::bundle::parse_device_key(&card.signing_key)
+                .map(|k| truce_sync::fingerprint(&k))
+                .unwrap_or_default();
+            note!(
+                "Hand-over to {} (key {fingerprint}) signed. Give {} to every device and to the successor; from the next profile on, devices accept the successor's profiles and receipts.",
+                terminal_line(&card.name),
+                path.display()
+            );
+            Ok(())
         }
         ProfileCommand::Import { file } => import(dir, &file),
         ProfileCommand::Show => show(dir, out),
@@ -218,6 +254,14 @@ fn show(dir: &Path, out: &mut impl Write) -> Result<()> {
     writeln!(out, "recipients (bundles are encrypted to each):")?;
     for r in &profile.recipients {
         writeln!(out, "  {}", terminal_line(r))?;
+    }
+    if let (Some(h), Some(key)) = (&profile.handover, profile.successor()) {
+        writeln!(
+            out,
+            "hand-over:   to key {} from profile number {}",
+            truce_sync::fingerprint(&key),
+            h.effective_sequence
+        )?;
     }
     if !profile.coordinators.is_empty() {
         writeln!(out, "coordinators (sign receipts):")?;

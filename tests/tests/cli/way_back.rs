@@ -354,3 +354,140 @@ fn a_revoked_device_is_cut_off_at_a_seq_and_the_mission_learns_of_it() {
         .as_str()
         .is_some_and(|r| r.contains("revoked")));
 }
+
+/// `truce keys --card FILE` on a coordinator: its card's path.
+fn card(coordinator: &Journal, name: &str) -> PathBuf {
+    let path = coordinator.scratch("cards").join(format!("{name}.json"));
+    coordinator
+        .run(&["keys", "--card", path_str(&path)], "")
+        .ok();
+    path
+}
+
+#[test]
+fn devices_follow_a_hand_over_and_refuse_a_forged_one() {
+    let mission = Mission::new();
+    let hq = &mission.coordinator;
+    let ana = mission.device("Ana");
+    let successor = Journal::coordinator();
+    let eve = Journal::coordinator();
+    // Eve, with the mission's profile, signs her own "update" of it: refused.
+    let forged = eve.scratch("forged").join("profile.json");
+    eve.run(&["profile", "import", path_str(&mission.profile)], "")
+        .ok();
+    eve.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&forged),
+        ],
+        "",
+    )
+    .ok();
+    ana.run(&["profile", "import", path_str(&forged)], "")
+        .fails(1)
+        .stderr_has("neither signed the installed profile nor was named its successor");
+    // A hand-over Eve signs herself names Eve, but the chain does not reach her.
+    let eve_handover = eve.scratch("forged").join("handover.json");
+    let eve_card = card(&eve, "eve");
+    eve.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&eve.scratch("x").join("p.json")),
+        ],
+        "",
+    )
+    .ok();
+    eve.run(
+        &[
+            "profile",
+            "handover",
+            "--to",
+            path_str(&eve_card),
+            "--out",
+            path_str(&eve_handover),
+        ],
+        "",
+    )
+    .fails(1)
+    .stderr_has("own");
+
+    // HQ hands over to the successor; the devices install it from HQ.
+    let handover = hq.scratch("handover").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "handover",
+            "--to",
+            path_str(&card(&successor, "successor")),
+            "--out",
+            path_str(&handover),
+        ],
+        "",
+    )
+    .ok();
+    ana.run(&["profile", "import", path_str(&handover)], "")
+        .ok();
+    let shown = ana.run(&["profile", "show"], "").ok().stdout;
+    assert!(shown.contains("hand-over:   to key"), "{shown}");
+    // Bundles now go to the successor too.
+    ana.record(MINIMAL);
+    let bundles = export(&ana, &ana.scratch("stick"), &[]);
+    successor
+        .run(&["profile", "import", path_str(&handover)], "")
+        .ok();
+    let run = successor
+        .run(&["import", "--json", path_str(&bundles[0])], "")
+        .ok();
+    assert_eq!(json_lines(&run.stdout)[0]["new_entries"], 1);
+    // The successor issues the next profile: the devices take it, no reinstall.
+    let next = successor.scratch("next").join("profile.json");
+    successor
+        .run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                "Mission East",
+                "--out",
+                path_str(&next),
+            ],
+            "",
+        )
+        .ok();
+    ana.run(&["profile", "import", path_str(&next)], "").ok();
+    let shown = ana.run(&["profile", "show"], "").ok().stdout;
+    assert!(shown.contains("number:      3"), "{shown}");
+    // The successor's receipts are taken too.
+    let out = successor.scratch("receipts");
+    let written = successor
+        .run(&["receipts", "--out", path_str(&out)], "")
+        .ok()
+        .stdout;
+    assert_eq!(written.lines().count(), 1, "{written}");
+    let run = ana.run(&["import", "--json", path_str(&out)], "").ok();
+    assert_eq!(json_lines(&run.stdout)[0]["newly_confirmed"], 1);
+    // The old coordinator can no longer update the devices: the chain moved on.
+    let stale = hq.scratch("stale").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&stale),
+        ],
+        "",
+    )
+    .ok();
+    ana.run(&["profile", "import", path_str(&stale)], "")
+        .fails(1);
+}

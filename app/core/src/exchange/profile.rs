@@ -52,10 +52,12 @@ impl Journal {
         }
         // An update of this coordinator's version-2 profile keeps its mission id and takes
         // the next number; otherwise a new mission begins.
+        // So does the successor a hand-over named, from the profile that named it.
+        let own_key = self.device.signing_key.verifying_key();
         let installed = self
             .profile
             .as_ref()
-            .filter(|p| p.signer_key == self.device.signing_key.verifying_key())
+            .filter(|p| p.signer_key == own_key || p.profile.successor() == Some(own_key))
             .and_then(|p| Some((p.profile.mission_id?, p.profile.sequence?)));
         let (mission_id, sequence) = match installed {
             Some((id, n)) => (id, n + 1),
@@ -212,6 +214,59 @@ fn coordinator_id(name: &str, taken: &[Coordinator]) -> String {
 }
 
 impl Journal {
+    /// Hands the mission over to the coordinator of `card`: the installed profile again, one
+    /// number higher, naming that coordinator's key as the successor that signs from the next
+    /// number on, with its recipient among those bundles are encrypted to and its key among
+    /// the coordinators. Devices that install it accept the successor's profiles and receipts
+    /// from then on. Only the profile's signer can hand it over. Returns the signed text.
+    pub fn hand_over(&mut self, card: &CoordinatorCard) -> Result<String, JournalError> {
+        self.require_coordinator("handing the mission over")?;
+        let own_key = self.device.signing_key.verifying_key();
+        let current = self
+            .profile
+            .clone()
+            .filter(|p| p.signer_key == own_key && p.profile.mission_id.is_some())
+            .ok_or_else(|| {
+                JournalError::Refused(
+                    "only the coordinator that signed the installed version-2 profile can hand the mission over".into(),
+                )
+            })?;
+        if card.signing_key == hex::encode(own_key.as_bytes()) {
+            return Err(JournalError::Refused(
+                "that card is this coordinator's own: hand over to another coordinator's card"
+                    .into(),
+            ));
+        }
+        let mut profile = current.profile.clone();
+        let sequence = profile.sequence.unwrap_or(0) + 1;
+        profile.sequence = Some(sequence);
+        profile.issued_at = now();
+        let mut coordinators = profile.coordinators.clone();
+        if !coordinators
+            .iter()
+            .any(|c| c.signing_key == card.signing_key)
+        {
+            coordinators.push(Coordinator {
+                id: coordinator_id(&card.name, &coordinators),
+                name: card.name.clone(),
+                role: CoordinatorRole::Hq,
+                signing_key: card.signing_key.clone(),
+                age_recipient: card.age_recipient.clone(),
+                serves: Vec::new(),
+            });
+        }
+        profile.set_coordinators(coordinators);
+        profile.set_revocations(self.store.revocations()?);
+        profile.set_handover(Some(truce_sync::profile::Handover {
+            to_signing_key: card.signing_key.clone(),
+            to_recipients: vec![card.age_recipient.clone()],
+            effective_sequence: sequence + 1,
+        }));
+        let text = profile.sign(&self.device.signing_key)?;
+        self.install_profile(SignedProfile::open(&text)?)?;
+        Ok(text)
+    }
+
     /// This coordinator's card: its name and public keys, for HQ to list it in the profile.
     pub fn coordinator_card(&self) -> Result<String, JournalError> {
         let recipient = self

@@ -85,7 +85,9 @@ impl Journal {
         let own_key = self.device.signing_key.verifying_key();
         let coordinator = match profile.profile.coordinator_with_key(&own_key) {
             Some(c) => c.name.clone(),
-            None if profile.signer_key == own_key => self.device.observer.clone(),
+            None if profile.signer_key == own_key || profile.profile.successor() == Some(own_key) => {
+                self.device.observer.clone()
+            }
             None => {
                 return Err(JournalError::Refused(
                     "the mission profile does not list this coordinator's key, so devices would refuse its receipts: ask HQ to list it (`truce profile create --coordinator CARD`) and install that profile".into(),
@@ -282,6 +284,7 @@ impl Journal {
             ));
         }
         let signer_listed = opened.signer_key == installed.signer_key
+            || installed.profile.successor() == Some(opened.signer_key)
             || installed
                 .profile
                 .coordinator_with_key(&opened.signer_key)
