@@ -23,7 +23,18 @@ pub const KNOWN_FEATURES: &[&str] = &[
     FEATURE_PURGE,
     FEATURE_REVOCATIONS,
     FEATURE_HANDOVER,
+    FEATURE_ENROLMENT,
 ];
+/// The feature of the mission's enrolment policy (`enrolment`).
+pub const FEATURE_ENROLMENT: &str = "enrolment";
+
+/// Version 2, feature `enrolment`: whether only devices the coordinators enrolled count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentPolicy {
+    /// When true, bundles from devices not enrolled are quarantined, not merged.
+    pub required: bool,
+}
 /// The feature of a coordinator hand-over (`handover`): the signer names its successor.
 pub const FEATURE_HANDOVER: &str = "handover";
 
@@ -410,6 +421,9 @@ pub struct MissionProfile {
     /// Version 2, feature `purge`: when devices remove confirmed records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge: Option<PurgePolicy>,
+    /// Version 2, feature `enrolment`: whether devices must be enrolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment: Option<EnrolmentPolicy>,
     /// Version 2, feature `handover`: the successor of this profile's signer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover: Option<Handover>,
@@ -531,6 +545,7 @@ impl MissionProfile {
             reporting_day_ends: None,
             limits: None,
             purge: None,
+            enrolment: None,
             handover: None,
             revocations: Vec::new(),
             coordinators: Vec::new(),
@@ -579,6 +594,20 @@ impl MissionProfile {
         if self.purge.is_some() {
             self.features.push(FEATURE_PURGE.into());
         }
+    }
+
+    /// Sets the enrolment policy (`None`: none) and the feature that says so.
+    pub fn set_enrolment(&mut self, enrolment: Option<EnrolmentPolicy>) {
+        self.features.retain(|f| f != FEATURE_ENROLMENT);
+        self.enrolment = enrolment;
+        if self.enrolment.is_some() {
+            self.features.push(FEATURE_ENROLMENT.into());
+        }
+    }
+
+    /// Whether the mission requires devices to be enrolled.
+    pub fn enrolment_required(&self) -> bool {
+        self.enrolment.is_some_and(|e| e.required)
     }
 
     /// Names the signer's successor (`None`: no hand-over) and the feature that says so; the
@@ -719,6 +748,7 @@ impl MissionProfile {
                 ("purge", self.purge.is_some()),
                 ("revocations", !self.revocations.is_empty()),
                 ("handover", self.handover.is_some()),
+                ("enrolment", self.enrolment.is_some()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
                 return bad(format!(
@@ -762,6 +792,10 @@ impl MissionProfile {
             limits.validate().map_err(ProfileError::Invalid)?;
         }
         self.validate_coordinators()?;
+        let enrolment_listed = self.features.iter().any(|f| f == FEATURE_ENROLMENT);
+        if enrolment_listed != self.enrolment.is_some() {
+            return bad("`enrolment` and the feature \"enrolment\" go together".into());
+        }
         let handover_listed = self.features.iter().any(|f| f == FEATURE_HANDOVER);
         if handover_listed != self.handover.is_some() {
             return bad("`handover` and the feature \"handover\" go together".into());

@@ -5,9 +5,8 @@
 use std::io::{Read, Write};
 
 use chrono::{DateTime, FixedOffset};
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::bundle::parse_device_key;
@@ -28,7 +27,7 @@ pub const MAX_RECEIPT_BYTES: usize = MAX_PROFILE_BYTES + 1024 * 1024;
 pub const MAX_MISSING_RANGES: usize = 10_000;
 /// The decrypted text is padded with spaces to a multiple of this, so a receipt's size says
 /// little of how many ranges it names.
-pub const PADDING: usize = 4096;
+pub const PADDING: usize = crate::sealed::PADDING;
 
 /// What a coordinator tells one device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,19 +61,6 @@ pub struct Receipt {
     /// Revocations that concern the mission.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revocations: Vec<Revocation>,
-}
-
-/// The signed file: `format` and `version` first, then the receipt, the signer and the
-/// signature over the receipt's exact text.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Envelope<'a> {
-    format: String,
-    version: u32,
-    #[serde(borrow)]
-    receipt: &'a RawValue,
-    signer_key: String,
-    signature: String,
 }
 
 /// A receipt whose signature verified and whose content holds to the rules; who signed it is
@@ -201,6 +187,15 @@ impl Receipt {
     }
 }
 
+/// How receipts are sealed.
+const KIND: crate::sealed::Kind = crate::sealed::Kind {
+    format: FORMAT,
+    version: VERSION,
+    body: "receipt",
+    context: SIGNATURE_CONTEXT,
+    max_bytes: MAX_RECEIPT_BYTES,
+};
+
 /// Signs `receipt` with `key`, pads it, and writes it to `output` encrypted to every one of
 /// `recipients` (the device's and the coordinators'). Returns `output`.
 pub fn write_receipt<W: Write>(
@@ -209,34 +204,15 @@ pub fn write_receipt<W: Write>(
     key: &DeviceSigningKey,
     recipients: &[age::x25519::Recipient],
 ) -> Result<W, ReceiptError> {
-    receipt.validate()?;
     let text = seal_text(receipt, key)?;
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| ReceiptError::Invalid(e.to_string()))?;
-    let mut sealed = encryptor.wrap_output(output)?;
-    sealed.write_all(text.as_bytes())?;
-    Ok(sealed.finish()?)
+    Ok(crate::sealed::encrypt(output, &text, recipients)?)
 }
 
 /// The signed, padded text of a receipt: what the age file holds.
 pub fn seal_text(receipt: &Receipt, key: &DeviceSigningKey) -> Result<String, ReceiptError> {
+    receipt.validate()?;
     let body = serde_json::to_string(receipt).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
-    let raw = RawValue::from_string(body).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
-    let signature = key.sign_raw(&message(raw.get()));
-    let envelope = Envelope {
-        format: FORMAT.into(),
-        version: VERSION,
-        receipt: &raw,
-        signer_key: hex::encode(key.verifying_key().as_bytes()),
-        signature: hex::encode(signature.to_bytes()),
-    };
-    let mut text =
-        serde_json::to_string(&envelope).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
-    text.push('\n');
-    let padded = text.len().div_ceil(PADDING) * PADDING;
-    text.extend(std::iter::repeat_n(' ', padded - text.len()));
-    Ok(text)
+    crate::sealed::seal_text(KIND, &body, key).map_err(ReceiptError::Invalid)
 }
 
 /// Decrypts a receipt with `identity` and checks it: its format, signature and rules.
@@ -244,76 +220,16 @@ pub fn open_receipt<R: Read>(
     input: R,
     identity: &dyn age::Identity,
 ) -> Result<OpenedReceipt, ReceiptError> {
-    let mut input = std::io::BufReader::new(input);
-    let is_age = std::io::BufRead::fill_buf(&mut input)
-        .map_err(|e| ReceiptError::Damaged(e.to_string()))?
-        .starts_with(b"age-encryption.org/");
-    if !is_age {
-        return Err(ReceiptError::NotAge);
-    }
-    let decryptor = age::Decryptor::new(input)
-        .map_err(|e| ReceiptError::Damaged(format!("its age header is unreadable: {e}")))?;
-    let plain = decryptor
-        .decrypt(std::iter::once(identity))
-        .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => ReceiptError::NotForThisDevice,
-            other => ReceiptError::Damaged(other.to_string()),
-        })?;
-    let mut text = Vec::new();
-    plain
-        .take(MAX_RECEIPT_BYTES as u64 + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| ReceiptError::Damaged(e.to_string()))?;
-    if text.len() > MAX_RECEIPT_BYTES {
-        return Err(ReceiptError::Invalid(format!(
-            "it is larger than {MAX_RECEIPT_BYTES} bytes"
-        )));
-    }
+    let text = crate::sealed::decrypt(KIND, input, identity).map_err(refusal)?;
     open_plaintext(&text)
 }
 
 /// Checks a decrypted receipt: its format (another Truce file is named), its version, its
 /// signature and its rules. The entry point for fuzzing.
 pub fn open_plaintext(text: &[u8]) -> Result<OpenedReceipt, ReceiptError> {
-    if text.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) || text.get(257..262) == Some(b"ustar") {
-        return Err(ReceiptError::OtherFormat("bundle".into()));
-    }
-    let text = std::str::from_utf8(text)
-        .map_err(|_| ReceiptError::Damaged("it is not UTF-8 text".into()))?;
-    let probe: crate::FormatProbe = serde_json::from_str(text)
-        .map_err(|e| ReceiptError::Damaged(format!("it is not a receipt's JSON: {e}")))?;
-    if probe.format != FORMAT {
-        return Err(ReceiptError::OtherFormat(if probe.format.is_empty() {
-            "file of another kind".into()
-        } else {
-            format!("`{}`", probe.format.chars().take(40).collect::<String>())
-        }));
-    }
-    if probe.version > VERSION {
-        return Err(ReceiptError::TooNew {
-            found: probe.version,
-            known: VERSION,
-        });
-    }
-    let envelope: Envelope<'_> =
-        serde_json::from_str(text).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
-    if envelope.version != VERSION {
-        return Err(ReceiptError::Invalid(format!(
-            "version {} is not supported",
-            envelope.version
-        )));
-    }
-    let signer_key = parse_device_key(&envelope.signer_key).ok_or(ReceiptError::Signature)?;
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(&envelope.signature, &mut sig).map_err(|_| ReceiptError::Signature)?;
-    signer_key
-        .verify_strict(
-            &message(envelope.receipt.get()),
-            &Signature::from_bytes(&sig),
-        )
-        .map_err(|_| ReceiptError::Signature)?;
-    let receipt: Receipt = serde_json::from_str(envelope.receipt.get())
-        .map_err(|e| ReceiptError::Invalid(e.to_string()))?;
+    let (body, signer_key) = crate::sealed::open_text(KIND, text).map_err(refusal)?;
+    let receipt: Receipt =
+        serde_json::from_str(&body).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
     receipt.validate()?;
     Ok(OpenedReceipt {
         receipt,
@@ -321,10 +237,20 @@ pub fn open_plaintext(text: &[u8]) -> Result<OpenedReceipt, ReceiptError> {
     })
 }
 
-fn message(body: &str) -> Vec<u8> {
-    let mut msg = SIGNATURE_CONTEXT.to_vec();
-    msg.extend_from_slice(body.as_bytes());
-    msg
+fn refusal(e: crate::sealed::Unsealed) -> ReceiptError {
+    use crate::sealed::Unsealed;
+    match e {
+        Unsealed::NotAge => ReceiptError::NotAge,
+        Unsealed::NotForUs => ReceiptError::NotForThisDevice,
+        Unsealed::Damaged(s) => ReceiptError::Damaged(s),
+        Unsealed::OtherFormat(s) => ReceiptError::OtherFormat(s),
+        Unsealed::TooNew(found) => ReceiptError::TooNew {
+            found,
+            known: VERSION,
+        },
+        Unsealed::Invalid(s) => ReceiptError::Invalid(s),
+        Unsealed::Signature => ReceiptError::Signature,
+    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,12 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     window
         .global::<DevicesAdapter>()
         .on_revoke(on_app(app, revoke_device));
+    window
+        .global::<DevicesAdapter>()
+        .on_read_enrolment(on_app(app, read_enrolment));
+    window
+        .global::<DevicesAdapter>()
+        .on_enrol(on_app(app, enrol_device));
     window.global::<DevicesAdapter>().on_accept(on_app_with(
         app,
         move |app, id: slint::SharedString| {
@@ -648,6 +654,61 @@ fn device_time(rfc3339: Option<&str>) -> String {
                 .unwrap_or_else(|_| t.to_owned())
         })
         .unwrap_or_default()
+}
+
+/// Reads the enrolment request named on screen: its observer and fingerprint, to compare.
+fn read_enrolment(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<DevicesAdapter>();
+    let path = std::path::PathBuf::from(adapter.get_enrol_path().trim());
+    adapter.set_enrolled("".into());
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_ref()
+            .ok_or_else(locked)
+            .and_then(|j| j.inspect_enrolment(&path));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<DevicesAdapter>();
+            match result {
+                Ok(check) => {
+                    adapter.set_enrol_observer(check.observer.as_str().into());
+                    adapter.set_enrol_fingerprint(check.fingerprint.as_str().into());
+                    adapter.set_error("".into());
+                }
+                Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
+}
+
+/// Enrols the device of the request read, its fingerprint confirmed by the coordinator.
+fn enrol_device(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let adapter = w.global::<DevicesAdapter>();
+    let path = std::path::PathBuf::from(adapter.get_enrol_path().trim());
+    let fingerprint = adapter.get_enrol_fingerprint().to_string();
+    app.submit(Box::new(move |journal| {
+        let result = journal
+            .as_mut()
+            .ok_or_else(locked)
+            .and_then(|j| j.enrol_device(&path, &fingerprint));
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<DevicesAdapter>();
+            match result {
+                Ok(device) => {
+                    adapter.set_enrolled(device.observer.as_str().into());
+                    adapter.set_enrol_fingerprint("".into());
+                    adapter.set_enrol_observer("".into());
+                    adapter.set_enrol_path("".into());
+                    open_devices(app);
+                    app.notify(Event::JournalChanged(Change::DeviceAccepted));
+                }
+                Err(e) => adapter.set_error(e.to_string().into()),
+            }
+        })
+    }));
 }
 
 /// Revokes the device on screen after its last entry held, then shows the list again; the

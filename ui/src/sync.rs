@@ -78,6 +78,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.on_import_bundles(on_app(app, import_bundles));
     adapter.on_read_receipts(on_app(app, read_receipts));
     adapter.on_write_receipts(on_app(app, write_receipts));
+    adapter.on_write_enrolment(on_app(app, write_enrolment));
     adapter.on_choose_export_folder(on_app(app, |app| {
         choose_path(app, Choose::ExportFolder, "Folder to export bundles into");
     }));
@@ -284,6 +285,27 @@ fn read_receipts(app: &Rc<App>) {
                     show_status(app, Ok(status));
                     reload_observations(app);
                 }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// Writes this device's enrolment request into the export folder; the banner shows the
+/// fingerprint to read to the coordinator.
+fn write_enrolment(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let dir = PathBuf::from(w.global::<SyncAdapter>().get_export_dir().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            j.write_enrolment_request(&dir)?;
+            Ok(j.device().fingerprint)
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok(fingerprint) => set_outcome(&w, SyncOutcome::EnrolmentWritten, &fingerprint),
                 Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
             }
         })

@@ -1578,3 +1578,58 @@ fn receipts_written_by_the_coordinator_mark_records_received() {
     assert!(labels_containing(&gui, "Goes to HQ")[0].ends_with("(received by the coordinator)"));
     assert!(labels_containing(&gui, "Still here")[0].ends_with("(not yet exported)"));
 }
+
+/// Enrolment in the GUI: the device writes its request and shows its fingerprint; the
+/// coordinator reads the request on the Devices screen, compares the same fingerprint, and
+/// enrols the device.
+#[test]
+fn a_device_is_enrolled_from_its_request() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    new_journal(device.path());
+    open_journal(device.path())
+        .import_profile(&profile)
+        .expect("profile");
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Export folder", &usb.path().display().to_string());
+    tap(&gui, "Write the enrolment request into the export folder");
+    gui.settle();
+    let shown = labels_containing(&gui, "Read this fingerprint to the coordinator");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    drop(gui);
+    let fingerprint = open_journal(device.path()).device().fingerprint;
+    assert!(shown[0].contains(&fingerprint), "{shown:?}");
+    let request = truce_core::exchange::bundle_files(&[usb.path().to_path_buf()])
+        .expect("files")
+        .pop()
+        .expect("the request");
+
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Devices");
+    gui.settle();
+    fill(
+        &gui,
+        "Enrolment request file",
+        &request.display().to_string(),
+    );
+    tap(&gui, "Read the request");
+    gui.settle();
+    let compared = labels_containing(&gui, "Fingerprint: ");
+    assert!(
+        compared.iter().any(|l| l.contains(&fingerprint)),
+        "both sides show the same fingerprint: {compared:?}"
+    );
+    tap(&gui, "Fingerprint confirmed: enrol");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Enrolled: Ana").len(), 1);
+    drop(gui);
+    let devices = open_journal(hq.path()).devices().expect("devices");
+    assert_eq!(devices.len(), 1);
+    assert!(devices[0].accepted_at.is_some());
+}

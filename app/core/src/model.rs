@@ -197,6 +197,19 @@ pub struct ReceiptApplied {
     pub applied_already: bool,
 }
 
+/// What an enrolment request says of its device: what to compare with its observer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentCheck {
+    /// The device.
+    pub device_id: Uuid,
+    /// Its observer.
+    pub observer: String,
+    /// Its team.
+    pub team: Option<String>,
+    /// The fingerprint of its key, as `truce keys` shows it on the device.
+    pub fingerprint: String,
+}
+
 /// What a purge after receipt removed from the device.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeReport {

@@ -32,6 +32,16 @@ pub enum DevicesCommand {
         /// The device id, or a unique beginning or end of it (as `truce devices` shows).
         id: String,
     },
+    /// Enrol a device from its enrolment request (`truce enrol` on the device), once the
+    /// fingerprint its observer reads from the device matches: without --fingerprint, shows
+    /// the request's so you can compare.
+    Enrol {
+        /// The enrolment request file.
+        file: std::path::PathBuf,
+        /// The fingerprint the observer read from the device (`truce keys`).
+        #[arg(long, value_name = "FP")]
+        fingerprint: Option<String>,
+    },
     /// Revoke a device (stolen, lost, no longer the mission's): its bundles going past the
     /// cut-off are quarantined, entries held past it flagged; the next profile and receipts
     /// carry the revocation.
@@ -52,6 +62,32 @@ pub enum DevicesCommand {
 pub fn run(args: DevicesArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
     match args.action {
         Some(DevicesCommand::Accept { id }) => accept(dir, &id, args.json, out),
+        Some(DevicesCommand::Enrol { file, fingerprint }) => {
+            let mut journal = unlock(dir)?;
+            let check = journal.inspect_enrolment(&file)?;
+            let Some(fingerprint) = fingerprint else {
+                writeln!(
+                    out,
+                    "device:      {}\nobserver:    {}\nteam:        {}\nfingerprint: {}",
+                    check.device_id,
+                    terminal_line(&check.observer),
+                    terminal_line(check.team.as_deref().unwrap_or("-")),
+                    check.fingerprint
+                )?;
+                anyhow::bail!(
+                    "not enrolled yet: have the observer read the device's fingerprint (`truce keys` on it), compare, then run `truce devices enrol {} --fingerprint \"…\"`",
+                    file.display()
+                );
+            };
+            let device = journal.enrol_device(&file, &fingerprint)?;
+            writeln!(out, "{}", device.device_id)?;
+            note!(
+                "Enrolled device {} ({}): its bundles are accepted, and receipts can reach it.",
+                device.device_id,
+                terminal_line(&device.observer)
+            );
+            Ok(())
+        }
         Some(DevicesCommand::Revoke {
             id,
             reason,

@@ -24,6 +24,7 @@ mod amend;
 mod attach;
 mod check;
 mod devices;
+mod enrol;
 mod events;
 mod evidence;
 mod export;
@@ -120,6 +121,9 @@ pub enum Command {
     /// Coordinators: import bundle files, or folders of them; prints a report per bundle.
     /// Monitors: apply the coordinators' receipts among them (others are passed over).
     Import(import::ImportArgs),
+    /// Monitors: write this device's enrolment request into DIR for the coordinators, and show
+    /// the fingerprint to read to them.
+    Enrol(enrol::EnrolArgs),
     /// Coordinators: write a receipt for each device into DIR: the entries held, those
     /// missing, the profile in force. Each opens only on its device.
     Receipts(receipts::ReceiptsArgs),
@@ -234,6 +238,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Alerts(args) => alerts::run(args, &dir, out),
         Command::Import(args) => import::run(args, &dir, out),
         Command::Receipts(args) => receipts::run(args, &dir, out),
+        Command::Enrol(args) => enrol::run(args, &dir, out),
         Command::Man(_) => Ok(()), // handled above, before the data directory
     }
 }

@@ -49,6 +49,10 @@ pub enum ProfileCommand {
         /// after the receipt (0: at once). Off without it.
         #[arg(long, value_name = "N")]
         purge_after_days: Option<u32>,
+        /// Only devices a coordinator enrolled (`truce devices enrol`) count; bundles from
+        /// others are quarantined.
+        #[arg(long)]
+        require_enrolment: bool,
     },
     /// Coordinators: hand the mission over to another coordinator (its `truce keys --card`):
     /// the profile again, naming that key as the successor. Give it to every device; the
@@ -75,6 +79,7 @@ pub enum ProfileCommand {
 struct Extras {
     cards: Vec<(CoordinatorCard, CoordinatorRole)>,
     purge: Option<truce_sync::profile::PurgePolicy>,
+    require_enrolment: bool,
 }
 
 /// Runs one profile action.
@@ -88,6 +93,7 @@ pub fn run(args: ProfileArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             regional,
             hq,
             purge_after_days,
+            require_enrolment,
         } => {
             let mut cards = Vec::new();
             for (files, role) in [
@@ -104,7 +110,11 @@ pub fn run(args: ProfileArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             }
             let purge = purge_after_days
                 .map(|after_receipt_days| truce_sync::profile::PurgePolicy { after_receipt_days });
-            let extras = Extras { cards, purge };
+            let extras = Extras {
+                cards,
+                purge,
+                require_enrolment,
+            };
             create(
                 dir,
                 &mission,
@@ -173,9 +183,18 @@ fn create(
             path.display()
         );
     }
+    let template = match template {
+        None if extras.require_enrolment => Some(template_profile("{}")?),
+        t => t,
+    };
     let template = template.map(|mut t| {
         if purge.is_some() {
             t.set_purge(purge);
+        }
+        if extras.require_enrolment {
+            t.set_enrolment(Some(truce_sync::profile::EnrolmentPolicy {
+                required: true,
+            }));
         }
         t
     });

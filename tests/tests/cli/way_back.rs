@@ -491,3 +491,99 @@ fn devices_follow_a_hand_over_and_refuse_a_forged_one() {
     ana.run(&["profile", "import", path_str(&stale)], "")
         .fails(1);
 }
+
+#[test]
+fn under_required_enrolment_only_enrolled_devices_merge() {
+    let mission = Mission::new();
+    let hq = &mission.coordinator;
+    let profile = hq.scratch("enrol").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&profile),
+            "--require-enrolment",
+        ],
+        "",
+    )
+    .ok();
+    let ana = Journal::with_profile("Ana", &profile);
+    let bea = Journal::with_profile("Bea", &profile);
+    ana.record(MINIMAL);
+    bea.record(MINIMAL);
+    let stick = hq.scratch("stick");
+    // Ana asks to be enrolled; the stick holds her request and both bundles.
+    let request = PathBuf::from(
+        ana.run(&["enrol", "--out", path_str(&stick)], "")
+            .ok()
+            .single_line(),
+    );
+    let ana_keys = ana.run(&["keys"], "").ok().stdout;
+    let fingerprint = ana_keys
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint:"))
+        .map(|f| f.trim().to_owned())
+        .expect("fingerprint");
+    let mut bundles = export(&ana, &stick, &[]);
+    bundles.extend(export(&bea, &stick, &[]));
+    // Without the fingerprint, the coordinator is shown it and nothing is enrolled.
+    let shown = hq
+        .run(&["devices", "enrol", path_str(&request)], "")
+        .fails(1);
+    assert!(
+        shown.stdout.contains(&fingerprint),
+        "both sides show it alike: {}",
+        shown.stdout
+    );
+    // A wrong fingerprint enrols nothing.
+    hq.run(
+        &[
+            "devices",
+            "enrol",
+            path_str(&request),
+            "--fingerprint",
+            "0000 0000 0000 0000 0000 0000 0000 0000",
+        ],
+        "",
+    )
+    .fails(1)
+    .stderr_has("not the request's");
+    hq.run(
+        &[
+            "devices",
+            "enrol",
+            path_str(&request),
+            "--fingerprint",
+            &fingerprint,
+        ],
+        "",
+    )
+    .ok();
+    // The stick: Ana's bundle merges, Bea's is quarantined, the request is passed over.
+    let (run, report) = mission.import(std::slice::from_ref(&stick));
+    assert_eq!(run.code, Some(1), "Bea's bundle is refused");
+    let merged: Vec<&serde_json::Value> = report.iter().filter(|r| r["new_entries"] == 1).collect();
+    assert_eq!(merged.len(), 1, "{report:?}");
+    assert_eq!(
+        merged[0]["device_pending"], false,
+        "an enrolled device is accepted"
+    );
+    assert!(report.iter().any(|r| r["refused"]
+        .as_str()
+        .is_some_and(|t| t.contains("not enrolled"))));
+    assert!(report
+        .iter()
+        .any(|r| r["passed_over"] == "Truce enrolment request"));
+    // Receipts reach the enrolled device.
+    let out = hq.scratch("receipts");
+    let written = hq
+        .run(&["receipts", "--out", path_str(&out)], "")
+        .ok()
+        .stdout;
+    assert_eq!(written.lines().count(), 1, "{written}");
+    let run = ana.run(&["import", "--json", path_str(&out)], "").ok();
+    assert_eq!(json_lines(&run.stdout).len(), 1);
+}

@@ -54,6 +54,10 @@ impl Journal {
         let sink = self.attachment_sink()?;
         self.remove_unnamed_attachment_files()?;
         let mission = self.profile.as_ref().map(|p| p.profile.mission.clone());
+        let enrolment_required = self
+            .profile
+            .as_ref()
+            .is_some_and(|p| p.profile.enrolment_required());
         let taxonomy = &self.taxonomy;
         let store = &mut self.store;
         // Two threads: one reads the bundles (decrypts, decompresses, checks the chain, parses
@@ -64,7 +68,7 @@ impl Journal {
         std::thread::scope(|scope| {
             let (sender, reads) = std::sync::mpsc::sync_channel(READ_AHEAD);
             scope.spawn(move || read_bundles(files, identity, sink, mission, taxonomy, sender));
-            merge_bundles(store, sink, files, reads, on_durable)
+            merge_bundles(store, sink, (files, enrolment_required), reads, on_durable)
         })
     }
 
@@ -368,7 +372,7 @@ impl BundleStream<'_> {
 fn merge_bundles(
     store: &mut Store,
     sink: &AttachmentSink,
-    files: &[PathBuf],
+    (files, enrolment_required): (&[PathBuf], bool),
     reads: Receiver<Read>,
     mut on_durable: impl FnMut(&[ImportReport]),
 ) -> Result<(), JournalError> {
@@ -385,7 +389,14 @@ fn merge_bundles(
             reads: &reads,
             ended: false,
         };
-        let merged = merge_bundle(&mut run, sink, path, &mut stream, &file_name, &at);
+        let merged = merge_bundle(
+            &mut run,
+            sink,
+            path,
+            &mut stream,
+            (&file_name, &at),
+            enrolment_required,
+        );
         let report = match merged {
             Ok(report) => report,
             Err(Refusal {
@@ -452,8 +463,8 @@ fn merge_bundle(
     sink: &AttachmentSink,
     path: &Path,
     stream: &mut BundleStream<'_>,
-    file_name: &str,
-    at: &str,
+    (file_name, at): (&str, &str),
+    enrolment_required: bool,
 ) -> Result<ImportReport, Refusal> {
     let mut refusal = Refusal {
         device_id: None,
@@ -485,6 +496,13 @@ fn merge_bundle(
     let known = import
         .known_device(device_id)
         .map_err(|e| refusal.with(Reason::store(e)))?;
+    // Under a mission that requires enrolment, only an enrolled device's bundles merge.
+    if enrolment_required && !known.as_ref().is_some_and(|k| k.enrolled) {
+        return Err(refusal.with(Reason::text(format!(
+            "device {device_id} ({}, fingerprint {device_fingerprint}) is not enrolled, and this mission requires enrolment: ask its observer for an enrolment request (`truce enrol`), compare the fingerprint, enrol it with `truce devices enrol FILE`, then import this bundle again",
+            manifest.observer
+        ))));
+    }
     let (new_device, device_pending) = match known {
         Some(known) if known.device_key != manifest.device_key => {
             return Err(refusal.with(Reason::text(format!(
@@ -502,6 +520,7 @@ fn merge_bundle(
                         device_key: manifest.device_key.clone(),
                         observer: manifest.observer.clone(),
                         accepted: false,
+                        enrolled: false,
                     },
                     at,
                 )

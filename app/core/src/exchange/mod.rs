@@ -1,6 +1,7 @@
 //! Exchange use cases, one file per feature: the coordinator's keys, mission profiles, bundle
 //! export on devices, and bundle import and merge on coordinators. Plain Rust types in and out.
 
+mod enrolment;
 mod export;
 mod import;
 mod keys;

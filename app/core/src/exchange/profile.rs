@@ -74,6 +74,7 @@ impl Journal {
             profile.set_time_zone(t.time_zone.map(|z| (z, t.reporting_day_ends)));
             profile.set_limits(t.limits);
             profile.set_purge(t.purge);
+            profile.set_enrolment(t.enrolment);
         }
         let own_key = hex::encode(self.device.signing_key.verifying_key().as_bytes());
         let mut coordinators = vec![Coordinator {

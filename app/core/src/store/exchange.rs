@@ -140,6 +140,8 @@ pub struct DeviceRegistration {
     pub observer: String,
     /// Whether the coordinator accepted it (its records count).
     pub accepted: bool,
+    /// Whether a coordinator enrolled it (from its enrolment request).
+    pub enrolled: bool,
 }
 
 impl Store {
@@ -293,6 +295,34 @@ impl Store {
         self.conn.execute(
             "INSERT INTO coordinator_identity (singleton, secret, created_at) VALUES (1, ?1, ?2)",
             params![secret, created_at],
+        )?;
+        Ok(())
+    }
+
+    /// Enrols a device from its request: registered (or kept) with its key, accepted, and
+    /// with where its receipts go. The caller checked that a known device has the same key.
+    pub fn enrol_device(
+        &self,
+        device: &DeviceRegistration,
+        recipient: &str,
+        team: Option<&str>,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO known_device (device_id, device_key, observer, first_seen, accepted_at, enrolled_at, recipient, team)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)
+             ON CONFLICT (device_id) DO UPDATE SET
+                 accepted_at = coalesce(known_device.accepted_at, excluded.accepted_at),
+                 enrolled_at = excluded.enrolled_at,
+                 recipient = excluded.recipient, team = excluded.team",
+            params![
+                device.device_id.to_string(),
+                device.device_key,
+                device.observer,
+                at,
+                recipient,
+                team
+            ],
         )?;
         Ok(())
     }
@@ -451,7 +481,8 @@ impl Import<'_> {
         Ok(self
             .tx
             .query_row(
-                "SELECT device_key, observer, accepted_at IS NOT NULL FROM known_device WHERE device_id = ?1",
+                "SELECT device_key, observer, accepted_at IS NOT NULL, enrolled_at IS NOT NULL
+                 FROM known_device WHERE device_id = ?1",
                 [device_id.to_string()],
                 |row| {
                     Ok(DeviceRegistration {
@@ -459,6 +490,7 @@ impl Import<'_> {
                         device_key: row.get(0)?,
                         observer: row.get(1)?,
                         accepted: row.get(2)?,
+                        enrolled: row.get(3)?,
                     })
                 },
             )

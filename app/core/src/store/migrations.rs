@@ -106,6 +106,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0018_revocations",
         sql: include_str!("../../migrations/0018_revocations.sql"),
     },
+    Migration {
+        version: 19,
+        name: "0019_enrolment",
+        sql: include_str!("../../migrations/0019_enrolment.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -384,6 +389,7 @@ mod tests {
             "160acd476ff230c73bcdc5fe9f9a3ff5c2df8464fbc191fceaebc44bad625bb9",
             "a2e63a6d7f0913991fe757672d74c6c15270b0b21df798e6ae4a76f8daf3b07e",
             "3b8e47ef732457aea3603bb70eb023aa301e828c24dabae6deec6b59fdeff899",
+            "317533facf0391e797d96b2426d54e5cb3d819ae9bad4677f9b4b5964fc9625b",
         ];
         assert_eq!(
             shipped.len(),
