@@ -238,6 +238,10 @@ fn main() {
             fill(&gui, "Type WIPE to confirm", "WIPE");
             shot("12-settings-wipe", &gui);
             fill(&gui, "Type WIPE to confirm", "");
+            scroll(&gui, 3000.0);
+            fill(&gui, "Duress passphrase", "carrot umbrella fjord");
+            shot("12b-settings-duress", &gui);
+            fill(&gui, "Duress passphrase", "");
             scroll(&gui, -3000.0);
             tap(&gui, "Back");
 

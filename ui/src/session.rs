@@ -40,6 +40,8 @@ enum Unlock {
     Opened(Box<Result<Opened, JournalError>>),
     /// Too many wrong passphrases: the journal was wiped (or the wipe failed: the error).
     Wiped(Result<(), JournalError>),
+    /// No journal any more (the duress passphrase wiped it): the first run.
+    Fresh,
 }
 
 fn opened(journal: &Journal) -> Result<Opened, JournalError> {
@@ -103,6 +105,8 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                 // The unlock policy is the journal's: `Journal::open` counts and wipes.
                 let outcome = match result {
                     Err(JournalError::WipedAfterFailedUnlocks(..)) => Unlock::Wiped(Ok(())),
+                    // The duress passphrase wiped it: the first run of a fresh install.
+                    Err(JournalError::NotFound(_)) => Unlock::Fresh,
                     result => Unlock::Opened(Box::new(result)),
                 };
                 let left = attempts_left(&dir);
@@ -113,6 +117,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
                     match outcome {
                         Unlock::Opened(result) => show_opened(app, *result),
                         Unlock::Wiped(result) => show_wiped(app, result),
+                        Unlock::Fresh => show_first_run(app),
                     }
                 })
             }));
@@ -198,6 +203,17 @@ fn show_wiped(app: &Rc<App>, result: Result<(), JournalError>) {
             session.set_error_detail(e.to_string().into());
         }
     }
+}
+
+/// The first-run screen of a fresh install, with nothing said of why.
+fn show_first_run(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let session = w.global::<SessionAdapter>();
+    session.set_error(SessionError::None);
+    session.set_error_detail("".into());
+    session.set_attempts_left(0);
+    session.set_wiped_after_failures(false);
+    w.global::<AppAdapter>().set_screen(Screen::Setup);
 }
 
 fn show_opened(app: &Rc<App>, result: Result<Opened, JournalError>) {

@@ -206,6 +206,33 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>, auto_lock: Duration) {
     ));
 
     let weak = Rc::downgrade(app);
+    adapter.on_set_duress(move |current, duress| {
+        let Some(app) = weak.upgrade() else { return };
+        let current = SecretString::from(current.to_string());
+        let duress = SecretString::from(duress.to_string());
+        app.submit(Box::new(move |journal| {
+            let result = match journal.as_ref() {
+                None => Ok(()),
+                Some(j) => j.set_duress_passphrase(&current, Some(&duress)),
+            };
+            Box::new(move |app: &Rc<App>| {
+                let Some(w) = app.window() else { return };
+                let settings = w.global::<SettingsAdapter>();
+                match result {
+                    Ok(()) => {
+                        settings.set_duress_set(true);
+                        settings.set_duress_message("set".into());
+                    }
+                    Err(e) => {
+                        settings.set_duress_set(false);
+                        settings.set_duress_message(e.to_string().into());
+                    }
+                }
+            })
+        }));
+    });
+
+    let weak = Rc::downgrade(app);
     adapter.on_change_passphrase(move |current, new, confirm| {
         let Some(app) = weak.upgrade() else { return };
         let Some(w) = app.window() else { return };

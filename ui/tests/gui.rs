@@ -1633,3 +1633,39 @@ fn a_device_is_enrolled_from_its_request() {
     assert_eq!(devices.len(), 1);
     assert!(devices[0].accepted_at.is_some());
 }
+
+/// The duress passphrase from Settings: typed at the next unlock, it wipes the journal and the
+/// app shows the first run of a fresh install, saying nothing of a wipe.
+#[test]
+fn the_duress_passphrase_typed_at_unlock_leaves_a_fresh_install() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    new_journal(dir.path());
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    gui.settle();
+    fill(
+        &gui,
+        "Your passphrase, for the duress passphrase",
+        PASSPHRASE,
+    );
+    fill(&gui, "Duress passphrase", "carrot umbrella fjord");
+    tap(&gui, "Set duress passphrase");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "Duress passphrase set.").len(), 1);
+    tap(&gui, "Back");
+    tap(&gui, "Lock now");
+    gui.settle();
+    unlock(&gui, "carrot umbrella fjord");
+    gui.settle();
+    assert!(!dir.path().join("journal.key").exists());
+    assert!(!dir.path().join("journal.db").exists());
+    assert!(
+        !labels_containing(&gui, "Your name").is_empty(),
+        "the first run"
+    );
+    assert!(
+        labels_containing(&gui, "wiped").is_empty(),
+        "nothing said of a wipe"
+    );
+}

@@ -1,14 +1,20 @@
 //! The journal's database key and the key file that holds it wrapped by the passphrase (age scrypt).
 //!
-//! Key file format v3 (text header, then a binary age file):
+//! Key file format v4 (text header, then two binary age files of the same length):
 //!
 //! ```text
-//! truce-journal-key v3
+//! truce-journal-key v4
 //! page-auth hmac-sha256
 //! page-size 16384
-//! sha256 <hex SHA-256 of the age file that follows>
+//! sha256 <hex SHA-256 of the two age files that follow>
 //! <age file, scrypt recipient, payload = 32-byte raw SQLCipher key>
+//! <age file, scrypt recipient of the same work factor, payload = 32 random bytes>
 //! ```
+//!
+//! The second slot is the duress slot: when a duress passphrase is set, it opens that slot, and
+//! unlocking with it wipes the journal. Without one, the slot is sealed to a random passphrase
+//! nobody knows. Every unlock tries both slots, so it costs the same either way, and the file
+//! looks the same either way. Version 3 is version 4 with the first slot alone.
 //!
 //! `page-auth` says how SQLCipher authenticates the journal's pages and `page-size` how large
 //! they are; both are chosen when the journal is created and never change (SQLCipher cannot
@@ -36,6 +42,7 @@ pub const KDF_WORK_FACTOR_ENV: &str = "TRUCE_INSECURE_KDF_WORK_FACTOR";
 const MAGIC_V1: &str = "truce-journal-key v1";
 const MAGIC_V2: &str = "truce-journal-key v2";
 const MAGIC_V3: &str = "truce-journal-key v3";
+const MAGIC_V4: &str = "truce-journal-key v4";
 /// Largest key file Truce will read; a real one is about 250 bytes.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
@@ -201,6 +208,9 @@ pub enum KeyFileError {
     /// The passphrase does not unwrap the key.
     #[error("wrong passphrase")]
     WrongPassphrase,
+    /// The passphrase opens the duress slot: the journal must be wiped.
+    #[error("the duress passphrase")]
+    Duress,
     /// The file is not a Truce key file, or its bytes changed.
     #[error("the key file {path} is damaged ({reason})")]
     Damaged {
@@ -234,14 +244,42 @@ fn damaged(path: &Path, reason: impl Into<String>) -> KeyFileError {
     }
 }
 
-/// Wraps `key` with `passphrase` and writes the key file atomically.
+/// Wraps `key` with `passphrase` and writes the key file atomically, with a duress slot no
+/// passphrase opens.
 pub fn write(
     path: &Path,
     key: &DatabaseKey,
     passphrase: &SecretString,
     cost: KdfCost,
 ) -> Result<(), KeyFileError> {
-    let bytes = wrap(key, passphrase, cost)?;
+    write_with_duress(path, key, passphrase, cost, None)
+}
+
+/// [`write`], keeping the duress slot of the key file at `previous` when it has one (a
+/// passphrase change keeps the duress passphrase).
+pub fn write_keeping_duress(
+    path: &Path,
+    key: &DatabaseKey,
+    passphrase: &SecretString,
+    cost: KdfCost,
+    previous: &Path,
+) -> Result<(), KeyFileError> {
+    let kept = std::fs::read(previous).ok().and_then(|bytes| {
+        let (_, _, sealed) = check_envelope(&bytes).ok()?;
+        let (_, duress) = slots(sealed).ok()?;
+        duress.map(<[u8]>::to_vec)
+    });
+    write_with_duress(path, key, passphrase, cost, kept)
+}
+
+fn write_with_duress(
+    path: &Path,
+    key: &DatabaseKey,
+    passphrase: &SecretString,
+    cost: KdfCost,
+    duress: Option<Vec<u8>>,
+) -> Result<(), KeyFileError> {
+    let bytes = wrap(key, passphrase, cost, duress)?;
     fsutil::write_atomic(path, &bytes).map_err(|cause| KeyFileError::Io {
         action: "write",
         path: path.display().to_string(),
@@ -249,12 +287,8 @@ pub fn write(
     })
 }
 
-/// The key file's bytes for `key` wrapped by `passphrase`.
-fn wrap(
-    key: &DatabaseKey,
-    passphrase: &SecretString,
-    cost: KdfCost,
-) -> Result<Vec<u8>, KeyFileError> {
+/// `payload` sealed with age's scrypt recipient for `passphrase`.
+fn seal(payload: &[u8], passphrase: &SecretString, cost: KdfCost) -> Result<Vec<u8>, KeyFileError> {
     let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
     if let KdfCost::WorkFactor(log_n) = cost {
         recipient.set_work_factor(log_n);
@@ -269,19 +303,127 @@ fn wrap(
         cause,
     };
     let mut writer = encryptor.wrap_output(&mut sealed).map_err(io_err)?;
-    writer.write_all(&key.bytes[..]).map_err(io_err)?;
+    writer.write_all(payload).map_err(io_err)?;
     writer.finish().map_err(io_err)?;
+    Ok(sealed)
+}
+
+/// The scrypt work factor a sealed slot was made with (its stanza's last argument).
+fn work_factor(sealed: &[u8]) -> Option<u8> {
+    let header = String::from_utf8_lossy(&sealed[..sealed.len().min(512)]).into_owned();
+    header
+        .lines()
+        .find_map(|l| l.strip_prefix("-> scrypt "))
+        .and_then(|args| args.split(' ').nth(1)?.parse().ok())
+}
+
+/// A duress slot of the same work factor as `first`, opened by `duress`, or by a random
+/// passphrase nobody keeps when `None`.
+fn duress_slot(first: &[u8], duress: Option<&SecretString>) -> Result<Vec<u8>, KeyFileError> {
+    let cost = work_factor(first).map_or(KdfCost::Calibrated, KdfCost::WorkFactor);
+    let mut noise = Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(&mut noise[..]).map_err(KeyFileError::Random)?;
+    let random = SecretString::from(hex::encode(&noise[..]));
+    seal(&noise[..], duress.unwrap_or(&random), cost)
+}
+
+/// The key file's bytes for `key` wrapped by `passphrase`; journals with a page size (those
+/// created since key file version 3) get version 4, with `duress` as the second slot (a new
+/// one no passphrase opens when `None`).
+fn wrap(
+    key: &DatabaseKey,
+    passphrase: &SecretString,
+    cost: KdfCost,
+    duress: Option<Vec<u8>>,
+) -> Result<Vec<u8>, KeyFileError> {
+    let mut sealed = seal(&key.bytes[..], passphrase, cost)?;
     let header = match (key.page_auth, key.page_size) {
         (PageAuth::HmacSha512, None) => format!("{MAGIC_V1}\n"),
         (PageAuth::HmacSha256, None) => format!("{MAGIC_V2}\npage-auth hmac-sha256\n"),
-        (auth, Some(size)) => format!(
-            "{MAGIC_V3}\npage-auth {}\npage-size {size}\n",
-            auth.key_file_name()
-        ),
+        (auth, Some(size)) => {
+            let second = match duress.filter(|d| d.len() == sealed.len()) {
+                Some(kept) => kept,
+                None => duress_slot(&sealed, None)?,
+            };
+            sealed.extend_from_slice(&second);
+            format!(
+                "{MAGIC_V4}\npage-auth {}\npage-size {size}\n",
+                auth.key_file_name()
+            )
+        }
     };
     let mut out = format!("{header}sha256 {}\n", hex::encode(Sha256::digest(&sealed))).into_bytes();
     out.extend_from_slice(&sealed);
     Ok(out)
+}
+
+/// A version-4 body's two slots (of equal length), or a version 1-3 body's one.
+fn slots(sealed: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
+    let starts = sealed
+        .windows(b"age-encryption.org/".len())
+        .filter(|w| *w == b"age-encryption.org/")
+        .count();
+    if starts < 2 {
+        return Ok((sealed, None));
+    }
+    if !sealed.len().is_multiple_of(2) {
+        return Err("its two slots differ in length".into());
+    }
+    let (first, second) = sealed.split_at(sealed.len() / 2);
+    if !second.starts_with(b"age-encryption.org/") {
+        return Err("its second slot is not where it should be".into());
+    }
+    Ok((first, Some(second)))
+}
+
+/// Sets the duress passphrase of the key file at `path` (or, with `None`, makes its duress
+/// slot open to no passphrase again), keeping the key slot as it is. `passphrase` must be the
+/// journal's own; the duress passphrase must not open the key slot.
+pub fn set_duress(
+    path: &Path,
+    passphrase: &SecretString,
+    duress: Option<&SecretString>,
+) -> Result<(), KeyFileError> {
+    let bytes = std::fs::read(path).map_err(|cause| KeyFileError::Io {
+        action: "read",
+        path: path.display().to_string(),
+        cause,
+    })?;
+    let (page_auth, page_size, sealed) =
+        check_envelope(&bytes).map_err(|reason| damaged(path, reason))?;
+    let Some(size) = page_size else {
+        return Err(damaged(
+            path,
+            "it predates duress slots (a journal created before key file version 3)",
+        ));
+    };
+    let (first, _) = slots(sealed).map_err(|reason| damaged(path, reason))?;
+    unwrap(first, passphrase).map_err(|e| match e {
+        Unwrap::Passphrase => KeyFileError::WrongPassphrase,
+        Unwrap::Damaged(reason) => damaged(path, reason),
+    })?;
+    if let Some(d) = duress {
+        if unwrap(first, d).is_ok() {
+            return Err(KeyFileError::Damaged {
+                path: path.display().to_string(),
+                reason: "the duress passphrase is the journal's passphrase; choose another".into(),
+            });
+        }
+    }
+    let mut body = first.to_vec();
+    body.extend_from_slice(&duress_slot(first, duress)?);
+    let mut out = format!(
+        "{MAGIC_V4}\npage-auth {}\npage-size {size}\nsha256 {}\n",
+        page_auth.key_file_name(),
+        hex::encode(Sha256::digest(&body))
+    )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    fsutil::write_atomic(path, &out).map_err(|cause| KeyFileError::Io {
+        action: "write",
+        path: path.display().to_string(),
+        cause,
+    })
 }
 
 /// Reads the key file and unwraps the database key with `passphrase`. Changes nothing on disk.
@@ -301,7 +443,14 @@ pub fn read(path: &Path, passphrase: &SecretString) -> Result<DatabaseKey, KeyFi
     }
     let (page_auth, page_size, sealed) =
         check_envelope(&bytes).map_err(|reason| damaged(path, reason))?;
-    let bytes = unwrap(sealed, passphrase).map_err(|e| match e {
+    let (first, second) = slots(sealed).map_err(|reason| damaged(path, reason))?;
+    // Both slots, always: an unlock costs the same whether a duress passphrase is set or not.
+    let key = unwrap(first, passphrase);
+    let duress = second.map(|second| unwrap(second, passphrase));
+    if let Some(Ok(_)) = duress {
+        return Err(KeyFileError::Duress);
+    }
+    let bytes = key.map_err(|e| match e {
         Unwrap::Passphrase => KeyFileError::WrongPassphrase,
         Unwrap::Damaged(reason) => damaged(path, reason),
     })?;
@@ -343,7 +492,7 @@ fn check_envelope(bytes: &[u8]) -> Result<(PageAuth, Option<u32>, &[u8]), String
     } else if magic == MAGIC_V2.as_bytes() {
         let (auth, rest) = first_line(rest);
         (page_auth_line(auth)?, None, rest)
-    } else if magic == MAGIC_V3.as_bytes() {
+    } else if magic == MAGIC_V3.as_bytes() || magic == MAGIC_V4.as_bytes() {
         let (auth, rest) = first_line(rest);
         let (size, rest) = first_line(rest);
         let size = size
@@ -479,6 +628,62 @@ mod tests {
     }
 
     #[test]
+    fn the_duress_slot_wipes_looks_alike_and_a_version_3_file_still_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("journal.key");
+        let key = DatabaseKey::generate(PageSize::Large).expect("random");
+        write(&path, &key, &pass("correct horse"), FAST).expect("write");
+        let plain = std::fs::read(&path).expect("read");
+        set_duress(
+            &path,
+            &pass("correct horse"),
+            Some(&pass("carrot umbrella")),
+        )
+        .expect("set");
+        let with = std::fs::read(&path).expect("read");
+        assert_eq!(plain.len(), with.len(), "alike with or without");
+        assert!(matches!(
+            read(&path, &pass("carrot umbrella")),
+            Err(KeyFileError::Duress)
+        ));
+        assert!(matches!(
+            read(&path, &pass("wrong horse")),
+            Err(KeyFileError::WrongPassphrase)
+        ));
+        assert_eq!(
+            &read(&path, &pass("correct horse")).expect("key").bytes[..],
+            &key.bytes[..]
+        );
+        // The journal's own passphrase cannot be the duress one; the wrong one sets nothing.
+        assert!(set_duress(&path, &pass("correct horse"), Some(&pass("correct horse"))).is_err());
+        assert!(matches!(
+            set_duress(&path, &pass("wrong horse"), None),
+            Err(KeyFileError::WrongPassphrase)
+        ));
+        // A passphrase change keeps the duress slot.
+        let next = dir.path().join("journal.key.next");
+        write_keeping_duress(&next, &key, &pass("battery staple"), FAST, &path).expect("write");
+        assert!(matches!(
+            read(&next, &pass("carrot umbrella")),
+            Err(KeyFileError::Duress)
+        ));
+        // Version 3 (one slot), as earlier builds wrote it, still opens.
+        let (_, _, sealed) = check_envelope(&plain).expect("v4");
+        let (first, _) = slots(sealed).expect("slots");
+        let mut v3 = format!(
+            "truce-journal-key v3\npage-auth hmac-sha256\npage-size 16384\nsha256 {}\n",
+            hex::encode(Sha256::digest(first))
+        )
+        .into_bytes();
+        v3.extend_from_slice(first);
+        std::fs::write(&path, &v3).expect("write");
+        assert_eq!(
+            &read(&path, &pass("correct horse")).expect("key").bytes[..],
+            &key.bytes[..]
+        );
+    }
+
+    #[test]
     fn earlier_key_file_versions_read_as_they_were_written_and_stay_so() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("journal.key");
@@ -520,7 +725,7 @@ mod tests {
             write(&path, &fresh, &pass("correct horse"), FAST).expect("write");
             let bytes = std::fs::read(&path).expect("read");
             let header = format!(
-                "truce-journal-key v3\npage-auth hmac-sha256\npage-size {}\nsha256 ",
+                "truce-journal-key v4\npage-auth hmac-sha256\npage-size {}\nsha256 ",
                 size.bytes()
             );
             assert!(bytes.starts_with(header.as_bytes()), "{size:?}");
@@ -528,7 +733,7 @@ mod tests {
             assert_eq!(back.page_size(), size.bytes());
             assert_eq!(back.page_auth(), PageAuth::HmacSha256);
             let mut later = bytes.clone();
-            later[19] = b'4';
+            later[19] = b'5';
             std::fs::write(&path, &later).expect("write");
             let err = read(&path, &pass("correct horse")).expect_err("a later version");
             assert!(err.to_string().contains("later version"), "{err}");

@@ -15,6 +15,8 @@ use super::error::usage;
 pub const PASSPHRASE_ENV: &str = "TRUCE_PASSPHRASE";
 /// Environment variable with the new passphrase for `truce passwd`, for scripts.
 pub const NEW_PASSPHRASE_ENV: &str = "TRUCE_NEW_PASSPHRASE";
+/// The duress passphrase `settings --duress` sets, for scripts and tests.
+pub const DURESS_PASSPHRASE_ENV: &str = "TRUCE_DURESS_PASSPHRASE";
 
 /// The journal's folder: `--data-dir` (or `TRUCE_DATA_DIR`), else the platform's data folder.
 pub fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
@@ -67,6 +69,12 @@ fn kdf_cost_from(value: Option<std::ffi::OsString>, debug_build: bool) -> Result
 
 /// Opens the journal in `dir` with the passphrase from the prompt or `TRUCE_PASSPHRASE`.
 pub fn unlock(dir: &Path) -> Result<Journal> {
+    Ok(unlock_keeping_passphrase(dir)?.0)
+}
+
+/// [`unlock`], returning the passphrase too, for a command that must show it again to the
+/// journal (setting the duress passphrase).
+pub fn unlock_keeping_passphrase(dir: &Path) -> Result<(Journal, SecretString)> {
     if !dir.join(truce_core::journal::KEY_FILE).exists()
         && !dir.join(truce_core::journal::DATABASE_FILE).exists()
     {
@@ -84,7 +92,7 @@ pub fn unlock(dir: &Path) -> Result<Journal> {
             purged.attachments
         );
     }
-    Ok(journal)
+    Ok((journal, passphrase))
 }
 
 fn passphrase(env: &str, prompt: &str) -> Result<SecretString> {

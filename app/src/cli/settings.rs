@@ -21,6 +21,13 @@ pub struct SettingsArgs {
     /// make the mission's policy stricter.
     #[arg(long, value_name = "N|mission")]
     purge_after_days: Option<String>,
+    /// Set a duress passphrase (typed twice, or TRUCE_DURESS_PASSPHRASE): given at unlock
+    /// instead of the passphrase, it wipes the journal, which then looks like a fresh install.
+    #[arg(long, conflicts_with = "no_duress")]
+    duress: bool,
+    /// Remove the duress passphrase.
+    #[arg(long)]
+    no_duress: bool,
 }
 
 /// Sets the policy when asked (after the passphrase), then shows it.
@@ -55,6 +62,26 @@ pub fn run(args: SettingsArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             )?,
             None => writeln!(out, "purge:       off")?,
         }
+    }
+    if args.duress || args.no_duress {
+        let (journal, passphrase) = super::session::unlock_keeping_passphrase(dir)?;
+        let duress = if args.duress {
+            Some(super::session::new_passphrase(
+                super::session::DURESS_PASSPHRASE_ENV,
+            )?)
+        } else {
+            None
+        };
+        journal.set_duress_passphrase(&passphrase, duress.as_ref())?;
+        writeln!(
+            out,
+            "duress:      {}",
+            if args.duress {
+                "set (typed at unlock, it wipes the journal)"
+            } else {
+                "removed"
+            }
+        )?;
     }
     let policy = UnlockPolicy::load(dir);
     if policy.wipe_after == 0 {

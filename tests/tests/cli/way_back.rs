@@ -587,3 +587,53 @@ fn under_required_enrolment_only_enrolled_devices_merge() {
     let run = ana.run(&["import", "--json", path_str(&out)], "").ok();
     assert_eq!(json_lines(&run.stdout).len(), 1);
 }
+
+#[test]
+fn the_duress_passphrase_wipes_the_journal_and_leaves_a_fresh_install() {
+    let with = Journal::created("Ana");
+    let without = Journal::created("Bea");
+    with.record(MINIMAL);
+    let duress = "carrot umbrella fjord";
+    with.run_env(
+        &["settings", "--duress"],
+        "",
+        &[("TRUCE_DURESS_PASSPHRASE", duress)],
+    )
+    .ok();
+    // The key files look alike, with a duress passphrase or without.
+    let key = |j: &Journal| std::fs::read(j.path("journal.key")).expect("key file");
+    assert_eq!(key(&with).len(), key(&without).len());
+    assert_eq!(
+        key(&with).split(|b| *b == b'\n').next(),
+        key(&without).split(|b| *b == b'\n').next()
+    );
+    // The real passphrase still opens it, and a passphrase change keeps the duress one.
+    with.run(&["status"], "").ok();
+    with.run_env(
+        &["passwd"],
+        "",
+        &[("TRUCE_NEW_PASSPHRASE", "lantern orbit cedar moss")],
+    )
+    .ok();
+    let real = "lantern orbit cedar moss";
+    with.run_env(&["status"], "", &[("TRUCE_PASSPHRASE", real)])
+        .ok();
+    // The same as the passphrase is refused.
+    with.run_env(
+        &["settings", "--duress"],
+        "",
+        &[
+            ("TRUCE_PASSPHRASE", real),
+            ("TRUCE_DURESS_PASSPHRASE", real),
+        ],
+    )
+    .fails(1)
+    .stderr_has("must differ");
+    // Typed at unlock, the duress passphrase wipes everything and reads as a fresh install.
+    with.run_env(&["list"], "", &[("TRUCE_PASSPHRASE", duress)])
+        .fails(1)
+        .stderr_has("no journal in");
+    assert!(!with.path("journal.key").exists());
+    assert!(!with.path("journal.db").exists());
+    with.run(&["init", "--observer", "Ana"], "").ok();
+}

@@ -43,6 +43,10 @@ pub enum JournalError {
     /// The passphrase does not unwrap the key.
     #[error("wrong passphrase for the journal in {0}. Nothing was changed; try again, checking the keyboard layout and Caps Lock")]
     WrongPassphrase(PathBuf),
+    /// The duress passphrase was given: `Journal::open` wipes the journal and then reports
+    /// what a fresh install says ([`JournalError::NotFound`]); never shown as such.
+    #[error("wrong passphrase for the journal in {0}. Nothing was changed; try again, checking the keyboard layout and Caps Lock")]
+    DuressPassphrase(PathBuf),
     /// Wrong passphrases reached the limit of the unlock policy: the journal was wiped.
     #[error("{0} wrong passphrases in a row: the journal in {1} was wiped, as its unlock policy says. Nothing of it can be recovered; set up a new journal with `truce init`")]
     WipedAfterFailedUnlocks(u32, PathBuf),
@@ -217,6 +221,8 @@ pub(super) fn key_error(paths: &JournalPaths, e: KeyFileError) -> JournalError {
 pub(super) fn key_error_at(paths: &JournalPaths, path: &Path, e: KeyFileError) -> JournalError {
     match e {
         KeyFileError::WrongPassphrase => JournalError::WrongPassphrase(paths.dir.clone()),
+        // Said as a wrong passphrase until `Journal::open` has wiped the journal.
+        KeyFileError::Duress => JournalError::DuressPassphrase(paths.dir.clone()),
         KeyFileError::Damaged { reason, .. } => JournalError::Damaged(format!(
             "the key file {} is unusable: {reason}",
             path.display()

@@ -153,6 +153,12 @@ impl Journal {
                 crate::unlock_policy::reset_failures(dir);
                 Ok(journal)
             }
+            // The duress passphrase: the emergency wipe, then what a fresh install says.
+            Err(JournalError::DuressPassphrase(_)) => {
+                Journal::wipe(dir)?;
+                crate::unlock_policy::reset_failures(dir);
+                Err(JournalError::NotFound(dir.to_path_buf()))
+            }
             Err(e @ (JournalError::WrongPassphrase(_) | JournalError::PassphraseChanged(_))) => {
                 let Some(failures) = crate::unlock_policy::wrong_passphrase(dir) else {
                     return Err(e);

@@ -24,6 +24,33 @@ impl Journal {
         }
     }
 
+    /// Sets the duress passphrase (or, with `None`, removes it): typed at unlock, it wipes the
+    /// journal, which then looks like a fresh install. `passphrase` must be the journal's own,
+    /// and the duress passphrase another. The key file looks the same with or without one.
+    pub fn set_duress_passphrase(
+        &self,
+        passphrase: &SecretString,
+        duress: Option<&SecretString>,
+    ) -> Result<(), JournalError> {
+        if let Some(d) = duress {
+            keyfile::check_new_passphrase(d).map_err(JournalError::Refused)?;
+        }
+        self.confirm_passphrase(passphrase)?;
+        keyfile::set_duress(&self.paths.key_file, passphrase, duress).map_err(|e| match e {
+            keyfile::KeyFileError::Damaged { reason, .. } if reason.contains("duress passphrase is the journal") => {
+                JournalError::Refused(
+                    "the duress passphrase must differ from the journal's passphrase".into(),
+                )
+            }
+            keyfile::KeyFileError::Damaged { reason, .. } if reason.contains("predates duress") => {
+                JournalError::Refused(
+                    "this journal was created before duress passphrases existed: its key file has no duress slot".into(),
+                )
+            }
+            other => key_error(&self.paths, other),
+        })
+    }
+
     /// Changes the passphrase and re-encrypts the database with a fresh random key (same page
     /// authentication and size, same key file version), so that an old copy of the key file,
     /// with the old passphrase, no longer opens the journal. The journal stays open, under the
@@ -56,7 +83,7 @@ impl Journal {
         // 1. An empty log: the re-encryption is then one transaction over the database alone.
         self.store.checkpoint()?;
         // 2. The next key file is on disk before the database takes its key.
-        keyfile::write(&paths.next_key_file, &next, new, cost)
+        keyfile::write_keeping_duress(&paths.next_key_file, &next, new, cost, &paths.key_file)
             .map_err(|e| key_error_at(&paths, &paths.next_key_file, e))?;
         if stop == Some(PasswdStep::NextKeyFileWritten) {
             return Ok(());

@@ -195,7 +195,7 @@ fn passphrase_change_keeps_the_key_file_version_and_page_settings() {
         ),
         (
             DatabaseKey::generate(PageSize::Large).expect("random"),
-            "truce-journal-key v3\npage-auth hmac-sha256\npage-size 16384\n",
+            "truce-journal-key v4\npage-auth hmac-sha256\npage-size 16384\n",
         ),
     ];
     for (key, header) in cases {
