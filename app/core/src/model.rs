@@ -197,6 +197,19 @@ pub struct ReceiptApplied {
     pub applied_already: bool,
 }
 
+/// A bundle file a regional office kept for HQ and wrote out now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedBundle {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// The device it is from.
+    pub device_id: Uuid,
+    /// The entries it holds.
+    pub first_seq: u64,
+    /// The last entry it holds.
+    pub last_seq: u64,
+}
+
 /// What an enrolment request says of its device: what to compare with its observer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolmentCheck {
@@ -366,6 +379,8 @@ pub struct ImportReport {
     /// The file is another kind of Truce file (a receipt), passed over: not a bundle, not
     /// quarantined. Says which kind.
     pub passed_over: Option<String>,
+    /// The bundle's id and range, once it got that far.
+    pub bundle: Option<(String, u64, u64)>,
 }
 
 impl ImportReport {
@@ -383,6 +398,7 @@ impl ImportReport {
             gaps: Vec::new(),
             refused: Some(reason),
             passed_over: None,
+            bundle: None,
         }
     }
 

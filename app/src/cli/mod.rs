@@ -29,6 +29,7 @@ mod events;
 mod evidence;
 mod export;
 mod export_data;
+mod forward;
 mod import;
 mod init;
 mod keys;
@@ -121,6 +122,9 @@ pub enum Command {
     /// Coordinators: import bundle files, or folders of them; prints a report per bundle.
     /// Monitors: apply the coordinators' receipts among them (others are passed over).
     Import(import::ImportArgs),
+    /// Regional offices: write the bundle files HQ has not had from this office yet into DIR,
+    /// byte for byte; HQ's receipts, imported here, let the office drop them.
+    Forward(forward::ForwardArgs),
     /// Monitors: write this device's enrolment request into DIR for the coordinators, and show
     /// the fingerprint to read to them.
     Enrol(enrol::EnrolArgs),
@@ -239,6 +243,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(args, &dir, out),
         Command::Receipts(args) => receipts::run(args, &dir, out),
         Command::Enrol(args) => enrol::run(args, &dir, out),
+        Command::Forward(args) => forward::run(args, &dir, out),
         Command::Man(_) => Ok(()), // handled above, before the data directory
     }
 }

@@ -66,6 +66,13 @@ pub fn run(dir: &Path, out: &mut impl Write) -> Result<()> {
         let (received, quarantined) = journal.received_and_quarantined()?;
         writeln!(out, "received:    {received} entries")?;
         writeln!(out, "quarantined: {quarantined} bundles")?;
+        if journal.is_regional_office() {
+            let (kept, to_forward) = journal.forwarding_status()?;
+            writeln!(
+                out,
+                "for HQ:      {kept} bundle(s) kept until HQ confirms them, {to_forward} not yet forwarded"
+            )?;
+        }
     }
     Ok(())
 }

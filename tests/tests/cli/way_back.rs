@@ -637,3 +637,105 @@ fn the_duress_passphrase_wipes_the_journal_and_leaves_a_fresh_install() {
     assert!(!with.path("journal.db").exists());
     with.run(&["init", "--observer", "Ana"], "").ok();
 }
+
+/// The loop with a regional office: three devices, two through the office and one straight to
+/// HQ; the office forwards byte for byte, HQ verifies and confirms, the office lets go of what
+/// HQ holds, and every device learns its records arrived.
+#[test]
+fn three_devices_a_regional_office_and_hq_close_the_loop() {
+    let hq = Journal::coordinator();
+    let office = Journal::coordinator();
+    let profile = hq.scratch("mission").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&profile),
+            "--coordinator",
+            path_str(&card(&office, "east")),
+        ],
+        "",
+    )
+    .ok();
+    office
+        .run(&["profile", "import", path_str(&profile)], "")
+        .ok();
+    let devices: Vec<Journal> = ["Ana", "Bea", "Cal"]
+        .iter()
+        .map(|name| {
+            let device = Journal::with_profile(name, &profile);
+            device.record(MINIMAL);
+            device.record(MINIMAL);
+            device
+        })
+        .collect();
+    let to_office = office.scratch("from-teams");
+    let mut originals = export(&devices[0], &to_office, &[]);
+    originals.extend(export(&devices[1], &to_office, &[]));
+    let to_hq = hq.scratch("direct");
+    let direct = export(&devices[2], &to_hq, &[]);
+
+    // The office imports its stick and forwards what it accepted, byte for byte.
+    office.run(&["import", path_str(&to_office)], "").ok();
+    let courier = office.scratch("courier");
+    let forwarded: Vec<PathBuf> = office
+        .run(&["forward", "--out", path_str(&courier)], "")
+        .ok()
+        .stdout
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(forwarded.len(), 2);
+    for original in &originals {
+        let copy = courier.join(original.file_name().expect("name"));
+        assert_eq!(
+            std::fs::read(original).expect("original"),
+            std::fs::read(&copy).expect("forwarded"),
+            "byte for byte"
+        );
+    }
+    // HQ verifies them itself; the same bundle arriving directly too changes nothing.
+    let run = hq.run(&["import", "--json", path_str(&courier)], "").ok();
+    let report = json_lines(&run.stdout);
+    assert_eq!(
+        report
+            .iter()
+            .map(|r| r["new_entries"].as_u64().unwrap_or(0))
+            .sum::<u64>(),
+        4
+    );
+    let run = hq
+        .run(
+            &[
+                "import",
+                "--json",
+                path_str(&originals[0]),
+                path_str(&direct[0]),
+            ],
+            "",
+        )
+        .ok();
+    let report = json_lines(&run.stdout);
+    assert_eq!(report[0]["held_already"], true);
+    assert_eq!(report[1]["new_entries"], 2);
+
+    // HQ's receipts go back: the office lets go of what HQ holds, the devices mark received.
+    let receipts = hq.scratch("receipts");
+    let written = hq
+        .run(&["receipts", "--out", path_str(&receipts)], "")
+        .ok()
+        .stdout;
+    assert_eq!(written.lines().count(), 3, "{written}");
+    let before = office.run(&["status"], "").ok().stdout;
+    assert!(before.contains("for HQ:      2 bundle(s) kept"), "{before}");
+    office.run(&["import", path_str(&receipts)], "").ok();
+    let after = office.run(&["status"], "").ok().stdout;
+    assert!(after.contains("for HQ:      0 bundle(s) kept"), "{after}");
+    for device in &devices {
+        device.run(&["import", path_str(&receipts)], "").ok();
+        assert!(device.list().iter().all(|r| r["delivery"] == "received"));
+    }
+}

@@ -48,6 +48,35 @@ impl Journal {
     pub fn import_bundles(
         &mut self,
         files: &[PathBuf],
+        mut on_durable: impl FnMut(&[ImportReport]),
+    ) -> Result<(), JournalError> {
+        // A regional office keeps what it imports, byte for byte, to forward to HQ, and takes
+        // HQ's receipts among the files to learn what HQ holds.
+        if !self.is_regional_office() {
+            return self.import_bundles_only(files, on_durable);
+        }
+        let mut kept = Vec::new();
+        let result = self.import_bundles_only(files, |durable| {
+            kept.extend(
+                durable
+                    .iter()
+                    .filter(|r| r.refused.is_none() && r.passed_over.is_none() && !r.held_already)
+                    .cloned(),
+            );
+            on_durable(durable);
+        });
+        for report in &kept {
+            self.keep_for_forwarding(report)?;
+        }
+        result?;
+        self.take_upstream_receipts(files)?;
+        Ok(())
+    }
+
+    /// [`Self::import_bundles`] without what a regional office adds.
+    fn import_bundles_only(
+        &mut self,
+        files: &[PathBuf],
         on_durable: impl FnMut(&[ImportReport]),
     ) -> Result<(), JournalError> {
         let identity = self.coordinator_identity()?;
@@ -662,6 +691,11 @@ fn merge_bundle(
         gaps: Vec::new(),
         refused: None,
         passed_over: None,
+        bundle: Some((
+            manifest.bundle_id.clone(),
+            manifest.first_seq,
+            manifest.last_seq,
+        )),
     })
 }
 

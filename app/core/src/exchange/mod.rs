@@ -3,6 +3,7 @@
 
 mod enrolment;
 mod export;
+mod forward;
 mod import;
 mod keys;
 mod profile;

@@ -60,10 +60,13 @@ impl Journal {
         }
         // The attachment files: unreadable already (their key was in the database), removed
         // so that nothing says how many there were.
-        let attachments = paths.attachments.clone();
-        if attachments.is_dir() {
-            for entry in std::fs::read_dir(&attachments)
-                .map_err(io_error("remove", &attachments))?
+        // So are a regional office's bundle files kept for HQ (sealed to the coordinators).
+        for folder in [paths.attachments.clone(), dir.join("forward")] {
+            if !folder.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&folder)
+                .map_err(io_error("remove", &folder))?
                 .flatten()
             {
                 if fsutil::remove_if_exists(&entry.path())
@@ -72,7 +75,7 @@ impl Journal {
                     report.files_removed += 1;
                 }
             }
-            let _ = std::fs::remove_dir(&attachments);
+            let _ = std::fs::remove_dir(&folder);
         }
         let _ = fsutil::sync_dir(dir);
         Ok(report)

@@ -111,6 +111,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0019_enrolment",
         sql: include_str!("../../migrations/0019_enrolment.sql"),
     },
+    Migration {
+        version: 20,
+        name: "0020_forward",
+        sql: include_str!("../../migrations/0020_forward.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -390,6 +395,7 @@ mod tests {
             "a2e63a6d7f0913991fe757672d74c6c15270b0b21df798e6ae4a76f8daf3b07e",
             "3b8e47ef732457aea3603bb70eb023aa301e828c24dabae6deec6b59fdeff899",
             "317533facf0391e797d96b2426d54e5cb3d819ae9bad4677f9b4b5964fc9625b",
+            "a3e825f97e4e985ac8c294a764cbfdc6c47017b432210742406bc89190452763",
         ];
         assert_eq!(
             shipped.len(),

@@ -5,6 +5,7 @@ mod attachments;
 mod cipher;
 mod coordination;
 mod exchange;
+mod forward;
 mod migrations;
 mod preferences;
 mod purge;
@@ -16,6 +17,7 @@ pub use alert_sweep::{KeptSweep, ResumedFrom};
 pub use attachments::{EvidenceDevice, PreviewRow, SignedTextRow, StoredAttachment};
 pub use cipher::set_memory_security;
 pub use exchange::{DeviceRegistration, ImportRun, ImportedBundle};
+pub use forward::KeptBundle;
 pub use receipts::ReceiptRow;
 
 use std::path::Path;
