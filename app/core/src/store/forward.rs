@@ -118,10 +118,7 @@ impl Store {
     }
 
     /// What HQ's latest receipt says it holds of a device: through which seq, and the gaps.
-    pub fn upstream_receipt(
-        &self,
-        device_id: Uuid,
-    ) -> Result<Option<Upstream>, StoreError> {
+    pub fn upstream_receipt(&self, device_id: Uuid) -> Result<Option<Upstream>, StoreError> {
         let row: Option<(u64, String)> = self
             .conn
             .query_row(
