@@ -157,6 +157,9 @@ pub struct Report {
     pub merged_reports: u64,
     /// Reports in the period marked unfounded, which count nowhere.
     pub unfounded_reports: u64,
+    /// Reports in the period that a revoked device sent past its cut-off: counted, and
+    /// flagged, since whoever held the device's key may have written them.
+    pub after_revocation_reports: u64,
     /// Breakdowns by area, kind, category, party (initiator) and method.
     pub breakdowns: Vec<Breakdown>,
     /// Events per day (in `zone`) for the chart, oldest first, ending with the period's last day.
@@ -291,6 +294,11 @@ pub fn build(
         .filter(|r| r.status == VerificationStatus::Unfounded)
         .filter(in_period)
         .count() as u64;
+    let after_revocation_reports = rows
+        .iter()
+        .filter(|r| r.after_revocation)
+        .filter(in_period)
+        .count() as u64;
     let founded: Vec<&QueueRow> = rows
         .iter()
         .filter(|r| r.status != VerificationStatus::Unfounded)
@@ -364,6 +372,7 @@ pub fn build(
         reports,
         merged_reports: reports - tally.events,
         unfounded_reports,
+        after_revocation_reports,
         breakdowns,
         daily: daily
             .into_iter()
@@ -415,6 +424,12 @@ pub fn to_text(r: &Report) -> String {
             String::new()
         }
     );
+    if r.after_revocation_reports > 0 {
+        out.push_str(&format!(
+            "Flagged: {} report(s) from revoked devices, sent after their cut-off\n",
+            r.after_revocation_reports
+        ));
+    }
     out.push_str(&format!(
         "Explosions, bursts and shots: {} (previous period {})\nKilled: {}  Injured: {}\n",
         counted_text(&r.tally),
@@ -537,13 +552,21 @@ pub fn to_html(r: &Report, mission: &str) -> String {
 table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #bbb;padding:.3em .7em;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}h1{{font-size:1.5em}}h2{{font-size:1.15em;margin-top:1.5em}}</style></head>
 <body><h1>{title}</h1><p>{from} to {to} ({zone}). <strong>{total}</strong> events; previous period {prev} ({change}).
-From {reports} reports, {merged} of them merged into another report's event.</p>
+From {reports} reports, {merged} of them merged into another report's event.</p>{flagged}
 <p>Explosions, bursts and shots: <strong>{counted}</strong>. Killed: <strong>{killed}</strong>. Injured: <strong>{injured}</strong>.</p>
 {alerts}<h2>Daily events, last {CHART_DAYS} days</h2>{svg}{tables}</body></html>
 "#,
         title = escape(&format!("{mission}: {}", r.period.title())),
         reports = r.reports,
         merged = r.merged_reports,
+        flagged = if r.after_revocation_reports > 0 {
+            format!(
+                "<p><strong>Flagged:</strong> {} report(s) from revoked devices, sent after their cut-off.</p>",
+                r.after_revocation_reports
+            )
+        } else {
+            String::new()
+        },
         counted = escape(&counted_text(&r.tally)),
         killed = r.tally.killed,
         injured = r.tally.injured,

@@ -394,6 +394,8 @@ pub struct Report<'a> {
     pub merged_reports: u64,
     /// Reports in the period marked unfounded, left out.
     pub unfounded_reports: u64,
+    /// Reports in the period a revoked device sent past its cut-off (counted, flagged).
+    pub after_revocation_reports: u64,
     /// Counts by area, kind, category, party and method.
     pub breakdowns: Vec<Breakdown<'a>>,
     /// Events per day of `time_zone` for the chart, oldest first.
@@ -469,6 +471,7 @@ impl<'a> Report<'a> {
             reports: report.reports,
             merged_reports: report.merged_reports,
             unfounded_reports: report.unfounded_reports,
+            after_revocation_reports: report.after_revocation_reports,
             breakdowns,
             daily: &report.daily,
             alerts: report.alerts.iter().map(|a| Alert::new(a, areas)).collect(),

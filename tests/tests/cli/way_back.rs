@@ -739,3 +739,75 @@ fn three_devices_a_regional_office_and_hq_close_the_loop() {
         assert!(device.list().iter().all(|r| r["delivery"] == "received"));
     }
 }
+
+/// A receipt written before a newer one and applied after it takes back nothing, and the
+/// report flags a revoked device's records past its cut-off.
+#[test]
+fn an_older_receipt_never_undoes_a_confirmation() {
+    let mission = Mission::new();
+    let ana = mission.device("Ana");
+    ana.record(MINIMAL);
+    mission.import(&export(&ana, &ana.scratch("a"), &[])).0.ok();
+    let older = write_receipts(&mission, &mission.coordinator.scratch("older"));
+    ana.record(MINIMAL);
+    mission.import(&export(&ana, &ana.scratch("b"), &[])).0.ok();
+    let newer = write_receipts(&mission, &mission.coordinator.scratch("newer"));
+    ana.run(&["import", path_str(&newer[0])], "").ok();
+    assert!(delivery(&ana).values().all(|s| s == "received"));
+    let run = ana.run(&["import", "--json", path_str(&older[0])], "").ok();
+    assert_eq!(json_lines(&run.stdout)[0]["newly_confirmed"], 0);
+    assert!(
+        delivery(&ana).values().all(|s| s == "received"),
+        "nothing taken back"
+    );
+    let status = ana.run(&["status"], "").ok().stdout;
+    assert!(!status.contains("resend:"), "{status}");
+
+    // Revoked after entry 1: the report flags the second record.
+    let device = mission
+        .coordinator
+        .run(&["devices", "--json"], "")
+        .ok()
+        .stdout;
+    let id = json_lines(&device)[0]["device_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    mission
+        .coordinator
+        .run(&["devices", "accept", &id], "")
+        .ok();
+    mission
+        .coordinator
+        .run(
+            &[
+                "devices",
+                "revoke",
+                &id,
+                "--reason",
+                "lost",
+                "--after-seq",
+                "1",
+            ],
+            "",
+        )
+        .ok();
+    let report = mission
+        .coordinator
+        .run(
+            &[
+                "report",
+                "--format",
+                "json",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2100-01-01",
+            ],
+            "",
+        )
+        .ok()
+        .stdout;
+    let report: serde_json::Value = serde_json::from_str(&report).expect("json");
+    assert_eq!(report["after_revocation_reports"], 1, "{report}");
+}
