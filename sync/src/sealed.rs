@@ -106,6 +106,24 @@ pub(crate) fn decrypt<R: Read>(
             age::DecryptError::NoMatchingKeys => Unsealed::NotForUs,
             other => Unsealed::Damaged(other.to_string()),
         })?;
+    // A bundle (a coordinator opens those too) is told by its first bytes, before anything
+    // more of it is decrypted: the text of a sealed file starts with `{`.
+    let mut plain = std::io::BufReader::new(plain);
+    let head = plain
+        .fill_buf()
+        .map_err(|e| Unsealed::Damaged(e.to_string()))?;
+    if head.first().is_some_and(|b| *b != b'{') {
+        let bundle =
+            head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) || head.get(257..262) == Some(b"ustar");
+        return Err(Unsealed::OtherFormat(
+            if bundle {
+                "bundle"
+            } else {
+                "file of another kind"
+            }
+            .into(),
+        ));
+    }
     let mut text = Vec::new();
     plain
         .take(max_bytes as u64 + 1)
