@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use truce_sync::enrolment::{self, EnrolmentError, EnrolmentRequest};
 use truce_sync::{fingerprint, Role};
 
-use super::export::bundle_file_name;
-use crate::fsutil;
+use super::receipts::write_sealed_file;
 use crate::journal::{now, Journal, JournalError};
 use crate::model::{EnrolmentCheck, KnownDevice};
 use crate::store::DeviceRegistration;
@@ -53,22 +52,14 @@ impl Journal {
             mission_id,
             created_at: chrono::Utc::now().fixed_offset(),
         };
-        let mut id = [0u8; 16];
-        getrandom::getrandom(&mut id).map_err(JournalError::NoRandomness)?;
-        let path = out_dir.join(bundle_file_name(&now(), &hex::encode(id)));
-        let file =
-            fsutil::AtomicFile::create(&path).map_err(|e| JournalError::io("create", &path, e))?;
-        let file = enrolment::write_request(
-            std::io::BufWriter::new(file),
-            &request,
-            &self.device.signing_key,
-            &recipients,
-        )?
-        .into_inner()
-        .map_err(|e| JournalError::io("write", &path, e.into_error()))?;
-        file.commit()
-            .map_err(|e| JournalError::io("write", &path, e))?;
-        Ok(path)
+        write_sealed_file(out_dir, |file| {
+            Ok(enrolment::write_request(
+                file,
+                &request,
+                &self.device.signing_key,
+                &recipients,
+            )?)
+        })
     }
 
     /// Opens an enrolment request with this coordinator's key and checks it, without

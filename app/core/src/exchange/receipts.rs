@@ -144,19 +144,14 @@ impl Journal {
             };
             let mut recipients = vec![device_recipient];
             recipients.extend(coordinators.iter().cloned());
-            let path = out_dir.join(bundle_file_name(&now(), &hex::encode(random_id()?)));
-            let file = fsutil::AtomicFile::create(&path)
-                .map_err(|e| JournalError::io("create", &path, e))?;
-            let file = receipt::write_receipt(
-                std::io::BufWriter::new(file),
-                &receipt,
-                &self.device.signing_key,
-                &recipients,
-            )?
-            .into_inner()
-            .map_err(|e| JournalError::io("write", &path, e.into_error()))?;
-            file.commit()
-                .map_err(|e| JournalError::io("write", &path, e))?;
+            let path = write_sealed_file(out_dir, |file| {
+                Ok(receipt::write_receipt(
+                    file,
+                    &receipt,
+                    &self.device.signing_key,
+                    &recipients,
+                )?)
+            })?;
             let report = ReceiptWritten {
                 path,
                 device_id: address.device_id,
@@ -417,10 +412,25 @@ impl Journal {
 /// Sequence ranges `(first, last)`, in order.
 type Ranges = Vec<(u64, u64)>;
 
-fn random_id() -> Result<[u8; 16], JournalError> {
+/// Writes a sealed file (a receipt, an enrolment request) into `out_dir` atomically, named
+/// like a bundle (a date and a random id); `seal` writes its bytes. Returns its path.
+pub(super) fn write_sealed_file(
+    out_dir: &Path,
+    seal: impl FnOnce(
+        std::io::BufWriter<fsutil::AtomicFile>,
+    ) -> Result<std::io::BufWriter<fsutil::AtomicFile>, JournalError>,
+) -> Result<PathBuf, JournalError> {
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id).map_err(JournalError::NoRandomness)?;
-    Ok(id)
+    let path = out_dir.join(bundle_file_name(&now(), &hex::encode(id)));
+    let file =
+        fsutil::AtomicFile::create(&path).map_err(|e| JournalError::io("create", &path, e))?;
+    let file = seal(std::io::BufWriter::new(file))?
+        .into_inner()
+        .map_err(|e| JournalError::io("write", &path, e.into_error()))?;
+    file.commit()
+        .map_err(|e| JournalError::io("write", &path, e))?;
+    Ok(path)
 }
 
 /// `1..=held_through` but for `missing`.
