@@ -789,10 +789,10 @@ pub struct BundleReader<'a> {
 }
 
 impl<'a> BundleReader<'a> {
-    /// Decrypts with `identity` and reads the manifest.
+    /// Decrypts with `identity` (one key, or a set that tries each) and reads the manifest.
     pub fn open<R: Read + 'a>(
         input: R,
-        identity: &age::x25519::Identity,
+        identity: &dyn age::Identity,
         limits: Limits,
     ) -> Result<Self, BundleError> {
         let mut input = BufReader::new(input);
@@ -808,7 +808,7 @@ impl<'a> BundleReader<'a> {
         let decryptor = age::Decryptor::new(input)
             .map_err(|e| BundleError::Damaged(format!("its age header is unreadable: {e}")))?;
         let plain = decryptor
-            .decrypt(std::iter::once(identity as &dyn age::Identity))
+            .decrypt(std::iter::once(identity))
             .map_err(|e| match e {
                 age::DecryptError::NoMatchingKeys => BundleError::WrongRecipient,
                 age::DecryptError::Io(io) => BundleError::Damaged(io.to_string()),

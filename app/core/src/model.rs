@@ -423,6 +423,18 @@ pub struct Keys {
     /// Coordinators: the same signing key as a minisign public key file, which checks the
     /// signatures on what the mission publishes (`minisign -V -p FILE -m DATA`).
     pub publication_key: Option<String>,
+    /// Coordinators: the recipients of the earlier identities kept (rotated away or imported),
+    /// which still open what was sealed to them.
+    pub earlier_recipients: Vec<String>,
+}
+
+/// What `truce keys --import-secret` restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretImport {
+    /// The recipient of the identity that became the journal's own, when it had none.
+    pub current: Option<String>,
+    /// How many identities were kept as earlier ones.
+    pub earlier_added: usize,
 }
 
 /// A mission profile checked before it is installed.

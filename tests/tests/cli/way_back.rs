@@ -492,6 +492,137 @@ fn devices_follow_a_hand_over_and_refuse_a_forged_one() {
         .fails(1);
 }
 
+/// The `recipient:` and `earlier:` lines of `truce keys`.
+fn recipients(coordinator: &Journal) -> (String, Vec<String>) {
+    let keys = coordinator.run(&["keys"], "").ok().stdout;
+    let field = |name: &str| -> Vec<String> {
+        keys.lines()
+            .filter_map(|l| l.strip_prefix(name))
+            .map(|r| r.trim().to_owned())
+            .collect()
+    };
+    let current = field("recipient:").pop().expect("a recipient line");
+    (current, field("earlier:"))
+}
+
+/// Whether the identities in an age identity file (as stock `age -d -i FILE` reads it) open
+/// `bundle`.
+fn identity_file_opens(identities: &Path, bundle: &Path) -> bool {
+    let Ok(file) = age::IdentityFile::from_file(path_str(identities).to_owned()) else {
+        return false;
+    };
+    let Ok(identities) = file.into_identities() else {
+        return false;
+    };
+    let Ok(decryptor) = age::Decryptor::new(std::fs::File::open(bundle).expect("bundle")) else {
+        return false;
+    };
+    decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .is_ok()
+}
+
+#[test]
+fn a_rotated_key_still_opens_old_bundles_and_a_successor_takes_every_identity() {
+    let mission = Mission::new();
+    let hq = &mission.coordinator;
+    let ana = mission.device("Ana");
+    ana.record(MINIMAL);
+    let before = export(&ana, &ana.scratch("before"), &[]);
+    let (first, earlier) = recipients(hq);
+    assert!(earlier.is_empty(), "{earlier:?}");
+
+    // HQ rotates its age key: the old one is kept and still opens what was sealed to it.
+    let run = hq.run(&["keys", "--rotate"], "").ok();
+    assert!(run.stderr.contains("profile create"), "{}", run.stderr);
+    let (second, earlier) = recipients(hq);
+    assert_ne!(first, second);
+    assert_eq!(earlier, vec![first.clone()]);
+    let (run, report) = mission.import(&before);
+    run.ok();
+    assert_eq!(report[0]["new_entries"], 1, "{report:?}");
+
+    // The next profile names the new key; the devices seal to it from then on.
+    let next = hq.scratch("next").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&next),
+        ],
+        "",
+    )
+    .ok();
+    let text = std::fs::read_to_string(&next).expect("profile");
+    assert!(text.contains(&second) && !text.contains(&first), "{text}");
+    ana.run(&["profile", "import", path_str(&next)], "").ok();
+    ana.record(MINIMAL);
+    let after = export(&ana, &ana.scratch("after"), &[]);
+    let (run, report) = mission.import(&after);
+    run.ok();
+    assert_eq!(report[0]["new_entries"], 1, "{report:?}");
+
+    // The export carries both identities, the current one first, in age's own format.
+    let secret = hq.scratch("secret").join("identities.txt");
+    let run = hq
+        .run(&["keys", "--export-secret", path_str(&secret)], "")
+        .ok();
+    assert!(run.stderr.contains("2: the current one"), "{}", run.stderr);
+    let text = std::fs::read_to_string(&secret).expect("identities");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("AGE-SECRET-KEY-1"))
+            .count(),
+        2
+    );
+    assert!(text.find(&second) < text.find(&first), "current first");
+    assert!(identity_file_opens(&secret, &before[0]));
+    assert!(identity_file_opens(&secret, &after[0]));
+
+    // A successor with a key of its own takes both as earlier identities and opens every
+    // bundle; its own key stays the one it gives out.
+    let successor = Journal::coordinator();
+    let (own, _) = recipients(&successor);
+    let run = successor
+        .run(&["keys", "--import-secret", path_str(&secret)], "")
+        .ok();
+    assert!(run.stderr.contains("Kept 2 earlier identities"), "{}", run.stderr);
+    let (current, mut earlier) = recipients(&successor);
+    assert_eq!(current, own);
+    earlier.sort();
+    let mut both = vec![first, second];
+    both.sort();
+    assert_eq!(earlier, both);
+    for bundle in before.iter().chain(&after) {
+        let run = successor
+            .run(&["import", "--json", path_str(bundle)], "")
+            .ok();
+        assert!(
+            json_lines(&run.stdout)[0]["refused"].is_null(),
+            "{}",
+            run.stdout
+        );
+    }
+    successor
+        .run(&["keys", "--import-secret", path_str(&secret)], "")
+        .fails(1)
+        .stderr_has("already has every identity");
+    // A file with a damaged identity names the line.
+    let damaged = successor.scratch("damaged").join("identities.txt");
+    std::fs::write(&damaged, "# note\nAGE-SECRET-KEY-1NOTAKEY\n").expect("write");
+    successor
+        .run(&["keys", "--import-secret", path_str(&damaged)], "")
+        .fails(1)
+        .stderr_has("line 2");
+    // Devices have no coordinator key to rotate.
+    ana.run(&["keys", "--rotate"], "")
+        .fails(1)
+        .stderr_has("coordinator");
+}
+
 #[test]
 fn under_required_enrolment_only_enrolled_devices_merge() {
     let mission = Mission::new();

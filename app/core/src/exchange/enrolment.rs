@@ -135,7 +135,7 @@ impl Journal {
     ) -> Result<(EnrolmentRequest, ed25519_dalek::VerifyingKey), JournalError> {
         let identity = self.coordinator_identity()?;
         let file = File::open(path).map_err(|e| JournalError::io("read", path, e))?;
-        let (request, key) = enrolment::open_request(file, &identity.identity)?;
+        let (request, key) = enrolment::open_request(file, &identity)?;
         let mission = self.profile.as_ref().and_then(|p| p.profile.mission_id);
         if mission != Some(request.mission_id) {
             return Err(JournalError::Refused(format!(

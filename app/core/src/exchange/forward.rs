@@ -106,7 +106,7 @@ impl Journal {
             let Ok(file) = std::fs::File::open(path) else {
                 continue;
             };
-            let opened = match receipt::open_receipt(file, &identity.identity) {
+            let opened = match receipt::open_receipt(file, &identity) {
                 Ok(opened) => opened,
                 Err(ReceiptError::OtherFormat(_) | ReceiptError::NotForThisDevice) => continue,
                 Err(_) => continue,

@@ -189,7 +189,7 @@ fn read_bundle(
     };
     let mut reader = match BundleReader::open(
         std::io::BufReader::new(file),
-        &identity.identity,
+        identity,
         Limits::default(),
     ) {
         Ok(reader) => reader,

@@ -299,6 +299,63 @@ impl Store {
         Ok(())
     }
 
+    /// The coordinator's earlier age identities (secret texts), oldest first: rotated away or
+    /// imported from a predecessor, kept so what was sealed to them still opens.
+    pub fn earlier_coordinator_secrets(&self) -> Result<Vec<Zeroizing<String>>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT secret FROM earlier_coordinator_identity ORDER BY kept_at, recipient",
+        )?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut secrets = Vec::new();
+        for row in rows {
+            secrets.push(Zeroizing::new(row?));
+        }
+        Ok(secrets)
+    }
+
+    /// Keeps an earlier identity; `false` when it is already kept.
+    pub fn keep_earlier_coordinator_secret(
+        &self,
+        recipient: &str,
+        secret: &str,
+        origin: &str,
+        kept_at: &str,
+    ) -> Result<bool, StoreError> {
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO earlier_coordinator_identity (recipient, secret, origin, kept_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![recipient, secret, origin, kept_at],
+        )?;
+        Ok(added == 1)
+    }
+
+    /// Makes `secret` the coordinator's identity and keeps the one it replaces (whose
+    /// recipient is `old_recipient`) among the earlier ones, in one transaction.
+    pub fn rotate_coordinator_secret(
+        &mut self,
+        old_recipient: &str,
+        secret: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO earlier_coordinator_identity (recipient, secret, origin, kept_at)
+             SELECT ?1, secret, 'rotated', ?2 FROM coordinator_identity WHERE singleton = 1",
+            params![old_recipient, at],
+        )?;
+        let changed = tx.execute(
+            "UPDATE coordinator_identity SET secret = ?1, created_at = ?2 WHERE singleton = 1",
+            params![secret, at],
+        )?;
+        if changed != 1 {
+            return Err(StoreError::Damaged(
+                "there is no coordinator identity to rotate".into(),
+            ));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Enrols a device from its request: registered (or kept) with its key, accepted, and
     /// with where its receipts go. The caller checked that a known device has the same key.
     pub fn enrol_device(

@@ -116,6 +116,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0020_forward",
         sql: include_str!("../../migrations/0020_forward.sql"),
     },
+    Migration {
+        version: 21,
+        name: "0021_earlier_identities",
+        sql: include_str!("../../migrations/0021_earlier_identities.sql"),
+    },
 ];
 
 /// The schema version this build writes.
