@@ -401,6 +401,7 @@ mod tests {
             "3b8e47ef732457aea3603bb70eb023aa301e828c24dabae6deec6b59fdeff899",
             "317533facf0391e797d96b2426d54e5cb3d819ae9bad4677f9b4b5964fc9625b",
             "a3e825f97e4e985ac8c294a764cbfdc6c47017b432210742406bc89190452763",
+            "a37b94a9d90a375544b98a8537f20b4f5e2366ed80f034e9b175103f5331fbb0",
         ];
         assert_eq!(
             shipped.len(),
