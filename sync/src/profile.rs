@@ -24,6 +24,7 @@ pub const KNOWN_FEATURES: &[&str] = &[
     FEATURE_REVOCATIONS,
     FEATURE_HANDOVER,
     FEATURE_ENROLMENT,
+    FEATURE_HANDOVER_CHAIN,
 ];
 /// The feature of the mission's enrolment policy (`enrolment`).
 pub const FEATURE_ENROLMENT: &str = "enrolment";
@@ -51,6 +52,13 @@ pub struct Handover {
     /// The first profile sequence the successor signs.
     pub effective_sequence: u64,
 }
+/// The feature of the hand-overs that lead to this profile's signer (`handover_chain`).
+pub const FEATURE_HANDOVER_CHAIN: &str = "handover_chain";
+/// The most hand-overs a chain may hold.
+pub const MAX_HANDOVER_CHAIN: usize = 16;
+/// The largest signed profile a chain may hold, in bytes.
+pub const MAX_CHAIN_LINK_BYTES: usize = 1 << 20;
+
 /// The feature of the devices the coordinators revoked (`revocations`).
 pub const FEATURE_REVOCATIONS: &str = "revocations";
 /// The feature of the mission's purge policy (`purge`): confirmed records leave the devices.
@@ -427,6 +435,11 @@ pub struct MissionProfile {
     /// Version 2, feature `handover`: the successor of this profile's signer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover: Option<Handover>,
+    /// Version 2, feature `handover_chain`: the signed texts of the hand-over profiles that
+    /// lead from an earlier signer of the mission to this profile's signer, oldest first, so a
+    /// device that missed a hand-over can still follow it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handover_chain: Vec<String>,
     /// Version 2, feature `revocations`: the devices the coordinators cut off.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revocations: Vec<Revocation>,
@@ -513,6 +526,10 @@ pub enum ProfileError {
         /// Its id.
         new_id: String,
     },
+    /// A hand-over in the profile's chain does not hold: forged, altered, or not reached
+    /// from the installed profile.
+    #[error("this profile's chain of hand-overs is broken ({0}); only the signer of the installed profile, or a successor it leads to through signed hand-overs, can update it")]
+    BrokenChain(String),
     /// An update older than the installed profile.
     #[error("this profile ({new}) is not newer than the installed one ({current}); ask the coordinator for the latest")]
     Older {
@@ -547,6 +564,7 @@ impl MissionProfile {
             purge: None,
             enrolment: None,
             handover: None,
+            handover_chain: Vec::new(),
             revocations: Vec::new(),
             coordinators: Vec::new(),
             recipients,
@@ -623,6 +641,15 @@ impl MissionProfile {
             self.features.push(FEATURE_HANDOVER.into());
         }
         self.handover = handover;
+    }
+
+    /// Carries the hand-overs that lead to this profile's signer (none: the feature goes too).
+    pub fn set_handover_chain(&mut self, chain: Vec<String>) {
+        self.features.retain(|f| f != FEATURE_HANDOVER_CHAIN);
+        if !chain.is_empty() {
+            self.features.push(FEATURE_HANDOVER_CHAIN.into());
+        }
+        self.handover_chain = chain;
     }
 
     /// The successor a hand-over in this profile names, parsed.
@@ -748,6 +775,7 @@ impl MissionProfile {
                 ("purge", self.purge.is_some()),
                 ("revocations", !self.revocations.is_empty()),
                 ("handover", self.handover.is_some()),
+                ("handover_chain", !self.handover_chain.is_empty()),
                 ("enrolment", self.enrolment.is_some()),
             ];
             if let Some((field, _)) = v2_only.iter().find(|(_, present)| *present) {
@@ -795,6 +823,20 @@ impl MissionProfile {
         let enrolment_listed = self.features.iter().any(|f| f == FEATURE_ENROLMENT);
         if enrolment_listed != self.enrolment.is_some() {
             return bad("`enrolment` and the feature \"enrolment\" go together".into());
+        }
+        let chain_listed = self.features.iter().any(|f| f == FEATURE_HANDOVER_CHAIN);
+        if chain_listed == self.handover_chain.is_empty() {
+            return bad("`handover_chain` and the feature \"handover_chain\" go together".into());
+        }
+        if self.handover_chain.len() > MAX_HANDOVER_CHAIN
+            || self
+                .handover_chain
+                .iter()
+                .any(|l| l.len() > MAX_CHAIN_LINK_BYTES)
+        {
+            return bad(format!(
+                "`handover_chain` holds at most {MAX_HANDOVER_CHAIN} profiles of at most {MAX_CHAIN_LINK_BYTES} bytes each"
+            ));
         }
         let handover_listed = self.features.iter().any(|f| f == FEATURE_HANDOVER);
         if handover_listed != self.handover.is_some() {
@@ -1067,7 +1109,56 @@ impl SignedProfile {
     /// version 2: the same mission id and a higher sequence. Version 2 after version 1: issued
     /// later (the first version-2 profile of a mission is signed by its version-1 signer).
     /// Never version 1 after version 2.
+    ///
+    /// A profile signed by a key the installed one does not name may still replace it through
+    /// its `handover_chain`: each hand-over in it must itself replace the last one trusted
+    /// (links the device already passed are skipped), and the profile must replace the last.
     pub fn may_replace(&self, current: &SignedProfile) -> Result<(), ProfileError> {
+        match self.may_replace_directly(current) {
+            Err(ProfileError::OtherSigner) if !self.profile.handover_chain.is_empty() => {
+                self.may_replace_through_chain(current)
+            }
+            other => other,
+        }
+    }
+
+    /// [`Self::may_replace`] through the hand-overs this profile carries.
+    fn may_replace_through_chain(&self, current: &SignedProfile) -> Result<(), ProfileError> {
+        let mut trusted = current.clone();
+        for (n, text) in self.profile.handover_chain.iter().enumerate() {
+            let link = SignedProfile::open(text)
+                .map_err(|e| ProfileError::BrokenChain(format!("hand-over {}: {e}", n + 1)))?;
+            if link.profile.handover.is_none() {
+                return Err(ProfileError::BrokenChain(format!(
+                    "hand-over {} names no successor",
+                    n + 1
+                )));
+            }
+            if link.profile.mission_id == trusted.profile.mission_id
+                && link.profile.sequence <= trusted.profile.sequence
+            {
+                // A hand-over this device already went past.
+                continue;
+            }
+            link.may_replace_directly(&trusted).map_err(|e| {
+                ProfileError::BrokenChain(format!(
+                    "hand-over {} does not follow from the installed profile: {e}",
+                    n + 1
+                ))
+            })?;
+            trusted = link;
+        }
+        self.may_replace_directly(&trusted).map_err(|e| match e {
+            ProfileError::OtherSigner => ProfileError::BrokenChain(
+                "its last hand-over does not name this profile's signer".into(),
+            ),
+            other => other,
+        })
+    }
+
+    /// Whether this profile replaces `current` by `current`'s own word: the same signer or
+    /// the successor it names, and newer.
+    fn may_replace_directly(&self, current: &SignedProfile) -> Result<(), ProfileError> {
         // The installed profile's signer, or the successor its hand-over names, from the
         // sequence the hand-over says.
         let by_successor = current.profile.successor() == Some(self.signer_key)
@@ -1233,6 +1324,73 @@ mod tests {
             h.effective_sequence = 2;
         }
         assert!(matches!(bad.validate(), Err(ProfileError::Invalid(_))));
+    }
+
+    /// A device that missed hand-overs follows them through the chain the newest profile
+    /// carries: A hands over to B at 2, B to C at 4; a device still on A's first profile takes
+    /// C's sixth. A forged or altered link, or a chain that does not start where the device
+    /// stands, is refused.
+    #[test]
+    fn a_device_that_missed_hand_overs_follows_the_chain() {
+        let keys: Vec<DeviceSigningKey> = (10u8..14)
+            .map(|b| DeviceSigningKey::from_bytes(&[b; 32]))
+            .collect();
+        let (a, b, c, mallory) = (&keys[0], &keys[1], &keys[2], &keys[3]);
+        let recipient = || age::x25519::Identity::generate().to_public().to_string();
+        let base = profile("2026-11-24T10:00:00Z");
+        let numbered = |seq: u64, chain: &[String]| {
+            let mut q = base.clone();
+            q.sequence = Some(seq);
+            q.set_handover_chain(chain.to_vec());
+            q
+        };
+        let hand_over = |seq: u64, to: &DeviceSigningKey, chain: &[String]| {
+            let mut q = numbered(seq, chain);
+            q.set_handover(Some(Handover {
+                to_signing_key: hex::encode(to.verifying_key().as_bytes()),
+                to_recipients: vec![recipient()],
+                effective_sequence: seq + 1,
+            }));
+            q
+        };
+        let open = |p: &MissionProfile, key: &DeviceSigningKey| {
+            SignedProfile::open(&p.sign(key).expect("signs")).expect("opens")
+        };
+        let installed = open(&numbered(1, &[]), a);
+        let a_to_b = hand_over(2, b, &[]).sign(a).expect("signs");
+        let b_to_c = hand_over(4, c, &[a_to_b.clone()]).sign(b).expect("signs");
+        let chain = vec![a_to_b.clone(), b_to_c.clone()];
+        let newest = open(&numbered(6, &chain), c);
+        assert_eq!(newest.may_replace(&installed), Ok(()));
+        // A device that took A's hand-over skips that link.
+        let at_b = SignedProfile::open(&a_to_b).expect("opens");
+        assert_eq!(newest.may_replace(&at_b), Ok(()));
+        // Without the chain, C is a stranger.
+        assert_eq!(
+            open(&numbered(6, &[]), c).may_replace(&installed),
+            Err(ProfileError::OtherSigner)
+        );
+        // Mallory signs her own "hand-over" from B: B never signed it.
+        let forged = hand_over(4, mallory, &[a_to_b.clone()])
+            .sign(mallory)
+            .expect("signs");
+        let refused = open(&numbered(6, &[a_to_b.clone(), forged]), mallory)
+            .may_replace(&installed)
+            .expect_err("forged");
+        assert!(matches!(refused, ProfileError::BrokenChain(_)), "{refused}");
+        // An altered link no longer verifies.
+        let altered = b_to_c.replacen("\"sequence\": 4", "\"sequence\": 5", 1);
+        assert!(altered != b_to_c, "the link was altered");
+        let refused = open(&numbered(6, &[a_to_b.clone(), altered]), c)
+            .may_replace(&installed)
+            .expect_err("altered");
+        assert!(matches!(refused, ProfileError::BrokenChain(_)), "{refused}");
+        // A chain that skips B's hand-over does not reach C.
+        let refused = open(&numbered(6, &[a_to_b]), c)
+            .may_replace(&installed)
+            .expect_err("gap");
+        assert!(matches!(refused, ProfileError::BrokenChain(_)), "{refused}");
+        assert!(refused.to_string().contains("update it"), "{refused}");
     }
 
     /// What version 1 wrote keeps opening, and may not carry version 2's fields.

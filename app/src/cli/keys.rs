@@ -46,8 +46,16 @@ pub fn run(args: KeysArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
             note!(
                 "Kept {} earlier identit{}: bundles sealed to {} open here too.",
                 restored.earlier_added,
-                if restored.earlier_added == 1 { "y" } else { "ies" },
-                if restored.earlier_added == 1 { "it" } else { "them" }
+                if restored.earlier_added == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                if restored.earlier_added == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
             );
         }
         note!("Delete {} now.", path.display());

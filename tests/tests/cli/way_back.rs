@@ -369,6 +369,8 @@ fn devices_follow_a_hand_over_and_refuse_a_forged_one() {
     let mission = Mission::new();
     let hq = &mission.coordinator;
     let ana = mission.device("Ana");
+    // Bea's device is in the field when the hand-over goes out, and misses it.
+    let bea = mission.device("Bea");
     let successor = Journal::coordinator();
     let eve = Journal::coordinator();
     // Eve, with the mission's profile, signs her own "update" of it: refused.
@@ -464,6 +466,10 @@ fn devices_follow_a_hand_over_and_refuse_a_forged_one() {
         .ok();
     ana.run(&["profile", "import", path_str(&next)], "").ok();
     let shown = ana.run(&["profile", "show"], "").ok().stdout;
+    assert!(shown.contains("number:      3"), "{shown}");
+    // Bea, still on HQ's first profile, follows the hand-over the successor's profile carries.
+    bea.run(&["profile", "import", path_str(&next)], "").ok();
+    let shown = bea.run(&["profile", "show"], "").ok().stdout;
     assert!(shown.contains("number:      3"), "{shown}");
     // The successor's receipts are taken too.
     let out = successor.scratch("receipts");
@@ -589,7 +595,11 @@ fn a_rotated_key_still_opens_old_bundles_and_a_successor_takes_every_identity() 
     let run = successor
         .run(&["keys", "--import-secret", path_str(&secret)], "")
         .ok();
-    assert!(run.stderr.contains("Kept 2 earlier identities"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Kept 2 earlier identities"),
+        "{}",
+        run.stderr
+    );
     let (current, mut earlier) = recipients(&successor);
     assert_eq!(current, own);
     earlier.sort();

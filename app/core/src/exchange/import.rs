@@ -187,17 +187,14 @@ fn read_bundle(
         Ok(file) => file,
         Err(e) => return refuse(format!("cannot read the file: {e}")),
     };
-    let mut reader = match BundleReader::open(
-        std::io::BufReader::new(file),
-        identity,
-        Limits::default(),
-    ) {
-        Ok(reader) => reader,
-        Err(truce_sync::bundle::BundleError::OtherFile(kind)) => {
-            return out.send(Read::PassedOver(kind))
-        }
-        Err(e) => return refuse(e.to_string()),
-    };
+    let mut reader =
+        match BundleReader::open(std::io::BufReader::new(file), identity, Limits::default()) {
+            Ok(reader) => reader,
+            Err(truce_sync::bundle::BundleError::OtherFile(kind)) => {
+                return out.send(Read::PassedOver(kind))
+            }
+            Err(e) => return refuse(e.to_string()),
+        };
     let device_id = reader.manifest().device_id;
     if let Some(mission) = mission.filter(|m| *m != reader.manifest().mission) {
         return refuse(format!(

@@ -165,12 +165,17 @@ impl Journal {
         let mut rest = identities.as_slice();
         if self.store.coordinator_secret()?.is_none() {
             if let Some((first, others)) = identities.split_first() {
-                self.store.set_coordinator_secret(&secret_text(first), &at)?;
+                self.store
+                    .set_coordinator_secret(&secret_text(first), &at)?;
                 current = Some(first.to_public().to_string());
                 rest = others;
             }
         }
-        let held = self.coordinator_identity()?.identity.to_public().to_string();
+        let held = self
+            .coordinator_identity()?
+            .identity
+            .to_public()
+            .to_string();
         let mut earlier_added = 0;
         for identity in rest {
             let recipient = identity.to_public().to_string();

@@ -54,11 +54,30 @@ impl Journal {
         // the next number; otherwise a new mission begins.
         // So does the successor a hand-over named, from the profile that named it.
         let own_key = self.device.signing_key.verifying_key();
-        let installed = self
+        let continued = self
             .profile
             .as_ref()
-            .filter(|p| p.signer_key == own_key || p.profile.successor() == Some(own_key))
-            .and_then(|p| Some((p.profile.mission_id?, p.profile.sequence?)));
+            .filter(|p| p.signer_key == own_key || p.profile.successor() == Some(own_key));
+        let installed = continued.and_then(|p| Some((p.profile.mission_id?, p.profile.sequence?)));
+        // The hand-overs that lead here travel on, so a device that missed one follows it.
+        let chain = match continued {
+            Some(p) if p.signer_key != own_key => {
+                let mut chain = p.profile.handover_chain.clone();
+                chain.push(p.text.clone());
+                chain
+            }
+            Some(p) => p.profile.handover_chain.clone(),
+            None => Vec::new(),
+        };
+        let chain = chain
+            .iter()
+            .skip(
+                chain
+                    .len()
+                    .saturating_sub(truce_sync::profile::MAX_HANDOVER_CHAIN),
+            )
+            .cloned()
+            .collect();
         let (mission_id, sequence) = match installed {
             Some((id, n)) => (id, n + 1),
             None => (uuid::Uuid::now_v7(), 1),
@@ -105,6 +124,7 @@ impl Journal {
             });
         }
         profile.set_coordinators(coordinators);
+        profile.set_handover_chain(chain);
         // The devices revoked so far travel with every profile from now on.
         profile.set_revocations(self.store.revocations()?);
         let text = profile.sign(&self.device.signing_key)?;

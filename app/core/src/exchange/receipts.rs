@@ -278,13 +278,28 @@ impl Journal {
                 r.mission, r.mission_id
             ));
         }
-        let signer_listed = opened.signer_key == installed.signer_key
-            || installed.profile.successor() == Some(opened.signer_key)
-            || installed
-                .profile
-                .coordinator_with_key(&opened.signer_key)
-                .is_some();
-        if !signer_listed {
+        // The profile the receipt carries, when it replaces the installed one (its signer, a
+        // successor, or through the hand-overs it carries), is the one that lists who signs.
+        let carried = match &r.profile {
+            Some(text) => {
+                let carried = SignedProfile::open(text).map_err(|e| format!("its profile: {e}"))?;
+                match carried.may_replace(installed) {
+                    Ok(()) => Some(carried),
+                    _ if carried.text == installed.text => None,
+                    // An older profile than the one installed: a receipt written before the
+                    // device took the newer one. Its confirmations still hold.
+                    Err(truce_sync::profile::ProfileError::Older { .. }) => None,
+                    Err(e) => return Err(format!("its profile: {e}")),
+                }
+            }
+            None => None,
+        };
+        let lists_signer = |p: &SignedProfile| {
+            opened.signer_key == p.signer_key
+                || p.profile.successor() == Some(opened.signer_key)
+                || p.profile.coordinator_with_key(&opened.signer_key).is_some()
+        };
+        if !lists_signer(carried.as_ref().unwrap_or(installed)) {
             return Err(format!(
                 "it is signed by a key the mission profile does not list ({}); only the mission's coordinators confirm",
                 truce_sync::fingerprint(&opened.signer_key)
@@ -297,20 +312,7 @@ impl Journal {
                 r.held_through
             ));
         }
-        let Some(text) = &r.profile else {
-            return Ok(None);
-        };
-        let carried = SignedProfile::open(text).map_err(|e| format!("its profile: {e}"))?;
-        if carried.text == installed.text {
-            return Ok(None);
-        }
-        match carried.may_replace(installed) {
-            Ok(()) => Ok(Some(carried)),
-            // An older profile than the one installed: a receipt written before the device
-            // took the newer one. Its confirmations still hold.
-            Err(truce_sync::profile::ProfileError::Older { .. }) => Ok(None),
-            Err(e) => Err(format!("its profile: {e}")),
-        }
+        Ok(carried)
     }
 
     /// The entries confirmed by any receipt, and those the newest receipt reported missing
