@@ -1358,7 +1358,9 @@ mod tests {
         };
         let installed = open(&numbered(1, &[]), a);
         let a_to_b = hand_over(2, b, &[]).sign(a).expect("signs");
-        let b_to_c = hand_over(4, c, &[a_to_b.clone()]).sign(b).expect("signs");
+        let b_to_c = hand_over(4, c, std::slice::from_ref(&a_to_b))
+            .sign(b)
+            .expect("signs");
         let chain = vec![a_to_b.clone(), b_to_c.clone()];
         let newest = open(&numbered(6, &chain), c);
         assert_eq!(newest.may_replace(&installed), Ok(()));
@@ -1371,7 +1373,7 @@ mod tests {
             Err(ProfileError::OtherSigner)
         );
         // Mallory signs her own "hand-over" from B: B never signed it.
-        let forged = hand_over(4, mallory, &[a_to_b.clone()])
+        let forged = hand_over(4, mallory, std::slice::from_ref(&a_to_b))
             .sign(mallory)
             .expect("signs");
         let refused = open(&numbered(6, &[a_to_b.clone(), forged]), mallory)

@@ -1,6 +1,7 @@
 //! End-to-end test support: finding (and building) the `truce` binary, and looking at the files a journal leaves on disk.
 
 pub mod corpus;
+pub mod receipt_corpus;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -48,6 +48,22 @@ pub fn excerpt(narrative: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// `text` on one line: control characters and the bidirectional overrides a hostile file
+/// name could carry become spaces, so what came from a stick cannot reorder what the user
+/// reads.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// The last 8 characters of an id (the random part of a UUID v7), as `truce list` shows it.
 pub fn short_id(id: &str) -> String {
     let n = id.chars().count();
@@ -174,6 +190,13 @@ pub fn duration(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_line_removes_controls_and_bidi_overrides() {
+        assert_eq!(one_line("a\nb\u{202E}c\td"), "a b c d");
+        assert_eq!(one_line("plain: text"), "plain: text");
+    }
+
     use super::*;
 
     #[test]

@@ -254,9 +254,9 @@ fn read_receipts(app: &Rc<App>) {
     app.submit(Box::new(move |journal| {
         let result = journal.as_mut().ok_or_else(locked).and_then(|j| {
             let files = bundle_files(&[dir])?;
-            let (applied, _) = j.import_receipts(&files, |_| {})?;
+            let read = j.import_receipts(&files, |_| {})?;
             // A receipt may bring a newer profile: the form offers its choices.
-            let profile_changed = applied.iter().any(|r| r.profile_installed.is_some());
+            let profile_changed = read.applied.iter().any(|r| r.profile_installed.is_some());
             let vocabulary = match j.profile()? {
                 Some(p) if profile_changed => Some(Vocabulary {
                     taxonomy: p.profile.taxonomy,
@@ -265,23 +265,36 @@ fn read_receipts(app: &Rc<App>) {
                 }),
                 _ => None,
             };
-            Ok((applied.len(), vocabulary, status(j)?))
+            Ok((read, vocabulary, status(j)?))
         });
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };
             match result {
-                Ok((count, vocabulary, status)) => {
+                Ok((read, vocabulary, status)) => {
                     if let Some(vocabulary) = vocabulary {
                         app.set_vocabulary(vocabulary);
                     }
-                    w.global::<SyncAdapter>()
-                        .set_receipt_count(count.min(i32::MAX as usize) as i32);
-                    let outcome = if count == 0 {
+                    let adapter = w.global::<SyncAdapter>();
+                    adapter.set_receipt_count(read.applied.len().min(i32::MAX as usize) as i32);
+                    adapter.set_receipts_refused(read.refused.len().min(i32::MAX as usize) as i32);
+                    let outcome = if read.applied.is_empty() {
                         SyncOutcome::NoReceipt
                     } else {
                         SyncOutcome::ReceiptsRead
                     };
-                    set_outcome(&w, outcome, "");
+                    // Each refused file by name, with why: the names come from the stick.
+                    let refused: Vec<String> = read
+                        .refused
+                        .iter()
+                        .map(|r| {
+                            let name = r.file.file_name().map_or_else(
+                                || r.file.display().to_string(),
+                                |n| n.to_string_lossy().into_owned(),
+                            );
+                            crate::format::one_line(&format!("{name}: {}", r.reason))
+                        })
+                        .collect();
+                    set_outcome(&w, outcome, &refused.join("\n"));
                     show_status(app, Ok(status));
                     reload_observations(app);
                 }

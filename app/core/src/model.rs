@@ -178,6 +178,27 @@ pub struct ReceiptWritten {
     pub missing: Vec<(u64, u64)>,
 }
 
+/// What a device made of the files it was given: the receipts it applied, how many files
+/// were not for it (bundles, others' receipts), and those it refused, each with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReceiptsRead {
+    /// Receipts applied (or recognised as applied before), in order.
+    pub applied: Vec<ReceiptApplied>,
+    /// Files not addressed to this device, passed over without a word.
+    pub passed_over: usize,
+    /// Files addressed to this device, or not Truce files at all, that were refused.
+    pub refused: Vec<ReceiptRefused>,
+}
+
+/// A receipt file a device refused: nothing of it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRefused {
+    /// The file.
+    pub file: PathBuf,
+    /// Why, for people.
+    pub reason: String,
+}
+
 /// What a device did with a receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptApplied {

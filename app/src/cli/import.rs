@@ -143,8 +143,9 @@ fn write_report(out: &mut impl Write, report: &ImportReport, as_json: bool) -> R
 }
 
 /// On a monitor's device: the receipts addressed to it among `files` are applied, the rest
-/// (bundles, receipts for other devices) passed over without a word. A file named alone that
-/// is not for this device says so.
+/// (bundles, receipts for other devices) passed over without a word, and forged or damaged
+/// ones refused with their reason (exit 1). A file named alone that is not for this device
+/// says so.
 fn import_receipts(
     journal: &mut truce_core::Journal,
     args: &ImportArgs,
@@ -158,14 +159,38 @@ fn import_receipts(
         return Ok(());
     }
     let mut printed = Ok(());
-    let (applied, _passed_over) = journal.import_receipts(files, |report| {
+    let read = journal.import_receipts(files, |report| {
         if printed.is_ok() {
             printed = write_receipt(out, report, args.json);
         }
     })?;
     printed?;
-    if applied.is_empty() {
+    for refused in &read.refused {
+        if args.json {
+            json::write_line(
+                out,
+                &json::RefusedReceipt {
+                    file: refused.file.display().to_string(),
+                    refused: &refused.reason,
+                },
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}: REFUSED: {}",
+                terminal_line(&refused.file.display().to_string()),
+                terminal_line(&refused.reason)
+            )?;
+        }
+    }
+    if read.applied.is_empty() && read.refused.is_empty() {
         note!("No receipt for this device among these files.");
+    }
+    if !read.refused.is_empty() {
+        bail!(
+            "{} file(s) refused; nothing of them was applied (see the reasons above). Ask the coordinator for new receipts.",
+            read.refused.len()
+        );
     }
     Ok(())
 }

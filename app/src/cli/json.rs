@@ -548,6 +548,15 @@ pub struct AppliedReceipt<'a> {
     pub applied_already: bool,
 }
 
+/// `import --json` on a device: a file it refused (nothing of it was applied).
+#[derive(Debug, Serialize)]
+pub struct RefusedReceipt<'a> {
+    /// The file.
+    pub file: String,
+    /// Why, for people.
+    pub refused: &'a str,
+}
+
 impl<'a> From<&'a truce_core::model::ReceiptApplied> for AppliedReceipt<'a> {
     fn from(r: &'a truce_core::model::ReceiptApplied) -> Self {
         AppliedReceipt {

@@ -952,3 +952,150 @@ fn an_older_receipt_never_undoes_a_confirmation() {
     let report: serde_json::Value = serde_json::from_str(&report).expect("json");
     assert_eq!(report["after_revocation_reports"], 1, "{report}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The hostile-receipt corpus in tests/testdata/receipts (written by `make-receipt-corpus`): a
+// device journal and receipts made for it, each with the outcome it must have when the device
+// imports them one by one. After every refused case the device's records stand as before.
+
+fn receipt_corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/receipts")
+}
+
+fn receipt_corpus_cases() -> Vec<serde_json::Value> {
+    serde_json::from_str(
+        &std::fs::read_to_string(receipt_corpus_dir().join("expected.json"))
+            .expect("expected.json"),
+    )
+    .expect("JSON")
+}
+
+/// A copy of the corpus device's journal, private like any journal.
+fn corpus_device() -> Journal {
+    use std::os::unix::fs::PermissionsExt;
+    let device = Journal::new();
+    std::fs::create_dir(&device.dir).expect("journal folder");
+    std::fs::set_permissions(&device.dir, std::fs::Permissions::from_mode(0o700))
+        .expect("private folder");
+    truce_tests::copy_files(&receipt_corpus_dir().join("device"), &device.dir);
+    for name in names_in(&device.dir) {
+        std::fs::set_permissions(
+            device.dir.join(name),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("private file");
+    }
+    assert_eq!(device.passphrase, truce_tests::receipt_corpus::PASSPHRASE);
+    device
+}
+
+/// The number of the installed profile, from `profile show`.
+fn profile_number(device: &Journal) -> String {
+    let shown = device.run(&["profile", "show"], "").ok().stdout;
+    shown
+        .lines()
+        .find_map(|l| l.strip_prefix("number:"))
+        .map(|n| n.trim().to_owned())
+        .unwrap_or_else(|| panic!("no number in {shown}"))
+}
+
+#[test]
+fn the_committed_receipt_corpus_has_every_case() {
+    let names: Vec<String> = receipt_corpus_cases()
+        .iter()
+        .map(|c| c["file"].as_str().expect("file").to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        truce_tests::receipt_corpus::CASE_NAMES,
+        "the corpus is stale: run `cargo run -p truce-tests --bin make-receipt-corpus`"
+    );
+    for name in &names {
+        assert!(
+            receipt_corpus_dir().join(name).is_file(),
+            "{name} is missing"
+        );
+    }
+}
+
+#[test]
+fn hostile_receipts_are_refused_with_a_reason_and_change_nothing() {
+    let device = corpus_device();
+    let entries = truce_tests::receipt_corpus::ENTRIES as usize;
+    assert_eq!(delivery(&device).len(), entries);
+    assert!(delivery(&device)
+        .values()
+        .all(|s| s == "awaiting_confirmation"));
+    for case in receipt_corpus_cases() {
+        let name = case["file"].as_str().expect("file");
+        let file = receipt_corpus_dir().join(name);
+        let (before, number) = (delivery(&device), profile_number(&device));
+        let run = device.run(&["import", "--json", path_str(&file)], "");
+        match case["outcome"].as_str() {
+            Some("applied") => {
+                let line = &json_lines(&run.ok().stdout)[0];
+                assert_eq!(line["applied_already"], false, "{name}");
+                assert_eq!(line["newly_confirmed"], case["newly_confirmed"], "{name}");
+                assert_eq!(
+                    line["profile_installed"], case["profile_installed"],
+                    "{name}"
+                );
+            }
+            Some("applied_before") => {
+                let line = &json_lines(&run.ok().stdout)[0];
+                assert_eq!(line["applied_already"], true, "{name}");
+                assert_eq!(delivery(&device), before, "{name} changes nothing");
+            }
+            Some("refused") => {
+                let run = run.fails(1).no_stdout();
+                let wanted = case["reason"].as_str().expect("reason");
+                assert!(
+                    run.stderr.to_lowercase().contains(&wanted.to_lowercase()),
+                    "{name}: the reason must mention {wanted:?}, got: {}",
+                    run.stderr
+                );
+                assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+                assert_eq!(delivery(&device), before, "{name} changes nothing");
+                assert_eq!(profile_number(&device), number, "{name}");
+            }
+            other => panic!("{name}: unknown outcome {other:?}"),
+        }
+    }
+    // The valid receipts confirmed all four entries and brought the second profile; nothing
+    // after them took any of it back.
+    assert!(delivery(&device).values().all(|s| s == "received"));
+    assert!(profile_number(&device).starts_with("2 "));
+    let status = device.run(&["status"], "").ok().stdout;
+    assert!(status.contains("4 confirmed by a coordinator"), "{status}");
+}
+
+/// The whole corpus as one folder on a stick: the valid receipts are applied, the device's
+/// own bundle and the receipt for another device passed over, and every hostile file named
+/// with its reason; the run says so with exit 1, and the rest is still read.
+#[test]
+fn a_stick_with_hostile_receipts_applies_the_good_ones_and_names_the_rest() {
+    let device = corpus_device();
+    let run = device
+        .run(&["import", "--json", path_str(&receipt_corpus_dir())], "")
+        .fails(1)
+        .stderr_has("refused");
+    let lines = json_lines(&run.stdout);
+    let cases = receipt_corpus_cases();
+    let refused: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["refused"].is_string())
+        .map(|l| l["file"].as_str().expect("file"))
+        .collect();
+    let applied = lines.iter().filter(|l| l["held_through"].is_u64()).count();
+    // 02 is 00 again; 04 and 15 are not addressed to the device.
+    let passed_over = ["04-", "15-"];
+    for case in &cases {
+        let name = case["file"].as_str().expect("file");
+        let named = refused.iter().any(|f| f.ends_with(name));
+        let expected_refused =
+            case["outcome"] == "refused" && !passed_over.iter().any(|p| name.starts_with(p));
+        assert_eq!(named, expected_refused, "{name}: {}", run.stdout);
+    }
+    assert_eq!(applied, 4, "00, 01, 02 (already) and 03: {}", run.stdout);
+    assert!(delivery(&device).values().all(|s| s == "received"));
+}

@@ -16,7 +16,9 @@ use zeroize::Zeroizing;
 use super::export::{bundle_file_name, uncovered};
 use crate::fsutil;
 use crate::journal::{now, Journal, JournalError};
-use crate::model::{DeliveryState, DeliverySummary, ReceiptApplied, ReceiptWritten};
+use crate::model::{
+    DeliveryState, DeliverySummary, ReceiptApplied, ReceiptRefused, ReceiptWritten, ReceiptsRead,
+};
 use crate::store::ReceiptRow;
 
 /// This device's own age identity: receipts are encrypted to its recipient. Not `Clone`,
@@ -166,31 +168,36 @@ impl Journal {
     }
 
     /// Applies the receipts among `files` that are addressed to this device, in order, and
-    /// passes over the others (bundles, receipts for other devices) without a word; returns
-    /// those applied and how many files were passed over. A file addressed to this device
-    /// that fails a check is an error naming the file and why; receipts applied before it
-    /// stay applied.
+    /// passes over the others (bundles, receipts for other devices) without a word. A file that
+    /// fails a check (forged, damaged, for another mission, not a Truce file) is refused with
+    /// its reason and changes nothing, and the rest are still read. Only a fault of the
+    /// journal itself (the disk) stops the run; receipts applied before it stay applied.
     pub fn import_receipts(
         &mut self,
         files: &[PathBuf],
         mut on_applied: impl FnMut(&ReceiptApplied),
-    ) -> Result<(Vec<ReceiptApplied>, usize), JournalError> {
-        let mut applied = Vec::new();
-        let mut passed_over = 0;
+    ) -> Result<ReceiptsRead, JournalError> {
+        let mut read = ReceiptsRead::default();
         for path in files {
             match self.import_receipt(path) {
                 Ok(report) => {
                     on_applied(&report);
-                    applied.push(report);
+                    read.applied.push(report);
                 }
                 Err(JournalError::Receipt {
                     reason: ReceiptError::NotForThisDevice,
                     ..
-                }) => passed_over += 1,
+                }) => read.passed_over += 1,
+                // A forged, damaged or foreign file is refused like a hostile bundle: named
+                // with its reason, and the others are still read.
+                Err(JournalError::Receipt { file, reason }) => read.refused.push(ReceiptRefused {
+                    file,
+                    reason: reason.to_string(),
+                }),
                 Err(e) => return Err(e),
             }
         }
-        Ok((applied, passed_over))
+        Ok(read)
     }
 
     /// Applies one receipt: decrypts it with this device's key, checks who signed it (a
