@@ -65,6 +65,8 @@ pub(crate) enum Choose {
     ExportFolder,
     /// A mission profile file.
     ProfileFile,
+    /// A coordinator's card file.
+    CardFile,
 }
 
 /// What the desktop's file chooser answered.

@@ -19,6 +19,7 @@ mod detail;
 mod entry;
 mod files;
 pub mod format;
+mod handover;
 mod journal_view;
 mod queue;
 mod rows;

@@ -32,6 +32,9 @@ struct Status {
     mission: Option<String>,
     signer: Option<String>,
     recipient: Option<String>,
+    /// Regional offices: bundles kept for HQ, and those never written out for it.
+    forwarding: Option<(u64, u64)>,
+    can_hand_over: bool,
 }
 
 fn status(journal: &Journal) -> Result<Status, JournalError> {
@@ -52,6 +55,12 @@ fn status(journal: &Journal) -> Result<Status, JournalError> {
         } else {
             None
         },
+        forwarding: if journal.is_regional_office() {
+            Some(journal.forwarding_status()?)
+        } else {
+            None
+        },
+        can_hand_over: journal.can_hand_over(),
     })
 }
 
@@ -79,11 +88,16 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.on_read_receipts(on_app(app, read_receipts));
     adapter.on_write_receipts(on_app(app, write_receipts));
     adapter.on_write_enrolment(on_app(app, write_enrolment));
+    adapter.on_forward_bundles(on_app(app, forward_bundles));
+    crate::handover::connect(&adapter, app);
     adapter.on_choose_export_folder(on_app(app, |app| {
         choose_path(app, Choose::ExportFolder, "Folder to export bundles into");
     }));
     adapter.on_choose_profile_file(on_app(app, |app| {
         choose_path(app, Choose::ProfileFile, "Mission profile file");
+    }));
+    adapter.on_choose_card_file(on_app(app, |app| {
+        choose_path(app, Choose::CardFile, "The successor's coordinator card");
     }));
 
     app.subscribe(move |app, event| match event {
@@ -166,6 +180,11 @@ fn show_status(app: &Rc<App>, result: Result<Status, JournalError>) {
                 .set_unconfirmed_records(delivery.unconfirmed_records.min(i32::MAX as u64) as i32);
             adapter.set_purged(delivery.purged_records.min(i32::MAX as u64) as i32);
             adapter.set_resend(gaps(&delivery.owed_again).into());
+            let (held, to_forward) = status.forwarding.unwrap_or_default();
+            adapter.set_regional_office(status.forwarding.is_some());
+            adapter.set_forward_held(held.min(i32::MAX as u64) as i32);
+            adapter.set_forward_pending(to_forward.min(i32::MAX as u64) as i32);
+            adapter.set_can_hand_over(status.can_hand_over);
         }
         Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
     }
@@ -184,6 +203,7 @@ fn choose_path(app: &Rc<App>, what: Choose, title: &str) {
                     let text = path.display().to_string().into();
                     match what {
                         Choose::ProfileFile => adapter.set_profile_path(text),
+                        Choose::CardFile => adapter.set_handover_card(text),
                         _ => adapter.set_export_dir(text),
                     }
                 }
@@ -347,6 +367,37 @@ fn write_receipts(app: &Rc<App>) {
                     w.global::<SyncAdapter>()
                         .set_receipt_count(written.len().min(i32::MAX as usize) as i32);
                     set_outcome(&w, SyncOutcome::ReceiptsWritten, "");
+                }
+                Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
+            }
+        })
+    }));
+}
+
+/// A regional office writes the bundles HQ has not had into the folder (the stick).
+fn forward_bundles(app: &Rc<App>) {
+    let Some(w) = app.window() else { return };
+    let dir = PathBuf::from(w.global::<SyncAdapter>().get_import_path().trim());
+    set_outcome(&w, SyncOutcome::None, "");
+    app.submit(Box::new(move |journal| {
+        let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
+            if !dir.is_dir() {
+                return Err(JournalError::Refused(format!(
+                    "{} is not a folder: the bundles for HQ go into the folder of the stick",
+                    dir.display()
+                )));
+            }
+            let written = j.forward(&dir)?;
+            Ok((written.len(), status(j)?))
+        });
+        Box::new(move |app: &Rc<App>| {
+            let Some(w) = app.window() else { return };
+            match result {
+                Ok((count, status)) => {
+                    w.global::<SyncAdapter>()
+                        .set_forwarded_count(count.min(i32::MAX as usize) as i32);
+                    set_outcome(&w, SyncOutcome::Forwarded, "");
+                    show_status(app, Ok(status));
                 }
                 Err(e) => set_outcome(&w, SyncOutcome::Error, &e.to_string()),
             }
@@ -548,6 +599,13 @@ fn clear(window: &AppWindow) {
     adapter.set_purged(0);
     adapter.set_resend("".into());
     adapter.set_receipt_count(0);
+    adapter.set_receipts_refused(0);
+    adapter.set_regional_office(false);
+    adapter.set_forward_held(0);
+    adapter.set_forward_pending(0);
+    adapter.set_forwarded_count(0);
+    adapter.set_can_hand_over(false);
+    crate::handover::clear(&adapter);
     adapter.set_outcome(SyncOutcome::None);
     adapter.set_outcome_detail("".into());
     adapter.set_progress_done(0);

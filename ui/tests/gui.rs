@@ -1573,6 +1573,15 @@ fn receipts_written_by_the_coordinator_mark_records_received() {
     assert_eq!(labels_containing(&gui, "1 receipt applied").len(), 1);
     assert!(!labels_containing(&gui, "1 confirmed · 0 awaiting confirmation").is_empty());
     assert_touch_targets(&gui, "sync with receipts (monitor)");
+    // A file on the stick that is no receipt at all is named with its reason; the rest is
+    // still read.
+    std::fs::write(usb.path().join("garbage.age"), b"not age at all").expect("write");
+    tap(&gui, "Read receipts from the export folder");
+    gui.settle();
+    let refused = labels_containing(&gui, "1 file refused");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].contains("garbage.age"), "{refused:?}");
+    assert_eq!(labels_containing(&gui, "1 receipt applied").len(), 1);
     tap(&gui, "Back");
     gui.settle();
     assert!(labels_containing(&gui, "Goes to HQ")[0].ends_with("(received by the coordinator)"));
@@ -1667,5 +1676,145 @@ fn the_duress_passphrase_typed_at_unlock_leaves_a_fresh_install() {
     assert!(
         labels_containing(&gui, "wiped").is_empty(),
         "nothing said of a wipe"
+    );
+}
+
+/// Hand-over in the GUI: the coordinator that signed the profile names its successor's card,
+/// sees the successor's name and fingerprint, and only then signs; the profile lands in the
+/// stick's folder, names the successor, and devices take it.
+#[test]
+fn the_mission_is_handed_over_from_the_sync_screen() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let successor = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    let card = usb.path().join("successor-card.json");
+    let successor_fingerprint = {
+        let journal = new_coordinator(successor.path());
+        std::fs::write(&card, journal.coordinator_card().expect("card")).expect("write");
+        journal.device().fingerprint
+    };
+    new_journal(device.path());
+    open_journal(device.path())
+        .import_profile(&profile)
+        .expect("profile");
+
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    fill(&gui, "Import from", &usb.path().display().to_string());
+    // A file that is not a card says so, and nothing is offered for signing.
+    fill(
+        &gui,
+        "Successor's card file",
+        &usb.path().join("missing.json").display().to_string(),
+    );
+    tap(&gui, "Check card");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "cannot read").len(), 1);
+    assert!(labels_containing(&gui, "Fingerprint confirmed: hand over").is_empty());
+    fill(&gui, "Successor's card file", &card.display().to_string());
+    tap(&gui, "Check card");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "Hand the mission over to HQ desk?").len(),
+        1
+    );
+    assert!(
+        !labels_containing(&gui, &successor_fingerprint).is_empty(),
+        "the successor's fingerprint is shown to compare"
+    );
+    assert_touch_targets(&gui, "hand-over");
+    tap(&gui, "Fingerprint confirmed: hand over");
+    gui.settle();
+    let banner = labels_containing(&gui, "Mission handed over");
+    assert_eq!(banner.len(), 1, "{banner:?}");
+    assert!(
+        labels_containing(&gui, "Check card").is_empty(),
+        "a mission is handed over once"
+    );
+    drop(gui);
+
+    let written = usb.path().join("mission-profile-2.json");
+    assert!(
+        banner[0].contains(&written.display().to_string()),
+        "{banner:?}"
+    );
+    let text = std::fs::read_to_string(&written).expect("the profile is on the stick");
+    let installed = open_journal(hq.path())
+        .profile()
+        .expect("profile")
+        .expect("installed");
+    assert_eq!(installed.text, text);
+    assert!(installed.profile.successor().is_some());
+    let mut device = open_journal(device.path());
+    device.import_profile(&text).expect("the device takes it");
+}
+
+/// A regional office forwards the bundles it accepted from its Sync screen, byte for byte.
+#[test]
+fn a_regional_office_forwards_bundles_from_the_sync_screen() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let office = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let for_hq = tempfile::tempdir().expect("tempdir");
+    let mut office_journal = new_coordinator(office.path());
+    let card = truce_sync::profile::CoordinatorCard::parse(
+        &office_journal.coordinator_card().expect("card"),
+    )
+    .expect("parse");
+    let profile = new_coordinator(hq.path())
+        .create_profile_with(
+            "East",
+            &[],
+            None,
+            &[(card, truce_sync::profile::CoordinatorRole::Regional)],
+        )
+        .expect("profile");
+    office_journal.import_profile(&profile).expect("office");
+    {
+        let mut journal = new_monitor(device.path());
+        journal.import_profile(&profile).expect("device");
+        record(
+            &mut journal,
+            r#"{"kind":"violation","category":"shelling","method":"heard"}"#,
+        );
+        journal
+            .export(usb.path(), truce_core::model::ExportRange::Pending)
+            .expect("export");
+    }
+    let bundles = truce_core::exchange::bundle_files(&[usb.path().to_path_buf()]).expect("files");
+    office_journal
+        .import_bundles(&bundles, |_| {})
+        .expect("import");
+    drop(office_journal);
+
+    let gui = start(office.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "1 bundles kept for HQ · 1 not yet written for HQ").len(),
+        1
+    );
+    fill(&gui, "Import from", &for_hq.path().display().to_string());
+    tap(&gui, "Write bundles for HQ into the folder");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "1 bundle written for HQ").len(), 1);
+    assert_eq!(
+        labels_containing(&gui, "1 bundles kept for HQ · 0 not yet written for HQ").len(),
+        1
+    );
+    drop(gui);
+    let forwarded =
+        truce_core::exchange::bundle_files(&[for_hq.path().to_path_buf()]).expect("files");
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(
+        std::fs::read(&forwarded[0]).expect("forwarded"),
+        std::fs::read(&bundles[0]).expect("original"),
+        "byte for byte"
     );
 }

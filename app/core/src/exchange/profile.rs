@@ -241,6 +241,36 @@ impl Journal {
     /// the coordinators. Devices that install it accept the successor's profiles and receipts
     /// from then on. Only the profile's signer can hand it over. Returns the signed text.
     pub fn hand_over(&mut self, card: &CoordinatorCard) -> Result<String, JournalError> {
+        let text = self.sign_hand_over(card)?;
+        self.install_profile(SignedProfile::open(&text)?)?;
+        Ok(text)
+    }
+
+    /// [`Self::hand_over`], with the signed profile written into `dir` first (as
+    /// `mission-profile-N.json`, a name no file there has): if it cannot be written, nothing
+    /// is handed over. Returns the file's path.
+    pub fn hand_over_into(
+        &mut self,
+        card: &CoordinatorCard,
+        dir: &std::path::Path,
+    ) -> Result<std::path::PathBuf, JournalError> {
+        let text = self.sign_hand_over(card)?;
+        let signed = SignedProfile::open(&text)?;
+        let sequence = signed.profile.sequence.unwrap_or_default();
+        let mut path = dir.join(format!("mission-profile-{sequence}.json"));
+        let mut n = 2;
+        while path.exists() {
+            path = dir.join(format!("mission-profile-{sequence}-{n}.json"));
+            n += 1;
+        }
+        crate::fsutil::write_atomic(&path, text.as_bytes())
+            .map_err(|e| JournalError::io("write", &path, e))?;
+        self.install_profile(signed)?;
+        Ok(path)
+    }
+
+    /// The signed text of the hand-over to `card`, not installed yet.
+    fn sign_hand_over(&self, card: &CoordinatorCard) -> Result<String, JournalError> {
         self.require_coordinator("handing the mission over")?;
         let own_key = self.device.signing_key.verifying_key();
         let current = self
@@ -283,9 +313,19 @@ impl Journal {
             to_recipients: vec![card.age_recipient.clone()],
             effective_sequence: sequence + 1,
         }));
-        let text = profile.sign(&self.device.signing_key)?;
-        self.install_profile(SignedProfile::open(&text)?)?;
-        Ok(text)
+        Ok(profile.sign(&self.device.signing_key)?)
+    }
+
+    /// Whether this coordinator can hand the mission over: it signed the installed version-2
+    /// profile, and that profile names no successor yet.
+    pub fn can_hand_over(&self) -> bool {
+        let own_key = self.device.signing_key.verifying_key();
+        self.device.role == truce_sync::Role::Coordinator
+            && self.profile.as_ref().is_some_and(|p| {
+                p.signer_key == own_key
+                    && p.profile.mission_id.is_some()
+                    && p.profile.handover.is_none()
+            })
     }
 
     /// This coordinator's card: its name and public keys, for HQ to list it in the profile.
