@@ -272,6 +272,12 @@ fn main() {
             tap(&gui, "Read receipts from the export folder");
             gui.settle();
             shot("15b-sync-receipts-read", &gui);
+            // A file on the stick that is no receipt is named with why.
+            std::fs::write(back.join("2026-11-30-3f9a1c.age"), b"not a receipt")
+                .expect("a damaged file");
+            tap(&gui, "Read receipts from the export folder");
+            gui.settle();
+            shot("15c-sync-receipt-refused", &gui);
             drop(gui);
 
             // Sync, as a coordinator: the stick imported twice.
@@ -289,6 +295,31 @@ fn main() {
             tap(&gui, "Write receipts into the folder");
             gui.settle();
             shot("16b-sync-receipts-written", &gui);
+            // The hand-over, checked and waiting for the fingerprint to be confirmed.
+            let card = sample_successor_card(&folder.path().join("successor"), &usb);
+            scroll(&gui, 600.0);
+            fill(&gui, "Successor's card file", &card.display().to_string());
+            tap(&gui, "Check card");
+            gui.settle();
+            scroll(&gui, 300.0);
+            shot("16c-sync-handover-check", &gui);
+            drop(gui);
+
+            // A regional office, after writing the bundles it keeps for HQ.
+            let office = sample_regional_office(folder.path());
+            let gui = start(&office, dark, size);
+            fill(&gui, "Passphrase", PASSPHRASE);
+            tap(&gui, "Unlock");
+            gui.settle();
+            tap(&gui, "Sync");
+            gui.settle();
+            let for_hq = folder.path().join("for-hq");
+            std::fs::create_dir_all(&for_hq).expect("the stick for HQ");
+            fill(&gui, "Import from", &for_hq.display().to_string());
+            scroll(&gui, 600.0);
+            tap(&gui, "Write bundles for HQ into the folder");
+            gui.settle();
+            shot("16d-sync-forward", &gui);
             drop(gui);
 
             // The coordinator workspace, on the imported records and a second device's month.
@@ -588,6 +619,101 @@ fn sample_receipts(device: &Path, hq: &Path, folder: &Path) {
         .expect("receipts");
     let files = truce_core::exchange::bundle_files(&[first]).expect("files");
     journal.import_receipts(&files, |_| {}).expect("applied");
+}
+
+/// A successor coordinator's journal in `dir`; its card written onto `usb`.
+fn sample_successor_card(dir: &Path, usb: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("the successor's folder");
+    let journal = Journal::init(
+        dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Mission East HQ (Kharkiv)".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the successor");
+    let card = usb.join("kharkiv-card.json");
+    std::fs::write(&card, journal.coordinator_card().expect("card")).expect("write the card");
+    card
+}
+
+/// A regional office listed by an HQ's profile, holding three bundles of a device for HQ.
+/// Returns the office's folder.
+fn sample_regional_office(folder: &Path) -> PathBuf {
+    let dir = folder.join("office");
+    std::fs::create_dir_all(&dir).expect("the office's folder");
+    let mut office = Journal::init(
+        &dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Sloviansk office".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init the office");
+    let card =
+        truce_sync::profile::CoordinatorCard::parse(&office.coordinator_card().expect("card"))
+            .expect("the card");
+    let hq_dir = folder.join("office-hq");
+    std::fs::create_dir_all(&hq_dir).expect("HQ's folder");
+    let profile = Journal::init(
+        &hq_dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Mission East HQ".into(),
+            team: None,
+            role: truce_sync::Role::Coordinator,
+        },
+        FAST,
+    )
+    .expect("init HQ")
+    .create_profile_with(
+        "Mission East",
+        &[],
+        None,
+        &[(card, truce_sync::profile::CoordinatorRole::Regional)],
+    )
+    .expect("HQ's profile");
+    office
+        .import_profile(&profile)
+        .expect("the office's profile");
+    let device_dir = folder.join("office-device");
+    let mut device = Journal::init(
+        &device_dir,
+        &SecretString::from(PASSPHRASE.to_owned()),
+        Profile {
+            observer: "Bohdan".into(),
+            team: Some("Team 2".into()),
+            role: truce_sync::Role::Monitor,
+        },
+        FAST,
+    )
+    .expect("init the device");
+    device
+        .import_profile(&profile)
+        .expect("the device's profile");
+    let stick = folder.join("office-stick");
+    std::fs::create_dir_all(&stick).expect("the device's stick");
+    for n in 0..3 {
+        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_value(
+            serde_json::json!({"kind": "violation", "category": "shelling", "method": "heard",
+                "narrative": format!("Sample report {n}")}),
+        )
+        .expect("a record");
+        device.record(record).expect("record");
+        device
+            .export(&stick, truce_core::model::ExportRange::Pending)
+            .expect("export");
+    }
+    let bundles = truce_core::exchange::bundle_files(&[stick]).expect("bundles");
+    office.import_bundles(&bundles, |_| {}).expect("import");
+    drop(office);
+    dir
 }
 
 fn open_journal(dir: &Path) -> Journal {

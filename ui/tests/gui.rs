@@ -1573,6 +1573,7 @@ fn receipts_written_by_the_coordinator_mark_records_received() {
     assert_eq!(labels_containing(&gui, "1 receipt applied").len(), 1);
     assert!(!labels_containing(&gui, "1 confirmed · 0 awaiting confirmation").is_empty());
     assert_touch_targets(&gui, "sync with receipts (monitor)");
+    assert_fits_width(&gui, "sync with receipts (monitor)");
     // A file on the stick that is no receipt at all is named with its reason; the rest is
     // still read.
     std::fs::write(usb.path().join("garbage.age"), b"not age at all").expect("write");
@@ -1634,6 +1635,7 @@ fn a_device_is_enrolled_from_its_request() {
         compared.iter().any(|l| l.contains(&fingerprint)),
         "both sides show the same fingerprint: {compared:?}"
     );
+    assert_fits_width(&gui, "enrolment");
     tap(&gui, "Fingerprint confirmed: enrol");
     gui.settle();
     assert_eq!(labels_containing(&gui, "Enrolled: Ana").len(), 1);
@@ -1727,6 +1729,7 @@ fn the_mission_is_handed_over_from_the_sync_screen() {
         "the successor's fingerprint is shown to compare"
     );
     assert_touch_targets(&gui, "hand-over");
+    assert_fits_width(&gui, "hand-over");
     tap(&gui, "Fingerprint confirmed: hand over");
     gui.settle();
     let banner = labels_containing(&gui, "Mission handed over");
@@ -1804,6 +1807,7 @@ fn a_regional_office_forwards_bundles_from_the_sync_screen() {
     tap(&gui, "Write bundles for HQ into the folder");
     gui.settle();
     assert_eq!(labels_containing(&gui, "1 bundle written for HQ").len(), 1);
+    assert_fits_width(&gui, "forward");
     assert_eq!(
         labels_containing(&gui, "1 bundles kept for HQ · 0 not yet written for HQ").len(),
         1
@@ -1817,4 +1821,24 @@ fn a_regional_office_forwards_bundles_from_the_sync_screen() {
         std::fs::read(&bundles[0]).expect("original"),
         "byte for byte"
     );
+}
+
+/// On a phone, the Sync screen of a monitor and of a coordinator fits the width: nothing
+/// pushes the cards off the screen or makes the page scroll sideways.
+#[test]
+fn the_sync_screen_fits_a_phone() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let profile = coordinator_profile(hq.path());
+    new_journal(device.path());
+    open_journal(device.path())
+        .import_profile(&profile)
+        .expect("profile");
+    for dir in [device.path(), hq.path()] {
+        let gui = start(dir, gui::DEFAULT_AUTO_LOCK, (360.0, 3200.0));
+        unlock(&gui, PASSPHRASE);
+        tap(&gui, "Sync");
+        gui.settle();
+        assert_fits_width(&gui, &format!("sync of {}", dir.display()));
+    }
 }

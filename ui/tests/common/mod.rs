@@ -5,6 +5,7 @@
 
 use age::secrecy::SecretString;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use slint::ComponentHandle;
 use truce_core::{Journal, KdfCost, Profile};
 use truce_ui::Gui;
 
@@ -113,6 +114,7 @@ pub fn assert_touch_targets(gui: &Gui, screen: &str) {
         })
         .find_all();
     assert!(!controls.is_empty(), "{screen}: no controls found");
+    assert_fits_width(gui, screen);
     for control in controls {
         let size = control.size();
         assert!(
@@ -123,6 +125,42 @@ pub fn assert_touch_targets(gui: &Gui, screen: &str) {
             size.height
         );
     }
+}
+
+/// Asserts that no block of `screen` (section, banner, hint, fact, field, button) reaches past
+/// the window's right edge: on a phone, one wide element pushes every card off the screen
+/// and makes the page scroll sideways.
+pub fn assert_fits_width(gui: &Gui, screen: &str) {
+    let width = gui.window().window().size().width as f32 / gui.window().window().scale_factor();
+    let wide: Vec<String> = i_slint_backend_testing::ElementQuery::from_root(gui.window())
+        .match_descendants()
+        .match_predicate(move |e| {
+            // The page's own blocks; a row of chips that scrolls sideways on purpose is not
+            // one of them.
+            let block = e.type_name().is_some_and(|t| {
+                ["Section", "Banner", "Hint", "Fact", "TextField", "Button"].contains(&t.as_str())
+            });
+            let (x, w) = (e.absolute_position().x, e.size().width);
+            block && w > 0.0 && x + w > width + 0.5
+        })
+        .find_all()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {:?} {:?} at x {} width {}",
+                e.type_name().unwrap_or_default(),
+                e.id(),
+                e.accessible_label(),
+                e.absolute_position().x,
+                e.size().width
+            )
+        })
+        .collect();
+    assert!(
+        wide.is_empty(),
+        "{screen}: wider than the {width} px window:\n{}",
+        wide.join("\n")
+    );
 }
 
 /// Writes a real PNG photo of `width` × `height` (a gradient) at `path`, for the gallery.
