@@ -1,5 +1,6 @@
-//! Files the screens read or suggest: a mission profile file (size-capped) and the default
-//! folder to write exports to (the first removable medium).
+//! Files the screens read or suggest: a mission profile file and a coordinator card (both
+//! size-capped), the default folder to write exports to (the first removable medium), and the
+//! desktop's file chooser.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,33 @@ pub(crate) fn read_profile(path: &Path) -> Result<String, JournalError> {
         )));
     }
     Ok(text)
+}
+
+/// The largest coordinator card file read: a card is a few hundred bytes.
+const CARD_MAX_BYTES: u64 = 64 * 1024;
+
+/// Reads and parses a coordinator card file (`truce keys --card`).
+pub(crate) fn read_card(path: &Path) -> Result<truce_sync::profile::CoordinatorCard, JournalError> {
+    let refused =
+        |e: std::io::Error| JournalError::Refused(format!("cannot read {}: {e}", path.display()));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(refused)?
+        .take(CARD_MAX_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(refused)?;
+    if text.len() as u64 > CARD_MAX_BYTES {
+        return Err(JournalError::Refused(format!(
+            "{} is larger than 64 KiB: it is not a coordinator card",
+            path.display()
+        )));
+    }
+    truce_sync::profile::CoordinatorCard::parse(&text).map_err(|e| {
+        JournalError::Refused(format!(
+            "{} is not a usable coordinator card ({e}); ask for the file `truce keys --card` wrote",
+            path.display()
+        ))
+    })
 }
 
 /// The first removable-media folder (USB stick, SD card) under `/media/$USER`,

@@ -3,7 +3,6 @@
 //! the profile that names them, written into the folder of the stick.
 
 use std::cell::RefCell;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -11,11 +10,9 @@ use slint::ComponentHandle;
 use truce_core::journal::JournalError;
 use truce_sync::profile::CoordinatorCard;
 
+use crate::files::read_card;
 use crate::state::{on_app, App};
 use crate::ui::{SyncAdapter, SyncOutcome};
-
-/// The largest card file read: a card is a few hundred bytes.
-const CARD_MAX_BYTES: u64 = 64 * 1024;
 
 /// The card checked on screen, waiting for the user to confirm its fingerprint (cleared on
 /// lock and on cancel).
@@ -39,30 +36,6 @@ pub(crate) fn connect(adapter: &SyncAdapter<'_>, app: &Rc<App>) {
 pub(crate) fn clear(adapter: &SyncAdapter<'_>) {
     adapter.set_successor_name("".into());
     adapter.set_successor_fingerprint("".into());
-}
-
-/// Reads and parses a coordinator card file.
-fn read_card(path: &Path) -> Result<CoordinatorCard, JournalError> {
-    let refused =
-        |e: std::io::Error| JournalError::Refused(format!("cannot read {}: {e}", path.display()));
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(refused)?
-        .take(CARD_MAX_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(refused)?;
-    if text.len() as u64 > CARD_MAX_BYTES {
-        return Err(JournalError::Refused(format!(
-            "{} is larger than 64 KiB: it is not a coordinator card",
-            path.display()
-        )));
-    }
-    CoordinatorCard::parse(&text).map_err(|e| {
-        JournalError::Refused(format!(
-            "{} is not a usable coordinator card ({e}); ask the successor for the file `truce keys --card` wrote",
-            path.display()
-        ))
-    })
 }
 
 /// The fingerprint of a card's signing key, as both sides show it.

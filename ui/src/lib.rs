@@ -21,6 +21,7 @@ mod files;
 pub mod format;
 mod handover;
 mod journal_view;
+mod new_profile;
 mod queue;
 mod rows;
 mod session;

@@ -90,6 +90,7 @@ pub(crate) fn connect(window: &AppWindow, app: &Rc<App>) {
     adapter.on_write_enrolment(on_app(app, write_enrolment));
     adapter.on_forward_bundles(on_app(app, forward_bundles));
     crate::handover::connect(&adapter, app);
+    crate::new_profile::connect(&adapter, app);
     adapter.on_choose_export_folder(on_app(app, |app| {
         choose_path(app, Choose::ExportFolder, "Folder to export bundles into");
     }));
@@ -606,6 +607,7 @@ fn clear(window: &AppWindow) {
     adapter.set_forwarded_count(0);
     adapter.set_can_hand_over(false);
     crate::handover::clear(&adapter);
+    crate::new_profile::clear(&adapter);
     adapter.set_outcome(SyncOutcome::None);
     adapter.set_outcome_detail("".into());
     adapter.set_progress_done(0);

@@ -1842,3 +1842,83 @@ fn the_sync_screen_fits_a_phone() {
         assert_fits_width(&gui, &format!("sync of {}", dir.display()));
     }
 }
+
+/// A coordinator without a profile creates the mission's first one from the Sync screen: a
+/// regional office, a purge policy and required enrolment, signed and written onto the stick,
+/// where a device installs it. A purge delay that is not a number is refused and writes
+/// nothing.
+#[test]
+fn a_coordinator_creates_the_mission_profile_from_the_sync_screen() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let office = tempfile::tempdir().expect("tempdir");
+    let usb = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    new_coordinator(hq.path());
+    let card = usb.path().join("office-card.json");
+    std::fs::write(
+        &card,
+        new_coordinator(office.path())
+            .coordinator_card()
+            .expect("card"),
+    )
+    .expect("write");
+
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Sync");
+    gui.settle();
+    assert!(!labels_containing(&gui, "No mission profile").is_empty());
+    fill(&gui, "Import from", &usb.path().display().to_string());
+    fill(&gui, "Mission name", "Mission North");
+    fill(
+        &gui,
+        "Regional office's card file",
+        &card.display().to_string(),
+    );
+    fill(&gui, "Purge after days", "a week");
+    tap(&gui, "Devices must be enrolled");
+    tap(&gui, "Create and sign the mission profile");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "is not a number of days").len(), 1);
+    assert_eq!(
+        truce_core::exchange::bundle_files(&[usb.path().to_path_buf()])
+            .expect("files")
+            .len(),
+        0
+    );
+    assert!(std::fs::read_dir(usb.path()).expect("list").all(|e| !e
+        .expect("entry")
+        .file_name()
+        .to_string_lossy()
+        .starts_with("mission-profile")));
+    fill(&gui, "Purge after days", "7");
+    assert_touch_targets(&gui, "new mission profile");
+    tap(&gui, "Create and sign the mission profile");
+    gui.settle();
+    let banner = labels_containing(&gui, "Mission profile signed and written");
+    assert_eq!(banner.len(), 1, "{banner:?}");
+    assert!(
+        labels_containing(&gui, "Mission name").is_empty(),
+        "the form is gone"
+    );
+    drop(gui);
+
+    let written = usb.path().join("mission-profile-1.json");
+    assert!(
+        banner[0].contains(&written.display().to_string()),
+        "{banner:?}"
+    );
+    let text = std::fs::read_to_string(&written).expect("the profile is on the stick");
+    let mut device_journal = new_monitor(device.path());
+    let profile = device_journal
+        .import_profile(&text)
+        .expect("a device takes it");
+    assert_eq!(profile.mission, "Mission North");
+    assert_eq!(profile.coordinators.len(), 2);
+    assert_eq!(
+        profile.coordinators[1].role,
+        truce_sync::profile::CoordinatorRole::Regional
+    );
+    assert_eq!(profile.purge.map(|p| p.after_receipt_days), Some(7));
+    assert!(profile.enrolment_required());
+}

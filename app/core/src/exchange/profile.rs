@@ -1,6 +1,8 @@
 //! Mission profiles: a coordinator signs one; a device checks, then installs a newer one from
 //! the same coordinator. The installed profile is read once per unlock.
 
+use std::path::{Path, PathBuf};
+
 use truce_sync::fingerprint;
 use truce_sync::profile::{
     Coordinator, CoordinatorCard, CoordinatorRole, MissionProfile, ProfileError, SignedProfile,
@@ -34,6 +36,50 @@ impl Journal {
     /// those bundles are encrypted to.
     pub fn create_profile_with(
         &mut self,
+        mission: &str,
+        extra_recipients: &[String],
+        template: Option<MissionProfile>,
+        cards: &[(CoordinatorCard, CoordinatorRole)],
+    ) -> Result<String, JournalError> {
+        let text = self.sign_profile(mission, extra_recipients, template, cards)?;
+        // The coordinator uses its own profile too (taxonomy, alert rules).
+        self.install_profile(SignedProfile::open(&text)?)?;
+        Ok(text)
+    }
+
+    /// [`Self::create_profile_with`], with the signed profile written into `dir` first (as
+    /// `mission-profile-N.json`, a name no file there has): if it cannot be written, nothing
+    /// changes. Returns the file's path.
+    pub fn create_profile_into(
+        &mut self,
+        dir: &Path,
+        mission: &str,
+        template: Option<MissionProfile>,
+        cards: &[(CoordinatorCard, CoordinatorRole)],
+    ) -> Result<PathBuf, JournalError> {
+        let text = self.sign_profile(mission, &[], template, cards)?;
+        self.write_then_install(dir, &text)
+    }
+
+    /// Writes a signed profile into `dir` under a name no file there has, then installs it.
+    fn write_then_install(&mut self, dir: &Path, text: &str) -> Result<PathBuf, JournalError> {
+        let signed = SignedProfile::open(text)?;
+        let sequence = signed.profile.sequence.unwrap_or_default();
+        let mut path = dir.join(format!("mission-profile-{sequence}.json"));
+        let mut n = 2;
+        while path.exists() {
+            path = dir.join(format!("mission-profile-{sequence}-{n}.json"));
+            n += 1;
+        }
+        crate::fsutil::write_atomic(&path, text.as_bytes())
+            .map_err(|e| JournalError::io("write", &path, e))?;
+        self.install_profile(signed)?;
+        Ok(path)
+    }
+
+    /// The signed text of a new profile ([`Self::create_profile_with`]), not installed yet.
+    fn sign_profile(
+        &self,
         mission: &str,
         extra_recipients: &[String],
         template: Option<MissionProfile>,
@@ -127,10 +173,7 @@ impl Journal {
         profile.set_handover_chain(chain);
         // The devices revoked so far travel with every profile from now on.
         profile.set_revocations(self.store.revocations()?);
-        let text = profile.sign(&self.device.signing_key)?;
-        // The coordinator uses its own profile too (taxonomy, alert rules).
-        self.install_profile(SignedProfile::open(&text)?)?;
-        Ok(text)
+        Ok(profile.sign(&self.device.signing_key)?)
     }
 
     /// Keeps `signed` as the mission profile: in the journal, and as the one this unlocked
@@ -252,21 +295,10 @@ impl Journal {
     pub fn hand_over_into(
         &mut self,
         card: &CoordinatorCard,
-        dir: &std::path::Path,
-    ) -> Result<std::path::PathBuf, JournalError> {
+        dir: &Path,
+    ) -> Result<PathBuf, JournalError> {
         let text = self.sign_hand_over(card)?;
-        let signed = SignedProfile::open(&text)?;
-        let sequence = signed.profile.sequence.unwrap_or_default();
-        let mut path = dir.join(format!("mission-profile-{sequence}.json"));
-        let mut n = 2;
-        while path.exists() {
-            path = dir.join(format!("mission-profile-{sequence}-{n}.json"));
-            n += 1;
-        }
-        crate::fsutil::write_atomic(&path, text.as_bytes())
-            .map_err(|e| JournalError::io("write", &path, e))?;
-        self.install_profile(signed)?;
-        Ok(path)
+        self.write_then_install(dir, &text)
     }
 
     /// The signed text of the hand-over to `card`, not installed yet.
