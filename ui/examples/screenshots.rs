@@ -322,6 +322,30 @@ fn main() {
             shot("16d-sync-forward", &gui);
             drop(gui);
 
+            // A new coordinator, filling in the mission's first profile.
+            let fresh = folder.path().join("fresh-hq");
+            sample_successor_card(&fresh, &folder.path().join("unused-card"));
+            let gui = start(&fresh, dark, size);
+            fill(&gui, "Passphrase", PASSPHRASE);
+            tap(&gui, "Unlock");
+            gui.settle();
+            tap(&gui, "Sync");
+            gui.settle();
+            fill(&gui, "Import from", &usb.display().to_string());
+            scroll(&gui, 300.0);
+            fill(&gui, "Mission name", "Mission North");
+            fill(
+                &gui,
+                "Regional office's card file",
+                &usb.join("kharkiv-card.json").display().to_string(),
+            );
+            fill(&gui, "Purge after days", "7");
+            scroll(&gui, 300.0);
+            tap(&gui, "Devices must be enrolled");
+            gui.settle();
+            shot("16e-sync-new-profile", &gui);
+            drop(gui);
+
             // The coordinator workspace, on the imported records and a second device's month.
             coordinator_screens(&hq, &folder.path().join("team5"), &usb, dark, size, &shot);
         }
@@ -624,6 +648,7 @@ fn sample_receipts(device: &Path, hq: &Path, folder: &Path) {
 /// A successor coordinator's journal in `dir`; its card written onto `usb`.
 fn sample_successor_card(dir: &Path, usb: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).expect("the successor's folder");
+    std::fs::create_dir_all(usb).expect("the stick");
     let journal = Journal::init(
         dir,
         &SecretString::from(PASSPHRASE.to_owned()),
