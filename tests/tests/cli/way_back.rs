@@ -782,6 +782,10 @@ fn the_duress_passphrase_wipes_the_journal_and_leaves_a_fresh_install() {
 /// The loop with a regional office: three devices, two through the office and one straight to
 /// HQ; the office forwards byte for byte, HQ verifies and confirms, the office lets go of what
 /// HQ holds, and every device learns its records arrived.
+/// The whole loop, end to end: three devices, a regional office and HQ. Bundles go through the
+/// office to HQ (and one device straight to HQ), receipts come back, a lost entry goes again
+/// unasked, confirmed records leave the devices, a stolen device is cut off, and HQ hands the
+/// mission over: the devices follow, one through the chain it carries, and refuse a forgery.
 #[test]
 fn three_devices_a_regional_office_and_hq_close_the_loop() {
     let hq = Journal::coordinator();
@@ -797,6 +801,8 @@ fn three_devices_a_regional_office_and_hq_close_the_loop() {
             path_str(&profile),
             "--coordinator",
             path_str(&card(&office, "east")),
+            "--purge-after-days",
+            "0",
         ],
         "",
     )
@@ -813,11 +819,14 @@ fn three_devices_a_regional_office_and_hq_close_the_loop() {
             device
         })
         .collect();
+    let (ana, bea, cal) = (&devices[0], &devices[1], &devices[2]);
+    // Ana's first entry goes on a stick that is lost.
+    export(ana, &ana.scratch("lost"), &["--from", "1", "--to", "1"]);
     let to_office = office.scratch("from-teams");
-    let mut originals = export(&devices[0], &to_office, &[]);
-    originals.extend(export(&devices[1], &to_office, &[]));
+    let mut originals = export(ana, &to_office, &[]);
+    originals.extend(export(bea, &to_office, &[]));
     let to_hq = hq.scratch("direct");
-    let direct = export(&devices[2], &to_hq, &[]);
+    let direct = export(cal, &to_hq, &[]);
 
     // The office imports its stick and forwards what it accepted, byte for byte.
     office.run(&["import", path_str(&to_office)], "").ok();
@@ -846,7 +855,7 @@ fn three_devices_a_regional_office_and_hq_close_the_loop() {
             .iter()
             .map(|r| r["new_entries"].as_u64().unwrap_or(0))
             .sum::<u64>(),
-        4
+        3
     );
     let run = hq
         .run(
@@ -862,6 +871,14 @@ fn three_devices_a_regional_office_and_hq_close_the_loop() {
     let report = json_lines(&run.stdout);
     assert_eq!(report[0]["held_already"], true);
     assert_eq!(report[1]["new_entries"], 2);
+    let cal_id = report[1]["device_id"]
+        .as_str()
+        .expect("device id")
+        .to_owned();
+    for line in json_lines(&hq.run(&["devices", "--json"], "").ok().stdout) {
+        let id = line["device_id"].as_str().expect("device id");
+        hq.run(&["devices", "accept", id], "").ok();
+    }
 
     // HQ's receipts go back: the office lets go of what HQ holds, the devices mark received.
     let receipts = hq.scratch("receipts");
@@ -876,8 +893,131 @@ fn three_devices_a_regional_office_and_hq_close_the_loop() {
     let after = office.run(&["status"], "").ok().stdout;
     assert!(after.contains("for HQ:      0 bundle(s) kept"), "{after}");
     for device in &devices {
-        device.run(&["import", path_str(&receipts)], "").ok();
-        assert!(device.list().iter().all(|r| r["delivery"] == "received"));
+        let run = device
+            .run(&["import", "--json", path_str(&receipts)], "")
+            .ok();
+        assert_eq!(json_lines(&run.stdout).len(), 1, "{}", run.stdout);
+    }
+
+    // At the next unlock the confirmed records leave the devices (the mission's purge); Ana's
+    // lost entry was never confirmed, so it stays.
+    let run = bea.run(&["status"], "").ok();
+    assert!(run.stderr.contains("Removed 2 record(s)"), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("0 record(s) not yet confirmed, 2 purged"),
+        "{}",
+        run.stdout
+    );
+    assert!(bea.list().is_empty());
+    let run = ana.run(&["status"], "").ok();
+    assert!(run.stderr.contains("Removed 1 record(s)"), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("1 record(s) not yet confirmed, 1 purged"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("resend:      1 "), "{}", run.stdout);
+    assert_eq!(
+        delivery(ana).into_values().collect::<Vec<_>>(),
+        vec!["awaiting_confirmation".to_owned()]
+    );
+
+    // Ana's next export sends the lost entry again, unasked; HQ's log of her is whole.
+    let again = export(ana, &ana.scratch("again"), &[]);
+    assert_eq!(again.len(), 1);
+    let run = hq.run(&["import", "--json", path_str(&again[0])], "").ok();
+    let line = &json_lines(&run.stdout)[0];
+    assert_eq!(line["new_entries"], 1);
+    assert_eq!(line["gaps"], serde_json::json!([]));
+
+    // Cal's device is stolen after entry 2: what it sends later is quarantined.
+    hq.run(
+        &[
+            "devices",
+            "revoke",
+            &cal_id,
+            "--reason",
+            "taken at a checkpoint",
+            "--after-seq",
+            "2",
+        ],
+        "",
+    )
+    .ok();
+    cal.record(MINIMAL);
+    let stolen = export(cal, &cal.scratch("stolen"), &[]);
+    let run = hq
+        .run(&["import", "--json", path_str(&stolen[0])], "")
+        .no_panic();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let line = &json_lines(&run.stdout)[0];
+    assert!(
+        line["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("revoked")),
+        "{line}"
+    );
+
+    // HQ hands the mission over. Ana installs the hand-over; Bea misses it and follows the
+    // chain the successor's next profile carries; both refuse a forged update.
+    let successor = Journal::coordinator();
+    let handover = hq.scratch("handover").join("profile.json");
+    hq.run(
+        &[
+            "profile",
+            "handover",
+            "--to",
+            path_str(&card(&successor, "successor")),
+            "--out",
+            path_str(&handover),
+        ],
+        "",
+    )
+    .ok();
+    ana.run(&["profile", "import", path_str(&handover)], "")
+        .ok();
+    successor
+        .run(&["profile", "import", path_str(&handover)], "")
+        .ok();
+    let next = successor.scratch("next").join("profile.json");
+    successor
+        .run(
+            &[
+                "profile",
+                "create",
+                "--mission",
+                "Mission East",
+                "--out",
+                path_str(&next),
+            ],
+            "",
+        )
+        .ok();
+    let eve = Journal::coordinator();
+    eve.run(&["profile", "import", path_str(&profile)], "").ok();
+    let forged = eve.scratch("forged").join("profile.json");
+    eve.run(
+        &[
+            "profile",
+            "create",
+            "--mission",
+            "Mission East",
+            "--out",
+            path_str(&forged),
+        ],
+        "",
+    )
+    .ok();
+    for device in [ana, bea] {
+        device
+            .run(&["profile", "import", path_str(&forged)], "")
+            .fails(1)
+            .stderr_has("neither signed the installed profile");
+        device.run(&["profile", "import", path_str(&next)], "").ok();
+        let shown = device.run(&["profile", "show"], "").ok().stdout;
+        assert!(shown.contains("number:      3"), "{shown}");
     }
 }
 
