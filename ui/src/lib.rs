@@ -22,6 +22,7 @@ pub mod format;
 mod handover;
 mod journal_view;
 mod new_profile;
+mod purge_setting;
 mod queue;
 mod rows;
 mod session;
@@ -193,6 +194,7 @@ pub fn init(options: GuiOptions) -> Result<Gui, slint::PlatformError> {
     queue::connect(&window, &app);
     coordinator::connect(&window, &app);
     settings::connect(&window, &app, options.auto_lock);
+    purge_setting::connect(&window, &app);
 
     let first = if app.paths.key_file.exists() || app.paths.database.exists() {
         Screen::Unlock

@@ -1922,3 +1922,65 @@ fn a_coordinator_creates_the_mission_profile_from_the_sync_screen() {
     assert_eq!(profile.purge.map(|p| p.after_receipt_days), Some(7));
     assert!(profile.enrolment_required());
 }
+
+/// Purge after receipt in a monitor's Settings: the mission's delay is shown, the device makes
+/// it sooner, and a delay that is not a number is refused; a coordinator has no such section.
+#[test]
+fn a_monitor_makes_the_purge_sooner_in_settings() {
+    let hq = tempfile::tempdir().expect("tempdir");
+    let device = tempfile::tempdir().expect("tempdir");
+    let mut template = truce_sync::profile::MissionProfile::new(
+        "East",
+        uuid::Uuid::nil(),
+        chrono::Utc::now().fixed_offset(),
+        Vec::new(),
+    );
+    template.set_purge(Some(truce_sync::profile::PurgePolicy {
+        after_receipt_days: 7,
+    }));
+    let profile = new_coordinator(hq.path())
+        .create_profile("East", &[], Some(template))
+        .expect("profile");
+    new_journal(device.path());
+    open_journal(device.path())
+        .import_profile(&profile)
+        .expect("profile");
+
+    let gui = start(device.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "Records leave this device 7 days after").len(),
+        1
+    );
+    assert_eq!(
+        labels_containing(&gui, "The mission removes them after 7 days").len(),
+        1
+    );
+    fill(&gui, "Purge after days on this device", "soon");
+    tap(&gui, "Save the purge setting");
+    gui.settle();
+    assert_eq!(labels_containing(&gui, "is not a number of days").len(), 1);
+    fill(&gui, "Purge after days on this device", "2");
+    tap(&gui, "Save the purge setting");
+    gui.settle();
+    assert_eq!(
+        labels_containing(&gui, "Records leave this device 2 days after").len(),
+        1
+    );
+    assert_touch_targets(&gui, "settings (purge)");
+    drop(gui);
+    assert_eq!(
+        open_journal(device.path())
+            .purge_after_days()
+            .expect("purge"),
+        Some(2)
+    );
+
+    let gui = start(hq.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
+    unlock(&gui, PASSPHRASE);
+    tap(&gui, "Settings");
+    gui.settle();
+    assert!(labels_containing(&gui, "Records leave this device").is_empty());
+}
