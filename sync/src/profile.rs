@@ -1,6 +1,7 @@
 //! Mission profiles: who the coordinators are (age recipients), the taxonomy, parties, areas,
 //! severity ladder and alert rules; signed by the coordinator so devices can trust updates.
 
+use base64::Engine as _;
 use chrono::{DateTime, FixedOffset};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -56,8 +57,23 @@ pub struct Handover {
 pub const FEATURE_HANDOVER_CHAIN: &str = "handover_chain";
 /// The most hand-overs a chain may hold.
 pub const MAX_HANDOVER_CHAIN: usize = 16;
-/// The largest signed profile a chain may hold, in bytes.
-pub const MAX_CHAIN_LINK_BYTES: usize = 1 << 20;
+/// The largest hand-over a chain may hold, in bytes of base64 (no more than a whole profile).
+pub const MAX_CHAIN_LINK_BYTES: usize = MAX_PROFILE_BYTES;
+
+/// The signed hand-over profile a chain link holds: base64 of the file's exact bytes.
+pub fn chain_link(signed_text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(signed_text)
+}
+
+/// Opens a chain link: base64 of a signed profile file, verified.
+fn open_link(encoded: &str) -> Result<SignedProfile, ProfileError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| ProfileError::Format(format!("the hand-over is not base64 ({e})")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ProfileError::Format("the hand-over is not UTF-8 text".into()))?;
+    SignedProfile::open(&text)
+}
 
 /// The feature of the devices the coordinators revoked (`revocations`).
 pub const FEATURE_REVOCATIONS: &str = "revocations";
@@ -435,9 +451,10 @@ pub struct MissionProfile {
     /// Version 2, feature `handover`: the successor of this profile's signer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover: Option<Handover>,
-    /// Version 2, feature `handover_chain`: the signed texts of the hand-over profiles that
-    /// lead from an earlier signer of the mission to this profile's signer, oldest first, so a
-    /// device that missed a hand-over can still follow it.
+    /// Version 2, feature `handover_chain`: the hand-over profiles that lead from an earlier
+    /// signer of the mission to this profile's signer, oldest first, each the base64 of its
+    /// signed file ([`chain_link`]), so a device that missed a hand-over can still follow it.
+    /// A link may carry a chain of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handover_chain: Vec<String>,
     /// Version 2, feature `revocations`: the devices the coordinators cut off.
@@ -1114,19 +1131,41 @@ impl SignedProfile {
     /// its `handover_chain`: each hand-over in it must itself replace the last one trusted
     /// (links the device already passed are skipped), and the profile must replace the last.
     pub fn may_replace(&self, current: &SignedProfile) -> Result<(), ProfileError> {
+        self.may_replace_within(current, &mut 0)
+    }
+
+    /// [`Self::may_replace`], counting in `walked` the hand-overs opened so far, so a chain
+    /// (and the chains inside its links) is walked at most [`MAX_HANDOVER_CHAIN`] links deep.
+    fn may_replace_within(
+        &self,
+        current: &SignedProfile,
+        walked: &mut usize,
+    ) -> Result<(), ProfileError> {
         match self.may_replace_directly(current) {
             Err(ProfileError::OtherSigner) if !self.profile.handover_chain.is_empty() => {
-                self.may_replace_through_chain(current)
+                self.may_replace_through_chain(current, walked)
             }
             other => other,
         }
     }
 
-    /// [`Self::may_replace`] through the hand-overs this profile carries.
-    fn may_replace_through_chain(&self, current: &SignedProfile) -> Result<(), ProfileError> {
+    /// [`Self::may_replace`] through the hand-overs this profile carries: each must replace
+    /// the last one trusted (directly, or through the chain it carries itself); those the
+    /// device already went past are skipped.
+    fn may_replace_through_chain(
+        &self,
+        current: &SignedProfile,
+        walked: &mut usize,
+    ) -> Result<(), ProfileError> {
         let mut trusted = current.clone();
-        for (n, text) in self.profile.handover_chain.iter().enumerate() {
-            let link = SignedProfile::open(text)
+        for (n, encoded) in self.profile.handover_chain.iter().enumerate() {
+            *walked += 1;
+            if *walked > MAX_HANDOVER_CHAIN {
+                return Err(ProfileError::BrokenChain(format!(
+                    "it is longer than {MAX_HANDOVER_CHAIN} hand-overs"
+                )));
+            }
+            let link = open_link(encoded)
                 .map_err(|e| ProfileError::BrokenChain(format!("hand-over {}: {e}", n + 1)))?;
             if link.profile.handover.is_none() {
                 return Err(ProfileError::BrokenChain(format!(
@@ -1140,12 +1179,14 @@ impl SignedProfile {
                 // A hand-over this device already went past.
                 continue;
             }
-            link.may_replace_directly(&trusted).map_err(|e| {
-                ProfileError::BrokenChain(format!(
-                    "hand-over {} does not follow from the installed profile: {e}",
-                    n + 1
-                ))
-            })?;
+            link.may_replace_within(&trusted, walked)
+                .map_err(|e| match e {
+                    ProfileError::BrokenChain(_) => e,
+                    other => ProfileError::BrokenChain(format!(
+                        "hand-over {} does not follow from the installed profile: {other}",
+                        n + 1
+                    )),
+                })?;
             trusted = link;
         }
         self.may_replace_directly(&trusted).map_err(|e| match e {
@@ -1341,7 +1382,7 @@ mod tests {
         let numbered = |seq: u64, chain: &[String]| {
             let mut q = base.clone();
             q.sequence = Some(seq);
-            q.set_handover_chain(chain.to_vec());
+            q.set_handover_chain(chain.iter().map(|t| chain_link(t)).collect());
             q
         };
         let hand_over = |seq: u64, to: &DeviceSigningKey, chain: &[String]| {
@@ -1367,6 +1408,10 @@ mod tests {
         // A device that took A's hand-over skips that link.
         let at_b = SignedProfile::open(&a_to_b).expect("opens");
         assert_eq!(newest.may_replace(&at_b), Ok(()));
+        // As Truce writes it, C's profile carries only the hand-over that named C, which
+        // carries the one before it: the device walks both.
+        let nested = open(&numbered(6, std::slice::from_ref(&b_to_c)), c);
+        assert_eq!(nested.may_replace(&installed), Ok(()));
         // Without the chain, C is a stranger.
         assert_eq!(
             open(&numbered(6, &[]), c).may_replace(&installed),
@@ -1393,6 +1438,13 @@ mod tests {
             .expect_err("gap");
         assert!(matches!(refused, ProfileError::BrokenChain(_)), "{refused}");
         assert!(refused.to_string().contains("update it"), "{refused}");
+        // A link that is not base64 of a profile is refused, not trusted.
+        let mut garbage = numbered(6, &[]);
+        garbage.set_handover_chain(vec!["not base64!".into()]);
+        let refused = open(&garbage, c)
+            .may_replace(&installed)
+            .expect_err("garbage");
+        assert!(matches!(refused, ProfileError::BrokenChain(_)), "{refused}");
     }
 
     /// What version 1 wrote keeps opening, and may not carry version 2's fields.

@@ -105,25 +105,13 @@ impl Journal {
             .as_ref()
             .filter(|p| p.signer_key == own_key || p.profile.successor() == Some(own_key));
         let installed = continued.and_then(|p| Some((p.profile.mission_id?, p.profile.sequence?)));
-        // The hand-overs that lead here travel on, so a device that missed one follows it.
+        // The hand-over that named this coordinator travels on in its profiles (it carries the
+        // hand-overs before it), so a device that missed one follows it.
         let chain = match continued {
-            Some(p) if p.signer_key != own_key => {
-                let mut chain = p.profile.handover_chain.clone();
-                chain.push(p.text.clone());
-                chain
-            }
+            Some(p) if p.signer_key != own_key => vec![truce_sync::profile::chain_link(&p.text)],
             Some(p) => p.profile.handover_chain.clone(),
             None => Vec::new(),
         };
-        let chain = chain
-            .iter()
-            .skip(
-                chain
-                    .len()
-                    .saturating_sub(truce_sync::profile::MAX_HANDOVER_CHAIN),
-            )
-            .cloned()
-            .collect();
         let (mission_id, sequence) = match installed {
             Some((id, n)) => (id, n + 1),
             None => (uuid::Uuid::now_v7(), 1),
