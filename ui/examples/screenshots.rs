@@ -234,6 +234,8 @@ fn main() {
             // Settings.
             tap(&gui, "Settings");
             shot("11-settings", &gui);
+            scroll(&gui, if width < 900.0 { 1020.0 } else { 560.0 });
+            shot("11b-settings-purge", &gui);
             scroll(&gui, 3000.0);
             fill(&gui, "Type WIPE to confirm", "WIPE");
             shot("12-settings-wipe", &gui);
