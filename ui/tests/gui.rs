@@ -249,7 +249,7 @@ fn auto_lock_after_inactivity_forgets_everything() {
 fn emergency_wipe_needs_the_word_and_returns_to_setup() {
     let dir = tempfile::tempdir().expect("tempdir");
     new_journal(dir.path());
-    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
     unlock(&gui, PASSPHRASE);
     tap(&gui, "Settings");
     assert!(has(&gui, "Wipe this journal now", AccessibleRole::Button));
@@ -329,7 +329,7 @@ fn changing_the_passphrase_re_encrypts_the_journal() {
 fn french_is_selectable_in_settings() {
     let dir = tempfile::tempdir().expect("tempdir");
     new_journal(dir.path());
-    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, TALL);
+    let gui = start(dir.path(), gui::DEFAULT_AUTO_LOCK, VERY_TALL);
     unlock(&gui, PASSPHRASE);
     tap(&gui, "Settings");
     tap(&gui, "Français");
