@@ -134,6 +134,22 @@ fn a_monitor_without_profile_cannot_export_and_cannot_import() {
         .stderr_has("coordinator");
 }
 
+/// A folder that is not there (a stick not mounted) is named, with what to do, and nothing is
+/// counted as exported.
+#[test]
+fn export_to_a_missing_folder_says_to_create_it() {
+    let mission = Mission::new();
+    let device = mission.device("Ana");
+    device.record(&observation(1, "x"));
+    let missing = device.scratch("usb").join("not-mounted");
+    device
+        .run(&["export", "--out", path_str(&missing)], "")
+        .fails(1)
+        .stderr_has("is not a folder: create it (or mount the stick)");
+    let status = device.run(&["status"], "").ok().stdout;
+    assert!(status.contains("to export:   1"), "{status}");
+}
+
 #[test]
 fn a_profile_update_must_come_from_the_same_coordinator() {
     let mission = Mission::new();
