@@ -28,6 +28,18 @@ pub(crate) fn read_profile(path: &Path) -> Result<String, JournalError> {
     Ok(text)
 }
 
+/// Checks that `dir`, where the Sync screen writes `what` (receipts, bundles for HQ, a signed
+/// profile), is a folder: the stick's.
+pub(crate) fn stick_folder(dir: &Path, what: &str) -> Result<(), JournalError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(JournalError::Refused(format!(
+        "{} is not a folder: {what} go into the folder of the stick; create it or mount the stick",
+        dir.display()
+    )))
+}
+
 /// The largest coordinator card file read: a card is a few hundred bytes.
 const CARD_MAX_BYTES: u64 = 64 * 1024;
 

@@ -3,14 +3,14 @@
 //! the profile that names them, written into the folder of the stick.
 
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use slint::ComponentHandle;
 use truce_core::journal::JournalError;
 use truce_sync::profile::CoordinatorCard;
 
-use crate::files::read_card;
+use crate::files::{read_card, stick_folder};
 use crate::state::{on_app, App};
 use crate::ui::{SyncAdapter, SyncOutcome};
 
@@ -50,21 +50,31 @@ fn set_outcome(adapter: &SyncAdapter<'_>, outcome: SyncOutcome, detail: &str) {
     adapter.set_outcome_detail(detail.into());
 }
 
-/// Reads the card named on screen and shows whose it is; nothing is signed yet.
+/// Reads the card named on screen (on the worker: it is on a stick) and shows whose it is;
+/// nothing is signed yet.
 fn check_card(app: &Rc<App>, checked: &Checked) {
     let Some(w) = app.window() else { return };
     let adapter = w.global::<SyncAdapter>();
     set_outcome(&adapter, SyncOutcome::None, "");
     clear(&adapter);
     checked.borrow_mut().take();
-    match read_card(Path::new(adapter.get_handover_card().trim())) {
-        Ok(card) => {
-            adapter.set_successor_name(crate::format::one_line(&card.name).into());
-            adapter.set_successor_fingerprint(card_fingerprint(&card).into());
-            *checked.borrow_mut() = Some(card);
-        }
-        Err(e) => set_outcome(&adapter, SyncOutcome::Error, &e.to_string()),
-    }
+    let path = PathBuf::from(adapter.get_handover_card().trim());
+    let checked = checked.clone();
+    app.submit_then(
+        move |_journal| read_card(&path),
+        move |app, result| {
+            let Some(w) = app.window() else { return };
+            let adapter = w.global::<SyncAdapter>();
+            match result {
+                Ok(card) => {
+                    adapter.set_successor_name(crate::format::one_line(&card.name).into());
+                    adapter.set_successor_fingerprint(card_fingerprint(&card).into());
+                    *checked.borrow_mut() = Some(card);
+                }
+                Err(e) => set_outcome(&adapter, SyncOutcome::Error, &e.to_string()),
+            }
+        },
+    );
 }
 
 /// Signs the hand-over to the checked card and writes the profile into the folder.
@@ -78,14 +88,8 @@ fn hand_over(app: &Rc<App>, checked: &Checked) {
     set_outcome(&adapter, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
         let result = journal.as_mut().ok_or(JournalError::Locked).and_then(|j| {
-            if !dir.is_dir() {
-                return Err(JournalError::Refused(format!(
-                    "{} is not a folder: the signed profile goes into the folder of the stick",
-                    dir.display()
-                )));
-            }
-            let path = j.hand_over_into(&card, &dir)?;
-            Ok(path)
+            stick_folder(&dir, "signed profiles")?;
+            j.hand_over_into(&card, &dir)
         });
         Box::new(move |app: &Rc<App>| {
             let Some(w) = app.window() else { return };

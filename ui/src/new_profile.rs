@@ -11,7 +11,7 @@ use truce_sync::profile::{
     CoordinatorRole, EnrolmentPolicy, MissionProfile, PurgePolicy, MAX_PURGE_DAYS,
 };
 
-use crate::files::read_card;
+use crate::files::{read_card, stick_folder};
 use crate::state::{on_app, App};
 use crate::ui::{SyncAdapter, SyncOutcome};
 
@@ -55,12 +55,7 @@ fn sign_into(
     dir: &Path,
     mission: &NewMission,
 ) -> Result<PathBuf, JournalError> {
-    if !dir.is_dir() {
-        return Err(JournalError::Refused(format!(
-            "{} is not a folder: the signed profile goes into the folder of the stick",
-            dir.display()
-        )));
-    }
+    stick_folder(dir, "signed profiles")?;
     let cards = match &mission.office_card {
         Some(path) => vec![(read_card(path)?, CoordinatorRole::Regional)],
         None => Vec::new(),

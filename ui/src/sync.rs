@@ -14,7 +14,7 @@ use truce_core::exchange::bundle_files;
 use truce_core::journal::{Journal, JournalError};
 use truce_core::model::ImportReport;
 
-use crate::files::{default_export_dir, read_profile, Choose, Chosen};
+use crate::files::{default_export_dir, read_profile, stick_folder, Choose, Chosen};
 use crate::format;
 use crate::rows::gaps;
 use crate::state::{on_app, App, Change, Event, Vocabulary};
@@ -353,12 +353,7 @@ fn write_receipts(app: &Rc<App>) {
     set_outcome(&w, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            if !dir.is_dir() {
-                return Err(JournalError::Refused(format!(
-                    "{} is not a folder: receipts go into the folder of the stick",
-                    dir.display()
-                )));
-            }
+            stick_folder(&dir, "receipts")?;
             j.write_receipts(&dir, |_| {})
         });
         Box::new(move |app: &Rc<App>| {
@@ -382,12 +377,7 @@ fn forward_bundles(app: &Rc<App>) {
     set_outcome(&w, SyncOutcome::None, "");
     app.submit(Box::new(move |journal| {
         let result = journal.as_ref().ok_or_else(locked).and_then(|j| {
-            if !dir.is_dir() {
-                return Err(JournalError::Refused(format!(
-                    "{} is not a folder: the bundles for HQ go into the folder of the stick",
-                    dir.display()
-                )));
-            }
+            stick_folder(&dir, "the bundles for HQ")?;
             let written = j.forward(&dir)?;
             Ok((written.len(), status(j)?))
         });

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use truce_core::model::{AttachmentMode, ExportRange, ExportReport};
 
@@ -33,12 +33,7 @@ pub struct ExportArgs {
 
 /// Writes the bundles; prints each one's path as soon as it is written.
 pub fn run(args: ExportArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
-    if !args.out.is_dir() {
-        bail!(
-            "{} is not a folder: create it (or mount the stick) and try again",
-            args.out.display()
-        );
-    }
+    super::input::out_folder(&args.out)?;
     let journal = unlock(dir)?;
     let mode = if args.text_first {
         AttachmentMode::TextFirst

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::output::note;
@@ -20,12 +20,7 @@ pub struct ForwardArgs {
 
 /// Writes the bundles and prints each path.
 pub fn run(args: ForwardArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
-    if !args.out.is_dir() {
-        bail!(
-            "{} is not a folder: create it (or mount the stick) and try again",
-            args.out.display()
-        );
-    }
+    super::input::out_folder(&args.out)?;
     let journal = unlock(dir)?;
     let written = journal.forward(&args.out)?;
     for b in &written {

@@ -1,5 +1,6 @@
 //! Reading what the user gives besides flags: a JSON object (an observation, an amendment) on
-//! stdin or from a file, and size-limited text files (a mission profile).
+//! stdin or from a file, size-limited text files (a mission profile), and the folder a command
+//! writes into.
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -13,6 +14,17 @@ use super::output::note;
 
 /// Largest observation JSON accepted on stdin or from a file.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
+
+/// Checks that `path`, where a command writes (a stick), is a folder; says what to do if not.
+pub fn out_folder(path: &Path) -> Result<()> {
+    if !path.is_dir() {
+        bail!(
+            "{} is not a folder: create it (or mount the stick) and try again",
+            path.display()
+        );
+    }
+    Ok(())
+}
 
 /// Reads one JSON object from `path`, or from stdin when `path` is None.
 pub fn read_object(path: Option<&Path>, what: &str) -> Result<Map<String, Value>> {

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::output::note;
@@ -22,12 +22,7 @@ pub struct ReceiptsArgs {
 
 /// Writes the receipts and prints each one's path and what it confirms.
 pub fn run(args: ReceiptsArgs, dir: &Path, out: &mut impl Write) -> Result<()> {
-    if !args.out.is_dir() {
-        bail!(
-            "{} is not a folder: create it (or mount the stick) and try again",
-            args.out.display()
-        );
-    }
+    super::input::out_folder(&args.out)?;
     let journal = unlock(dir)?;
     let mut printed = Ok(());
     let written = journal.write_receipts(&args.out, |r| {
